@@ -1,0 +1,128 @@
+#pragma once
+// The result model: one RunRecord per run, one ResultsDocument per session.
+// Everything that reports, stores or compares works on these types; the JSON
+// form (schema "coldbench/1") is in record_json.hpp and docs/result-schema.md.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace coldbench {
+
+inline constexpr const char* kResultsSchema = "coldbench/1";
+
+// How a phase's end was observed.
+enum class PhaseSource { Marker, Regex };
+
+struct PhaseRecord {
+  std::string name;
+  double end_ms = 0;       // since the harness's clock reading just before spawn
+  double duration_ms = 0;  // end minus the previous phase's end (or minus spawn)
+  PhaseSource source = PhaseSource::Marker;
+};
+
+struct MetricRecord {
+  std::string name;
+  std::string unit;            // free text, e.g. "ms", "samples/s", "bytes"; may be empty
+  std::vector<double> values;  // a metric may carry one value or a distribution
+};
+
+struct ResourceUsage {
+  double user_ms = 0;
+  double system_ms = 0;
+  int64_t max_rss_kb = 0;
+  int64_t minor_faults = 0;
+  int64_t major_faults = 0;
+  int64_t voluntary_switches = 0;
+  int64_t involuntary_switches = 0;
+};
+
+// Stats of the per-run cgroup, when the run had one (limits).
+struct CgroupStats {
+  std::optional<double> cpu_usage_ms;
+  std::optional<int64_t> periods;
+  std::optional<int64_t> throttled_periods;
+  std::optional<double> throttled_ms;
+  std::optional<int64_t> memory_peak_bytes;
+  std::optional<int64_t> oom_kills;
+};
+
+struct FileResidency {
+  std::string path;
+  int64_t size_bytes = 0;
+  int64_t resident_bytes = 0;
+};
+
+// Page-cache residency of the tracked files just before a run started.
+struct ResidencySnapshot {
+  std::string cache_mode;  // none|warm|cold|drop
+  int64_t tracked_files = 0;
+  int64_t total_bytes = 0;
+  int64_t resident_bytes = 0;
+  std::vector<FileResidency> least_resident;  // up to five big files, least resident first
+  double fraction() const { return total_bytes > 0 ? double(resident_bytes) / double(total_bytes) : 0.0; }
+};
+
+struct RunRecord {
+  std::string command;  // the command's name
+  int command_index = 0;
+  int index = 0;        // per command: 0.. for measured runs, separately 0.. for warmups
+  int sequence = 0;     // position in the whole session's schedule (run order)
+  bool warmup = false;
+  std::string started_at;  // UTC ISO 8601
+  double wall_ms = 0;      // from just before spawn to reap, CLOCK_MONOTONIC
+
+  std::optional<int> exit_code;  // set when the process exited
+  std::optional<int> signal;     // set when it was killed by a signal
+  bool timed_out = false;
+  bool oom_killed = false;
+  std::string error;             // why the run failed, in words; empty if it succeeded
+
+  ResourceUsage usage;
+  std::vector<PhaseRecord> phases;
+  std::vector<MetricRecord> metrics;
+  std::map<std::string, nlohmann::json> info;
+  int malformed_markers = 0;
+  std::string output_tail;  // last lines of stdout/stderr, kept for failed runs
+
+  std::optional<CgroupStats> cgroup;
+  std::optional<ResidencySnapshot> residency;
+  std::map<std::string, std::string> labels;  // free-form, e.g. config parameters of a sweep
+
+  bool succeeded() const { return error.empty(); }
+  const PhaseRecord* phase(const std::string& name) const;
+  const MetricRecord* metric(const std::string& name) const;
+};
+
+struct CommandSpec {
+  std::string name;
+  std::string text;               // as the user wrote it
+  std::vector<std::string> argv;  // what is executed (["/bin/sh","-c",text] with --shell)
+  bool shell = false;
+};
+
+struct HostInfo {
+  std::string hostname;
+  std::string kernel;
+  std::string cpu_model;
+  int online_cpus = 0;
+  int64_t memory_bytes = 0;
+};
+
+// A whole `coldbench run` session: its options, commands and every run so far.
+struct ResultsDocument {
+  std::string tool_version;
+  std::string started_at;
+  std::string finished_at;  // empty while running
+  bool interrupted = false;
+  HostInfo host;
+  nlohmann::json options = nlohmann::json::object();  // the options the session ran with
+  std::vector<CommandSpec> commands;
+  std::vector<RunRecord> runs;
+};
+
+}  // namespace coldbench

@@ -1,0 +1,218 @@
+#include "core/record_json.hpp"
+
+namespace coldbench {
+namespace {
+
+using nlohmann::json;
+
+template <class T>
+json optional_json(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+template <class T>
+void read_optional(const json& j, const char* key, std::optional<T>& out) {
+  if (auto it = j.find(key); it != j.end() && !it->is_null()) out = it->get<T>();
+}
+
+json cgroup_json(const CgroupStats& c) {
+  return json{{"cpu_usage_ms", optional_json(c.cpu_usage_ms)},
+              {"periods", optional_json(c.periods)},
+              {"throttled_periods", optional_json(c.throttled_periods)},
+              {"throttled_ms", optional_json(c.throttled_ms)},
+              {"memory_peak_bytes", optional_json(c.memory_peak_bytes)},
+              {"oom_kills", optional_json(c.oom_kills)}};
+}
+
+json residency_json(const ResidencySnapshot& r) {
+  json least = json::array();
+  for (const auto& f : r.least_resident) {
+    least.push_back({{"path", f.path}, {"size_bytes", f.size_bytes}, {"resident_bytes", f.resident_bytes}});
+  }
+  return json{{"cache_mode", r.cache_mode},           {"tracked_files", r.tracked_files},
+              {"total_bytes", r.total_bytes},         {"resident_bytes", r.resident_bytes},
+              {"resident_fraction", r.fraction()},    {"least_resident", least}};
+}
+
+}  // namespace
+
+json to_json(const RunRecord& run) {
+  json phases = json::array();
+  for (const auto& p : run.phases) {
+    phases.push_back({{"name", p.name},
+                      {"end_ms", p.end_ms},
+                      {"duration_ms", p.duration_ms},
+                      {"source", p.source == PhaseSource::Marker ? "marker" : "regex"}});
+  }
+  json metrics = json::array();
+  for (const auto& m : run.metrics) {
+    metrics.push_back({{"name", m.name}, {"unit", m.unit}, {"values", m.values}});
+  }
+  json info = json::object();
+  for (const auto& [k, v] : run.info) info[k] = v;
+  json labels = json::object();
+  for (const auto& [k, v] : run.labels) labels[k] = v;
+
+  json j{{"command", run.command},
+         {"command_index", run.command_index},
+         {"index", run.index},
+         {"sequence", run.sequence},
+         {"warmup", run.warmup},
+         {"started_at", run.started_at},
+         {"wall_ms", run.wall_ms},
+         {"exit_code", optional_json(run.exit_code)},
+         {"signal", optional_json(run.signal)},
+         {"timed_out", run.timed_out},
+         {"oom_killed", run.oom_killed},
+         {"succeeded", run.succeeded()},
+         {"error", run.error},
+         {"cpu", {{"user_ms", run.usage.user_ms}, {"system_ms", run.usage.system_ms}}},
+         {"max_rss_kb", run.usage.max_rss_kb},
+         {"page_faults", {{"minor", run.usage.minor_faults}, {"major", run.usage.major_faults}}},
+         {"context_switches",
+          {{"voluntary", run.usage.voluntary_switches}, {"involuntary", run.usage.involuntary_switches}}},
+         {"phases", phases},
+         {"metrics", metrics},
+         {"info", info},
+         {"malformed_markers", run.malformed_markers},
+         {"output_tail", run.output_tail},
+         {"cgroup", run.cgroup ? cgroup_json(*run.cgroup) : json(nullptr)},
+         {"residency", run.residency ? residency_json(*run.residency) : json(nullptr)},
+         {"labels", labels}};
+  return j;
+}
+
+json to_json(const CommandSpec& command) {
+  return json{{"name", command.name}, {"command", command.text}, {"argv", command.argv}, {"shell", command.shell}};
+}
+
+json to_json(const HostInfo& host) {
+  return json{{"hostname", host.hostname},
+              {"kernel", host.kernel},
+              {"cpu_model", host.cpu_model},
+              {"online_cpus", host.online_cpus},
+              {"memory_bytes", host.memory_bytes}};
+}
+
+json to_json(const ResultsDocument& document) {
+  json commands = json::array();
+  for (const auto& c : document.commands) commands.push_back(to_json(c));
+  json runs = json::array();
+  for (const auto& r : document.runs) runs.push_back(to_json(r));
+  return json{{"schema", kResultsSchema},
+              {"tool", {{"name", "coldbench"}, {"version", document.tool_version}}},
+              {"started_at", document.started_at},
+              {"finished_at", document.finished_at},
+              {"interrupted", document.interrupted},
+              {"host", to_json(document.host)},
+              {"options", document.options},
+              {"commands", commands},
+              {"runs", runs}};
+}
+
+Expected<RunRecord> run_from_json(const json& j) {
+  try {
+    RunRecord run;
+    run.command = j.at("command").get<std::string>();
+    run.command_index = j.value("command_index", 0);
+    run.index = j.value("index", 0);
+    run.sequence = j.value("sequence", 0);
+    run.warmup = j.value("warmup", false);
+    run.started_at = j.value("started_at", "");
+    run.wall_ms = j.at("wall_ms").get<double>();
+    read_optional(j, "exit_code", run.exit_code);
+    read_optional(j, "signal", run.signal);
+    run.timed_out = j.value("timed_out", false);
+    run.oom_killed = j.value("oom_killed", false);
+    run.error = j.value("error", "");
+    if (auto it = j.find("cpu"); it != j.end()) {
+      run.usage.user_ms = it->value("user_ms", 0.0);
+      run.usage.system_ms = it->value("system_ms", 0.0);
+    }
+    run.usage.max_rss_kb = j.value("max_rss_kb", int64_t{0});
+    if (auto it = j.find("page_faults"); it != j.end()) {
+      run.usage.minor_faults = it->value("minor", int64_t{0});
+      run.usage.major_faults = it->value("major", int64_t{0});
+    }
+    if (auto it = j.find("context_switches"); it != j.end()) {
+      run.usage.voluntary_switches = it->value("voluntary", int64_t{0});
+      run.usage.involuntary_switches = it->value("involuntary", int64_t{0});
+    }
+    for (const auto& p : j.value("phases", json::array())) {
+      PhaseRecord phase;
+      phase.name = p.at("name").get<std::string>();
+      phase.end_ms = p.at("end_ms").get<double>();
+      phase.duration_ms = p.at("duration_ms").get<double>();
+      phase.source = p.value("source", "marker") == "regex" ? PhaseSource::Regex : PhaseSource::Marker;
+      run.phases.push_back(std::move(phase));
+    }
+    for (const auto& m : j.value("metrics", json::array())) {
+      run.metrics.push_back(MetricRecord{m.at("name").get<std::string>(), m.value("unit", ""),
+                                         m.at("values").get<std::vector<double>>()});
+    }
+    for (const auto& [k, v] : j.value("info", json::object()).items()) run.info[k] = v;
+    for (const auto& [k, v] : j.value("labels", json::object()).items()) run.labels[k] = v.get<std::string>();
+    run.malformed_markers = j.value("malformed_markers", 0);
+    run.output_tail = j.value("output_tail", "");
+    if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) {
+      CgroupStats c;
+      read_optional(*it, "cpu_usage_ms", c.cpu_usage_ms);
+      read_optional(*it, "periods", c.periods);
+      read_optional(*it, "throttled_periods", c.throttled_periods);
+      read_optional(*it, "throttled_ms", c.throttled_ms);
+      read_optional(*it, "memory_peak_bytes", c.memory_peak_bytes);
+      read_optional(*it, "oom_kills", c.oom_kills);
+      run.cgroup = c;
+    }
+    if (auto it = j.find("residency"); it != j.end() && it->is_object()) {
+      ResidencySnapshot r;
+      r.cache_mode = it->value("cache_mode", "");
+      r.tracked_files = it->value("tracked_files", int64_t{0});
+      r.total_bytes = it->value("total_bytes", int64_t{0});
+      r.resident_bytes = it->value("resident_bytes", int64_t{0});
+      for (const auto& f : it->value("least_resident", json::array())) {
+        r.least_resident.push_back(FileResidency{f.value("path", ""), f.value("size_bytes", int64_t{0}),
+                                                 f.value("resident_bytes", int64_t{0})});
+      }
+      run.residency = r;
+    }
+    return run;
+  } catch (const json::exception& e) {
+    return make_error("malformed run record: {}", e.what());
+  }
+}
+
+Expected<ResultsDocument> document_from_json(const json& j) {
+  if (!j.is_object() || j.value("schema", "") != kResultsSchema) {
+    return make_error("not a coldbench results file (expected \"schema\": \"{}\")", kResultsSchema);
+  }
+  try {
+    ResultsDocument doc;
+    doc.tool_version = j.at("tool").value("version", "");
+    doc.started_at = j.value("started_at", "");
+    doc.finished_at = j.value("finished_at", "");
+    doc.interrupted = j.value("interrupted", false);
+    if (auto it = j.find("host"); it != j.end()) {
+      doc.host.hostname = it->value("hostname", "");
+      doc.host.kernel = it->value("kernel", "");
+      doc.host.cpu_model = it->value("cpu_model", "");
+      doc.host.online_cpus = it->value("online_cpus", 0);
+      doc.host.memory_bytes = it->value("memory_bytes", int64_t{0});
+    }
+    doc.options = j.value("options", json::object());
+    for (const auto& c : j.at("commands")) {
+      doc.commands.push_back(CommandSpec{c.at("name").get<std::string>(), c.value("command", ""),
+                                         c.value("argv", std::vector<std::string>{}), c.value("shell", false)});
+    }
+    for (const auto& r : j.at("runs")) {
+      auto run = run_from_json(r);
+      if (!run) return run.error();
+      doc.runs.push_back(std::move(run).value());
+    }
+    return doc;
+  } catch (const json::exception& e) {
+    return make_error("malformed results file: {}", e.what());
+  }
+}
+
+}  // namespace coldbench
