@@ -51,6 +51,17 @@ struct CgroupStats {
   std::optional<int64_t> oom_kills;
 };
 
+// The limits a run ran under, as applied (limits/).
+struct AppliedLimits {
+  std::optional<double> cpus;            // CFS quota / period
+  std::string cpuset;                    // cgroup cpuset.cpus
+  std::optional<int64_t> memory_bytes;   // memory limit
+  std::string affinity;                  // sched_setaffinity list
+  std::optional<int> effective_cpus;     // min(|affinity ∩ cpuset|, floor(quota)), at least 1
+  std::string threads;                   // value given to OMP/MKL/OPENBLAS_NUM_THREADS, if any
+  std::string cgroup;                    // the per-run cgroup's backend, e.g. "v1" or "v2"; empty if none
+};
+
 struct FileResidency {
   std::string path;
   int64_t size_bytes = 0;
@@ -90,7 +101,9 @@ struct RunRecord {
   std::string output_tail;  // last lines of stdout/stderr, kept for failed runs
 
   std::optional<CgroupStats> cgroup;
+  std::optional<AppliedLimits> limits;
   std::optional<ResidencySnapshot> residency;
+  std::string isolation;  // host (empty) | sandbox | docker | podman
   std::map<std::string, std::string> labels;  // free-form, e.g. config parameters of a sweep
 
   bool succeeded() const { return error.empty(); }

@@ -24,6 +24,16 @@ json cgroup_json(const CgroupStats& c) {
               {"oom_kills", optional_json(c.oom_kills)}};
 }
 
+json limits_json(const AppliedLimits& l) {
+  return json{{"cpus", optional_json(l.cpus)},
+              {"cpuset", l.cpuset},
+              {"memory_bytes", optional_json(l.memory_bytes)},
+              {"affinity", l.affinity},
+              {"effective_cpus", optional_json(l.effective_cpus)},
+              {"threads", l.threads},
+              {"cgroup", l.cgroup}};
+}
+
 json residency_json(const ResidencySnapshot& r) {
   json least = json::array();
   for (const auto& f : r.least_resident) {
@@ -77,7 +87,9 @@ json to_json(const RunRecord& run) {
          {"malformed_markers", run.malformed_markers},
          {"output_tail", run.output_tail},
          {"cgroup", run.cgroup ? cgroup_json(*run.cgroup) : json(nullptr)},
+         {"limits", run.limits ? limits_json(*run.limits) : json(nullptr)},
          {"residency", run.residency ? residency_json(*run.residency) : json(nullptr)},
+         {"isolation", run.isolation.empty() ? "host" : run.isolation},
          {"labels", labels}};
   return j;
 }
@@ -164,6 +176,19 @@ Expected<RunRecord> run_from_json(const json& j) {
       read_optional(*it, "oom_kills", c.oom_kills);
       run.cgroup = c;
     }
+    if (auto it = j.find("limits"); it != j.end() && it->is_object()) {
+      AppliedLimits l;
+      read_optional(*it, "cpus", l.cpus);
+      l.cpuset = it->value("cpuset", "");
+      read_optional(*it, "memory_bytes", l.memory_bytes);
+      l.affinity = it->value("affinity", "");
+      read_optional(*it, "effective_cpus", l.effective_cpus);
+      l.threads = it->value("threads", "");
+      l.cgroup = it->value("cgroup", "");
+      run.limits = l;
+    }
+    run.isolation = j.value("isolation", "host");
+    if (run.isolation == "host") run.isolation.clear();
     if (auto it = j.find("residency"); it != j.end() && it->is_object()) {
       ResidencySnapshot r;
       r.cache_mode = it->value("cache_mode", "");

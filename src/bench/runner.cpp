@@ -1,0 +1,230 @@
+#include "bench/runner.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <cstdlib>
+
+#include "core/clock.hpp"
+#include "core/host.hpp"
+#include "core/shell_words.hpp"
+#include "markers/run_markers.hpp"
+
+extern char** environ;
+
+namespace coldbench::bench {
+namespace {
+
+// Feeds one run's output to its marker collector.
+class MarkerObserver : public proc::OutputObserver {
+ public:
+  explicit MarkerObserver(markers::RunMarkers& markers) : markers_(markers) {}
+  void on_marker_line(std::string_view line, int64_t) override { markers_.on_marker_line(line); }
+  bool on_output_line(proc::Stream, std::string_view line, int64_t received_ns) override {
+    return markers_.on_output_line(line, received_ns);
+  }
+
+ private:
+  markers::RunMarkers& markers_;
+};
+
+std::string env_value(const std::vector<std::string>& env, std::string_view key) {
+  for (const auto& entry : env) {
+    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=') {
+      return entry.substr(key.size() + 1);
+    }
+  }
+  return {};
+}
+
+void set_env(std::vector<std::string>& env, const std::string& key, const std::string& value) {
+  for (auto& entry : env) {
+    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=') {
+      entry = key + "=" + value;
+      return;
+    }
+  }
+  env.push_back(key + "=" + value);
+}
+
+void unset_env(std::vector<std::string>& env, const std::string& key) {
+  std::erase_if(env, [&](const std::string& entry) {
+    return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=';
+  });
+}
+
+}  // namespace
+
+Expected<CommandSpec> make_command(std::string name, std::string text, bool shell) {
+  CommandSpec command;
+  command.name = std::move(name);
+  command.text = text;
+  command.shell = shell;
+  if (shell) {
+    command.argv = {"/bin/sh", "-c", text};
+    return command;
+  }
+  auto words = split_shell_words(text);
+  if (!words) return words.error();
+  if (words->empty()) return make_error("command '{}' is empty", command.name);
+  command.argv = std::move(words).value();
+  return command;
+}
+
+std::string describe_failure(const RunRecord& run, bool ignore_failure, std::optional<double> timeout_s) {
+  if (run.oom_killed) return "killed by the memory limit (OOM)";
+  if (run.timed_out) return fmt::format("timed out after {:g} s (process group killed)", timeout_s.value_or(0));
+  if (run.signal) return fmt::format("killed by signal {} ({})", *run.signal, strsignal(*run.signal));
+  if (run.exit_code && *run.exit_code != 0 && !ignore_failure) {
+    return fmt::format("exited with code {}", *run.exit_code);
+  }
+  return {};
+}
+
+Session::Session(std::vector<CommandSpec> commands, SessionOptions options)
+    : commands_(std::move(commands)), options_(std::move(options)) {}
+
+std::vector<std::string> Session::child_environment(int sequence) const {
+  std::vector<std::string> env;
+  if (!options_.env_clear) {
+    for (char** e = environ; *e; ++e) env.emplace_back(*e);
+  }
+  // A harness inside a harness must not hand its own marker fd down.
+  unset_env(env, "COLDBENCH_FD");
+  unset_env(env, "COLDBENCH_RUN_ID");
+  for (const auto& [key, value] : options_.env) set_env(env, key, value);
+  if (options_.markers) {
+    set_env(env, "COLDBENCH_FD", std::to_string(proc::kMarkerFd));
+    set_env(env, "COLDBENCH_RUN_ID", fmt::format("{}-{}", getpid(), sequence));
+  }
+  return env;
+}
+
+Expected<SessionOutcome> Session::run(ResultsDocument& document) {
+  // Resolve every program first: a typo is an error before anything runs.
+  std::vector<std::string> probe_env = child_environment(0);
+  std::string path_value = env_value(probe_env, "PATH");
+  if (path_value.empty()) {
+    const char* ours = std::getenv("PATH");
+    path_value = ours ? ours : "/usr/local/bin:/usr/bin:/bin";
+  }
+  programs_.clear();
+  for (const auto& command : commands_) {
+    auto program = proc::resolve_program(command.argv.at(0), path_value, options_.cwd);
+    if (!program) return Error{fmt::format("command '{}': {}", command.name, program.error().message)};
+    programs_.push_back(std::move(program).value());
+  }
+
+  document.tool_version = COLDBENCH_VERSION;
+  document.started_at = utc_timestamp();
+  document.host = read_host_info();
+  document.commands = commands_;
+
+  auto schedule = build_schedule(static_cast<int>(commands_.size()), options_.runs, options_.warmup,
+                                 options_.order, options_.seed);
+  SessionOutcome outcome;
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    if (proc::interrupt_requested()) {
+      outcome.interrupted = true;
+      break;
+    }
+    if (progress_) {
+      progress_->on_run_start(static_cast<int>(i), static_cast<int>(schedule.size()),
+                              commands_[schedule[i].command_index], schedule[i].warmup);
+    }
+    auto done = run_one(schedule[i], static_cast<int>(document.runs.size()), document, outcome);
+    if (!done) {
+      if (progress_) progress_->on_finish();
+      return done.error();
+    }
+    if (outcome.interrupted) break;
+    if (progress_) {
+      progress_->on_run_end(static_cast<int>(i), static_cast<int>(schedule.size()), document.runs.back());
+    }
+  }
+  if (progress_) progress_->on_finish();
+  document.finished_at = utc_timestamp();
+  document.interrupted = outcome.interrupted;
+  for (auto* sink : sinks_) {
+    auto written = sink->on_finish(document);
+    if (!written) return written.error();
+  }
+  return outcome;
+}
+
+Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,
+                                SessionOutcome& outcome) {
+  const CommandSpec& command = commands_[scheduled.command_index];
+  RunRecord record;
+  record.command = command.name;
+  record.command_index = scheduled.command_index;
+  record.index = scheduled.index;
+  record.sequence = sequence;
+  record.warmup = scheduled.warmup;
+
+  proc::SpawnRequest request;
+  request.program = programs_[scheduled.command_index];
+  request.argv = command.argv;
+  request.env = child_environment(sequence);
+  request.cwd = options_.cwd;
+  request.timeout_s = options_.timeout_s;
+  request.marker_pipe = options_.markers;
+  request.show_output = options_.show_output;
+
+  for (std::size_t h = 0; h < hooks_.size(); ++h) {
+    auto ready = hooks_[h]->before_spawn(command, request, record);
+    if (!ready) {
+      for (std::size_t k = 0; k < h; ++k) hooks_[k]->after_reap(proc::SpawnResult{}, record);
+      return ready.error();
+    }
+  }
+
+  record.started_at = utc_timestamp();
+  markers::RunMarkers collected(&options_.rules);
+  MarkerObserver observer(collected);
+  auto spawned = proc::spawn_and_wait(request, observer);
+  if (!spawned) {
+    for (auto* hook : hooks_) hook->after_reap(proc::SpawnResult{}, record);
+    return Error{fmt::format("command '{}': {}", command.name, spawned.error().message)};
+  }
+  const proc::SpawnResult& result = *spawned;
+  if (result.interrupted) {
+    for (auto* hook : hooks_) hook->after_reap(result, record);
+    outcome.interrupted = true;  // an interrupted run is not a measurement
+    return {};
+  }
+
+  collected.fill(record, result.spawn_ns);
+
+  record.wall_ms = result.wall_ms();
+  if (WIFEXITED(result.wait_status)) record.exit_code = WEXITSTATUS(result.wait_status);
+  if (WIFSIGNALED(result.wait_status)) record.signal = WTERMSIG(result.wait_status);
+  record.timed_out = result.timed_out;
+  const rusage& ru = result.usage;
+  record.usage.user_ms = double(ru.ru_utime.tv_sec) * 1e3 + double(ru.ru_utime.tv_usec) / 1e3;
+  record.usage.system_ms = double(ru.ru_stime.tv_sec) * 1e3 + double(ru.ru_stime.tv_usec) / 1e3;
+  record.usage.max_rss_kb = ru.ru_maxrss;
+  record.usage.minor_faults = ru.ru_minflt;
+  record.usage.major_faults = ru.ru_majflt;
+  record.usage.voluntary_switches = ru.ru_nvcsw;
+  record.usage.involuntary_switches = ru.ru_nivcsw;
+
+  for (auto* hook : hooks_) hook->after_reap(result, record);
+
+  record.error = describe_failure(record, options_.ignore_failure, options_.timeout_s);
+  if (!record.succeeded()) {
+    record.output_tail = result.tail_text();
+    ++outcome.failed_runs;
+  }
+  if (!record.warmup) ++outcome.measured_runs;
+
+  document.runs.push_back(std::move(record));
+  for (auto* sink : sinks_) {
+    auto written = sink->on_run(document, document.runs.back());
+    if (!written) return written.error();
+  }
+  return {};
+}
+
+}  // namespace coldbench::bench

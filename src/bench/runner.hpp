@@ -1,0 +1,72 @@
+#pragma once
+// The run loop: every scheduled run in a fresh process, hooks around each
+// spawn, one RunRecord per run handed to the sinks as soon as it ends.
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/hooks.hpp"
+#include "bench/schedule.hpp"
+#include "core/expected.hpp"
+#include "core/record.hpp"
+#include "markers/rules.hpp"
+
+namespace coldbench::bench {
+
+struct SessionOptions {
+  int runs = 10;
+  int warmup = 0;
+  Order order = Order::Interleaved;
+  uint64_t seed = 1;
+  std::optional<double> timeout_s;
+  bool ignore_failure = false;  // non-zero exit codes count as successful runs
+  std::vector<std::pair<std::string, std::string>> env;  // --env K=V, applied in order
+  bool env_clear = false;
+  std::string cwd;
+  bool show_output = false;
+  bool markers = true;  // give workloads COLDBENCH_FD
+  std::vector<markers::RegexRule> rules;
+};
+
+struct SessionOutcome {
+  int measured_runs = 0;
+  int failed_runs = 0;  // measured and warmup runs that failed
+  bool interrupted = false;
+};
+
+// Builds the argv a command runs with and checks its program can be found,
+// so a typo is reported before any run starts.
+Expected<CommandSpec> make_command(std::string name, std::string text, bool shell);
+
+class Session {
+ public:
+  Session(std::vector<CommandSpec> commands, SessionOptions options);
+
+  void add_hook(RunHook* hook) { hooks_.push_back(hook); }
+  void add_sink(ResultSink* sink) { sinks_.push_back(sink); }
+  void set_progress(ProgressListener* progress) { progress_ = progress; }
+
+  // Runs the whole schedule, appending to `document.runs`. Errors: a command
+  // that cannot start, a hook that cannot prepare a run, a sink that cannot write.
+  Expected<SessionOutcome> run(ResultsDocument& document);
+
+ private:
+  Expected<void> run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,
+                         SessionOutcome& outcome);
+  std::vector<std::string> child_environment(int sequence) const;
+
+  std::vector<CommandSpec> commands_;
+  std::vector<std::string> programs_;  // resolved argv[0] per command
+  SessionOptions options_;
+  std::vector<RunHook*> hooks_;
+  std::vector<ResultSink*> sinks_;
+  ProgressListener* progress_ = nullptr;
+};
+
+// Describes why a run failed ("exited with code 3", "killed by signal 11
+// (Segmentation fault)", "timed out after 5 s"); empty when it succeeded.
+std::string describe_failure(const RunRecord& run, bool ignore_failure, std::optional<double> timeout_s);
+
+}  // namespace coldbench::bench

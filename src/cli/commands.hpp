@@ -1,0 +1,23 @@
+#pragma once
+// Each subcommand lives in its own file: it registers its options on the app
+// and returns the action to run when it was the one parsed. Only the CLI
+// prints errors and picks exit codes (0 ok, 1 failed runs or a regression,
+// 2 usage or input error, 130 interrupted).
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace coldbench::cli {
+
+struct Subcommand {
+  CLI::App* app = nullptr;
+  std::function<int()> action;
+};
+
+Subcommand add_run_command(CLI::App& app);
+
+// Prints "coldbench: error: MESSAGE" on stderr and returns the exit code.
+int report_error(const std::string& message, int exit_code);
+
+}  // namespace coldbench::cli

@@ -1,0 +1,231 @@
+// `coldbench run`: repeat one or more commands in fresh processes and report
+// phase timings, process stats, statistics and comparisons.
+
+#include <unistd.h>
+
+#include <memory>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "bench/runner.hpp"
+#include "cli/commands.hpp"
+#include "cli/run_option_groups.hpp"
+#include "core/shell_words.hpp"
+#include "core/units.hpp"
+#include "proc/spawn.hpp"
+#include "report/formats.hpp"
+#include "report/progress.hpp"
+#include "report/reporter.hpp"
+
+namespace coldbench::cli {
+namespace {
+
+struct RunArguments {
+  int runs = 10;
+  int warmup = 0;
+  std::string order = "interleaved";
+  uint64_t seed = 1;
+  std::string timeout;
+  bool ignore_failure = false;
+  std::vector<std::string> env;
+  bool env_clear = false;
+  std::string cwd;
+  bool show_output = false;
+  bool shell = false;
+  bool no_markers = false;
+  bool no_progress = false;
+  std::vector<std::string> phase_rules;
+  std::vector<std::string> metric_rules;
+  std::vector<std::string> named_commands;
+  std::string name;
+  std::vector<std::string> command_words;
+  std::string json, csv, markdown, hyperfine;
+  std::string threshold = "0%";
+  double alpha = 0.05;
+};
+
+Expected<std::vector<CommandSpec>> build_commands(const RunArguments& args) {
+  std::vector<CommandSpec> commands;
+  static const std::regex kNamed(R"(^([A-Za-z0-9_.:+-]+)=(.+)$)");
+  for (const auto& spec : args.named_commands) {
+    std::smatch match;
+    if (!std::regex_match(spec, match, kNamed)) {
+      return make_error("-c '{}': expected NAME=CMD, e.g. -c 'eager=python3 bench.py --mode eager'", spec);
+    }
+    for (const auto& existing : commands) {
+      if (existing.name == match[1].str()) return make_error("-c: the name '{}' is used twice", existing.name);
+    }
+    auto command = bench::make_command(match[1].str(), match[2].str(), args.shell);
+    if (!command) return command.error();
+    commands.push_back(std::move(command).value());
+  }
+  if (!args.command_words.empty()) {
+    std::string text;
+    for (const auto& word : args.command_words) text += (text.empty() ? "" : " ") + quote_shell_word(word);
+    if (args.shell && args.command_words.size() == 1) text = args.command_words[0];
+    auto command = bench::make_command(args.name.empty() ? text : args.name, text, args.shell);
+    if (!command) return command.error();
+    if (!args.shell) command->argv = args.command_words;  // exactly as given, no re-splitting
+    commands.push_back(std::move(command).value());
+  }
+  if (commands.empty()) {
+    return make_error("no command to run: give one after --, or several with -c NAME=CMD (see --help)");
+  }
+  return commands;
+}
+
+Expected<bench::SessionOptions> build_options(const RunArguments& args) {
+  bench::SessionOptions options;
+  if (args.runs < 1) return make_error("--runs must be at least 1 (got {})", args.runs);
+  if (args.warmup < 0) return make_error("--warmup must not be negative (got {})", args.warmup);
+  options.runs = args.runs;
+  options.warmup = args.warmup;
+  auto order = bench::parse_order(args.order);
+  if (!order) return Error{"--order: " + order.error().message};
+  options.order = *order;
+  options.seed = args.seed;
+  if (!args.timeout.empty()) {
+    auto timeout = parse_duration_seconds(args.timeout);
+    if (!timeout) return Error{"--timeout: " + timeout.error().message};
+    options.timeout_s = *timeout;
+  }
+  options.ignore_failure = args.ignore_failure;
+  for (const auto& kv : args.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error("--env '{}': expected KEY=VALUE, e.g. --env OMP_NUM_THREADS=2", kv);
+    }
+    options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  options.env_clear = args.env_clear;
+  if (!args.cwd.empty()) {
+    if (access(args.cwd.c_str(), X_OK) != 0) return make_error("--cwd '{}': not an accessible directory", args.cwd);
+    options.cwd = args.cwd;
+  }
+  options.show_output = args.show_output;
+  options.markers = !args.no_markers;
+  for (const auto& spec : args.phase_rules) {
+    auto rule = markers::parse_rule(markers::RuleKind::Phase, spec);
+    if (!rule) return rule.error();
+    options.rules.push_back(std::move(rule).value());
+  }
+  for (const auto& spec : args.metric_rules) {
+    auto rule = markers::parse_rule(markers::RuleKind::Metric, spec);
+    if (!rule) return rule.error();
+    options.rules.push_back(std::move(rule).value());
+  }
+  return options;
+}
+
+nlohmann::json options_json(const RunArguments& args) {
+  return {{"runs", args.runs},
+          {"warmup", args.warmup},
+          {"order", args.order},
+          {"seed", args.seed},
+          {"timeout", args.timeout},
+          {"ignore_failure", args.ignore_failure},
+          {"env", args.env},
+          {"env_clear", args.env_clear},
+          {"cwd", args.cwd},
+          {"shell", args.shell},
+          {"markers", !args.no_markers},
+          {"phase_rules", args.phase_rules},
+          {"metric_rules", args.metric_rules}};
+}
+
+int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGroup>>& groups) {
+  auto commands = build_commands(args);
+  if (!commands) return report_error(commands.error().message, commands.error().exit_code);
+  auto options = build_options(args);
+  if (!options) return report_error(options.error().message, options.error().exit_code);
+  auto threshold = parse_percentage(args.threshold);
+  if (!threshold) return report_error("--threshold: " + threshold.error().message, kExitUsage);
+  if (!(args.alpha > 0 && args.alpha < 1)) return report_error("--alpha must be between 0 and 1", kExitUsage);
+
+  stats::ComparisonOptions comparison;
+  comparison.threshold = *threshold;
+  comparison.alpha = args.alpha;
+  report::SummaryCache summaries(comparison);
+
+  std::vector<std::unique_ptr<report::FileExport>> exports;
+  for (auto [format, path] : {std::pair{"json", &args.json}, std::pair{"csv", &args.csv},
+                              std::pair{"markdown", &args.markdown}, std::pair{"hyperfine", &args.hyperfine}}) {
+    if (path->empty()) continue;
+    exports.push_back(std::make_unique<report::FileExport>(report::make_reporter(format), *path, summaries));
+  }
+
+  ResultsDocument document;
+  document.options = options_json(args);
+  std::vector<std::unique_ptr<bench::RunHook>> hooks;
+  for (const auto& group : groups) {
+    auto applied = group->apply(*options, hooks, document.options);
+    if (!applied) return report_error(applied.error().message, applied.error().exit_code);
+  }
+
+  bench::Session session(std::move(commands).value(), std::move(options).value());
+  for (auto& hook : hooks) session.add_hook(hook.get());
+  for (auto& e : exports) session.add_sink(e.get());
+  report::ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0);
+  if (!args.no_progress) session.set_progress(&progress);
+
+  proc::install_interrupt_handler();
+  auto outcome = session.run(document);
+  if (!outcome) return report_error(outcome.error().message, outcome.error().exit_code);
+
+  auto text = report::ConsoleReporter().render(document, &summaries.get(document));
+  if (text) fmt::print("{}", *text);
+  for (const auto& e : exports) fmt::print(stderr, "wrote {}\n", e->path());
+  std::fflush(stdout);
+
+  if (outcome->interrupted) return kExitInterrupted;
+  if (outcome->failed_runs > 0) return kExitFailedRuns;
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArguments>();
+  CLI::App* sub = app.add_subcommand("run", "Run commands repeatedly in fresh processes and report phase timings");
+
+  sub->footer(
+      "Usage: coldbench run [OPTIONS] -- CMD [ARGS...]\n"
+      "       coldbench run [OPTIONS] -c NAME=CMD [-c NAME=CMD ...]\n\n"
+      "Workloads report phases through the marker protocol (COLDBENCH_FD, docs/marker-protocol.md);\n"
+      "unmodified programs can be timed with --phase/--metric regexes on their output.\n"
+      "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
+      "130 interrupted (the results measured so far are written).");
+
+  sub->add_option("-n,--runs", args->runs, "Measured runs per command (default 10)");
+  sub->add_option("-w,--warmup", args->warmup, "Warmup runs per command, not counted (default 0)");
+  sub->add_option("--order", args->order, "interleaved (A B A B, default), sequential or random");
+  sub->add_option("--seed", args->seed, "Seed for --order random (default 1)");
+  sub->add_option("--timeout", args->timeout, "Per-run time limit, e.g. 30 or 500ms; kills the process group");
+  sub->add_flag("-i,--ignore-failure", args->ignore_failure,
+                "Count non-zero exit codes as successful runs (crashes and timeouts still fail)");
+  sub->add_option("-c,--command", args->named_commands, "A named command NAME=CMD (repeatable)");
+  sub->add_option("--name", args->name, "Name for the command given after --");
+  sub->add_flag("--shell", args->shell, "Run commands through /bin/sh -c instead of splitting them into words");
+  sub->add_option("--env", args->env, "Set KEY=VALUE in the workload's environment (repeatable)");
+  sub->add_flag("--env-clear", args->env_clear, "Start the workload with an empty environment (plus --env)");
+  sub->add_option("--cwd", args->cwd, "Working directory of the workload");
+  sub->add_flag("--show-output", args->show_output, "Show the workload's output (otherwise captured)");
+  sub->add_option("--phase", args->phase_rules, "NAME=REGEX: phase ends at the first output line matching REGEX");
+  sub->add_option("--metric", args->metric_rules, "NAME=REGEX: first capture group of each matching line is a value");
+  sub->add_flag("--no-markers", args->no_markers, "Do not give workloads a marker fd (COLDBENCH_FD)");
+  sub->add_flag("--no-progress", args->no_progress, "No progress bar or progress lines on stderr");
+  sub->add_option("--json", args->json, "Write all results (schema coldbench/1) to FILE, updated after each run");
+  sub->add_option("--csv", args->csv, "Write one row per run to FILE, updated after each run");
+  sub->add_option("--markdown", args->markdown, "Write the summary tables to FILE");
+  sub->add_option("--export-hyperfine", args->hyperfine, "Write hyperfine's JSON layout to FILE");
+  sub->add_option("--threshold", args->threshold, "Smallest change a comparison calls slower/faster (default 0%)");
+  sub->add_option("--alpha", args->alpha, "Significance level of comparisons (default 0.05)");
+  sub->add_option("command", args->command_words, "The command to run (after --)");
+  auto groups = std::make_shared<std::vector<std::unique_ptr<RunOptionGroup>>>(make_run_option_groups());
+  for (auto& group : *groups) group->add_options(*sub);
+
+  return Subcommand{sub, [args, groups] { return run(*args, *groups); }};
+}
+
+}  // namespace coldbench::cli

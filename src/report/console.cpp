@@ -1,0 +1,127 @@
+#include <fmt/format.h>
+
+#include "report/formats.hpp"
+#include "report/table.hpp"
+#include "report/text_format.hpp"
+
+namespace coldbench::report {
+namespace {
+
+std::string value_of(const std::vector<SampleSummary>& samples, const std::string& name) {
+  for (const auto& s : samples) {
+    if (s.name == name) return format_value(s.summary.median, s.unit);
+  }
+  return "n/a";
+}
+
+void render_command(std::string& out, const CommandSummary& c) {
+  out += fmt::format("Command '{}'", c.name);
+  if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
+  out += fmt::format("\n  {} measured run{}, {} succeeded", c.measured_runs, c.measured_runs == 1 ? "" : "s",
+                     c.succeeded_runs);
+  if (c.failed_runs > 0) out += fmt::format(", {} FAILED", c.failed_runs);
+  out += "\n";
+
+  if (c.succeeded_runs > 0) {
+    Table phases({"phase", "median [95% CI]", "min .. max"});
+    for (const auto& p : c.phases) phases.add_row({p.name, format_median_ci(p), format_range(p)});
+    phases.add_row({"total (wall)", format_median_ci(c.wall), format_range(c.wall)});
+    out += "\n" + phases.to_text();
+
+    out += fmt::format(
+        "\n  process (medians): user {}, system {}, max RSS {}, page faults {} minor / {} major, "
+        "context switches {} voluntary / {} involuntary\n",
+        value_of(c.process, "user_cpu"), value_of(c.process, "system_cpu"), value_of(c.process, "max_rss"),
+        value_of(c.process, "minor_faults"), value_of(c.process, "major_faults"),
+        value_of(c.process, "voluntary_switches"), value_of(c.process, "involuntary_switches"));
+    if (!c.cgroup.empty()) {
+      out += "  cgroup (medians):";
+      for (const auto& s : c.cgroup) out += fmt::format(" {} {},", s.name, format_value(s.summary.median, s.unit));
+      out.back() = '\n';
+    }
+    if (c.residency) {
+      out += fmt::format("  page-cache residency of tracked files before each run: median {} (min {}, max {})\n",
+                         format_value(c.residency->summary.median, "%"), format_value(c.residency->summary.min, "%"),
+                         format_value(c.residency->summary.max, "%"));
+    }
+  }
+
+  if (!c.metrics.empty()) {
+    Table metrics({"metric", "values", "median", "p5", "p95", "p99", "mean"});
+    for (const auto& m : c.metrics) {
+      const auto& s = m.summary;
+      metrics.add_row({m.name + (m.unit.empty() ? "" : " (" + m.unit + ")"),
+                       fmt::format("{} over {} run{}", s.n, m.runs, m.runs == 1 ? "" : "s"),
+                       format_value(s.median, m.unit), format_value(s.p5, m.unit), format_value(s.p95, m.unit),
+                       format_value(s.p99, m.unit), format_value(s.mean, m.unit)});
+    }
+    out += "\n" + metrics.to_text();
+  }
+
+  auto outlier_warnings = [&](const SampleSummary& s, const std::string& what) {
+    if (s.outliers.empty()) return;
+    out += fmt::format("  warning: outlier{} in {} (median {}):", s.outliers.size() == 1 ? "" : "s", what,
+                       format_value(s.summary.median, s.unit));
+    for (const auto& o : s.outliers) {
+      out += fmt::format(" run {} {} (z {:.1f}),", o.run_index, format_value(o.value, s.unit), o.z);
+    }
+    out.back() = '\n';
+  };
+  std::string before = out;
+  outlier_warnings(c.wall, "total wall time");
+  for (const auto& p : c.phases) outlier_warnings(p, "phase " + p.name);
+  if (out.size() != before.size()) out.insert(before.size(), "\n");
+
+  if (c.malformed_markers > 0) {
+    out += fmt::format("  warning: {} malformed marker line{} ignored (see docs/marker-protocol.md)\n",
+                       c.malformed_markers, c.malformed_markers == 1 ? "" : "s");
+  }
+  for (const auto& f : c.failures) {
+    out += fmt::format("  failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index, f.error);
+    if (!f.output_tail.empty()) {
+      std::string tail = f.output_tail;
+      std::size_t start = 0;
+      int lines = 0;
+      // The last five lines are enough to recognise the problem here; the JSON keeps more.
+      for (std::size_t pos = tail.size(); pos > 0 && lines < 6; --pos) {
+        if (tail[pos - 1] == '\n' && ++lines == 6) start = pos;
+      }
+      std::string shown = tail.substr(start);
+      for (std::size_t pos = 0; pos < shown.size();) {
+        std::size_t end = shown.find('\n', pos);
+        if (end == std::string::npos) end = shown.size();
+        out += "    | " + shown.substr(pos, end - pos) + "\n";
+        pos = end + 1;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> ConsoleReporter::render(const ResultsDocument& document,
+                                                   const SessionSummary* summary) const {
+  if (!summary) return std::nullopt;
+  std::string out;
+  for (const auto& c : summary->commands) {
+    if (!out.empty()) out += "\n";
+    render_command(out, c);
+  }
+  for (const auto& cmp : summary->comparisons) {
+    out += fmt::format("\n'{}' vs '{}' (ratio of medians, 95% bootstrap CI; p: Mann-Whitney U / Welch t)\n",
+                       cmp.candidate, cmp.baseline);
+    Table table({"quantity", "ratio [95% CI]", "p (MW)", "p (Welch)", "Cliff's delta", "verdict"});
+    for (const auto& q : cmp.quantities) {
+      const auto& r = q.comparison;
+      table.add_row({q.quantity, format_ratio_ci(r), format_p(r.mann_whitney.p_value), format_p(r.welch.p_value),
+                     std::isfinite(r.cliffs_delta) ? fmt::format("{:+.2f}", r.cliffs_delta) : "n/a",
+                     std::string(stats::to_string(r.verdict))});
+    }
+    out += table.empty() ? "  (not enough successful runs to compare)\n" : table.to_text();
+  }
+  if (document.interrupted) out += "\nInterrupted: the summary covers the runs finished before Ctrl-C.\n";
+  (void)color_;
+  return out;
+}
+
+}  // namespace coldbench::report

@@ -1,0 +1,66 @@
+#include <set>
+
+#include <fmt/format.h>
+
+#include "report/formats.hpp"
+
+namespace coldbench::report {
+namespace {
+
+// RFC 4180 quoting where needed.
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+template <class T>
+std::string optional_field(const std::optional<T>& value) {
+  return value ? fmt::format("{}", *value) : std::string();
+}
+
+}  // namespace
+
+std::optional<std::string> CsvReporter::render(const ResultsDocument& document, const SessionSummary*) const {
+  // Phase columns in first-seen order, so a partial file has the same layout.
+  std::vector<std::string> phases;
+  std::set<std::string> seen;
+  for (const auto& run : document.runs) {
+    for (const auto& p : run.phases) {
+      if (seen.insert(p.name).second) phases.push_back(p.name);
+    }
+  }
+  std::string out =
+      "sequence,command,index,warmup,started_at,wall_ms,succeeded,exit_code,signal,timed_out,oom_killed,error,"
+      "user_ms,system_ms,max_rss_kb,minor_faults,major_faults,voluntary_switches,involuntary_switches,"
+      "malformed_markers,cgroup_cpu_usage_ms,cgroup_throttled_periods,cgroup_throttled_ms,cgroup_memory_peak_bytes,"
+      "cache_mode,resident_bytes,tracked_bytes";
+  for (const auto& name : phases) out += "," + csv_field("phase." + name + "_ms");
+  out += '\n';
+  for (const auto& run : document.runs) {
+    const CgroupStats cg = run.cgroup.value_or(CgroupStats{});
+    out += fmt::format("{},{},{},{},{},{:.6f},{},{},{},{},{},{},{:.3f},{:.3f},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                       run.sequence, csv_field(run.command), run.index, run.warmup ? 1 : 0, run.started_at,
+                       run.wall_ms, run.succeeded() ? 1 : 0, optional_field(run.exit_code),
+                       optional_field(run.signal), run.timed_out ? 1 : 0, run.oom_killed ? 1 : 0,
+                       csv_field(run.error), run.usage.user_ms, run.usage.system_ms, run.usage.max_rss_kb,
+                       run.usage.minor_faults, run.usage.major_faults, run.usage.voluntary_switches,
+                       run.usage.involuntary_switches, run.malformed_markers, optional_field(cg.cpu_usage_ms),
+                       optional_field(cg.throttled_periods), optional_field(cg.throttled_ms),
+                       optional_field(cg.memory_peak_bytes), run.residency ? run.residency->cache_mode : "",
+                       run.residency ? fmt::format("{}", run.residency->resident_bytes) : "",
+                       run.residency ? fmt::format("{}", run.residency->total_bytes) : "");
+    for (const auto& name : phases) {
+      const PhaseRecord* p = run.phase(name);
+      out += p ? fmt::format(",{:.6f}", p->duration_ms) : ",";
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace coldbench::report

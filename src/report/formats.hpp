@@ -1,0 +1,48 @@
+#pragma once
+// The export formats; each lives in its own file.
+
+#include "report/reporter.hpp"
+
+namespace coldbench::report {
+
+// Human-readable tables: phases (median [95% CI], min..max), process stats,
+// metrics, outliers, failures, comparisons. Only with a summary.
+class ConsoleReporter : public Reporter {
+ public:
+  explicit ConsoleReporter(bool color = false) : color_(color) {}
+  std::string_view format() const override { return "console"; }
+  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+
+ private:
+  bool color_;
+};
+
+// The results document (schema coldbench/1) plus, at the end, "summary".
+class JsonReporter : public Reporter {
+ public:
+  std::string_view format() const override { return "json"; }
+  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+};
+
+// One row per run; one column per phase seen so far.
+class CsvReporter : public Reporter {
+ public:
+  std::string_view format() const override { return "csv"; }
+  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+};
+
+// Summary tables for a pull request or a notebook. Only with a summary.
+class MarkdownReporter : public Reporter {
+ public:
+  std::string_view format() const override { return "markdown"; }
+  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+};
+
+// hyperfine's --export-json layout (times in seconds), so its scripts work.
+class HyperfineReporter : public Reporter {
+ public:
+  std::string_view format() const override { return "hyperfine"; }
+  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+};
+
+}  // namespace coldbench::report

@@ -1,0 +1,39 @@
+#include <nlohmann/json.hpp>
+
+#include "report/formats.hpp"
+#include "stats/descriptive.hpp"
+
+namespace coldbench::report {
+
+std::optional<std::string> HyperfineReporter::render(const ResultsDocument& document, const SessionSummary*) const {
+  // hyperfine lists every measured run in "times" and "exit_codes"; the
+  // statistics are over the successful runs, as hyperfine computes them.
+  nlohmann::json results = nlohmann::json::array();
+  for (int c = 0; c < static_cast<int>(document.commands.size()); ++c) {
+    std::vector<double> times, user, system;
+    nlohmann::json exit_codes = nlohmann::json::array();
+    for (const auto& run : document.runs) {
+      if (run.command_index != c || run.warmup) continue;
+      exit_codes.push_back(run.exit_code ? nlohmann::json(*run.exit_code) : nlohmann::json(nullptr));
+      if (!run.succeeded()) continue;
+      times.push_back(run.wall_ms / 1e3);
+      user.push_back(run.usage.user_ms / 1e3);
+      system.push_back(run.usage.system_ms / 1e3);
+    }
+    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+    double sd = times.size() >= 2 ? stats::stddev(times) : stats::kNaN;
+    results.push_back({{"command", document.commands[c].name},
+                       {"mean", num(times.empty() ? stats::kNaN : stats::mean(times))},
+                       {"stddev", num(sd)},
+                       {"median", num(times.empty() ? stats::kNaN : stats::median(times))},
+                       {"user", num(user.empty() ? stats::kNaN : stats::mean(user))},
+                       {"system", num(system.empty() ? stats::kNaN : stats::mean(system))},
+                       {"min", num(times.empty() ? stats::kNaN : *std::min_element(times.begin(), times.end()))},
+                       {"max", num(times.empty() ? stats::kNaN : *std::max_element(times.begin(), times.end()))},
+                       {"times", times},
+                       {"exit_codes", exit_codes}});
+  }
+  return nlohmann::json{{"results", results}}.dump(2) + "\n";
+}
+
+}  // namespace coldbench::report

@@ -1,0 +1,66 @@
+#include <fmt/format.h>
+
+#include "report/formats.hpp"
+#include "report/table.hpp"
+#include "report/text_format.hpp"
+
+namespace coldbench::report {
+
+std::optional<std::string> MarkdownReporter::render(const ResultsDocument& document,
+                                                    const SessionSummary* summary) const {
+  if (!summary) return std::nullopt;
+  std::string out = "# coldbench results\n\n";
+  out += fmt::format("{} on {} ({}, {} CPUs), started {}{}\n\n", document.tool_version.empty() ? "coldbench" : "coldbench " + document.tool_version,
+                     document.host.hostname, document.host.cpu_model, document.host.online_cpus, document.started_at,
+                     document.interrupted ? " (interrupted)" : "");
+
+  Table overview({"Command", "Runs ok/total", "Wall median [95% CI]", "Min", "Max", "Relative"});
+  double fastest = 0;
+  for (const auto& c : summary->commands) {
+    double m = c.wall.summary.median;
+    if (std::isfinite(m) && (fastest == 0 || m < fastest)) fastest = m;
+  }
+  for (const auto& c : summary->commands) {
+    double m = c.wall.summary.median;
+    overview.add_row({"`" + c.name + "`", fmt::format("{}/{}", c.succeeded_runs, c.measured_runs),
+                      format_median_ci(c.wall), format_value(c.wall.summary.min, "ms"),
+                      format_value(c.wall.summary.max, "ms"),
+                      std::isfinite(m) && fastest > 0 ? fmt::format("{:.2f}", m / fastest) : "n/a"});
+  }
+  out += overview.to_markdown();
+
+  for (const auto& c : summary->commands) {
+    out += fmt::format("\n## `{}`\n\n", c.name);
+    if (c.command_text != c.name) out += fmt::format("Command: `{}`\n\n", c.command_text);
+    if (!c.phases.empty()) {
+      Table phases({"Phase", "Median [95% CI]", "Min", "Max"});
+      for (const auto& p : c.phases) {
+        phases.add_row({p.name, format_median_ci(p), format_value(p.summary.min, p.unit),
+                        format_value(p.summary.max, p.unit)});
+      }
+      out += phases.to_markdown() + "\n";
+    }
+    if (!c.metrics.empty()) {
+      Table metrics({"Metric", "Values", "p50", "p95", "p99"});
+      for (const auto& m : c.metrics) {
+        metrics.add_row({m.name, fmt::format("{}", m.summary.n), format_value(m.summary.median, m.unit),
+                         format_value(m.summary.p95, m.unit), format_value(m.summary.p99, m.unit)});
+      }
+      out += metrics.to_markdown() + "\n";
+    }
+    for (const auto& f : c.failures) out += fmt::format("- failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index, f.error);
+  }
+
+  for (const auto& cmp : summary->comparisons) {
+    out += fmt::format("\n## `{}` vs `{}`\n\n", cmp.candidate, cmp.baseline);
+    Table table({"Quantity", "Ratio [95% CI]", "p (Mann-Whitney)", "p (Welch)", "Verdict"});
+    for (const auto& q : cmp.quantities) {
+      table.add_row({q.quantity, format_ratio_ci(q.comparison), format_p(q.comparison.mann_whitney.p_value),
+                     format_p(q.comparison.welch.p_value), std::string(stats::to_string(q.comparison.verdict))});
+    }
+    out += table.to_markdown();
+  }
+  return out;
+}
+
+}  // namespace coldbench::report

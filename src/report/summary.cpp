@@ -1,0 +1,242 @@
+#include "report/summary.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+
+#include "stats/outliers.hpp"
+
+namespace coldbench::report {
+namespace {
+
+constexpr double kOutlierMinRelativeDeviation = 0.01;
+
+SampleSummary make_sample(std::string name, std::string unit, std::vector<double> values,
+                          const std::vector<int>& run_indices, bool find_outliers) {
+  SampleSummary sample;
+  sample.name = std::move(name);
+  sample.unit = std::move(unit);
+  sample.summary = stats::summarize(values);
+  sample.runs = static_cast<int>(run_indices.size());
+  if (find_outliers && values.size() >= 5) {
+    // Timer-tight samples (sleeps, MAD of microseconds) would flag every
+    // scheduling hiccup; a value must also be 1% away from the median.
+    auto z = stats::modified_z_scores(values);
+    double median = sample.summary.median;
+    for (std::size_t i : stats::outlier_indices(values)) {
+      if (std::fabs(values[i] - median) < kOutlierMinRelativeDeviation * std::fabs(median)) continue;
+      sample.outliers.push_back(Outlier{run_indices[i], values[i], z[i]});
+    }
+  }
+  sample.values = std::move(values);
+  return sample;
+}
+
+using RunValue = std::function<std::optional<double>(const RunRecord&)>;
+
+SampleSummary sample_of(const std::vector<const RunRecord*>& runs, std::string name, std::string unit,
+                        const RunValue& value, bool find_outliers) {
+  std::vector<double> values;
+  std::vector<int> indices;
+  for (const auto* run : runs) {
+    if (auto v = value(*run)) {
+      values.push_back(*v);
+      indices.push_back(run->index);
+    }
+  }
+  return make_sample(std::move(name), std::move(unit), std::move(values), indices, find_outliers);
+}
+
+CommandSummary summarize_command(const ResultsDocument& document, int command_index) {
+  const CommandSpec& spec = document.commands[command_index];
+  CommandSummary summary;
+  summary.name = spec.name;
+  summary.command_text = spec.text;
+
+  std::vector<const RunRecord*> ok;
+  for (const auto& run : document.runs) {
+    if (run.command_index != command_index) continue;
+    summary.malformed_markers += run.malformed_markers;
+    if (!run.succeeded()) summary.failures.push_back(FailureNote{run.index, run.warmup, run.error, run.output_tail});
+    if (run.warmup) continue;
+    ++summary.measured_runs;
+    if (run.succeeded()) {
+      ok.push_back(&run);
+    } else {
+      ++summary.failed_runs;
+    }
+  }
+  summary.succeeded_runs = static_cast<int>(ok.size());
+  summary.wall = sample_of(ok, "wall", "ms", [](const RunRecord& r) { return r.wall_ms; }, true);
+
+  // Phases in the order they happen: by median end time.
+  std::map<std::string, std::vector<double>> end_times;
+  for (const auto* run : ok) {
+    for (const auto& p : run->phases) end_times[p.name].push_back(p.end_ms);
+  }
+  std::vector<std::pair<double, std::string>> order;
+  for (auto& [name, ends] : end_times) order.emplace_back(stats::median(ends), name);
+  std::sort(order.begin(), order.end());
+  for (const auto& [median_end, name] : order) {
+    summary.phases.push_back(sample_of(ok, name, "ms", [&name](const RunRecord& r) -> std::optional<double> {
+      if (const auto* p = r.phase(name)) return p->duration_ms;
+      return std::nullopt;
+    }, true));
+  }
+
+  auto usage = [&](const char* name, const char* unit, auto field) {
+    summary.process.push_back(sample_of(ok, name, unit, [field](const RunRecord& r) -> std::optional<double> {
+      return static_cast<double>(r.usage.*field);
+    }, false));
+  };
+  usage("user_cpu", "ms", &ResourceUsage::user_ms);
+  usage("system_cpu", "ms", &ResourceUsage::system_ms);
+  usage("max_rss", "KiB", &ResourceUsage::max_rss_kb);
+  usage("minor_faults", "", &ResourceUsage::minor_faults);
+  usage("major_faults", "", &ResourceUsage::major_faults);
+  usage("voluntary_switches", "", &ResourceUsage::voluntary_switches);
+  usage("involuntary_switches", "", &ResourceUsage::involuntary_switches);
+
+  // Metrics: values pooled over the successful measured runs.
+  std::vector<std::string> metric_names;
+  std::map<std::string, std::pair<std::string, std::vector<double>>> pooled;
+  std::map<std::string, std::vector<int>> metric_runs;
+  for (const auto* run : ok) {
+    for (const auto& m : run->metrics) {
+      if (!pooled.count(m.name)) metric_names.push_back(m.name);
+      auto& entry = pooled[m.name];
+      if (entry.first.empty()) entry.first = m.unit;
+      entry.second.insert(entry.second.end(), m.values.begin(), m.values.end());
+      metric_runs[m.name].push_back(run->index);
+    }
+  }
+  for (const auto& name : metric_names) {
+    auto sample = make_sample(name, pooled[name].first, pooled[name].second, {}, false);
+    sample.runs = static_cast<int>(metric_runs[name].size());
+    summary.metrics.push_back(std::move(sample));
+  }
+
+  auto cgroup_stat = [&](const char* name, const char* unit, auto getter) {
+    auto sample = sample_of(ok, name, unit, getter, false);
+    if (sample.summary.n > 0) summary.cgroup.push_back(std::move(sample));
+  };
+  cgroup_stat("cpu_usage", "ms", [](const RunRecord& r) { return r.cgroup ? r.cgroup->cpu_usage_ms : std::nullopt; });
+  cgroup_stat("throttled_periods", "", [](const RunRecord& r) -> std::optional<double> {
+    if (r.cgroup && r.cgroup->throttled_periods) return double(*r.cgroup->throttled_periods);
+    return std::nullopt;
+  });
+  cgroup_stat("throttled_time", "ms", [](const RunRecord& r) { return r.cgroup ? r.cgroup->throttled_ms : std::nullopt; });
+  cgroup_stat("memory_peak", "bytes", [](const RunRecord& r) -> std::optional<double> {
+    if (r.cgroup && r.cgroup->memory_peak_bytes) return double(*r.cgroup->memory_peak_bytes);
+    return std::nullopt;
+  });
+
+  auto residency = sample_of(ok, "residency", "%", [](const RunRecord& r) -> std::optional<double> {
+    if (r.residency && r.residency->total_bytes > 0) return 100.0 * r.residency->fraction();
+    return std::nullopt;
+  }, false);
+  if (residency.summary.n > 0) summary.residency = std::move(residency);
+
+  if (!ok.empty()) summary.info = ok.back()->info;
+  return summary;
+}
+
+}  // namespace
+
+SessionSummary summarize_session(const ResultsDocument& document, const stats::ComparisonOptions& options) {
+  SessionSummary session;
+  for (int c = 0; c < static_cast<int>(document.commands.size()); ++c) {
+    session.commands.push_back(summarize_command(document, c));
+  }
+  if (session.commands.size() < 2) return session;
+  const CommandSummary& base = session.commands.front();
+  for (std::size_t c = 1; c < session.commands.size(); ++c) {
+    const CommandSummary& candidate = session.commands[c];
+    CommandComparison comparison{base.name, candidate.name, {}};
+    if (base.wall.values.size() >= 2 && candidate.wall.values.size() >= 2) {
+      comparison.quantities.push_back({"wall", stats::compare_samples(base.wall.values, candidate.wall.values, options)});
+    }
+    for (const auto& phase : candidate.phases) {
+      auto it = std::find_if(base.phases.begin(), base.phases.end(), [&](const auto& p) { return p.name == phase.name; });
+      if (it == base.phases.end() || it->values.size() < 2 || phase.values.size() < 2) continue;
+      comparison.quantities.push_back({phase.name, stats::compare_samples(it->values, phase.values, options)});
+    }
+    session.comparisons.push_back(std::move(comparison));
+  }
+  return session;
+}
+
+nlohmann::json to_json(const stats::Summary& s) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return nlohmann::json{{"n", s.n},           {"min", num(s.min)},       {"max", num(s.max)},
+                        {"mean", num(s.mean)}, {"sd", num(s.sd)},         {"median", num(s.median)},
+                        {"mad", num(s.mad)},   {"p5", num(s.p5)},         {"p25", num(s.p25)},
+                        {"p75", num(s.p75)},   {"p95", num(s.p95)},       {"p99", num(s.p99)},
+                        {"median_ci", {{"low", num(s.median_ci.low)}, {"high", num(s.median_ci.high)},
+                                       {"level", s.median_ci.level}}}};
+}
+
+namespace {
+
+nlohmann::json sample_json(const SampleSummary& s) {
+  nlohmann::json outliers = nlohmann::json::array();
+  for (const auto& o : s.outliers) outliers.push_back({{"run", o.run_index}, {"value", o.value}, {"z", o.z}});
+  return {{"name", s.name}, {"unit", s.unit}, {"runs", s.runs}, {"stats", to_json(s.summary)}, {"outliers", outliers}};
+}
+
+nlohmann::json samples_json(const std::vector<SampleSummary>& samples) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& s : samples) out.push_back(sample_json(s));
+  return out;
+}
+
+nlohmann::json interval_json(const stats::Interval& i) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"low", num(i.low)}, {"high", num(i.high)}, {"level", i.level}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const SessionSummary& summary) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json commands = nlohmann::json::array();
+  for (const auto& c : summary.commands) {
+    nlohmann::json failures = nlohmann::json::array();
+    for (const auto& f : c.failures) failures.push_back({{"run", f.run_index}, {"warmup", f.warmup}, {"error", f.error}});
+    commands.push_back({{"name", c.name},
+                        {"measured_runs", c.measured_runs},
+                        {"succeeded_runs", c.succeeded_runs},
+                        {"failed_runs", c.failed_runs},
+                        {"malformed_markers", c.malformed_markers},
+                        {"wall", sample_json(c.wall)},
+                        {"phases", samples_json(c.phases)},
+                        {"process", samples_json(c.process)},
+                        {"metrics", samples_json(c.metrics)},
+                        {"cgroup", samples_json(c.cgroup)},
+                        {"residency", c.residency ? sample_json(*c.residency) : nlohmann::json(nullptr)},
+                        {"failures", failures}});
+  }
+  nlohmann::json comparisons = nlohmann::json::array();
+  for (const auto& cmp : summary.comparisons) {
+    nlohmann::json quantities = nlohmann::json::array();
+    for (const auto& q : cmp.quantities) {
+      const auto& r = q.comparison;
+      quantities.push_back({{"quantity", q.quantity},
+                            {"median_baseline", num(r.median_baseline)},
+                            {"median_candidate", num(r.median_candidate)},
+                            {"ratio", num(r.ratio)},
+                            {"ratio_ci", interval_json(r.ratio_ci)},
+                            {"mann_whitney", {{"u", num(r.mann_whitney.statistic)}, {"p", num(r.mann_whitney.p_value)},
+                                              {"exact", r.mann_whitney.exact}}},
+                            {"welch", {{"t", num(r.welch.statistic)}, {"df", num(r.welch.df)}, {"p", num(r.welch.p_value)}}},
+                            {"cohens_d", num(r.cohens_d)},
+                            {"cliffs_delta", num(r.cliffs_delta)},
+                            {"verdict", std::string(stats::to_string(r.verdict))}});
+    }
+    comparisons.push_back({{"baseline", cmp.baseline}, {"candidate", cmp.candidate}, {"quantities", quantities}});
+  }
+  return {{"commands", commands}, {"comparisons", comparisons}};
+}
+
+}  // namespace coldbench::report

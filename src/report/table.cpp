@@ -1,0 +1,71 @@
+#include "report/table.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace coldbench::report {
+namespace {
+
+// Display width of UTF-8 text: count code points, not bytes.
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++width;
+  }
+  return width;
+}
+
+}  // namespace
+
+std::string Table::to_text(const std::string& indent) const {
+  std::vector<std::size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(row[i]));
+    }
+  };
+  measure(header_);
+  for (const auto& row : rows_) measure(row);
+
+  auto line = [&](const std::vector<std::string>& row, bool is_header) {
+    std::string out = indent;
+    for (std::size_t i = 0; i < widths.size(); ++i) {
+      std::string cell = i < row.size() ? row[i] : "";
+      std::size_t pad = widths[i] - display_width(cell);
+      bool right = !is_header && i > 0 && !cell.empty() &&
+                   (std::isdigit(static_cast<unsigned char>(cell[0])) || cell[0] == '-' || cell[0] == '+');
+      if (right) out += std::string(pad, ' ') + cell;
+      else out += cell + std::string(pad, ' ');
+      if (i + 1 < widths.size()) out += "  ";
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out + "\n";
+  };
+  std::string out = line(header_, true);
+  for (const auto& row : rows_) out += line(row, false);
+  return out;
+}
+
+std::string Table::to_markdown() const {
+  auto escape = [](const std::string& cell) {
+    std::string out;
+    for (char c : cell) {
+      if (c == '|') out += "\\|";
+      else out += c;
+    }
+    return out;
+  };
+  std::string out = "|";
+  for (const auto& h : header_) out += " " + escape(h) + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < header_.size(); ++i) out += i == 0 ? ":---|" : "---:|";
+  out += "\n";
+  for (const auto& row : rows_) {
+    out += "|";
+    for (std::size_t i = 0; i < header_.size(); ++i) out += " " + escape(i < row.size() ? row[i] : "") + " |";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace coldbench::report

@@ -1,0 +1,102 @@
+#include "stats/descriptive.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "stats/bootstrap.hpp"
+
+namespace coldbench::stats {
+
+namespace {
+
+std::vector<double> sorted_copy(std::span<const double> values) {
+  std::vector<double> sorted(values.begin(), values.end());
+  std::sort(sorted.begin(), sorted.end());
+  return sorted;
+}
+
+// Median of an already sorted, non-empty sample: shared by median() and mad().
+double median_of_sorted(std::span<const double> sorted) {
+  return quantile_sorted(sorted, 0.5);
+}
+
+double mad_of_sorted(std::span<const double> sorted, double center) {
+  std::vector<double> deviations;
+  deviations.reserve(sorted.size());
+  for (double x : sorted) deviations.push_back(std::abs(x - center));
+  std::sort(deviations.begin(), deviations.end());
+  return median_of_sorted(deviations);
+}
+
+}  // namespace
+
+double quantile_sorted(std::span<const double> sorted, double p) {
+  // `!(p >= 0 && p <= 1)` also rejects a NaN p.
+  if (sorted.empty() || !(p >= 0.0 && p <= 1.0)) return kNaN;
+  // Type 7: h = (n - 1) p, interpolate between the order statistics around h.
+  const double h = static_cast<double>(sorted.size() - 1) * p;
+  const auto lo = static_cast<std::size_t>(std::floor(h));
+  const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
+  const double fraction = h - static_cast<double>(lo);
+  if (fraction == 0.0) return sorted[lo];  // exact order statistic, no rounding noise
+  return sorted[lo] + fraction * (sorted[hi] - sorted[lo]);
+}
+
+double quantile(std::span<const double> values, double p) {
+  if (values.empty()) return kNaN;
+  const std::vector<double> sorted = sorted_copy(values);
+  return quantile_sorted(sorted, p);
+}
+
+double median(std::span<const double> values) {
+  return quantile(values, 0.5);
+}
+
+double mean(std::span<const double> values) {
+  if (values.empty()) return kNaN;
+  double sum = 0.0;
+  for (double x : values) sum += x;
+  return sum / static_cast<double>(values.size());
+}
+
+double stddev(std::span<const double> values) {
+  if (values.size() < 2) return kNaN;
+  // Two passes: summing squared deviations from the mean avoids the
+  // cancellation of the sum-of-squares formula on large, tightly spread times.
+  const double m = mean(values);
+  double squares = 0.0;
+  for (double x : values) squares += (x - m) * (x - m);
+  return std::sqrt(squares / static_cast<double>(values.size() - 1));
+}
+
+double mad(std::span<const double> values) {
+  if (values.empty()) return kNaN;
+  const std::vector<double> sorted = sorted_copy(values);
+  return mad_of_sorted(sorted, median_of_sorted(sorted));
+}
+
+Summary summarize(std::span<const double> values, const BootstrapOptions& bootstrap) {
+  Summary summary;
+  summary.n = values.size();
+  summary.median_ci.level = bootstrap.level;
+  if (values.empty()) return summary;
+
+  const std::vector<double> sorted = sorted_copy(values);
+  summary.min = sorted.front();
+  summary.max = sorted.back();
+  summary.mean = mean(sorted);
+  summary.sd = stddev(sorted);  // NaN for n == 1
+  summary.median = median_of_sorted(sorted);
+  summary.mad = mad_of_sorted(sorted, summary.median);
+  summary.p5 = quantile_sorted(sorted, 0.05);
+  summary.p25 = quantile_sorted(sorted, 0.25);
+  summary.p75 = quantile_sorted(sorted, 0.75);
+  summary.p95 = quantile_sorted(sorted, 0.95);
+  summary.p99 = quantile_sorted(sorted, 0.99);
+  // The bootstrap sorts its own copy, so the CI depends only on the values,
+  // not their order: summarize() and bootstrap_median_ci() agree.
+  summary.median_ci = bootstrap_median_ci(sorted, bootstrap);
+  return summary;
+}
+
+}  // namespace coldbench::stats
