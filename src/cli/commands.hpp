@@ -5,6 +5,8 @@
 // 2 usage or input error, 130 interrupted).
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -13,7 +15,11 @@ namespace coldbench::cli {
 struct Subcommand {
   CLI::App* app = nullptr;
   std::function<int()> action;
+  bool takes_command = false;  // accepts "-- CMD ARGS..." (see trailing_command)
 };
+
+// The words after the first "--" on the command line (the workload's argv).
+std::vector<std::string>& trailing_command();
 
 Subcommand add_run_command(CLI::App& app);
 

@@ -1,7 +1,9 @@
 // coldbench: the harness. Never links LibTorch (a process that maps
 // libtorch_cpu.so would keep its pages resident and no run could be cold).
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +12,11 @@
 #include "core/expected.hpp"
 
 namespace coldbench::cli {
+
+std::vector<std::string>& trailing_command() {
+  static std::vector<std::string> words;
+  return words;
+}
 
 int report_error(const std::string& message, int exit_code) {
   fmt::print(stderr, "coldbench: error: {}\n", message);
@@ -31,8 +38,29 @@ int main(int argc, char** argv) {
   std::vector<cli::Subcommand> subcommands;
   subcommands.push_back(cli::add_run_command(app));
 
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const auto& sub : subcommands) {
+      known += (known.empty() ? "" : ", ") + sub.app->get_name();
+      found = found || sub.app->get_name() == argv[1];
+    }
+    if (!found) {
+      return cli::report_error(fmt::format("unknown subcommand '{}' (available: {}; try --help)", argv[1], known),
+                               kExitUsage);
+    }
+  }
+  // Everything after the first "--" is the workload's command line. CLI11 2.1
+  // mis-parses "--" after multi-value options, so it is split off here.
+  std::vector<std::string> words(argv + 1, argv + argc);
+  auto separator = std::find(words.begin(), words.end(), "--");
+  if (separator != words.end()) {
+    cli::trailing_command().assign(separator + 1, words.end());
+    words.erase(separator, words.end());
+  }
+  std::reverse(words.begin(), words.end());  // CLI11 takes the arguments reversed
   try {
-    app.parse(argc, argv);
+    app.parse(words);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -44,7 +72,11 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   for (const auto& sub : subcommands) {
-    if (sub.app->parsed()) return sub.action();
+    if (!sub.app->parsed()) continue;
+    if (!sub.takes_command && !cli::trailing_command().empty()) {
+      return cli::report_error(fmt::format("'{}' takes no command after --", sub.app->get_name()), kExitUsage);
+    }
+    return sub.action();
   }
   return cli::report_error("no subcommand given (try --help)", kExitUsage);
 }

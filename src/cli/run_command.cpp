@@ -204,15 +204,19 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_option("--timeout", args->timeout, "Per-run time limit, e.g. 30 or 500ms; kills the process group");
   sub->add_flag("-i,--ignore-failure", args->ignore_failure,
                 "Count non-zero exit codes as successful runs (crashes and timeouts still fail)");
-  sub->add_option("-c,--command", args->named_commands, "A named command NAME=CMD (repeatable)");
+  sub->add_option("-c,--command", args->named_commands, "A named command NAME=CMD (repeatable)")
+      ->allow_extra_args(false);
   sub->add_option("--name", args->name, "Name for the command given after --");
   sub->add_flag("--shell", args->shell, "Run commands through /bin/sh -c instead of splitting them into words");
-  sub->add_option("--env", args->env, "Set KEY=VALUE in the workload's environment (repeatable)");
+  sub->add_option("--env", args->env, "Set KEY=VALUE in the workload's environment (repeatable)")
+      ->allow_extra_args(false);
   sub->add_flag("--env-clear", args->env_clear, "Start the workload with an empty environment (plus --env)");
   sub->add_option("--cwd", args->cwd, "Working directory of the workload");
   sub->add_flag("--show-output", args->show_output, "Show the workload's output (otherwise captured)");
-  sub->add_option("--phase", args->phase_rules, "NAME=REGEX: phase ends at the first output line matching REGEX");
-  sub->add_option("--metric", args->metric_rules, "NAME=REGEX: first capture group of each matching line is a value");
+  sub->add_option("--phase", args->phase_rules, "NAME=REGEX: phase ends at the first output line matching REGEX")
+      ->allow_extra_args(false);
+  sub->add_option("--metric", args->metric_rules, "NAME=REGEX: first capture group of each matching line is a value")
+      ->allow_extra_args(false);
   sub->add_flag("--no-markers", args->no_markers, "Do not give workloads a marker fd (COLDBENCH_FD)");
   sub->add_flag("--no-progress", args->no_progress, "No progress bar or progress lines on stderr");
   sub->add_option("--json", args->json, "Write all results (schema coldbench/1) to FILE, updated after each run");
@@ -221,11 +225,15 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_option("--export-hyperfine", args->hyperfine, "Write hyperfine's JSON layout to FILE");
   sub->add_option("--threshold", args->threshold, "Smallest change a comparison calls slower/faster (default 0%)");
   sub->add_option("--alpha", args->alpha, "Significance level of comparisons (default 0.05)");
-  sub->add_option("command", args->command_words, "The command to run (after --)");
   auto groups = std::make_shared<std::vector<std::unique_ptr<RunOptionGroup>>>(make_run_option_groups());
   for (auto& group : *groups) group->add_options(*sub);
 
-  return Subcommand{sub, [args, groups] { return run(*args, *groups); }};
+  return Subcommand{sub,
+                    [args, groups] {
+                      args->command_words = trailing_command();
+                      return run(*args, *groups);
+                    },
+                    true};
 }
 
 }  // namespace coldbench::cli

@@ -1,0 +1,79 @@
+"""Shared helpers for coldbench's end-to-end tests (standard library only).
+
+ctest runs each tests/e2e/test_*.py with these environment variables:
+COLDBENCH (the harness binary), CB_FIXTURE (the scriptable fixture workload),
+COLDBENCH_SOURCE_DIR and COLDBENCH_BUILD_DIR.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+SOURCE_DIR = os.environ.get("COLDBENCH_SOURCE_DIR", os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILD_DIR = os.environ.get("COLDBENCH_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+COLDBENCH = os.environ.get("COLDBENCH", os.path.join(BUILD_DIR, "coldbench"))
+CB_FIXTURE = os.environ.get("CB_FIXTURE", os.path.join(BUILD_DIR, "tests", "cb_fixture"))
+
+
+class Result:
+    def __init__(self, completed, json_path=None):
+        self.returncode = completed.returncode
+        self.stdout = completed.stdout
+        self.stderr = completed.stderr
+        self.json = None
+        if json_path and os.path.exists(json_path):
+            with open(json_path) as f:
+                self.json = json.load(f)
+
+    def measured_runs(self, command=None):
+        return [r for r in self.json["runs"] if not r["warmup"] and (command is None or r["command"] == command)]
+
+    def command_summary(self, name):
+        for c in self.json["summary"]["commands"]:
+            if c["name"] == name:
+                return c
+        raise KeyError(name)
+
+    def phase_stats(self, command, phase):
+        for p in self.command_summary(command)["phases"]:
+            if p["name"] == phase:
+                return p["stats"]
+        raise KeyError(phase)
+
+
+def run_coldbench(args, timeout=600, env=None, json_output=True, user_prefix=None, input_text=None):
+    """Runs `coldbench ARGS` (with --json into a temp file unless told not to)."""
+    tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+    json_path = os.path.join(tmp, "results.json")
+    argv = [COLDBENCH] + list(args)
+    if json_output and args and args[0] == "run":
+        argv = [COLDBENCH, "run", "--json", json_path, "--no-progress"] + list(args[1:])
+    if user_prefix:
+        argv = list(user_prefix) + argv
+    full_env = dict(os.environ)
+    if env:
+        full_env.update(env)
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=full_env,
+                               input=input_text)
+    result = Result(completed, json_path)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def find_torch_python():
+    """The interpreter that imports torch (scripts/find-torch-python), or None."""
+    script = os.path.join(SOURCE_DIR, "scripts", "find-torch-python")
+    completed = subprocess.run([script], capture_output=True, text=True)
+    return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+def describe(result):
+    return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+
+
+def main():
+    unittest.main(verbosity=2)
