@@ -82,10 +82,18 @@ std::string describe_failure(const RunRecord& run, bool ignore_failure, std::opt
   return {};
 }
 
-Session::Session(std::vector<CommandSpec> commands, SessionOptions options)
-    : commands_(std::move(commands)), options_(std::move(options)) {}
+Session::Session(std::vector<CommandSpec> commands, SessionOptions options) : options_(std::move(options)) {
+  for (auto& command : commands) plans_.push_back(CommandPlan{std::move(command), {}, {}, {}});
+}
 
-std::vector<std::string> Session::child_environment(int sequence) const {
+Session::Session(std::vector<CommandPlan> plans, SessionOptions options)
+    : plans_(std::move(plans)), options_(std::move(options)) {}
+
+int Session::planned_runs() const {
+  return static_cast<int>(plans_.size()) * (options_.runs + options_.warmup);
+}
+
+std::vector<std::string> Session::child_environment(const CommandPlan& plan, int sequence) const {
   std::vector<std::string> env;
   if (!options_.env_clear) {
     for (char** e = environ; *e; ++e) env.emplace_back(*e);
@@ -94,6 +102,7 @@ std::vector<std::string> Session::child_environment(int sequence) const {
   unset_env(env, "COLDBENCH_FD");
   unset_env(env, "COLDBENCH_RUN_ID");
   for (const auto& [key, value] : options_.env) set_env(env, key, value);
+  for (const auto& [key, value] : plan.env) set_env(env, key, value);
   if (options_.markers) {
     set_env(env, "COLDBENCH_FD", std::to_string(proc::kMarkerFd));
     set_env(env, "COLDBENCH_RUN_ID", fmt::format("{}-{}", getpid(), sequence));
@@ -103,45 +112,68 @@ std::vector<std::string> Session::child_environment(int sequence) const {
 
 Expected<SessionOutcome> Session::run(ResultsDocument& document) {
   // Resolve every program first: a typo is an error before anything runs.
-  std::vector<std::string> probe_env = child_environment(0);
-  std::string path_value = env_value(probe_env, "PATH");
-  if (path_value.empty()) {
-    const char* ours = std::getenv("PATH");
-    path_value = ours ? ours : "/usr/local/bin:/usr/bin:/bin";
-  }
   programs_.clear();
-  for (const auto& command : commands_) {
-    auto program = proc::resolve_program(command.argv.at(0), path_value, options_.cwd);
-    if (!program) return Error{fmt::format("command '{}': {}", command.name, program.error().message)};
+  bool any_on_host = false;
+  for (const auto& plan : plans_) {
+    if (!options_.resolve_programs || !plan.on_host) {
+      programs_.push_back(plan.command.argv.at(0));
+      continue;
+    }
+    any_on_host = true;
+    std::vector<std::string> probe_env = child_environment(plan, 0);
+    std::string path_value = env_value(probe_env, "PATH");
+    if (path_value.empty()) {
+      const char* ours = std::getenv("PATH");
+      path_value = ours ? ours : "/usr/local/bin:/usr/bin:/bin";
+    }
+    auto program = proc::resolve_program(plan.command.argv.at(0), path_value, options_.cwd);
+    if (!program) return Error{fmt::format("command '{}': {}", plan.command.name, program.error().message)};
     programs_.push_back(std::move(program).value());
   }
+  if (any_on_host && !options_.cwd.empty() && access(options_.cwd.c_str(), X_OK) != 0) {
+    return make_error("--cwd '{}': not an accessible directory", options_.cwd);
+  }
 
-  document.tool_version = COLDBENCH_VERSION;
-  document.started_at = utc_timestamp();
-  document.host = read_host_info();
-  document.commands = commands_;
+  if (!resume_ || document.started_at.empty()) {
+    document.tool_version = COLDBENCH_VERSION;
+    document.started_at = utc_timestamp();
+    document.host = read_host_info();
+  }
+  document.commands.clear();
+  for (const auto& plan : plans_) document.commands.push_back(plan.command);
 
-  auto schedule = build_schedule(static_cast<int>(commands_.size()), options_.runs, options_.warmup,
-                                 options_.order, options_.seed);
+  auto schedule = build_schedule(static_cast<int>(plans_.size()), options_.runs, options_.warmup, options_.order,
+                                 options_.seed);
+  auto done_already = [&](const ScheduledRun& s) {
+    if (!resume_) return false;
+    const std::string& name = plans_[s.command_index].command.name;
+    for (const auto& run : document.runs) {
+      if (run.command == name && run.warmup == s.warmup && run.index == s.index) return true;
+    }
+    return false;
+  };
   SessionOutcome outcome;
+  for (const auto& run : document.runs) {
+    if (!run.warmup) ++outcome.measured_runs;
+  }
   for (std::size_t i = 0; i < schedule.size(); ++i) {
     if (proc::interrupt_requested()) {
       outcome.interrupted = true;
       break;
     }
+    if (done_already(schedule[i])) continue;
+    const int position = static_cast<int>(document.runs.size());
+    const int total = static_cast<int>(schedule.size());
     if (progress_) {
-      progress_->on_run_start(static_cast<int>(i), static_cast<int>(schedule.size()),
-                              commands_[schedule[i].command_index], schedule[i].warmup);
+      progress_->on_run_start(position, total, plans_[schedule[i].command_index].command, schedule[i].warmup);
     }
-    auto done = run_one(schedule[i], static_cast<int>(document.runs.size()), document, outcome);
+    auto done = run_one(schedule[i], position, document, outcome);
     if (!done) {
       if (progress_) progress_->on_finish();
       return done.error();
     }
     if (outcome.interrupted) break;
-    if (progress_) {
-      progress_->on_run_end(static_cast<int>(i), static_cast<int>(schedule.size()), document.runs.back());
-    }
+    if (progress_) progress_->on_run_end(position, total, document.runs.back());
   }
   if (progress_) progress_->on_finish();
   document.finished_at = utc_timestamp();
@@ -155,27 +187,31 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
 
 Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,
                                 SessionOutcome& outcome) {
-  const CommandSpec& command = commands_[scheduled.command_index];
+  const CommandPlan& plan = plans_[scheduled.command_index];
+  const CommandSpec& command = plan.command;
   RunRecord record;
   record.command = command.name;
   record.command_index = scheduled.command_index;
   record.index = scheduled.index;
   record.sequence = sequence;
   record.warmup = scheduled.warmup;
+  record.labels = plan.labels;
 
   proc::SpawnRequest request;
   request.program = programs_[scheduled.command_index];
   request.argv = command.argv;
-  request.env = child_environment(sequence);
+  request.env = child_environment(plan, sequence);
   request.cwd = options_.cwd;
   request.timeout_s = options_.timeout_s;
   request.marker_pipe = options_.markers;
   request.show_output = options_.show_output;
 
-  for (std::size_t h = 0; h < hooks_.size(); ++h) {
-    auto ready = hooks_[h]->before_spawn(command, request, record);
+  std::vector<RunHook*> hooks = hooks_;
+  hooks.insert(hooks.end(), plan.hooks.begin(), plan.hooks.end());
+  for (std::size_t h = 0; h < hooks.size(); ++h) {
+    auto ready = hooks[h]->before_spawn(command, request, record);
     if (!ready) {
-      for (std::size_t k = 0; k < h; ++k) hooks_[k]->after_reap(proc::SpawnResult{}, record);
+      for (std::size_t k = 0; k < h; ++k) hooks[k]->after_reap(proc::SpawnResult{}, record);
       return ready.error();
     }
   }
@@ -185,12 +221,12 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   MarkerObserver observer(collected);
   auto spawned = proc::spawn_and_wait(request, observer);
   if (!spawned) {
-    for (auto* hook : hooks_) hook->after_reap(proc::SpawnResult{}, record);
+    for (auto* hook : hooks) hook->after_reap(proc::SpawnResult{}, record);
     return Error{fmt::format("command '{}': {}", command.name, spawned.error().message)};
   }
   const proc::SpawnResult& result = *spawned;
   if (result.interrupted) {
-    for (auto* hook : hooks_) hook->after_reap(result, record);
+    for (auto* hook : hooks) hook->after_reap(result, record);
     outcome.interrupted = true;  // an interrupted run is not a measurement
     return {};
   }
@@ -198,6 +234,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   collected.fill(record, result.spawn_ns);
 
   record.wall_ms = result.wall_ms();
+  record.setup_ms = result.setup_ms();
   if (WIFEXITED(result.wait_status)) record.exit_code = WEXITSTATUS(result.wait_status);
   if (WIFSIGNALED(result.wait_status)) record.signal = WTERMSIG(result.wait_status);
   record.timed_out = result.timed_out;
@@ -210,7 +247,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   record.usage.voluntary_switches = ru.ru_nvcsw;
   record.usage.involuntary_switches = ru.ru_nivcsw;
 
-  for (auto* hook : hooks_) hook->after_reap(result, record);
+  for (auto* hook : hooks) hook->after_reap(result, record);
 
   record.error = describe_failure(record, options_.ignore_failure, options_.timeout_s);
   if (!record.succeeded()) {

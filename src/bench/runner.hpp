@@ -2,6 +2,7 @@
 // The run loop: every scheduled run in a fresh process, hooks around each
 // spawn, one RunRecord per run handed to the sinks as soon as it ends.
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -27,7 +28,20 @@ struct SessionOptions {
   std::string cwd;
   bool show_output = false;
   bool markers = true;  // give workloads COLDBENCH_FD
+  // Look programs and cwd up on this host before any run; false when they are
+  // inside a container image.
+  bool resolve_programs = true;
   std::vector<markers::RegexRule> rules;
+};
+
+// One command with what is particular to it in a sweep: extra environment,
+// its own hooks (limits, isolation, cache state) and labels (its parameters).
+struct CommandPlan {
+  CommandSpec command;
+  std::vector<std::pair<std::string, std::string>> env;  // applied after SessionOptions::env
+  std::vector<RunHook*> hooks;                          // run after the session-wide hooks
+  std::map<std::string, std::string> labels;            // copied into every RunRecord
+  bool on_host = true;  // false: runs inside a container, its program is not looked up here
 };
 
 struct SessionOutcome {
@@ -43,10 +57,18 @@ Expected<CommandSpec> make_command(std::string name, std::string text, bool shel
 class Session {
  public:
   Session(std::vector<CommandSpec> commands, SessionOptions options);
+  Session(std::vector<CommandPlan> plans, SessionOptions options);
 
   void add_hook(RunHook* hook) { hooks_.push_back(hook); }
   void add_sink(ResultSink* sink) { sinks_.push_back(sink); }
   void set_progress(ProgressListener* progress) { progress_ = progress; }
+
+  // Continue an interrupted session: `document` already holds its finished
+  // runs; scheduled runs that match one (command, warmup, index) are skipped.
+  // The schedule is rebuilt from the same seed, so it is the same schedule.
+  void set_resume(bool resume) { resume_ = resume; }
+  // How many runs the full schedule has (for progress and history).
+  int planned_runs() const;
 
   // Runs the whole schedule, appending to `document.runs`. Errors: a command
   // that cannot start, a hook that cannot prepare a run, a sink that cannot write.
@@ -55,14 +77,15 @@ class Session {
  private:
   Expected<void> run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,
                          SessionOutcome& outcome);
-  std::vector<std::string> child_environment(int sequence) const;
+  std::vector<std::string> child_environment(const CommandPlan& plan, int sequence) const;
 
-  std::vector<CommandSpec> commands_;
+  std::vector<CommandPlan> plans_;
   std::vector<std::string> programs_;  // resolved argv[0] per command
   SessionOptions options_;
   std::vector<RunHook*> hooks_;
   std::vector<ResultSink*> sinks_;
   ProgressListener* progress_ = nullptr;
+  bool resume_ = false;
 };
 
 // Describes why a run failed ("exited with code 3", "killed by signal 11

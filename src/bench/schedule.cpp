@@ -39,7 +39,8 @@ std::vector<ScheduledRun> build_schedule(int commands, int runs, int warmup, Ord
   if (order == Order::Random) {
     // Fisher-Yates with our own index mapping: the same seed gives the same order everywhere.
     std::mt19937_64 rng(seed);
-    for (std::size_t i = schedule.size() - 1; i > first_measured; --i) {
+    // Counting down from size() (not size() - 1) so an empty schedule does not wrap.
+    for (std::size_t i = schedule.size(); i-- > first_measured + 1;) {
       std::size_t span = i - first_measured + 1;
       std::size_t j = first_measured + static_cast<std::size_t>(rng() % span);
       std::swap(schedule[i], schedule[j]);

@@ -22,6 +22,13 @@ struct Subcommand {
 std::vector<std::string>& trailing_command();
 
 Subcommand add_run_command(CLI::App& app);
+Subcommand add_sweep_command(CLI::App& app);
+Subcommand add_history_command(CLI::App& app);
+Subcommand add_export_command(CLI::App& app);
+Subcommand add_cache_command(CLI::App& app);
+Subcommand add_report_command(CLI::App& app);
+Subcommand add_compare_command(CLI::App& app);
+Subcommand add_env_command(CLI::App& app);
 
 // Prints "coldbench: error: MESSAGE" on stderr and returns the exit code.
 int report_error(const std::string& message, int exit_code);

@@ -37,6 +37,13 @@ int main(int argc, char** argv) {
 
   std::vector<cli::Subcommand> subcommands;
   subcommands.push_back(cli::add_run_command(app));
+  subcommands.push_back(cli::add_sweep_command(app));
+  subcommands.push_back(cli::add_history_command(app));
+  subcommands.push_back(cli::add_export_command(app));
+  subcommands.push_back(cli::add_cache_command(app));
+  subcommands.push_back(cli::add_report_command(app));
+  subcommands.push_back(cli::add_compare_command(app));
+  subcommands.push_back(cli::add_env_command(app));
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

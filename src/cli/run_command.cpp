@@ -99,10 +99,7 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args) {
     options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   options.env_clear = args.env_clear;
-  if (!args.cwd.empty()) {
-    if (access(args.cwd.c_str(), X_OK) != 0) return make_error("--cwd '{}': not an accessible directory", args.cwd);
-    options.cwd = args.cwd;
-  }
+  options.cwd = args.cwd;  // checked by the session (inside a container it names the image's directory)
   options.show_output = args.show_output;
   options.markers = !args.no_markers;
   for (const auto& spec : args.phase_rules) {

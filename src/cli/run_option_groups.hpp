@@ -14,6 +14,7 @@
 #include "bench/hooks.hpp"
 #include "bench/runner.hpp"
 #include "core/expected.hpp"
+#include "limits/limit_spec.hpp"
 
 namespace coldbench::cli {
 
@@ -28,5 +29,8 @@ class RunOptionGroup {
 };
 
 std::vector<std::unique_ptr<RunOptionGroup>> make_run_option_groups();
+std::unique_ptr<RunOptionGroup> make_limits_options(std::shared_ptr<limits::LimitSpec> spec);  // cli/run_limits_options.cpp
+std::unique_ptr<RunOptionGroup> make_isolation_options(std::shared_ptr<const limits::LimitSpec> spec);  // cli/run_isolation_options.cpp
+std::unique_ptr<RunOptionGroup> make_cache_options();  // cli/run_cache_options.cpp
 
 }  // namespace coldbench::cli

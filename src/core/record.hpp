@@ -85,7 +85,8 @@ struct RunRecord {
   int sequence = 0;     // position in the whole session's schedule (run order)
   bool warmup = false;
   std::string started_at;  // UTC ISO 8601
-  double wall_ms = 0;      // from just before spawn to reap, CLOCK_MONOTONIC
+  double wall_ms = 0;      // from the workload's execve to its reap, CLOCK_MONOTONIC
+  double setup_ms = 0;     // harness work before that exec (fork, cgroup join, namespaces); not in wall
 
   std::optional<int> exit_code;  // set when the process exited
   std::optional<int> signal;     // set when it was killed by a signal

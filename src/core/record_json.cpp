@@ -70,6 +70,7 @@ json to_json(const RunRecord& run) {
          {"warmup", run.warmup},
          {"started_at", run.started_at},
          {"wall_ms", run.wall_ms},
+         {"setup_ms", run.setup_ms},
          {"exit_code", optional_json(run.exit_code)},
          {"signal", optional_json(run.signal)},
          {"timed_out", run.timed_out},
@@ -132,6 +133,7 @@ Expected<RunRecord> run_from_json(const json& j) {
     run.warmup = j.value("warmup", false);
     run.started_at = j.value("started_at", "");
     run.wall_ms = j.at("wall_ms").get<double>();
+    run.setup_ms = j.value("setup_ms", 0.0);
     read_optional(j, "exit_code", run.exit_code);
     read_optional(j, "signal", run.signal);
     run.timed_out = j.value("timed_out", false);
@@ -162,8 +164,12 @@ Expected<RunRecord> run_from_json(const json& j) {
       run.metrics.push_back(MetricRecord{m.at("name").get<std::string>(), m.value("unit", ""),
                                          m.at("values").get<std::vector<double>>()});
     }
-    for (const auto& [k, v] : j.value("info", json::object()).items()) run.info[k] = v;
-    for (const auto& [k, v] : j.value("labels", json::object()).items()) run.labels[k] = v.get<std::string>();
+    // Named copies: iterating items() of the temporary j.value() returns would
+    // read a destroyed object (the range-for only extends the proxy's lifetime).
+    const json info = j.value("info", json::object());
+    for (const auto& [k, v] : info.items()) run.info[k] = v;
+    const json labels = j.value("labels", json::object());
+    for (const auto& [k, v] : labels.items()) run.labels[k] = v.get<std::string>();
     run.malformed_markers = j.value("malformed_markers", 0);
     run.output_tail = j.value("output_tail", "");
     if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) {
@@ -208,7 +214,8 @@ Expected<RunRecord> run_from_json(const json& j) {
 }
 
 Expected<ResultsDocument> document_from_json(const json& j) {
-  if (!j.is_object() || j.value("schema", "") != kResultsSchema) {
+  // Compared as JSON: j.value("schema", "") throws when the tag is not a string.
+  if (!j.is_object() || !j.contains("schema") || j["schema"] != kResultsSchema) {
     return make_error("not a coldbench results file (expected \"schema\": \"{}\")", kResultsSchema);
   }
   try {

@@ -8,6 +8,8 @@
 namespace coldbench {
 namespace {
 
+constexpr double kMaxDurationSeconds = 9e9;  // ~285 years: still fits int64 nanoseconds
+
 // Splits "12.5ms" into 12.5 and "ms". Fails on an empty or non-numeric prefix.
 bool split_number(std::string_view text, double& number, std::string& suffix) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
@@ -37,6 +39,8 @@ Expected<double> parse_duration_seconds(std::string_view text) {
   else if (suffix == "h") scale = 3600;
   else return make_error("unknown duration unit '{}' in '{}'; use us, ms, s, m or h", suffix, text);
   if (number <= 0) return make_error("duration '{}' must be greater than zero", text);
+  // Durations become int64 nanoseconds (timeouts); refuse what cannot be one.
+  if (number * scale > kMaxDurationSeconds) return make_error("duration '{}' is too large", text);
   return number * scale;
 }
 
@@ -55,7 +59,9 @@ Expected<int64_t> parse_size_bytes(std::string_view text) {
   else if (suffix == "g") scale = 1024.0 * 1024 * 1024;
   else if (suffix == "t") scale = 1024.0 * 1024 * 1024 * 1024;
   else return make_error("unknown size unit '{}' in '{}'; use K, M, G or T", suffix, text);
-  if (number <= 0) return make_error("size '{}' must be greater than zero", text);
+  if (number <= 0 || number * scale < 0.5) return make_error("size '{}' must be greater than zero", text);
+  // llround of a value beyond int64 is unspecified (LLONG_MIN on x86).
+  if (number * scale >= 0x1p63) return make_error("size '{}' is too large", text);
   return static_cast<int64_t>(std::llround(number * scale));
 }
 
@@ -74,23 +80,25 @@ Expected<double> parse_percentage(std::string_view text) {
 
 std::string format_ms(double ms) {
   if (!std::isfinite(ms)) return "n/a";
+  // Thresholds sit where rounding would reach the next range ("1000.0 ms").
   double magnitude = std::fabs(ms);
-  if (magnitude >= 1000.0) return fmt::format("{:.3f} s", ms / 1000.0);
-  if (magnitude >= 100.0) return fmt::format("{:.1f} ms", ms);
-  if (magnitude >= 10.0) return fmt::format("{:.2f} ms", ms);
-  if (magnitude >= 1.0) return fmt::format("{:.3f} ms", ms);
+  if (magnitude >= 999.95) return fmt::format("{:.3f} s", ms / 1000.0);
+  if (magnitude >= 99.995) return fmt::format("{:.1f} ms", ms);
+  if (magnitude >= 9.9995) return fmt::format("{:.2f} ms", ms);
+  if (magnitude >= 0.9995) return fmt::format("{:.3f} ms", ms);
   return fmt::format("{:.0f} us", ms * 1000.0);
 }
 
 std::string format_bytes(double bytes) {
   static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int unit = 0;
-  while (std::fabs(bytes) >= 1024.0 && unit < 4) {
+  // Thresholds sit where rounding would reach the next range ("1024 KiB", "100.0 KiB").
+  while (std::fabs(bytes) >= 1023.5 && unit < 4) {
     bytes /= 1024.0;
     ++unit;
   }
   if (unit == 0) return fmt::format("{:.0f} B", bytes);
-  return fmt::format("{:.{}f} {}", bytes, std::fabs(bytes) >= 100 ? 0 : (std::fabs(bytes) >= 10 ? 1 : 2),
+  return fmt::format("{:.{}f} {}", bytes, std::fabs(bytes) >= 99.95 ? 0 : (std::fabs(bytes) >= 9.995 ? 1 : 2),
                      kUnits[unit]);
 }
 

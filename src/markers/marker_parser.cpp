@@ -1,6 +1,7 @@
 #include "markers/marker_parser.hpp"
 
 #include <cmath>
+#include <cstdint>
 
 namespace coldbench::markers {
 namespace {
@@ -35,6 +36,9 @@ std::optional<Marker> parse_marker_line(std::string_view line, std::string* why)
   if (t == j.end() || !t->is_number()) return fail(why, "missing numeric \"t\" (CLOCK_MONOTONIC ns)");
   double t_value = t->get<double>();
   if (!std::isfinite(t_value) || t_value < 0) return fail(why, "\"t\" must be a non-negative number");
+  // Beyond int64 an unsigned integer would wrap and a double would not convert.
+  bool fits = t->is_number_unsigned() ? t->get<uint64_t>() <= uint64_t{INT64_MAX} : t_value < 0x1p63;
+  if (!fits) return fail(why, "\"t\" is out of range for CLOCK_MONOTONIC ns");
 
   auto kind = j.find("kind");
   if (kind == j.end() || !kind->is_string()) return fail(why, "missing string \"kind\"");

@@ -1,6 +1,7 @@
 #include "markers/run_markers.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 #include <fmt/format.h>
@@ -50,7 +51,8 @@ bool RunMarkers::on_output_line(std::string_view line, int64_t received_ns) {
       std::string captured = match[1].str();
       char* end = nullptr;
       double value = std::strtod(captured.c_str(), &end);
-      if (captured.empty() || end != captured.c_str() + captured.size()) {
+      // strtod also reads "nan", "inf" and overflows to inf: not measurements.
+      if (captured.empty() || end != captured.c_str() + captured.size() || !std::isfinite(value)) {
         reject(fmt::format("--metric {}: captured '{}' is not a number", rule.name, captured));
         continue;
       }

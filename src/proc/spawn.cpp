@@ -38,13 +38,17 @@ class LineSplitter {
   void feed(const char* data, std::size_t size, OnLine&& on_line) {
     for (std::size_t i = 0; i < size; ++i) {
       if (data[i] == '\n') {
-        on_line(std::string_view(partial_));
+        // The newline that ends a line of exactly `max` was delivered with its last piece.
+        if (!split_) on_line(std::string_view(partial_));
         partial_.clear();
+        split_ = false;
       } else {
         partial_.push_back(data[i]);
+        split_ = false;
         if (partial_.size() >= max_) {
           on_line(std::string_view(partial_));
           partial_.clear();
+          split_ = true;
         }
       }
     }
@@ -59,18 +63,25 @@ class LineSplitter {
  private:
   std::string partial_;
   std::size_t max_;
+  bool split_ = false;  // the last byte completed a piece of `max`
 };
 
-// What the child reports through the exec-error pipe when it cannot exec.
-struct ChildFailure {
-  int stage;  // -2: chdir, -1: exec, >= 0: index of the child setup step
+// What the child reports through the close-on-exec status pipe: the time it
+// is about to exec (then EOF when the exec succeeds), or why it cannot.
+struct ChildReport {
+  enum Kind : int { AboutToExec = 0, Failure = 1 } kind;
+  int stage;  // failures: -2 chdir, -1 exec, >= 0 index of the child setup step
   int error;
+  int64_t t_ns;  // AboutToExec: CLOCK_MONOTONIC right before execve
 };
+
+void child_report(int fd, const ChildReport& report) {
+  ssize_t ignored = ::write(fd, &report, sizeof report);
+  (void)ignored;
+}
 
 [[noreturn]] void child_fail(int fd, int stage, int error) {
-  ChildFailure failure{stage, error};
-  ssize_t ignored = ::write(fd, &failure, sizeof failure);
-  (void)ignored;
+  child_report(fd, ChildReport{ChildReport::Failure, stage, error, 0});
   _exit(127);
 }
 
@@ -98,6 +109,10 @@ struct ChildFailure {
     if (error != 0) child_fail(error_w, static_cast<int>(i), error);
   }
   if (!request.cwd.empty() && chdir(request.cwd.c_str()) != 0) child_fail(error_w, -2, errno);
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  child_report(error_w, ChildReport{ChildReport::AboutToExec, 0, 0,
+                                    static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec});
   execve(request.program.c_str(), argv, envp);
   child_fail(error_w, -1, errno);
 }
@@ -199,13 +214,11 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
   }
 
   SpawnResult result;
-  result.spawn_ns = monotonic_ns();
-  // Without namespaces or setup steps the child only dup2s, resets signals
-  // and execs: vfork skips copying our page tables, which is most of the
-  // harness's own share of a short run's wall time (as posix_spawn does).
-  // vfork must be called here, not in a helper the child would return from.
-  const bool plain = request.clone_flags == 0 && request.child_setup.empty();
-  pid_t pid = plain ? vfork() : clone_child(request.clone_flags);
+  result.clone_ns = monotonic_ns();
+  // fork, not vfork: a vfork child runs on our address space until exec, and
+  // the kernel then records our peak RSS as the workload's (ru_maxrss), which
+  // would report the harness's few MiB for every small workload.
+  pid_t pid = clone_child(request.clone_flags);
   if (pid < 0) {
     return make_error("cannot start a process{}: {}",
                       request.clone_flags ? " in new namespaces" : "", std::strerror(errno));
@@ -221,22 +234,35 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
   marker.write_end.reset();
   exec_error.write_end.reset();
 
-  ChildFailure failure{};
-  ssize_t got;
-  do {
-    got = ::read(exec_error.read_end.get(), &failure, sizeof failure);
-  } while (got < 0 && errno == EINTR);
-  if (got == static_cast<ssize_t>(sizeof failure)) {
+  // The child reports the moment it execs; harness work before that (fork,
+  // cgroup join, affinity, namespaces) is not the workload's time.
+  auto read_report = [&](ChildReport& report) {
+    ssize_t got;
+    do {
+      got = ::read(exec_error.read_end.get(), &report, sizeof report);
+    } while (got < 0 && errno == EINTR);
+    return got == static_cast<ssize_t>(sizeof report);
+  };
+  ChildReport report{};
+  bool failed = false;
+  if (read_report(report) && report.kind == ChildReport::AboutToExec) {
+    result.spawn_ns = report.t_ns;
+    failed = read_report(report);  // EOF: the exec succeeded and closed the pipe
+  } else {
+    failed = report.kind == ChildReport::Failure;
+    if (!failed) result.spawn_ns = monotonic_ns();  // the child died before reporting; time from now
+  }
+  if (failed) {
     int status = 0;
     waitpid(pid, &status, 0);
-    if (failure.stage == -1) {
-      return make_error("cannot start '{}': {}", request.program, std::strerror(failure.error));
+    if (report.stage == -1) {
+      return make_error("cannot start '{}': {}", request.program, std::strerror(report.error));
     }
-    if (failure.stage == -2) {
-      return make_error("cannot change to directory '{}': {}", request.cwd, std::strerror(failure.error));
+    if (report.stage == -2) {
+      return make_error("cannot change to directory '{}': {}", request.cwd, std::strerror(report.error));
     }
     return make_error("cannot start '{}': {} failed: {}", request.program,
-                      request.child_setup[failure.stage]->describe(), std::strerror(failure.error));
+                      request.child_setup[report.stage]->describe(), std::strerror(report.error));
   }
 
   Fd pidfd(open_pidfd(pid));

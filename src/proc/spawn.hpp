@@ -25,6 +25,9 @@ inline constexpr int kMarkerFd = 3;
 // Work done in the child after clone and before exec (join a cgroup, set
 // affinity, mount a sandbox). The harness is single-threaded, so the child may
 // allocate, but keep it to plain system calls. Returns 0 or an errno value.
+// By the time steps run, fds 0-3 are the workload's stdin/stdout/stderr and
+// marker pipe: a step's own fds must be >= 10 (F_DUPFD_CLOEXEC). This time is
+// reported as SpawnResult::setup_ms and is not part of the run's wall time.
 class ChildSetup {
  public:
   virtual ~ChildSetup() = default;
@@ -60,7 +63,8 @@ struct SpawnRequest {
 
 struct SpawnResult {
   pid_t pid = -1;
-  int64_t spawn_ns = 0;  // CLOCK_MONOTONIC just before clone
+  int64_t clone_ns = 0;  // CLOCK_MONOTONIC just before clone
+  int64_t spawn_ns = 0;  // CLOCK_MONOTONIC in the child right before execve: the run's time zero
   int64_t end_ns = 0;    // CLOCK_MONOTONIC right after reaping
   int wait_status = 0;
   rusage usage{};
@@ -69,6 +73,8 @@ struct SpawnResult {
   std::deque<std::string> tail;  // last lines of stdout and stderr, interleaved as received
 
   double wall_ms() const { return double(end_ns - spawn_ns) / 1e6; }
+  // Harness work between clone and exec (fork, child setup steps); not in wall.
+  double setup_ms() const { return double(spawn_ns - clone_ns) / 1e6; }
   std::string tail_text() const;
 };
 

@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "core/units.hpp"
 #include "report/formats.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
@@ -12,6 +13,46 @@ std::string value_of(const std::vector<SampleSummary>& samples, const std::strin
     if (s.name == name) return format_value(s.summary.median, s.unit);
   }
   return "n/a";
+}
+
+// The evidence that oversubscription costs time: CFS throttling and involuntary switches.
+std::string oversubscription_line(const Oversubscription& o) {
+  std::string evidence;
+  if (o.throttled_periods) {
+    evidence += fmt::format("{:g}", *o.throttled_periods);
+    if (o.periods) evidence += fmt::format(" of {:g}", *o.periods);
+    evidence += " CFS periods throttled";
+    if (o.throttled_ms) evidence += fmt::format(" ({} throttled)", format_value(*o.throttled_ms, "ms"));
+    evidence += ", ";
+  }
+  evidence += fmt::format("{:g} involuntary context switches", o.involuntary_switches);
+  return fmt::format(
+      "  warning: oversubscribed: the workload reports {} compute threads ({}) but has {} effective CPU{} "
+      "({} run{}); evidence (medians): {}. Try --threads auto\n",
+      o.compute_threads, o.source, o.effective_cpus, o.effective_cpus == 1 ? "" : "s", o.runs, o.runs == 1 ? "" : "s",
+      evidence);
+}
+
+// Next to the phases, so the reader sees that a cold run was cold (or why not).
+std::string residency_lines(const CommandSummary& c) {
+  const auto& r = c.residency->summary;
+  std::string out = fmt::format(
+      "  page cache{}: {} tracked file{}, {}; resident before each measured run: median {} (min {}, max {})\n",
+      c.cache_mode.empty() ? "" : " (--cache " + c.cache_mode + ")", c.tracked_files, c.tracked_files == 1 ? "" : "s",
+      format_bytes(double(c.tracked_bytes)), format_value(r.median, "%"), format_value(r.min, "%"),
+      format_value(r.max, "%"));
+  if (c.cache_mode == "cold" && r.max > 1.0) {
+    out += "    (pages that running programs have mapped, such as shared libraries, cannot be evicted; docs/cache.md)\n";
+  }
+  if (c.cache_mode == "warm" && r.min < 99.0 && !c.least_resident.empty()) {
+    out += "    least resident:";
+    for (const auto& f : c.least_resident) {
+      double percent = f.size_bytes > 0 ? 100.0 * double(f.resident_bytes) / double(f.size_bytes) : 100.0;
+      out += fmt::format(" {} {:.1f} %,", f.path.substr(f.path.rfind('/') + 1), percent);
+    }
+    out.back() = '\n';
+  }
+  return out;
 }
 
 void render_command(std::string& out, const CommandSummary& c) {
@@ -27,6 +68,7 @@ void render_command(std::string& out, const CommandSummary& c) {
     for (const auto& p : c.phases) phases.add_row({p.name, format_median_ci(p), format_range(p)});
     phases.add_row({"total (wall)", format_median_ci(c.wall), format_range(c.wall)});
     out += "\n" + phases.to_text();
+    if (c.residency) out += residency_lines(c);
 
     out += fmt::format(
         "\n  process (medians): user {}, system {}, max RSS {}, page faults {} minor / {} major, "
@@ -39,11 +81,7 @@ void render_command(std::string& out, const CommandSummary& c) {
       for (const auto& s : c.cgroup) out += fmt::format(" {} {},", s.name, format_value(s.summary.median, s.unit));
       out.back() = '\n';
     }
-    if (c.residency) {
-      out += fmt::format("  page-cache residency of tracked files before each run: median {} (min {}, max {})\n",
-                         format_value(c.residency->summary.median, "%"), format_value(c.residency->summary.min, "%"),
-                         format_value(c.residency->summary.max, "%"));
-    }
+    if (c.oversubscription) out += oversubscription_line(*c.oversubscription);
   }
 
   if (!c.metrics.empty()) {

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "report/formats.hpp"
+#include "report/study_report.hpp"
 
 namespace coldbench::report {
 
@@ -17,6 +18,8 @@ std::unique_ptr<Reporter> make_reporter(std::string_view format) {
   if (format == "csv") return std::make_unique<CsvReporter>();
   if (format == "markdown") return std::make_unique<MarkdownReporter>();
   if (format == "hyperfine") return std::make_unique<HyperfineReporter>();
+  if (format == "study") return std::make_unique<StudyReporter>(StudyReporter::Style::Text);
+  if (format == "study-markdown") return std::make_unique<StudyReporter>(StudyReporter::Style::Markdown);
   return nullptr;
 }
 

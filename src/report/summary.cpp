@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -13,11 +14,13 @@ namespace {
 constexpr double kOutlierMinRelativeDeviation = 0.01;
 
 SampleSummary make_sample(std::string name, std::string unit, std::vector<double> values,
-                          const std::vector<int>& run_indices, bool find_outliers) {
+                          const std::vector<int>& run_indices, bool find_outliers, bool median_ci = true) {
   SampleSummary sample;
   sample.name = std::move(name);
   sample.unit = std::move(unit);
-  sample.summary = stats::summarize(values);
+  stats::BootstrapOptions bootstrap;
+  if (!median_ci) bootstrap.resamples = 0;
+  sample.summary = stats::summarize(values, bootstrap);
   sample.runs = static_cast<int>(run_indices.size());
   if (find_outliers && values.size() >= 5) {
     // Timer-tight samples (sleeps, MAD of microseconds) would flag every
@@ -46,6 +49,47 @@ SampleSummary sample_of(const std::vector<const RunRecord*>& runs, std::string n
     }
   }
   return make_sample(std::move(name), std::move(unit), std::move(values), indices, find_outliers);
+}
+
+// The compute thread count a run's workload reported, and under which key.
+std::optional<std::pair<std::string, double>> compute_threads_of(const RunRecord& run) {
+  for (const char* key : {"torch.num_threads", "compute_threads"}) {
+    auto it = run.info.find(key);
+    if (it == run.info.end()) continue;
+    if (it->second.is_number()) return std::pair{std::string(key), it->second.get<double>()};
+    if (it->second.is_string()) {
+      char* end = nullptr;
+      const std::string text = it->second.get<std::string>();
+      double value = std::strtod(text.c_str(), &end);
+      if (end && *end == '\0' && !text.empty()) return std::pair{std::string(key), value};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<Oversubscription> find_oversubscription(const std::vector<const RunRecord*>& ok) {
+  Oversubscription found;
+  std::vector<double> periods, throttled, throttled_ms, switches;
+  for (const auto* run : ok) {
+    auto threads = compute_threads_of(*run);
+    if (!threads || !run->limits || !run->limits->effective_cpus) continue;
+    int effective = *run->limits->effective_cpus;
+    if (threads->second <= effective) continue;
+    found.source = threads->first;
+    found.compute_threads = std::max(found.compute_threads, static_cast<int>(threads->second));
+    found.effective_cpus = found.runs == 0 ? effective : std::min(found.effective_cpus, effective);
+    ++found.runs;
+    if (run->cgroup && run->cgroup->periods) periods.push_back(double(*run->cgroup->periods));
+    if (run->cgroup && run->cgroup->throttled_periods) throttled.push_back(double(*run->cgroup->throttled_periods));
+    if (run->cgroup && run->cgroup->throttled_ms) throttled_ms.push_back(*run->cgroup->throttled_ms);
+    switches.push_back(double(run->usage.involuntary_switches));
+  }
+  if (found.runs == 0) return std::nullopt;
+  if (!periods.empty()) found.periods = stats::median(periods);
+  if (!throttled.empty()) found.throttled_periods = stats::median(throttled);
+  if (!throttled_ms.empty()) found.throttled_ms = stats::median(throttled_ms);
+  found.involuntary_switches = stats::median(switches);
+  return found;
 }
 
 CommandSummary summarize_command(const ResultsDocument& document, int command_index) {
@@ -112,7 +156,10 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
     }
   }
   for (const auto& name : metric_names) {
-    auto sample = make_sample(name, pooled[name].first, pooled[name].second, {}, false);
+    // Pooled iterations are not independent draws (they share a process), so
+    // a bootstrap CI of their median would claim false precision, and it
+    // costs seconds for long loops; comparisons use per-run values instead.
+    auto sample = make_sample(name, pooled[name].first, pooled[name].second, {}, false, /*median_ci=*/false);
     sample.runs = static_cast<int>(metric_runs[name].size());
     summary.metrics.push_back(std::move(sample));
   }
@@ -137,8 +184,16 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
     return std::nullopt;
   }, false);
   if (residency.summary.n > 0) summary.residency = std::move(residency);
+  for (const auto* run : ok) {
+    if (!run->residency) continue;
+    summary.cache_mode = run->residency->cache_mode;
+    summary.tracked_files = run->residency->tracked_files;
+    summary.tracked_bytes = run->residency->total_bytes;
+    summary.least_resident = run->residency->least_resident;
+  }
 
   if (!ok.empty()) summary.info = ok.back()->info;
+  summary.oversubscription = find_oversubscription(ok);
   return summary;
 }
 
@@ -191,6 +246,18 @@ nlohmann::json samples_json(const std::vector<SampleSummary>& samples) {
   return out;
 }
 
+nlohmann::json oversubscription_json(const Oversubscription& o) {
+  auto optional = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"source", o.source},
+          {"compute_threads", o.compute_threads},
+          {"effective_cpus", o.effective_cpus},
+          {"runs", o.runs},
+          {"periods", optional(o.periods)},
+          {"throttled_periods", optional(o.throttled_periods)},
+          {"throttled_ms", optional(o.throttled_ms)},
+          {"involuntary_switches", o.involuntary_switches}};
+}
+
 nlohmann::json interval_json(const stats::Interval& i) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"low", num(i.low)}, {"high", num(i.high)}, {"level", i.level}};
@@ -215,6 +282,12 @@ nlohmann::json to_json(const SessionSummary& summary) {
                         {"metrics", samples_json(c.metrics)},
                         {"cgroup", samples_json(c.cgroup)},
                         {"residency", c.residency ? sample_json(*c.residency) : nlohmann::json(nullptr)},
+                        {"cache", c.residency ? nlohmann::json{{"mode", c.cache_mode},
+                                                               {"tracked_files", c.tracked_files},
+                                                               {"tracked_bytes", c.tracked_bytes}}
+                                              : nlohmann::json(nullptr)},
+                        {"oversubscription", c.oversubscription ? oversubscription_json(*c.oversubscription)
+                                                                : nlohmann::json(nullptr)},
                         {"failures", failures}});
   }
   nlohmann::json comparisons = nlohmann::json::array();

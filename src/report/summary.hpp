@@ -37,6 +37,20 @@ struct FailureNote {
   std::string output_tail;
 };
 
+// A workload that reports more compute threads (info "torch.num_threads" or
+// "compute_threads") than the effective CPUs its runs had, with the evidence.
+struct Oversubscription {
+  std::string source;       // the info key the thread count came from
+  int compute_threads = 0;  // the largest count reported
+  int effective_cpus = 0;   // the smallest effective CPUs among those runs
+  int runs = 0;             // successful measured runs that were oversubscribed
+  // Medians over those runs: cgroup throttling (when the runs had a cgroup) and involuntary switches.
+  std::optional<double> periods;
+  std::optional<double> throttled_periods;
+  std::optional<double> throttled_ms;
+  double involuntary_switches = 0;
+};
+
 struct CommandSummary {
   std::string name;
   std::string command_text;
@@ -50,8 +64,13 @@ struct CommandSummary {
   std::vector<SampleSummary> metrics;    // pooled values across successful runs
   std::vector<SampleSummary> cgroup;     // throttling, memory peak (when limits were used)
   std::optional<SampleSummary> residency;  // tracked bytes resident before each run, percent
+  std::string cache_mode;                  // --cache of the latest measured run with a residency snapshot
+  int64_t tracked_files = 0;               // and that run's tracked files, bytes, least-resident big files
+  int64_t tracked_bytes = 0;
+  std::vector<FileResidency> least_resident;
   std::map<std::string, nlohmann::json> info;  // from the latest successful run
   std::vector<FailureNote> failures;
+  std::optional<Oversubscription> oversubscription;
 };
 
 struct QuantityComparison {

@@ -16,22 +16,18 @@ std::string_view to_string(Verdict verdict) {
   return "no detectable difference";
 }
 
-namespace {
-
 // Significance alone is not enough for a verdict: the change must also exceed
 // the threshold and its CI must exclude "no change", so noise and trivially
 // small shifts both read as no difference.
-Verdict decide(const Comparison& c, const ComparisonOptions& options) {
+Verdict decide_verdict(const Comparison& c, double p_value, const ComparisonOptions& options) {
   if (c.n_baseline < 2 || c.n_candidate < 2) return Verdict::NoDifference;
-  if (!(c.mann_whitney.p_value < options.alpha) || !c.ratio_ci.valid())
+  if (!(p_value < options.alpha) || !c.ratio_ci.valid())
     return Verdict::NoDifference;
   const double slower_above = 1.0 + options.threshold;
   if (c.ratio > slower_above && c.ratio_ci.low > 1.0) return Verdict::Slower;
   if (c.ratio < 1.0 / slower_above && c.ratio_ci.high < 1.0) return Verdict::Faster;
   return Verdict::NoDifference;
 }
-
-}  // namespace
 
 Comparison compare_samples(std::span<const double> baseline, std::span<const double> candidate,
                            const ComparisonOptions& options) {
@@ -46,7 +42,7 @@ Comparison compare_samples(std::span<const double> baseline, std::span<const dou
   c.welch = welch_t_test(baseline, candidate);
   c.cohens_d = cohens_d(baseline, candidate);
   c.cliffs_delta = cliffs_delta(baseline, candidate);
-  c.verdict = decide(c, options);
+  c.verdict = decide_verdict(c, c.mann_whitney.p_value, options);
   return c;
 }
 

@@ -37,4 +37,8 @@ struct Comparison {
 Comparison compare_samples(std::span<const double> baseline, std::span<const double> candidate,
                            const ComparisonOptions& options = {});
 
+// The rule above with another Mann-Whitney p-value in place of the
+// comparison's own (e.g. one adjusted for multiple comparisons).
+Verdict decide_verdict(const Comparison& comparison, double p_value, const ComparisonOptions& options);
+
 }  // namespace coldbench::stats

@@ -1,0 +1,181 @@
+// `coldbench env`: the CPUs and memory runs started here may use, where each
+// cgroup controller lives, and what coldbench can and cannot do on this host
+// (cgroups, affinity, dropping caches, namespaces, container engines), with
+// how to get what is missing.
+
+#include <fmt/format.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "cache/page_cache.hpp"
+#include "cli/commands.hpp"
+#include "core/units.hpp"
+#include "isolate/container_engine.hpp"
+#include "isolate/sandbox_hook.hpp"
+#include "isolate/sandbox_probe.hpp"
+#include "limits/host_capabilities.hpp"
+#include "limits/host_report.hpp"
+
+namespace coldbench::cli {
+namespace {
+
+struct EnvArguments {
+  bool json = false;
+  bool no_engines = false;
+};
+
+limits::Capability drop_caches_capability() {
+  limits::Capability capability{"drop page caches", "--cache drop", false, "", ""};
+  auto reason = cache::drop_caches_unavailable_reason();
+  capability.available = !reason;
+  capability.detail = reason ? *reason : "root, /proc/sys/vm/drop_caches is writable";
+  if (reason) {
+    capability.how =
+        "run as root on the host (containers mount /proc/sys read-only); --cache cold evicts only "
+        "the workload's own files and needs no root";
+  }
+  return capability;
+}
+
+limits::Capability user_namespace_capability() {
+  limits::Capability capability{"create user namespaces", "--isolate sandbox without root", false,
+                                "", ""};
+  auto sysctls = isolate::read_namespace_sysctls();
+  int error = limits::probe_unshare(CLONE_NEWUSER);
+  capability.available = error == 0;
+  std::string settings =
+      fmt::format("user.max_user_namespaces={}",
+                  sysctls.max_user_namespaces.empty() ? "(absent)" : sysctls.max_user_namespaces);
+  settings += fmt::format(
+      ", kernel.unprivileged_userns_clone={}",
+      sysctls.unprivileged_userns_clone.empty() ? "(absent)" : sysctls.unprivileged_userns_clone);
+  if (!sysctls.apparmor_restrict_unprivileged_userns.empty()) {
+    settings += ", kernel.apparmor_restrict_unprivileged_userns=" +
+                sysctls.apparmor_restrict_unprivileged_userns;
+  }
+  capability.detail =
+      error == 0 ? settings : fmt::format("unshare: {} ({})", std::strerror(error), settings);
+  if (error != 0) capability.how = isolate::explain_clone_refusal(error, true, sysctls);
+  return capability;
+}
+
+limits::Capability sandbox_capability() {
+  limits::Capability capability{"mount/PID/IPC/UTS namespaces", "--isolate sandbox", false, "", ""};
+  auto hook = isolate::SandboxHook::create({});
+  capability.available = hook.ok();
+  if (hook) {
+    capability.detail =
+        (*hook)->plan().user_namespace ? "inside a user namespace (not root)" : "as root";
+  } else {
+    capability.detail = "the trial sandbox failed";
+    capability.how = hook.error().message;
+  }
+  return capability;
+}
+
+limits::Capability engine_capability(isolate::IsolationMode engine) {
+  const char* word = engine == isolate::IsolationMode::Docker ? "docker" : "podman";
+  limits::Capability capability{fmt::format("{} engine", word), fmt::format("--isolate {}", word),
+                                false, "", ""};
+  const char* path = std::getenv("PATH");
+  auto client = isolate::find_engine_client(engine, path ? path : "/usr/local/bin:/usr/bin:/bin");
+  if (!client) {
+    capability.detail = fmt::format("no {} client", word);
+    capability.how = client.error().message;
+    return capability;
+  }
+  auto reply = isolate::run_engine_command(isolate::engine_info_argv(engine, *client), 10.0);
+  if (!reply) {
+    capability.detail = fmt::format("{} could not be started", *client);
+    capability.how = reply.error().message;
+    return capability;
+  }
+  capability.available = reply->ok();
+  capability.detail =
+      reply->ok() ? fmt::format("{} answers", *client) : fmt::format("{} is not reachable", word);
+  if (!reply->ok())
+    capability.how =
+        isolate::explain_engine_unavailable(engine, *reply, isolate::missing_engine_socket(engine));
+  return capability;
+}
+
+std::string cpu_list_text(const limits::CpuList& cpus, const std::string& empty) {
+  if (cpus.empty()) return empty;
+  return fmt::format("{} ({} CPU{})", limits::format_cpu_list(cpus), cpus.size(),
+                     cpus.size() == 1 ? "" : "s");
+}
+
+std::string render(const limits::HostReport& report) {
+  std::string out;
+  auto line = [&](const std::string& label, const std::string& value) {
+    out += fmt::format("  {:<16}{}\n", label, value);
+  };
+  out += "CPUs (what a process started here may use)\n";
+  line("online", cpu_list_text(report.online, "unknown"));
+  line("affinity", cpu_list_text(report.affinity, "unknown"));
+  line("cpuset", cpu_list_text(report.cpuset, "no cpuset controller"));
+  line("CPU quota", report.quota_cpus
+                        ? fmt::format("{:g} CPUs (CFS quota / period)", *report.quota_cpus)
+                        : "none");
+  line("effective CPUs",
+       fmt::format(
+           "{}  (min(|affinity ∩ cpuset|, floor(quota)), at least 1; --threads auto uses it)",
+           report.effective_cpus));
+  out += "Memory\n";
+  line("limit",
+       report.memory_limit_bytes ? format_bytes(double(*report.memory_limit_bytes)) : "none");
+  line("machine", format_bytes(double(report.memory_total_bytes)));
+  out += fmt::format("cgroups ({})\n", report.cgroup_mode);
+  for (const auto& c : report.controllers) {
+    line(c.name,
+         c.version == "none" ? "not available" : fmt::format("{}  {}", c.version, c.own_dir));
+  }
+  out += fmt::format("What coldbench can do here (as {})\n",
+                     report.root ? "root" : "uid " + std::to_string(geteuid()));
+  for (const auto& c : report.capabilities) {
+    out += fmt::format("  {:<4}{:<30}{}\n", c.available ? "yes" : "no", c.name, c.enables);
+    if (!c.detail.empty()) out += fmt::format("        {}\n", c.detail);
+    if (!c.how.empty()) out += fmt::format("        how: {}\n", c.how);
+  }
+  return out;
+}
+
+int run_env(const EnvArguments& args) {
+  limits::HostReport report = limits::inspect_host();
+  report.capabilities.push_back(drop_caches_capability());
+  report.capabilities.push_back(user_namespace_capability());
+  report.capabilities.push_back(sandbox_capability());
+  if (!args.no_engines) {
+    report.capabilities.push_back(engine_capability(isolate::IsolationMode::Docker));
+    report.capabilities.push_back(engine_capability(isolate::IsolationMode::Podman));
+  }
+  if (args.json) {
+    fmt::print("{}\n", limits::to_json(report).dump(2));
+  } else {
+    fmt::print("{}", render(report));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand add_env_command(CLI::App& app) {
+  auto args = std::make_shared<EnvArguments>();
+  CLI::App* sub = app.add_subcommand(
+      "env",
+      "Show the CPUs, memory and cgroups runs get here, and what coldbench can and cannot do");
+  sub->footer(
+      "Probes are harmless: a trial cgroup is created and removed, the affinity is set to itself,\n"
+      "namespaces are created by a child that exits at once, engines are asked for their version.\n"
+      "See docs/limits.md.");
+  sub->add_flag("--json", args->json, "Print the report as JSON");
+  sub->add_flag("--no-engines", args->no_engines,
+                "Skip asking docker/podman (each may take a few seconds)");
+  return Subcommand{sub, [args] { return run_env(*args); }};
+}
+
+}  // namespace coldbench::cli

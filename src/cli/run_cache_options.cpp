@@ -1,0 +1,125 @@
+// `coldbench run --cache none|warm|cold|drop [--track PATH|GLOB]...
+// [--rediscover] [--no-discover]`: turns the flags into the cache-state run
+// hook, which must stay the last hook (see run_option_groups.hpp).
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <memory>
+
+#include "cache/cache_hook.hpp"
+#include "cache/discovery_cache.hpp"
+#include "cache/file_set.hpp"
+#include "cache/page_cache.hpp"
+#include "cli/run_option_groups.hpp"
+
+namespace coldbench::cli {
+namespace {
+
+// Notes go to stderr on a line of their own, clearing a progress bar first.
+void print_cache_notice(const std::string& text) {
+  fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", text);
+  std::fflush(stderr);
+}
+
+class CacheOptionGroup : public RunOptionGroup {
+ public:
+  void add_options(CLI::App& sub) override {
+    sub.add_option(
+           "--cache", mode_,
+           "Page-cache state of the command's files before each measured run: none (only record "
+           "residency), warm (read them all), cold (evict them with posix_fadvise; no root "
+           "needed), drop "
+           "(sync and drop_caches for the whole machine; root). Files come from a traced discovery "
+           "run "
+           "plus --track; every run records their residency (docs/cache.md)")
+        ->check(CLI::IsMember({"none", "warm", "cold", "drop"}));
+    sub.add_option("--track", track_,
+                   "PATH|GLOB: also track these files (repeatable; directories are recursed, globs "
+                   "allow {a,b}; "
+                   "relative to the current directory)");
+    sub.add_flag("--rediscover", rediscover_,
+                 "Trace the command again instead of using the discovery cache");
+    sub.add_flag(
+        "--no-discover", no_discover_,
+        "Do not trace the command: track only the --track files (e.g. with --isolate docker)");
+  }
+
+  Expected<void> apply(bench::SessionOptions&, std::vector<std::unique_ptr<bench::RunHook>>& hooks,
+                       nlohmann::json& options_json) override {
+    if (mode_.empty()) {
+      if (!track_.empty() || rediscover_ || no_discover_) {
+        return make_error(
+            "--track, --rediscover and --no-discover need --cache MODE (none only records "
+            "residency)");
+      }
+      return {};
+    }
+    auto mode = cache::parse_cache_mode(mode_);
+    if (!mode) return mode.error();
+    if (no_discover_ && rediscover_)
+      return make_error("--rediscover and --no-discover contradict each other");
+    if (no_discover_ && track_.empty()) {
+      return make_error(
+          "--no-discover leaves nothing to track: name the files with --track PATH|GLOB");
+    }
+    if (*mode == cache::CacheMode::Drop) {
+      if (auto reason = cache::drop_caches_unavailable_reason()) return make_error("{}", *reason);
+      print_cache_notice(
+          "warning: --cache drop empties the page cache of the whole machine before each measured "
+          "run; every "
+          "other program on it slows down while it reads its files again");
+    }
+
+    cache::CacheSettings settings;
+    settings.mode = *mode;
+    settings.discover = !no_discover_;
+    settings.tracking.rediscover = rediscover_;
+    if (!track_.empty()) {
+      char buffer[PATH_MAX];
+      std::string here = getcwd(buffer, sizeof buffer) ? buffer : "/";
+      auto expanded = cache::expand_file_patterns(track_, here);
+      if (!expanded.problems.empty()) {
+        std::string list;
+        for (const auto& p : expanded.problems) list += "\n  " + p;
+        return make_error("--track: some files cannot be tracked (fix or drop these patterns):{}",
+                          list);
+      }
+      settings.track = std::move(expanded.files);
+    }
+    if (settings.discover) {
+      auto dir = cache::default_cache_dir();
+      if (dir) {
+        settings.tracking.cache_dir = *dir;
+      } else {
+        print_cache_notice("warning: " + dir.error().message +
+                           "; discovery will run in every session");
+      }
+    }
+    options_json["cache"] = {{"mode", mode_},
+                             {"track", track_},
+                             {"track_files", settings.track.size()},
+                             {"discover", settings.discover},
+                             {"rediscover", rediscover_},
+                             {"discovery_cache", settings.tracking.cache_dir}};
+    hooks.push_back(
+        std::make_unique<cache::CacheStateHook>(std::move(settings), print_cache_notice));
+    return {};
+  }
+
+ private:
+  std::string mode_;
+  std::vector<std::string> track_;
+  bool rediscover_ = false;
+  bool no_discover_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<RunOptionGroup> make_cache_options() {
+  return std::make_unique<CacheOptionGroup>();
+}
+
+}  // namespace coldbench::cli

@@ -1,0 +1,104 @@
+// `coldbench sweep FILE.toml`: run an experiment (docs/experiment-format.md).
+
+#include <unistd.h>
+
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/commands.hpp"
+#include "proc/spawn.hpp"
+#include "report/formats.hpp"
+#include "report/progress.hpp"
+#include "report/reporter.hpp"
+#include "report/table.hpp"
+#include "store/history.hpp"
+#include "sweep/sweep_runner.hpp"
+
+namespace coldbench::cli {
+namespace {
+
+struct SweepArguments {
+  std::string file;
+  bool resume = false;
+  bool dry_run = false;
+  std::string db;
+  std::string json;
+  bool show_output = false;
+  bool no_progress = false;
+};
+
+int print_dry_run(const sweep::Experiment& experiment) {
+  fmt::print("experiment '{}' from {}: {} configs x ({} runs + {} warmup) = {} runs, order {}, seed {}\n\n",
+             experiment.name, experiment.file, experiment.configs.size(), experiment.runs, experiment.warmup,
+             experiment.configs.size() * static_cast<std::size_t>(experiment.runs + experiment.warmup),
+             experiment.order, experiment.seed);
+  report::Table table({"config", "command", "settings"});
+  for (const auto& config : experiment.configs) {
+    std::string settings;
+    for (const auto& [key, value] : config.labels) {
+      if (key == "config") continue;
+      settings += (settings.empty() ? "" : " ") + key + "=" + value;
+    }
+    table.add_row({config.name, config.command_text, settings});
+  }
+  fmt::print("{}", table.to_text());
+  return kExitOk;
+}
+
+int run_sweep_command(const SweepArguments& args) {
+  auto experiment = sweep::load_experiment(args.file);
+  if (!experiment) return report_error(experiment.error().message, experiment.error().exit_code);
+  if (args.dry_run) return print_dry_run(*experiment);
+
+  report::SummaryCache summaries;
+  std::unique_ptr<report::FileExport> json_export;
+  sweep::SweepOptions options;
+  options.db_path = args.db.empty() ? store::default_database_path() : args.db;
+  options.resume = args.resume;
+  options.show_output = args.show_output;
+  if (!args.json.empty()) {
+    json_export = std::make_unique<report::FileExport>(report::make_reporter("json"), args.json, summaries);
+    options.extra_sinks.push_back(json_export.get());
+  }
+  report::ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0);
+  if (!args.no_progress) options.progress = &progress;
+
+  proc::install_interrupt_handler();
+  auto result = sweep::run_sweep(*experiment, options);
+  if (!result) return report_error(result.error().message, result.error().exit_code);
+
+  if (result->resumed) {
+    fmt::print(stderr, "resumed session {}: {} runs were already done\n", result->session_id, result->resumed_runs);
+  }
+  auto text = report::make_reporter("study")->render(result->document, &summaries.get(result->document));
+  if (text) fmt::print("{}", *text);
+  fmt::print("\nsession {} in {} ({} runs); `coldbench report {} --html FILE` for charts\n", result->session_id,
+             options.db_path, result->document.runs.size(), result->session_id);
+  if (json_export) fmt::print(stderr, "wrote {}\n", json_export->path());
+  if (result->outcome.interrupted) {
+    fmt::print(stderr, "interrupted: continue with `coldbench sweep {} --resume`\n", args.file);
+    return kExitInterrupted;
+  }
+  return result->outcome.failed_runs > 0 ? kExitFailedRuns : kExitOk;
+}
+
+}  // namespace
+
+Subcommand add_sweep_command(CLI::App& app) {
+  auto args = std::make_shared<SweepArguments>();
+  CLI::App* sub = app.add_subcommand("sweep", "Run an experiment described in TOML (every config, interleaved)");
+  sub->add_option("file", args->file, "The experiment file (docs/experiment-format.md)")->required();
+  sub->add_flag("--resume", args->resume,
+                "Continue the latest unfinished session of this experiment without repeating finished runs");
+  sub->add_flag("--dry-run", args->dry_run, "Print the expanded configs and the number of runs, run nothing");
+  sub->add_option("--db", args->db, "History database (default $COLDBENCH_DB or results/history.sqlite)");
+  sub->add_option("--json", args->json, "Also write the session as a coldbench/1 JSON file, updated after each run");
+  sub->add_flag("--show-output", args->show_output, "Show the workloads' output");
+  sub->add_flag("--no-progress", args->no_progress, "No progress bar or lines on stderr");
+  sub->footer("Exit status: 0 all runs succeeded, 1 some run failed, 2 bad experiment file or usage,\n"
+              "130 interrupted (finished runs are kept; resume with --resume).");
+  return Subcommand{sub, [args] { return run_sweep_command(*args); }};
+}
+
+}  // namespace coldbench::cli

@@ -1,0 +1,221 @@
+#include "compare/gate.hpp"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "report/study_table.hpp"
+#include "stats/descriptive.hpp"
+
+namespace coldbench::compare {
+namespace {
+
+struct Sample {
+  std::string name;
+  QuantityKind kind = QuantityKind::Wall;
+  std::string unit = "ms";
+  std::vector<double> values;
+};
+
+struct ConfigSamples {
+  int measured = 0;
+  int failed = 0;
+  std::vector<Sample> samples;  // wall, phases in the order they happen, latency
+};
+
+ConfigSamples collect(const ResultsDocument& document, int command_index) {
+  ConfigSamples out;
+  std::vector<const RunRecord*> ok;
+  for (const auto& run : document.runs) {
+    if (run.command_index != command_index || run.warmup) continue;
+    ++out.measured;
+    if (run.succeeded()) {
+      ok.push_back(&run);
+    } else {
+      ++out.failed;
+    }
+  }
+  Sample wall{"wall", QuantityKind::Wall, "ms", {}};
+  std::map<std::string, std::vector<double>> durations, ends;
+  Sample latency{report::kLatencyMetric, QuantityKind::Metric, "ms", {}};
+  for (const auto* run : ok) {
+    wall.values.push_back(run->wall_ms);
+    for (const auto& p : run->phases) {
+      durations[p.name].push_back(p.duration_ms);
+      ends[p.name].push_back(p.end_ms);
+    }
+    if (const auto* m = run->metric(report::kLatencyMetric); m && !m->values.empty()) {
+      latency.values.push_back(stats::median(m->values));
+      if (!m->unit.empty()) latency.unit = m->unit;
+    }
+  }
+  out.samples.push_back(std::move(wall));
+  std::vector<std::pair<double, std::string>> order;
+  for (const auto& [name, values] : ends) order.emplace_back(stats::median(values), name);
+  std::sort(order.begin(), order.end());
+  for (const auto& [end, name] : order)
+    out.samples.push_back({name, QuantityKind::Phase, "ms", durations[name]});
+  if (!latency.values.empty()) out.samples.push_back(std::move(latency));
+  return out;
+}
+
+int command_index(const ResultsDocument& document, const std::string& name) {
+  for (std::size_t i = 0; i < document.commands.size(); ++i) {
+    if (document.commands[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string names(const ResultsDocument& document) {
+  std::string out;
+  for (const auto& c : document.commands) out += (out.empty() ? "" : ", ") + c.name;
+  return out.empty() ? "(none)" : out;
+}
+
+const Sample* find(const ConfigSamples& samples, const Sample& like) {
+  for (const auto& s : samples.samples) {
+    if (s.name == like.name && s.kind == like.kind) return &s;
+  }
+  return nullptr;
+}
+
+ConfigDelta compare_config(const std::string& name, const ConfigSamples& base,
+                           const ConfigSamples& current, const stats::ComparisonOptions& options) {
+  ConfigDelta delta;
+  delta.config = name;
+  delta.base_measured = base.measured;
+  delta.current_measured = current.measured;
+  delta.base_failed = base.failed;
+  delta.current_failed = current.failed;
+  for (const auto& b : base.samples) {
+    const Sample* c = find(current, b);
+    std::string label = b.kind == QuantityKind::Phase ? "phase " + b.name : b.name;
+    if (!c) {
+      delta.skipped.push_back(label + ": only in base");
+      continue;
+    }
+    if (b.values.size() < 2 || c->values.size() < 2) {
+      delta.skipped.push_back(label + ": needs at least 2 successful runs on each side (base " +
+                              std::to_string(b.values.size()) + ", current " +
+                              std::to_string(c->values.size()) + ")");
+      continue;
+    }
+    QuantityDelta q;
+    q.quantity = b.name;
+    q.kind = b.kind;
+    q.unit = b.unit;
+    q.comparison = stats::compare_samples(b.values, c->values, options);
+    q.p_adjusted = q.comparison.mann_whitney.p_value;
+    delta.quantities.push_back(std::move(q));
+  }
+  for (const auto& c : current.samples) {
+    if (!find(base, c))
+      delta.skipped.push_back((c.kind == QuantityKind::Phase ? "phase " : "") + c.name +
+                              ": only in current");
+  }
+  return delta;
+}
+
+}  // namespace
+
+bool ConfigDelta::more_failures() const {
+  if (current_failed == 0 || current_measured == 0) return false;
+  double base_rate = base_measured > 0 ? double(base_failed) / double(base_measured) : 0.0;
+  return double(current_failed) / double(current_measured) > base_rate;
+}
+
+int GateResult::regressions() const {
+  int n = 0;
+  for (const auto& c : configs) {
+    n += c.more_failures() ? 1 : 0;
+    for (const auto& q : c.quantities) n += q.comparison.verdict == stats::Verdict::Slower ? 1 : 0;
+  }
+  return n;
+}
+
+int GateResult::improvements() const {
+  int n = 0;
+  for (const auto& c : configs) {
+    for (const auto& q : c.quantities) n += q.comparison.verdict == stats::Verdict::Faster ? 1 : 0;
+  }
+  return n;
+}
+
+std::vector<double> holm_adjust(std::span<const double> p_values) {
+  const std::size_t m = p_values.size();
+  std::vector<std::size_t> order(m);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<double> adjusted(m, 1.0);
+  double running = 0;
+  for (std::size_t rank = 0; rank < m; ++rank) {
+    double p = std::min(1.0, double(m - rank) * p_values[order[rank]]);
+    running = std::max(running, p);  // step-down: never below an earlier (smaller) one
+    adjusted[order[rank]] = running;
+  }
+  return adjusted;
+}
+
+Expected<GateResult> compare_sessions(const ResultsDocument& base, const ResultsDocument& current,
+                                      const GateOptions& options) {
+  GateResult result;
+  result.options = options;
+  stats::ComparisonOptions comparison{options.threshold, options.alpha, options.bootstrap};
+  for (std::size_t i = 0; i < base.commands.size(); ++i) {
+    const std::string& name = base.commands[i].name;
+    int j = command_index(current, name);
+    if (j < 0) {
+      result.only_in_base.push_back(name);
+      continue;
+    }
+    result.configs.push_back(
+        compare_config(name, collect(base, static_cast<int>(i)), collect(current, j), comparison));
+  }
+  for (const auto& c : current.commands) {
+    if (command_index(base, c.name) < 0) result.only_in_current.push_back(c.name);
+  }
+  if (result.configs.empty()) {
+    return make_error("no config in common: the base has {}; the current has {}", names(base),
+                      names(current));
+  }
+
+  std::vector<QuantityDelta*> family;
+  for (auto& c : result.configs) {
+    for (auto& q : c.quantities) family.push_back(&q);
+  }
+  result.tests = static_cast<int>(family.size());
+  bool failures = std::any_of(result.configs.begin(), result.configs.end(),
+                              [](const ConfigDelta& c) { return c.more_failures(); });
+  if (family.empty() && !failures) {
+    return make_error(
+        "nothing to compare: no config has at least 2 successful measured runs on both sides");
+  }
+  if (options.correction == Correction::Holm) {
+    std::vector<double> raw;
+    for (const auto* q : family) raw.push_back(q->comparison.mann_whitney.p_value);
+    auto adjusted = holm_adjust(raw);
+    for (std::size_t k = 0; k < family.size(); ++k) family[k]->p_adjusted = adjusted[k];
+  }
+  for (auto* q : family)
+    q->comparison.verdict = stats::decide_verdict(q->comparison, q->p_adjusted, comparison);
+  return result;
+}
+
+std::string_view to_string(QuantityKind kind) {
+  switch (kind) {
+    case QuantityKind::Wall:
+      return "wall";
+    case QuantityKind::Phase:
+      return "phase";
+    case QuantityKind::Metric:
+      return "metric";
+  }
+  return "wall";
+}
+
+std::string_view to_string(Correction correction) {
+  return correction == Correction::Holm ? "holm" : "none";
+}
+
+}  // namespace coldbench::compare

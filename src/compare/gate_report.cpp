@@ -1,0 +1,211 @@
+#include "compare/gate_report.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "report/table.hpp"
+#include "report/text_format.hpp"
+
+namespace coldbench::compare {
+namespace {
+
+using report::format_p;
+using report::format_ratio_ci;
+using report::format_value;
+
+std::string signed_number(double value, const char* format) {
+  return std::isfinite(value) ? fmt::format(fmt::runtime(format), value) : "n/a";
+}
+
+std::string quantity_label(const QuantityDelta& q) {
+  return q.kind == QuantityKind::Metric ? q.quantity + " (per-run median)" : q.quantity;
+}
+
+std::string verdict_text(const QuantityDelta& q) {
+  switch (q.comparison.verdict) {
+    case stats::Verdict::Slower:
+      return "SLOWER (regression)";
+    case stats::Verdict::Faster:
+      return "faster";
+    case stats::Verdict::NoDifference:
+      break;
+  }
+  return "no detectable difference";
+}
+
+std::string failures_text(const ConfigDelta& c) {
+  return fmt::format("failed runs: base {}/{}, current {}/{}", c.base_failed, c.base_measured,
+                     c.current_failed, c.current_measured);
+}
+
+std::string settings(const GateResult& result) {
+  const auto& o = result.options;
+  std::string correction = o.correction == Correction::Holm
+                               ? fmt::format("Holm-corrected over {} comparison{}", result.tests,
+                                             result.tests == 1 ? "" : "s")
+                               : "no multiple-comparison correction";
+  return fmt::format(
+      "threshold {:g}%, alpha {:g} ({}); ratio = median(current) / median(base) with a 95% "
+      "bootstrap CI",
+      o.threshold * 100.0, o.alpha, correction);
+}
+
+std::vector<std::string> regression_list(const GateResult& result) {
+  std::vector<std::string> items;
+  for (const auto& c : result.configs) {
+    if (c.more_failures())
+      items.push_back(fmt::format("{}: more failed runs ({}/{})", c.config, c.current_failed,
+                                  c.current_measured));
+    for (const auto& q : c.quantities) {
+      if (q.comparison.verdict == stats::Verdict::Slower) {
+        items.push_back(fmt::format("{}: {} {:+.1f}%", c.config, quantity_label(q),
+                                    (q.comparison.ratio - 1.0) * 100.0));
+      }
+    }
+  }
+  return items;
+}
+
+std::string p_header(const GateResult& result) {
+  return result.options.correction == Correction::Holm ? "p (MW, Holm)" : "p (MW)";
+}
+
+}  // namespace
+
+std::string gate_conclusion(const GateResult& result) {
+  auto regressions = regression_list(result);
+  if (!regressions.empty()) {
+    std::string list;
+    for (const auto& r : regressions) list += (list.empty() ? "" : "; ") + r;
+    return fmt::format("REGRESSION: {} ({} of {} comparisons)", list, regressions.size(),
+                       result.tests);
+  }
+  int faster = result.improvements();
+  return fmt::format("OK: no regression beyond {:g}% in {} comparison{}{}",
+                     result.options.threshold * 100.0, result.tests, result.tests == 1 ? "" : "s",
+                     faster > 0 ? fmt::format(" ({} faster)", faster) : "");
+}
+
+std::string render_gate_text(const GateResult& result, const GateSources& sources) {
+  std::string out = fmt::format("coldbench compare: base {} -> current {}\n{}\n", sources.base,
+                                sources.current, settings(result));
+  for (const auto& c : result.configs) {
+    out += fmt::format("\nconfig '{}' ({} / {} successful runs)\n", c.config,
+                       c.base_measured - c.base_failed, c.current_measured - c.current_failed);
+    report::Table table({"quantity", "base", "current", "ratio [95% CI]", p_header(result),
+                         "p (Welch)", "Cliff's delta", "Cohen's d", "verdict"});
+    for (const auto& q : c.quantities) {
+      const auto& r = q.comparison;
+      table.add_row({quantity_label(q), format_value(r.median_baseline, q.unit),
+                     format_value(r.median_candidate, q.unit), format_ratio_ci(r),
+                     format_p(q.p_adjusted), format_p(r.welch.p_value),
+                     signed_number(r.cliffs_delta, "{:+.2f}"), signed_number(r.cohens_d, "{:+.2f}"),
+                     verdict_text(q)});
+    }
+    if (!table.empty()) out += table.to_text();
+    if (c.base_failed > 0 || c.current_failed > 0) {
+      out += fmt::format("  {}{}\n", failures_text(c), c.more_failures() ? " -> REGRESSION" : "");
+    }
+    for (const auto& s : c.skipped) out += "  not compared: " + s + "\n";
+  }
+  if (!result.only_in_base.empty() || !result.only_in_current.empty()) out += "\n";
+  for (const auto& name : result.only_in_base)
+    out += fmt::format("config '{}' is only in the base: not compared\n", name);
+  for (const auto& name : result.only_in_current)
+    out += fmt::format("config '{}' is only in the current: not compared\n", name);
+  return out + "\n" + gate_conclusion(result) + "\n";
+}
+
+std::string render_gate_markdown(const GateResult& result, const GateSources& sources) {
+  std::string out = result.regressed() ? "### ❌ coldbench: performance regression\n\n"
+                                       : "### ✅ coldbench: no performance regression\n\n";
+  out += gate_conclusion(result) + "\n\n";
+  out += fmt::format("Base `{}` → current `{}`; {}.\n\n", sources.base, sources.current,
+                     settings(result));
+  report::Table table({"Config", "Quantity", "Base", "Current", "Ratio [95% CI]", p_header(result),
+                       "p (Welch)", "Cliff's δ", "Verdict"});
+  for (const auto& c : result.configs) {
+    for (const auto& q : c.quantities) {
+      const auto& r = q.comparison;
+      bool slower = r.verdict == stats::Verdict::Slower;
+      std::string verdict = slower ? "**slower**" : verdict_text(q);
+      table.add_row(
+          {"`" + c.config + "`", quantity_label(q), format_value(r.median_baseline, q.unit),
+           format_value(r.median_candidate, q.unit),
+           slower ? "**" + format_ratio_ci(r) + "**" : format_ratio_ci(r), format_p(q.p_adjusted),
+           format_p(r.welch.p_value), signed_number(r.cliffs_delta, "{:+.2f}"), verdict});
+    }
+  }
+  out += table.to_markdown();
+  std::string notes;
+  for (const auto& c : result.configs) {
+    if (c.base_failed > 0 || c.current_failed > 0) {
+      notes += fmt::format("- `{}`: {}{}\n", c.config, failures_text(c),
+                           c.more_failures() ? " (**regression**)" : "");
+    }
+    for (const auto& s : c.skipped) notes += fmt::format("- `{}`: not compared: {}\n", c.config, s);
+  }
+  for (const auto& name : result.only_in_base)
+    notes += fmt::format("- `{}` is only in the base (not compared)\n", name);
+  for (const auto& name : result.only_in_current)
+    notes += fmt::format("- `{}` is only in the current (not compared)\n", name);
+  if (!notes.empty()) out += "\n" + notes;
+  out +=
+      "\n<sub>Wall, phases: one value per successful run; latency: each run's median. Verdict "
+      "\"slower\": "
+      "p below alpha, ratio above 1 + threshold and its CI above 1 "
+      "(docs/regression-gate.md).</sub>\n";
+  return out;
+}
+
+nlohmann::json to_json(const GateResult& result, const GateSources& sources) {
+  auto num = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json configs = nlohmann::json::array();
+  for (const auto& c : result.configs) {
+    nlohmann::json quantities = nlohmann::json::array();
+    for (const auto& q : c.quantities) {
+      const auto& r = q.comparison;
+      quantities.push_back(
+          {{"quantity", q.quantity},
+           {"kind", std::string(to_string(q.kind))},
+           {"unit", q.unit},
+           {"n_base", r.n_baseline},
+           {"n_current", r.n_candidate},
+           {"median_base", num(r.median_baseline)},
+           {"median_current", num(r.median_candidate)},
+           {"ratio", num(r.ratio)},
+           {"ratio_ci", {{"low", num(r.ratio_ci.low)}, {"high", num(r.ratio_ci.high)}}},
+           {"p_mann_whitney", num(r.mann_whitney.p_value)},
+           {"p_adjusted", num(q.p_adjusted)},
+           {"p_welch", num(r.welch.p_value)},
+           {"cliffs_delta", num(r.cliffs_delta)},
+           {"cohens_d", num(r.cohens_d)},
+           {"verdict", std::string(stats::to_string(r.verdict))}});
+    }
+    configs.push_back({{"config", c.config},
+                       {"base_measured", c.base_measured},
+                       {"base_failed", c.base_failed},
+                       {"current_measured", c.current_measured},
+                       {"current_failed", c.current_failed},
+                       {"more_failures", c.more_failures()},
+                       {"quantities", quantities},
+                       {"skipped", c.skipped}});
+  }
+  return {{"base", sources.base},
+          {"current", sources.current},
+          {"threshold", result.options.threshold},
+          {"alpha", result.options.alpha},
+          {"correction", std::string(to_string(result.options.correction))},
+          {"tests", result.tests},
+          {"regressions", result.regressions()},
+          {"improvements", result.improvements()},
+          {"regressed", result.regressed()},
+          {"configs", configs},
+          {"only_in_base", result.only_in_base},
+          {"only_in_current", result.only_in_current}};
+}
+
+}  // namespace coldbench::compare

@@ -1,0 +1,72 @@
+#include "isolate/container_hook.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "isolate/container_engine.hpp"
+
+extern char** environ;
+
+namespace coldbench::isolate {
+namespace {
+
+constexpr double kKillTimeoutS = 15;
+
+bool has_key(const std::string& entry, std::string_view key) {
+  return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
+         entry[key.size()] == '=';
+}
+
+}  // namespace
+
+ContainerHook::ContainerHook(ContainerSettings settings) : settings_(std::move(settings)) {
+  for (char** e = environ; *e; ++e) host_env_.emplace_back(*e);
+}
+
+Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnRequest& request,
+                                           RunRecord& record) {
+  ContainerRun run;
+  run.client = settings_.client;
+  run.image = settings_.image;
+  run.limits = settings_.limits;
+  run.env = container_environment(settings_.user_env, request.env, host_env_, settings_.limits,
+                                  settings_.markers);
+  run.mounts = settings_.mounts;
+  run.workdir = request.cwd;   // --cwd names the directory inside the container
+  run.command = request.argv;  // as typed: the host's PATH lookup means nothing in the image
+  run.name = container_name(static_cast<long>(getpid()), record.sequence);
+
+  request.program = settings_.client;
+  request.argv = container_run_argv(run);
+  request.cwd.clear();
+  // The client keeps the host environment (DOCKER_HOST, DOCKER_CONFIG, ...)
+  // but no marker fd: markers arrive on stdout.
+  request.marker_pipe = false;
+  std::erase_if(request.env, [](const std::string& entry) {
+    return has_key(entry, "COLDBENCH_FD") || has_key(entry, "COLDBENCH_RUN_ID");
+  });
+  current_name_ = run.name;
+  record.isolation = isolation_name(settings_.engine);
+  return {};
+}
+
+void ContainerHook::after_reap(const proc::SpawnResult& result, RunRecord&) {
+  // The harness killed the client's process group; the container, run by the
+  // engine's daemon (or conmon), is not in it and would keep running.
+  if (!current_name_.empty() && (result.timed_out || result.interrupted)) {
+    // The spawn path kills whatever it runs while an interrupt is pending, so
+    // the flag is lowered for `docker kill` and raised again afterwards (the
+    // flag can only be set if the harness's handler is installed).
+    const bool interrupted = proc::interrupt_requested();
+    proc::clear_interrupt();
+    auto killed =
+        run_engine_command(container_kill_argv(settings_.client, current_name_), kKillTimeoutS);
+    (void)killed;  // best effort: the container may have exited on its own meanwhile
+    if (interrupted) raise(SIGINT);
+  }
+  current_name_.clear();
+}
+
+}  // namespace coldbench::isolate

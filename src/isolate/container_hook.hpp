@@ -1,0 +1,43 @@
+#pragma once
+// --isolate docker|podman as a run hook: each run's SpawnRequest becomes the
+// engine command (`docker run --rm --name coldbench-<pid>-<seq> ...`) with the
+// requested limits, env and mounts; markers come back as "@coldbench " stdout
+// lines. A run that times out or is interrupted also gets `docker kill`,
+// since killing the client leaves the container running.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bench/hooks.hpp"
+#include "isolate/container_command.hpp"
+#include "isolate/isolation_spec.hpp"
+#include "limits/limit_spec.hpp"
+
+namespace coldbench::isolate {
+
+struct ContainerSettings {
+  IsolationMode engine = IsolationMode::Docker;
+  std::string client;  // resolved engine client
+  std::string image;
+  std::vector<ContainerMount> mounts;
+  limits::LimitSpec limits;
+  std::vector<std::pair<std::string, std::string>> user_env;  // --env, in order
+  bool markers = true;
+};
+
+class ContainerHook : public bench::RunHook {
+ public:
+  explicit ContainerHook(ContainerSettings settings);
+
+  Expected<void> before_spawn(const CommandSpec& command, proc::SpawnRequest& request,
+                              RunRecord& record) override;
+  void after_reap(const proc::SpawnResult& result, RunRecord& record) override;
+
+ private:
+  ContainerSettings settings_;
+  std::vector<std::string> host_env_;  // the harness's own environment, what runs merely inherit
+  std::string current_name_;           // the container of the run in flight
+};
+
+}  // namespace coldbench::isolate

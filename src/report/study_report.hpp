@@ -1,0 +1,35 @@
+#pragma once
+// `coldbench report` as text and Markdown: the study table (study_table.hpp)
+// in two parts, setup and results, one row per config, plus notes on
+// oversubscription, failures and interruption. The HTML page is html_report.hpp.
+
+#include <string>
+#include <vector>
+
+#include "report/reporter.hpp"
+#include "report/study_table.hpp"
+
+namespace coldbench::report {
+
+class StudyReporter : public Reporter {
+ public:
+  enum class Style { Text, Markdown };
+  explicit StudyReporter(Style style) : style_(style) {}
+  std::string_view format() const override {
+    return style_ == Style::Text ? "study" : "study-markdown";
+  }
+  std::optional<std::string> render(const ResultsDocument& document,
+                                    const SessionSummary* summary) const override;
+
+ private:
+  Style style_;
+};
+
+// One line about the session: configs, runs, host, start.
+std::string describe_session(const ResultsDocument& document);
+
+// Sentences worth a reader's attention, one per item (no trailing newline).
+std::vector<std::string> study_notes(const ResultsDocument& document, const SessionSummary& summary,
+                                     const StudyTable& table);
+
+}  // namespace coldbench::report

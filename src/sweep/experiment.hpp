@@ -1,0 +1,55 @@
+#pragma once
+// Experiments: a study described once in TOML (docs/experiment-format.md) and
+// expanded into configs, each a command with its environment, limits, cache
+// state and isolation. Errors point to file:line and the key.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/expected.hpp"
+#include "limits/limit_spec.hpp"
+
+namespace coldbench::sweep {
+
+struct ConfigSpec {
+  std::string name;
+  std::vector<std::string> argv;  // the command; ["/bin/sh", "-c", text] when shell
+  std::string command_text;
+  bool shell = false;
+  std::vector<std::pair<std::string, std::string>> env;
+  limits::LimitSpec limits;
+  std::string cache = "none";  // none | warm | cold | drop
+  std::vector<std::string> track;
+  std::string isolation = "host";  // host | sandbox | docker | podman
+  std::string image;
+  std::vector<std::string> mounts;  // SRC:DST[:ro]
+  // The parameters that distinguish this config: matrix values and the
+  // settings above that differ from nothing (for reports and labels).
+  std::map<std::string, std::string> labels;
+};
+
+struct Experiment {
+  std::string name;
+  std::string file;  // where it was read from
+  int runs = 10;
+  int warmup = 0;
+  std::string order = "random";
+  uint64_t seed = 1;
+  std::optional<double> timeout_s;
+  std::vector<std::string> phase_rules;   // NAME=REGEX
+  std::vector<std::string> metric_rules;  // NAME=REGEX
+  std::vector<ConfigSpec> configs;        // expanded: [[config]] x [matrix]
+
+  // Stable fingerprint of everything that shapes the schedule and the
+  // configs; a resume must see the same one.
+  std::string fingerprint() const;
+};
+
+Expected<Experiment> parse_experiment(std::string_view toml_text, const std::string& source_name);
+Expected<Experiment> load_experiment(const std::string& path);
+
+}  // namespace coldbench::sweep

@@ -1,0 +1,128 @@
+#include "sweep/sweep_runner.hpp"
+
+#include <fmt/format.h>
+
+#include "core/clock.hpp"
+#include "core/host.hpp"
+#include "markers/rules.hpp"
+#include "store/history_sink.hpp"
+
+namespace coldbench::sweep {
+
+std::vector<CommandSpec> experiment_commands(const Experiment& experiment) {
+  std::vector<CommandSpec> commands;
+  for (const auto& config : experiment.configs) {
+    commands.push_back(CommandSpec{config.name, config.command_text, config.argv, config.shell});
+  }
+  return commands;
+}
+
+Expected<bench::SessionOptions> experiment_session_options(const Experiment& experiment) {
+  bench::SessionOptions options;
+  options.runs = experiment.runs;
+  options.warmup = experiment.warmup;
+  auto order = bench::parse_order(experiment.order);
+  if (!order) return order.error();
+  options.order = *order;
+  options.seed = experiment.seed;
+  options.timeout_s = experiment.timeout_s;
+  for (const auto& spec : experiment.phase_rules) {
+    auto rule = markers::parse_rule(markers::RuleKind::Phase, spec);
+    if (!rule) return Error{experiment.file + ": [defaults] phases: " + rule.error().message};
+    options.rules.push_back(std::move(rule).value());
+  }
+  for (const auto& spec : experiment.metric_rules) {
+    auto rule = markers::parse_rule(markers::RuleKind::Metric, spec);
+    if (!rule) return Error{experiment.file + ": [defaults] metrics: " + rule.error().message};
+    options.rules.push_back(std::move(rule).value());
+  }
+  return options;
+}
+
+Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOptions& options) {
+  auto session_options = experiment_session_options(experiment);
+  if (!session_options) return session_options.error();
+  session_options->show_output = options.show_output;
+
+  auto opened = store::History::open(options.db_path);
+  if (!opened) return opened.error();
+  store::History& history = **opened;
+
+  SweepOutcome result;
+  const std::string fingerprint = experiment.fingerprint();
+  if (options.resume) {
+    auto unfinished = history.latest_unfinished(experiment.name);
+    if (!unfinished) return unfinished.error();
+    if (*unfinished) {
+      if ((*unfinished)->experiment_hash != fingerprint) {
+        return make_error(
+            "cannot resume session {} of '{}': the experiment changed since it started (configs, runs, seed or "
+            "rules differ); run without --resume to start a new session",
+            (*unfinished)->id, experiment.name);
+      }
+      auto document = history.load_document((*unfinished)->id);
+      if (!document) return document.error();
+      result.document = std::move(document).value();
+      result.session_id = (*unfinished)->id;
+      result.resumed = true;
+      result.resumed_runs = static_cast<int>(result.document.runs.size());
+    }
+  }
+
+  std::vector<HookList> hooks;
+  std::vector<bench::CommandPlan> plans;
+  for (const auto& config : experiment.configs) {
+    auto config_hooks = make_config_hooks(config);
+    if (!config_hooks) return Error{fmt::format("config '{}': {}", config.name, config_hooks.error().message)};
+    bench::CommandPlan plan{CommandSpec{config.name, config.command_text, config.argv, config.shell}, config.env, {},
+                            config.labels, config.isolation != "docker" && config.isolation != "podman"};
+    for (auto& hook : *config_hooks) plan.hooks.push_back(hook.get());
+    hooks.push_back(std::move(config_hooks).value());
+    plans.push_back(std::move(plan));
+  }
+
+  bench::Session session(std::move(plans), std::move(session_options).value());
+  if (!result.resumed) {
+    result.document.options = nlohmann::json{{"experiment", experiment.name},
+                                              {"experiment_file", experiment.file},
+                                              {"fingerprint", fingerprint},
+                                              {"runs", experiment.runs},
+                                              {"warmup", experiment.warmup},
+                                              {"order", experiment.order},
+                                              {"seed", experiment.seed},
+                                              {"phase_rules", experiment.phase_rules},
+                                              {"metric_rules", experiment.metric_rules}};
+    result.document.tool_version = COLDBENCH_VERSION;
+    result.document.started_at = utc_timestamp();
+    result.document.host = read_host_info();
+    result.document.commands = experiment_commands(experiment);
+    store::SessionInfo info;
+    info.experiment = experiment.name;
+    info.experiment_file = experiment.file;
+    info.experiment_hash = fingerprint;
+    info.started_at = result.document.started_at;
+    info.host = result.document.host.hostname;
+    info.git_commit = current_git_commit();
+    info.planned_runs = session.planned_runs();
+    auto id = history.begin_session(info, result.document);
+    if (!id) return id.error();
+    result.session_id = *id;
+  }
+  session.set_resume(true);  // an empty document resumes nothing; a loaded one skips its runs
+
+  store::HistorySink sink(history, result.session_id);
+  session.add_sink(&sink);
+  for (auto* extra : options.extra_sinks) session.add_sink(extra);
+  if (options.progress) session.set_progress(options.progress);
+
+  auto outcome = session.run(result.document);
+  if (!outcome) {
+    result.document.interrupted = true;
+    (void)history.update_session(result.session_id, result.document, "interrupted");
+    return outcome.error();
+  }
+  result.outcome = *outcome;
+  return result;
+}
+
+}  // namespace coldbench::sweep

@@ -1,0 +1,46 @@
+#pragma once
+// Runs an experiment: every config, randomized interleaving (seeded), every
+// run appended to the SQLite history as it ends, resumable after any
+// interruption without repeating finished runs.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bench/hooks.hpp"
+#include "bench/runner.hpp"
+#include "core/expected.hpp"
+#include "store/history.hpp"
+#include "sweep/experiment.hpp"
+
+namespace coldbench::sweep {
+
+using HookList = std::vector<std::unique_ptr<bench::RunHook>>;
+
+// The run hooks one config needs: limits, isolation, cache state, in that order.
+Expected<HookList> make_config_hooks(const ConfigSpec& config);
+
+struct SweepOptions {
+  std::string db_path;
+  bool resume = false;
+  bool show_output = false;
+  std::vector<bench::ResultSink*> extra_sinks;  // e.g. a --json export
+  bench::ProgressListener* progress = nullptr;
+};
+
+struct SweepOutcome {
+  int64_t session_id = 0;
+  bool resumed = false;
+  int resumed_runs = 0;  // runs that were already done before this invocation
+  bench::SessionOutcome outcome;
+  ResultsDocument document;
+};
+
+Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOptions& options);
+
+// The CommandSpecs and bench options an experiment runs with (also for --dry-run).
+std::vector<CommandSpec> experiment_commands(const Experiment& experiment);
+Expected<bench::SessionOptions> experiment_session_options(const Experiment& experiment);
+
+}  // namespace coldbench::sweep

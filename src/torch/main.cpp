@@ -1,0 +1,48 @@
+// coldbench-torch: the LibTorch workloads coldbench measures (DESIGN.md,
+// "Torch workloads"). A thin dispatcher; the subcommands live in their own files.
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <vector>
+
+#include "coldbench/marker.hpp"
+#include "core/expected.hpp"
+#include "subcommands.hpp"
+#include "torch_errors.hpp"
+
+int main(int argc, char** argv) {
+  // First statement: the dynamic loader has mapped LibTorch by now, so this
+  // marks the end of process start-up and library loading.
+  coldbench::marker::phase("runtime_ready");
+  using namespace coldbench::workload;
+  const ProcessContext context{coldbench::marker::monotonic_ns()};
+
+  CLI::App app{
+      "coldbench-torch: LibTorch workloads for coldbench (cold start and latency of "
+      "TorchScript models)"};
+  app.require_subcommand(1);
+  std::vector<Subcommand> subcommands = {
+      add_infer_command(app, context),
+      add_models_command(app, context),
+  };
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? coldbench::kExitOk : coldbench::kExitUsage;
+  }
+  try {
+    for (const Subcommand& subcommand : subcommands) {
+      if (subcommand.app->parsed()) return subcommand.run();
+    }
+  } catch (const std::exception& error) {
+    fmt::print(stderr, "coldbench-torch: error: {}\n", short_torch_message(error.what()));
+    return coldbench::kExitUsage;
+  }
+  fmt::print(stderr, "coldbench-torch: no subcommand given; see --help\n");
+  return coldbench::kExitUsage;
+}

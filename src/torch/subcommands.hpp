@@ -1,0 +1,27 @@
+#pragma once
+// coldbench-torch's subcommands. Each registers its options on the app and
+// hands back what to run when it was chosen; main.cpp only dispatches, so a
+// new subcommand (profile, serve) is one file plus one line in main.cpp.
+
+#include <cstdint>
+#include <functional>
+
+namespace CLI {
+class App;
+}
+
+namespace coldbench::workload {
+
+struct ProcessContext {
+  int64_t runtime_ready_ns = 0;  // CLOCK_MONOTONIC when main emitted runtime_ready
+};
+
+struct Subcommand {
+  CLI::App* app = nullptr;
+  std::function<int()> run;  // returns the process exit code
+};
+
+Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context);
+Subcommand add_models_command(CLI::App& parent, const ProcessContext& context);
+
+}  // namespace coldbench::workload

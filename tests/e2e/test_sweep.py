@@ -1,0 +1,189 @@
+"""coldbench sweep: TOML experiments, SQLite history, resume after kill -9,
+history/export, and experiment-file errors with file:line."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import textwrap
+import time
+import unittest
+
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+
+EXPERIMENT = textwrap.dedent("""\
+    [experiment]
+    name = "fixture-study"
+    runs = {runs}
+    warmup = 1
+    order = "random"
+    seed = 7
+
+    [defaults]
+    command = "{fixture} sleep:{{delay}} phase:runtime_ready sleep:5 phase:model_loaded metric:latency=1,2,3"
+    env = {{ CB_STUDY = "yes" }}
+
+    [[config]]
+    name = "plain"
+
+    [[config]]
+    name = "pinned"
+    affinity = "0"
+
+    [matrix]
+    delay = [10, 30]
+    """)
+
+
+class SweepTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cb-sweep-")
+        self.db = os.path.join(self.tmp, "history.sqlite")
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def sweep(self, *args, **kwargs):
+        return run_coldbench(["sweep", "--db", self.db, "--no-progress"] + list(args), json_output=False, **kwargs)
+
+    def test_dry_run_expands_configs_and_matrix(self):
+        path = self.write("study.toml", EXPERIMENT.format(runs=3, fixture=CB_FIXTURE))
+        result = self.sweep(path, "--dry-run")
+        self.assertEqual(result.returncode, 0, describe(result))
+        for name in ("plain/delay=10", "plain/delay=30", "pinned/delay=10", "pinned/delay=30"):
+            self.assertIn(name, result.stdout)
+        self.assertIn("4 configs x (3 runs + 1 warmup) = 16 runs", result.stdout)
+        self.assertFalse(os.path.exists(self.db), "a dry run must not touch the history")
+
+    def test_sweep_history_export_and_labels(self):
+        path = self.write("study.toml", EXPERIMENT.format(runs=3, fixture=CB_FIXTURE))
+        json_path = os.path.join(self.tmp, "s.json")
+        result = self.sweep(path, "--json", json_path)
+        self.assertEqual(result.returncode, 0, describe(result))
+        with open(json_path) as f:
+            doc = json.load(f)
+        self.assertEqual(len(doc["runs"]), 16)
+        names = {c["name"] for c in doc["commands"]}
+        self.assertEqual(names, {"plain/delay=10", "plain/delay=30", "pinned/delay=10", "pinned/delay=30"})
+        pinned = [r for r in doc["runs"] if r["command"] == "pinned/delay=30" and not r["warmup"]]
+        self.assertEqual(len(pinned), 3)
+        self.assertEqual(pinned[0]["labels"]["delay"], "30")
+        self.assertEqual(pinned[0]["labels"]["affinity"], "0")
+        self.assertEqual(pinned[0]["labels"]["env.CB_STUDY"], "yes")
+        self.assertEqual(pinned[0]["limits"]["affinity"], "0")
+        self.assertGreater(pinned[0]["phases"][0]["duration_ms"], 30.0)
+        # Random interleaving: not config by config.
+        order = [r["command"] for r in doc["runs"] if not r["warmup"]]
+        self.assertNotEqual(order, sorted(order))
+
+        history = run_coldbench(["history", "--db", self.db], json_output=False)
+        self.assertEqual(history.returncode, 0, describe(history))
+        self.assertIn("fixture-study", history.stdout)
+        self.assertIn("16/16", history.stdout)
+        self.assertIn("finished", history.stdout)
+
+        exported = run_coldbench(["export", "1", "--json", "--db", self.db], json_output=False)
+        self.assertEqual(exported.returncode, 0, describe(exported))
+        self.assertEqual(len(json.loads(exported.stdout)["runs"]), 16)
+        csv_out = run_coldbench(["export", "latest", "--csv", "--db", self.db], json_output=False)
+        self.assertEqual(len(csv_out.stdout.strip().splitlines()), 17)
+
+        # One transaction per run: the rows are in SQLite with their records.
+        with sqlite3.connect(self.db) as db:
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 16)
+            mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+        self.assertEqual(mode, "wal")
+
+    def test_kill_9_then_resume_keeps_finished_runs(self):
+        path = self.write("study.toml", EXPERIMENT.format(runs=6, fixture=CB_FIXTURE))
+        proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done_before = 0
+        deadline = time.time() + 60
+        while time.time() < deadline and done_before < 8:
+            time.sleep(0.1)
+            if os.path.exists(self.db):
+                try:
+                    with sqlite3.connect(self.db, timeout=5) as db:
+                        done_before = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with sqlite3.connect(self.db) as db:
+            kept = db.execute("SELECT sequence, command, run_index, warmup FROM runs ORDER BY sequence").fetchall()
+            status = db.execute("SELECT status FROM sessions").fetchone()[0]
+        self.assertGreaterEqual(len(kept), 8)
+        self.assertLess(len(kept), 28, "the sweep finished before it could be killed")
+        self.assertEqual(status, "running")
+
+        result = self.sweep(path, "--resume")
+        self.assertEqual(result.returncode, 0, describe(result))
+        self.assertIn(f"resumed session 1: {len(kept)} runs were already done", result.stderr)
+        with sqlite3.connect(self.db) as db:
+            after = db.execute("SELECT sequence, command, run_index, warmup FROM runs ORDER BY sequence").fetchall()
+            sessions = db.execute("SELECT COUNT(*), MAX(status) FROM sessions").fetchone()
+        self.assertEqual(sessions, (1, "finished"))
+        self.assertEqual(after[:len(kept)], kept, "finished runs must be kept as they were")
+        self.assertEqual(len(after), 4 * (6 + 1))
+        keys = [(c, i, w) for _, c, i, w in after]
+        self.assertEqual(len(keys), len(set(keys)), "no run may be repeated")
+
+        # The report of the resumed session has the same structure as an uninterrupted one.
+        fresh_db = os.path.join(self.tmp, "fresh.sqlite")
+        fresh = run_coldbench(["sweep", path, "--db", fresh_db, "--no-progress"], json_output=False)
+        self.assertEqual(fresh.returncode, 0, describe(fresh))
+        resumed_doc = json.loads(run_coldbench(["export", "1", "--json", "--db", self.db], json_output=False).stdout)
+        fresh_doc = json.loads(run_coldbench(["export", "1", "--json", "--db", fresh_db], json_output=False).stdout)
+
+        def shape(doc):
+            return [(c["name"], c["measured_runs"], [p["name"] for p in c["phases"]],
+                     [m["name"] for m in c["metrics"]]) for c in doc["summary"]["commands"]]
+        self.assertEqual(shape(resumed_doc), shape(fresh_doc))
+
+    def test_resume_refuses_a_changed_experiment(self):
+        path = self.write("study.toml", EXPERIMENT.format(runs=30, fixture=CB_FIXTURE))
+        proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        self.assertEqual(proc.wait(timeout=30), 130)
+        self.write("study.toml", EXPERIMENT.format(runs=31, fixture=CB_FIXTURE))
+        result = self.sweep(path, "--resume")
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("the experiment changed", result.stderr)
+
+    def test_bad_experiment_files_point_to_file_and_line(self):
+        cases = {
+            "syntax": ("[experiment]\nname = \"x\"\nruns = \n", "syntax.toml:3:"),
+            "unknown": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\n[[config]]\nname = \"a\"\ncpu = 1\n",
+                        "unknown.toml:7:1: unknown key 'cpu' in [[config]] (did you mean 'cpus'?)"),
+            "cpus": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\ncpus = 64\n",
+                     "cpus.toml:5:8: impossible limit cpus = 64"),
+            "cpuset": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\ncpuset = \"7-9\"\n", "cpuset.toml:5:"),
+            "memory": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nmemory = \"1K\"\n",
+                       "impossible limit memory"),
+            "runs": ("[experiment]\nname = \"x\"\nruns = 0\n[defaults]\ncommand = \"true\"\n",
+                     "runs.toml:3:8: 'runs' must be an integer >= 1"),
+            "matrix": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\n[matrix]\nmode = [\"a\"]\n",
+                       "matrix key 'mode' is neither a config key nor used as {mode}"),
+            "nocommand": ("[experiment]\nname = \"x\"\n", "has no 'command'"),
+            "noname": ("[experiment]\nruns = 2\n", "needs a non-empty 'name'"),
+        }
+        for name, (text, expected) in cases.items():
+            path = self.write(f"{name}.toml", text)
+            result = self.sweep(path, "--dry-run")
+            self.assertEqual(result.returncode, 2, f"{name}: {describe(result)}")
+            self.assertIn(expected, result.stderr, name)
+        missing = self.sweep(os.path.join(self.tmp, "absent.toml"))
+        self.assertEqual(missing.returncode, 2)
+        self.assertIn("cannot read experiment file", missing.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+// Runs real processes in the sandbox through the one spawn path. Needs the
+// right to create namespaces (root, or unprivileged user namespaces); skips
+// with the reason otherwise.
+
+#include "isolate/sandbox_hook.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+
+extern char** environ;
+
+namespace coldbench::isolate {
+namespace {
+
+class Collect : public proc::OutputObserver {
+ public:
+  void on_marker_line(std::string_view, int64_t) override {}
+  bool on_output_line(proc::Stream stream, std::string_view line, int64_t) override {
+    (stream == proc::Stream::Stdout ? out : err).emplace_back(line);
+    return true;
+  }
+  std::vector<std::string> out, err;
+};
+
+class SandboxRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto hook = SandboxHook::create({});
+    if (!hook) GTEST_SKIP() << "sandbox not permitted here: " << hook.error().message;
+    hook_ = std::move(hook).value();
+  }
+
+  // Runs `script` with /bin/sh in the sandbox; returns its stdout lines.
+  std::vector<std::string> run_script(const std::string& script, RunRecord& record) {
+    proc::SpawnRequest request;
+    request.program = "/bin/sh";
+    request.argv = {"sh", "-c", script};
+    for (char** e = environ; *e; ++e) request.env.emplace_back(*e);
+    request.marker_pipe = false;
+    request.timeout_s = 30;
+    auto ready = hook_->before_spawn(CommandSpec{}, request, record);
+    EXPECT_TRUE(ready) << ready.error().message;
+    Collect output;
+    auto result = proc::spawn_and_wait(request, output);
+    EXPECT_TRUE(result) << result.error().message;
+    if (!result) return {};
+    hook_->after_reap(*result, record);
+    EXPECT_TRUE(WIFEXITED(result->wait_status) && WEXITSTATUS(result->wait_status) == 0)
+        << "status " << result->wait_status
+        << "; stderr: " << (output.err.empty() ? "" : output.err[0]);
+    return output.out;
+  }
+
+  std::unique_ptr<SandboxHook> hook_;
+};
+
+TEST_F(SandboxRunTest, FreshNamespacesAndDirectoriesEveryRun) {
+  // The host's /tmp is not empty (this marker at least); the sandbox's is.
+  std::string host_marker = "/tmp/cb-sandbox-host-marker-" + std::to_string(getpid());
+  std::ofstream(host_marker) << "host";
+  std::string leak = "/tmp/cb-sandbox-leak-" + std::to_string(getpid());
+  const std::string script =
+      "echo pid=$$; echo host=$(hostname); echo tmp=$(ls -A /tmp | wc -l); echo home=$HOME; "
+      "echo homefiles=$(ls -A \"$HOME\" | wc -l); echo procs=$(ls -d /proc/[0-9]* | wc -l); "
+      "mkdir -p \"$HOME/.cache\" && touch \"$HOME/.cache/x\" " +
+      leak;
+  for (int run = 0; run < 2; ++run) {
+    RunRecord record;
+    auto lines = run_script(script, record);
+    ASSERT_EQ(lines.size(), 6u) << "run " << run;
+    EXPECT_EQ(lines[0], "pid=1");
+    EXPECT_EQ(lines[1], std::string("host=") + kSandboxHostname);
+    EXPECT_EQ(lines[2], "tmp=0") << "run " << run;
+    EXPECT_EQ(lines[3], "home=" + hook_->plan().home);
+    EXPECT_EQ(lines[4], "homefiles=0") << "run " << run;
+    // The shell and `ls` (and the command substitution's subshell): only this run's processes.
+    EXPECT_NE(lines[5], "procs=0");
+    EXPECT_LE(std::stoi(lines[5].substr(6)), 4) << lines[5];
+    EXPECT_EQ(record.isolation, "sandbox");
+  }
+  // Nothing leaked to the host: the HOME mountpoint stayed empty, the file in /tmp exists only
+  // inside.
+  EXPECT_NE(access(leak.c_str(), F_OK), 0);
+  EXPECT_NE(access((hook_->plan().home + "/.cache").c_str(), F_OK), 0);
+  unlink(host_marker.c_str());
+}
+
+TEST_F(SandboxRunTest, MountNamespaceIsHeldUntilAfterTheReap) {
+  proc::SpawnRequest request;
+  request.program = "/bin/true";
+  request.argv = {"true"};
+  request.marker_pipe = false;
+  RunRecord record;
+  ASSERT_TRUE(hook_->before_spawn(CommandSpec{}, request, record));
+  Collect output;
+  auto result = proc::spawn_and_wait(request, output);
+  ASSERT_TRUE(result) << result.error().message;
+  // Reaped, yet its namespace is still held: the teardown is outside the run's wall time.
+  EXPECT_TRUE(hook_->keeper().holding());
+  hook_->after_reap(*result, record);
+  EXPECT_FALSE(hook_->keeper().holding());
+}
+
+TEST_F(SandboxRunTest, ProgramsUnderTmpAreRefusedBeforeTheRun) {
+  proc::SpawnRequest request;
+  request.program = "/tmp/some-workload";
+  RunRecord record;
+  auto ready = hook_->before_spawn(CommandSpec{}, request, record);
+  ASSERT_FALSE(ready);
+  EXPECT_NE(ready.error().message.find("is under /tmp"), std::string::npos)
+      << ready.error().message;
+
+  proc::SpawnRequest in_tmp;
+  in_tmp.program = "/bin/true";
+  in_tmp.cwd = "/tmp";
+  auto cwd_ready = hook_->before_spawn(CommandSpec{}, in_tmp, record);
+  ASSERT_FALSE(cwd_ready);
+  EXPECT_NE(cwd_ready.error().message.find("working directory"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace coldbench::isolate

@@ -1,0 +1,85 @@
+#include "report/text_format.hpp"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+namespace coldbench::report {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+TEST(ReportTextFormat, ValueInTimeUnits) {
+  EXPECT_EQ(format_value(45.6, "ms"), "45.60 ms");
+  EXPECT_EQ(format_value(0.5, "ms"), "500 us");
+  EXPECT_EQ(format_value(1.5, "s"), "1.500 s");
+  EXPECT_EQ(format_value(0.0456, "s"), "45.60 ms");
+}
+
+TEST(ReportTextFormat, ValueInByteUnits) {
+  EXPECT_EQ(format_value(312.0 * 1024, "KiB"), "312 MiB");  // rusage max RSS is in KiB
+  EXPECT_EQ(format_value(512, "KiB"), "512 KiB");
+  EXPECT_EQ(format_value(812, "bytes"), "812 B");
+  EXPECT_EQ(format_value(2048, "B"), "2.00 KiB");
+}
+
+TEST(ReportTextFormat, ValueInPercentAndFreeUnits) {
+  EXPECT_EQ(format_value(12.5, "%"), "12.5 %");
+  EXPECT_EQ(format_value(100, "%"), "100.0 %");
+  EXPECT_EQ(format_value(1234, "samples/s"), "1234 samples/s");
+  EXPECT_EQ(format_value(1234, ""), "1234");
+  EXPECT_EQ(format_value(0, ""), "0");
+  EXPECT_EQ(format_value(3.14159, "tok"), "3.142 tok");
+  EXPECT_EQ(format_value(123456, ""), "1.235e+05");
+  EXPECT_EQ(format_value(0.0001, "loss"), "1.000e-04 loss");
+  EXPECT_EQ(format_value(-2.5, ""), "-2.5");
+}
+
+TEST(ReportTextFormat, NonFiniteValuesAreNotAvailable) {
+  for (const char* unit : {"ms", "s", "KiB", "bytes", "%", "", "x"}) {
+    EXPECT_EQ(format_value(kNaN, unit), "n/a") << unit;
+    EXPECT_EQ(format_value(std::numeric_limits<double>::infinity(), unit), "n/a") << unit;
+  }
+}
+
+TEST(ReportTextFormat, PValues) {
+  EXPECT_EQ(format_p(kNaN), "n/a");
+  EXPECT_EQ(format_p(0.0), "<1e-6");
+  EXPECT_EQ(format_p(1e-7), "<1e-6");
+  EXPECT_EQ(format_p(5e-4), "5.0e-04");
+  EXPECT_EQ(format_p(0.001), "0.0010");
+  EXPECT_EQ(format_p(0.0123), "0.0123");
+  EXPECT_EQ(format_p(1.0), "1.0000");
+}
+
+TEST(ReportTextFormat, RatioWithAndWithoutInterval) {
+  stats::Comparison c;
+  EXPECT_EQ(format_ratio_ci(c), "n/a");
+  c.ratio = 1.25;
+  EXPECT_EQ(format_ratio_ci(c), "1.250x");
+  c.ratio_ci.low = 1.2;
+  c.ratio_ci.high = 1.3;
+  EXPECT_EQ(format_ratio_ci(c), "1.250x [1.200x, 1.300x]");
+  c.ratio_ci.high = kNaN;
+  EXPECT_EQ(format_ratio_ci(c), "1.250x");
+}
+
+TEST(ReportTextFormat, MedianWithIntervalAndRange) {
+  SampleSummary s;
+  s.unit = "ms";
+  s.summary.median = 45.6;
+  s.summary.min = 44.1;
+  s.summary.max = 48.0;
+  EXPECT_EQ(format_median_ci(s), "45.60 ms");
+  s.summary.median_ci.low = 44.9;
+  s.summary.median_ci.high = 46.2;
+  EXPECT_EQ(format_median_ci(s), "45.60 ms [44.90 ms, 46.20 ms]");
+  EXPECT_EQ(format_range(s), "44.10 ms .. 48.00 ms");
+  SampleSummary empty;
+  empty.unit = "ms";
+  EXPECT_EQ(format_median_ci(empty), "n/a");
+  EXPECT_EQ(format_range(empty), "n/a .. n/a");
+}
+
+}  // namespace
+}  // namespace coldbench::report
