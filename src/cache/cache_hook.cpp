@@ -65,10 +65,8 @@ Expected<const std::vector<std::string>*> CacheStateHook::files_for(
   if (record.isolation == "docker" || record.isolation == "podman") {
     return make_error(
         "--cache with --isolate {}: coldbench cannot see which files a workload opens inside a "
-        "container, so it "
-        "cannot discover them; name host files with --track (e.g. a model mounted into the "
-        "container) and add "
-        "--no-discover",
+        "container, so it cannot discover them; name host files with --track (e.g. a model "
+        "mounted into the container) and add --no-discover",
         record.isolation);
   }
   std::vector<std::string> key_env = discovery_key_environment(request.env, record.isolation);
@@ -170,10 +168,9 @@ Expected<void> CacheStateHook::before_spawn(const CommandSpec& command, proc::Sp
   if (!hidden.empty() && notice_ && hidden_noted_.insert(*files).second) {
     notice_(
         fmt::format("command '{}': {} of {} tracked files ({}) are evicted/loaded but their "
-                    "residency cannot be measured "
-                    "without root (Linux shows it only to a file's owner or writers); the "
-                    "residency recorded covers the other "
-                    "{} files (docs/cache.md)",
+                    "residency cannot be measured without root (Linux shows it only to a file's "
+                    "owner or writers); the residency recorded covers the other {} files "
+                    "(docs/cache.md)",
                     command.name, hidden.size(), (*files)->size(),
                     format_bytes(double(total_size(hidden))), measured.size()));
   }

@@ -54,7 +54,6 @@ Call classify(uint64_t nr) {
 
 struct TaskState {
   bool started = false;  // its first stop (SIGSTOP of an auto-attached task) was seen
-  bool in_syscall = false;
   bool track_open = false;  // the open in progress reads a file (not O_PATH, not for writing)
   std::string exec_path;    // target of the execve in progress, absolute
 };
@@ -159,15 +158,13 @@ void Tracer::on_syscall_stop(pid_t tid, TaskState& task) {
     if (!failed_) {
       fatal_ = make_error(
           "file discovery needs PTRACE_GET_SYSCALL_INFO (Linux 5.3 or newer): {}; list the files "
-          "with --track "
-          "and add --no-discover",
+          "with --track and add --no-discover",
           std::strerror(errno));
       failed_ = true;
     }
     return;
   }
   if (info.op == PTRACE_SYSCALL_INFO_ENTRY) {
-    task.in_syscall = true;
     task.track_open = false;
     task.exec_path.clear();
     if (kNativeArch != 0 && info.arch != kNativeArch) return;
@@ -212,7 +209,6 @@ void Tracer::on_syscall_stop(pid_t tid, TaskState& task) {
     if (task.track_open && !info.exit.is_error && info.exit.rval >= 0) {
       add_candidate(read_link(fmt::format("/proc/{}/fd/{}", tid, info.exit.rval)));
     }
-    task.in_syscall = false;
     task.track_open = false;
     task.exec_path.clear();
   }

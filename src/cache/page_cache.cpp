@@ -134,15 +134,15 @@ Expected<void> load_into_page_cache(const std::string& path) {
 std::optional<std::string> drop_caches_unavailable_reason() {
   if (geteuid() != 0) {
     return std::string(
-        "--cache drop needs root (it writes /proc/sys/vm/drop_caches, which empties the page cache "
-        "of the whole "
-        "machine); use --cache cold instead: it evicts only the tracked files and needs no root");
+        "--cache drop needs root (it writes /proc/sys/vm/drop_caches, which empties the page "
+        "cache of the whole machine); use --cache cold instead: it evicts only the tracked files "
+        "and needs no root");
   }
   if (access("/proc/sys/vm/drop_caches", W_OK) != 0) {
     return fmt::format(
         "--cache drop: /proc/sys/vm/drop_caches is not writable here ({}); inside a container "
-        "/proc/sys is "
-        "usually read-only. Use --cache cold instead: it evicts only the tracked files",
+        "/proc/sys is usually read-only. Use --cache cold instead: it evicts only the tracked "
+        "files",
         std::strerror(errno));
   }
   return std::nullopt;

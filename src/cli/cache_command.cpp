@@ -103,8 +103,7 @@ std::string residency_report(const Measurement& m, bool totals_only) {
   if (!m.hidden.empty()) {
     out += fmt::format(
         "{} more file{} ({}): residency not measurable without root (Linux shows it only to a "
-        "file's owner or "
-        "writers; evict and warm still work){}\n",
+        "file's owner or writers; evict and warm still work){}\n",
         m.hidden.size(), m.hidden.size() == 1 ? "" : "s", format_bytes(double(m.hidden_bytes)),
         totals_only ? "" : ":");
     if (!totals_only) {
@@ -267,11 +266,9 @@ Subcommand add_cache_command(CLI::App& app) {
       "Page-cache state of files: discover what a command uses; show, evict or load residency");
   cache->require_subcommand(1);
   cache->footer(
-      "Evicting (posix_fadvise DONTNEED) and loading need only read access; residency (mincore) is "
-      "shown\n"
-      "to root and to a file's owner or writers only (Linux hides it from others). Pages that a "
-      "running\n"
-      "process has mapped stay resident. See docs/cache.md.");
+      "Evicting (posix_fadvise DONTNEED) and loading need only read access. Residency\n"
+      "(mincore) is shown to root and to a file's owner or writers only: Linux hides it\n"
+      "from others. Pages that a running process has mapped stay resident. docs/cache.md");
 
   auto discover_args = std::make_shared<DiscoverArguments>();
   CLI::App* discover = cache->add_subcommand(

@@ -31,15 +31,12 @@ class CacheOptionGroup : public RunOptionGroup {
            "--cache", mode_,
            "Page-cache state of the command's files before each measured run: none (only record "
            "residency), warm (read them all), cold (evict them with posix_fadvise; no root "
-           "needed), drop "
-           "(sync and drop_caches for the whole machine; root). Files come from a traced discovery "
-           "run "
-           "plus --track; every run records their residency (docs/cache.md)")
+           "needed), drop (sync and drop_caches for the whole machine; root). Files come from a "
+           "traced discovery run plus --track; every run records their residency (docs/cache.md)")
         ->check(CLI::IsMember({"none", "warm", "cold", "drop"}));
     sub.add_option("--track", track_,
-                   "PATH|GLOB: also track these files (repeatable; directories are recursed, globs "
-                   "allow {a,b}; "
-                   "relative to the current directory)");
+                   "PATH|GLOB: also track these files (repeatable; directories are recursed, "
+                   "globs allow {a,b}; relative to the current directory)");
     sub.add_flag("--rediscover", rediscover_,
                  "Trace the command again instead of using the discovery cache");
     sub.add_flag(
@@ -68,9 +65,8 @@ class CacheOptionGroup : public RunOptionGroup {
     if (*mode == cache::CacheMode::Drop) {
       if (auto reason = cache::drop_caches_unavailable_reason()) return make_error("{}", *reason);
       print_cache_notice(
-          "warning: --cache drop empties the page cache of the whole machine before each measured "
-          "run; every "
-          "other program on it slows down while it reads its files again");
+          "warning: --cache drop empties the page cache of the whole machine before each "
+          "measured run; every other program on it slows down while it reads its files again");
     }
 
     cache::CacheSettings settings;
