@@ -29,7 +29,7 @@ command -v hyperfine > /dev/null || die "hyperfine is not installed (Debian: apt
 
 out="$(mktemp -d /var/tmp/cold-vs-hyperfine.XXXXXX)"
 chmod 755 "$out"
-trap 'rm -rf "$out"' EXIT
+trap '[[ -n "${KEEP:-}" ]] && echo "kept $out" >&2 || rm -rf "$out"' EXIT
 as_user=()
 if [[ -n "${BENCH_USER:-}" ]]; then
   as_user=(setpriv "--reuid=$(id -u "$BENCH_USER")" "--regid=$(id -g "$BENCH_USER")" --clear-groups)
@@ -94,6 +94,8 @@ residency = [100 * r["residency"]["resident_fraction"] for r in runs
 print(f"runs: coldbench {len(cb_wall)}, hyperfine {len(hf_wall)} (interleaved)")
 print(f"total wall     coldbench --cache cold:  median {statistics.median(cb_wall):.3f} s, CV {100 * cv(cb_wall):.1f} %")
 print(f"total wall     hyperfine + drop_caches: median {statistics.median(hf_wall):.3f} s, CV {100 * cv(hf_wall):.1f} %")
+print("  per run (s), in order: coldbench " + " ".join(f"{w:.2f}" for w in cb_wall))
+print("                         hyperfine " + " ".join(f"{w:.2f}" for w in hf_wall))
 if len(cb_ready) >= 2:
     print(f"runtime_ready  coldbench --cache cold:  median {statistics.median(cb_ready):.3f} s, "
           f"CV {100 * cv(cb_ready):.1f} %")

@@ -53,7 +53,7 @@ Call classify(uint64_t nr) {
 }
 
 struct TaskState {
-  bool started = false;  // its first stop (SIGSTOP of an auto-attached task) was seen
+  bool started = false;     // its first stop (SIGSTOP of an auto-attached task) was seen
   bool track_open = false;  // the open in progress reads a file (not O_PATH, not for writing)
   std::string exec_path;    // target of the execve in progress, absolute
 };
@@ -258,6 +258,8 @@ Expected<DiscoveryResult> Tracer::run() {
       killed = true;
     }
     int status = 0;
+    // Any task: tracees are reported to their tracer. The harness has no other
+    // children while a hook runs (the previous run was reaped).
     pid_t tid = waitpid(-1, &status, __WALL | WNOHANG);
     if (tid == 0) {
       // SIGCHLD is blocked, so one that arrived meanwhile is still pending.

@@ -55,6 +55,32 @@ std::string residency_lines(const CommandSummary& c) {
   return out;
 }
 
+// "under: sandbox; cpus 1, memory 2.00 GiB; effective CPUs 1, threads 1" when
+// the runs had isolation or limits, so the numbers below carry their setting.
+void render_settings(std::string& out, const CommandSummary& c) {
+  std::vector<std::string> parts;
+  if (!c.isolation.empty() && c.isolation != "host") parts.push_back("isolation " + c.isolation);
+  if (c.limits) {
+    const AppliedLimits& l = *c.limits;
+    std::string limits;
+    auto add = [&](const std::string& text) { limits += (limits.empty() ? "" : ", ") + text; };
+    if (l.cpus) add(fmt::format("cpus {:g}", *l.cpus));
+    if (!l.cpuset.empty()) add("cpuset " + l.cpuset);
+    if (l.memory_bytes) add("memory " + format_value(double(*l.memory_bytes), "bytes"));
+    if (!l.affinity.empty()) add("affinity " + l.affinity);
+    if (!l.threads.empty()) add("threads " + l.threads);
+    if (!limits.empty()) {
+      if (l.effective_cpus) limits += fmt::format("; effective CPUs {}", *l.effective_cpus);
+      parts.push_back(limits);
+    }
+  }
+  if (parts.empty()) return;
+  std::string line = "  under:";
+  for (const auto& p : parts) line += " " + p + ";";
+  line.back() = '\n';
+  out += line;
+}
+
 void render_command(std::string& out, const CommandSummary& c) {
   out += fmt::format("Command '{}'", c.name);
   if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
@@ -62,6 +88,7 @@ void render_command(std::string& out, const CommandSummary& c) {
                      c.succeeded_runs);
   if (c.failed_runs > 0) out += fmt::format(", {} FAILED", c.failed_runs);
   out += "\n";
+  render_settings(out, c);
 
   if (c.succeeded_runs > 0) {
     Table phases({"phase", "median [95% CI]", "min .. max"});

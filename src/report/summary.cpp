@@ -193,6 +193,11 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
   }
 
   if (!ok.empty()) summary.info = ok.back()->info;
+  for (const auto& run : document.runs) {
+    if (run.command_index != command_index || run.warmup) continue;
+    summary.isolation = run.isolation;
+    summary.limits = run.limits;
+  }
   summary.oversubscription = find_oversubscription(ok);
   return summary;
 }

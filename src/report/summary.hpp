@@ -71,6 +71,8 @@ struct CommandSummary {
   std::map<std::string, nlohmann::json> info;  // from the latest successful run
   std::vector<FailureNote> failures;
   std::optional<Oversubscription> oversubscription;
+  std::string isolation;                 // of the latest measured run ("" = host)
+  std::optional<AppliedLimits> limits;   // of the latest measured run
 };
 
 struct QuantityComparison {

@@ -22,11 +22,12 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "coldbench-torch: LibTorch workloads for coldbench (cold start and latency of "
-      "TorchScript models)"};
+      "TorchScript models; profiled training scenarios)"};
   app.require_subcommand(1);
   std::vector<Subcommand> subcommands = {
       add_infer_command(app, context),
       add_models_command(app, context),
+      add_profile_command(app, context),
   };
 
   try {

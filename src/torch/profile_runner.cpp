@@ -1,0 +1,187 @@
+#include "profile_runner.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <optional>
+
+#include "coldbench/marker.hpp"
+#include "profile_collector.hpp"
+#include "profile_trace.hpp"
+#include "profile_training.hpp"
+
+namespace coldbench::workload {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double>(to - from).count();
+}
+
+void mark_phase(ProfileReport& report, const char* name) {
+  marker::phase(name);
+  report.phases.emplace_back(name, marker::monotonic_ns());
+}
+
+bool records(StepAction action) {
+  return action == StepAction::kRecord || action == StepAction::kRecordAndSave;
+}
+
+std::string host_name() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "localhost";
+  return name;
+}
+
+// One step as the original demo times it: the wait for the batch since the
+// previous step ended, then the step between two device synchronisations.
+Expected<StepTiming> timed_step(TrainingSession& session, int index, StepAction action,
+                                Clock::time_point& previous_end) {
+  StepTiming timing;
+  timing.step = index;
+  timing.action = action;
+  {
+    TraceRange fetch("enumerate(DataLoader)#DataLoader.next");
+    if (auto ok = session.next_batch(); !ok) return ok.error();
+  }
+  timing.data_wait_s = seconds_between(previous_end, Clock::now());
+  session.synchronize();
+  auto started = Clock::now();
+  if (auto ok = session.train_step(); !ok) return ok.error();
+  session.synchronize();
+  previous_end = Clock::now();
+  timing.step_s = seconds_between(started, previous_end);
+  return timing;
+}
+
+TraceContext trace_context(const ProfileReport& report, const ProfileWindow& window) {
+  const ProfileOptions& options = report.options;
+  TraceContext context;
+  context.pid = getpid();
+  context.process_name =
+      fmt::format("coldbench-torch profile ({})", scenario_name(options.scenario));
+  context.other_data = {
+      {"generator", "coldbench-torch profile"},
+      {"scenario", std::string(scenario_name(options.scenario))},
+      {"device", std::string(device_name(report.device))},
+      {"batch_size", std::to_string(options.batch_size)},
+      {"num_workers", std::to_string(options.num_workers)},
+      {"amp", report.amp.enabled ? report.amp.dtype : "off"},
+      {"window", std::to_string(window.index)},
+      {"steps", fmt::format("{}-{}", window.first_step, window.last_step)},
+      {"torch_version", report.runtime.torch_version},
+  };
+  return context;
+}
+
+}  // namespace
+
+Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runtime_ready_ns) {
+  ProfileReport report;
+  report.options = options;
+  report.phases.emplace_back("runtime_ready", runtime_ready_ns);
+  report.schedule = ProfileSchedule{1, 1, options.profile_steps, options.repeat};
+
+  if (auto configured = configure_threads(options.threads, 0); !configured) {
+    return configured.error();
+  }
+  auto device = resolve_device(options.device, cuda_usable());
+  if (!device) return device.error();
+  report.device = *device;
+  report.amp = plan_amp(options.amp, report.device);
+  report.runtime = collect_runtime_info();
+  report.worker = worker_name(host_name(), getpid());
+  // One epoch covers every step: the warmup and the whole schedule.
+  report.dataset_size =
+      options.batch_size * (options.warmup_steps + report.schedule.total_steps());
+
+  TrainingSetup setup;
+  setup.scenario = options.scenario;
+  setup.device = report.device;
+  setup.amp = report.amp;
+  setup.batch_size = options.batch_size;
+  setup.num_workers = options.num_workers;
+  setup.pin_memory = options.pin_memory;
+  setup.image_size = options.image_size;
+  setup.dataset_size = report.dataset_size;
+  setup.seed = options.seed;
+  setup.data = options.data;
+  auto session = TrainingSession::create(setup);
+  if (!session) return session.error();
+  report.shape = session->shape();
+  report.notes = session->notes();
+  mark_phase(report, "setup_done");
+
+  auto previous_end = Clock::now();
+  for (int i = 0; i < options.warmup_steps; ++i) {
+    auto timing = timed_step(*session, i, StepAction::kNone, previous_end);
+    if (!timing) return timing.error();
+    report.warmup_steps.push_back(*timing);
+  }
+  mark_phase(report, "warmup_done");
+
+  OpCollector collector;
+  CollectorSettings settings;
+  settings.with_stack = options.with_stack;
+  settings.device_time = report.device == DeviceKind::kCuda;
+  StepAction previous = StepAction::kNone;
+  int window_first_step = 0;
+  for (int step = 0; step < report.schedule.total_steps(); ++step) {
+    const StepAction action = report.schedule.action(step);
+    if (action != StepAction::kNone && !collector.recording()) {
+      if (auto started = collector.start(settings); !started) return started.error();
+    }
+    if (records(action) && !records(previous)) {
+      collector.discard();  // the profiler's warmup step stays out of the window
+      window_first_step = step;
+    }
+    Expected<StepTiming> timing = make_error("step not run");
+    {
+      std::optional<TraceRange> step_range;
+      if (collector.recording()) step_range.emplace(fmt::format("ProfilerStep#{}", step));
+      timing = timed_step(*session, step, action, previous_end);
+    }
+    if (!timing) return timing.error();
+    report.steps.push_back(*timing);
+    previous = action;
+
+    if (action == StepAction::kRecordAndSave) {
+      ProfileWindow window = collector.stop();
+      window.index = static_cast<int>(report.windows.size());
+      window.first_step = window_first_step;
+      window.last_step = step;
+      auto path = write_trace_file(window, trace_context(report, window), options.trace_dir,
+                                   report.worker);
+      if (!path) return path.error();
+      WindowSummary summary = summarize_window(window, step - window_first_step + 1);
+      TraceWindowResult result;
+      result.index = window.index;
+      result.first_step = window.first_step;
+      result.last_step = window.last_step;
+      result.trace_path = path->string();
+      result.counts = summary.counts;
+      result.op_events = static_cast<int64_t>(window.ops.size());
+      result.memory_events = static_cast<int64_t>(window.memory.size());
+      report.windows.push_back(result);
+      report.device_time = report.device_time || window.device_time;
+      merge_summary(report.summary, summary);
+    }
+  }
+  mark_phase(report, "profile_done");
+
+  sort_ops(report.summary.ops, report.device_time ? OpSort::kSelfDevice : OpSort::kSelfCpu);
+  report.avg_step_time_s = mean_step_time(report.steps);
+  report.avg_dataloader_wait_s = mean_data_wait(report.steps);
+  report.final_loss = session->last_loss();
+  report.runtime = collect_runtime_info();
+  report.cpu = read_cpu_budget();
+  report.thread_env = thread_environment();
+  report.peak_rss_bytes = peak_rss_bytes();
+  emit_markers(report);
+  return report;
+}
+
+}  // namespace coldbench::workload
