@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: all bootstrap configure build test demo clean
+.PHONY: all bootstrap configure build test demo profile-demo clean
 
 all: build
 
@@ -22,6 +22,10 @@ test: build
 
 demo: build
 	@scripts/demo $(BUILD)
+
+# The profiler scenarios of `coldbench-torch profile`, one comparison table.
+profile-demo: build
+	@scripts/profile-demo $(BUILD)
 
 clean:
 	rm -rf $(BUILD)

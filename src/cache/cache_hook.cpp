@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cache/discovery_cache.hpp"
+#include "cache/file_set.hpp"
 #include "cache/page_cache.hpp"
 #include "core/units.hpp"
 
@@ -176,6 +177,41 @@ Expected<void> CacheStateHook::before_spawn(const CommandSpec& command, proc::Sp
   }
   record.residency = summarize_residency(measured, std::string(to_string(settings_.mode)));
   return {};
+}
+
+Expected<std::unique_ptr<CacheStateHook>> make_cache_hook(CacheMode mode, const std::vector<std::string>& track,
+                                                          const std::string& base_dir, bool discover,
+                                                          bool rediscover, CacheNotice notice) {
+  if (!discover && track.empty()) {
+    return make_error("without discovery there is nothing to track: name the files with --track PATH|GLOB");
+  }
+  if (mode == CacheMode::Drop) {
+    if (auto reason = drop_caches_unavailable_reason()) return make_error("{}", *reason);
+    notice(
+        "warning: --cache drop empties the page cache of the whole machine before each measured run; every "
+        "other program on it slows down while it reads its files again");
+  }
+  CacheSettings settings;
+  settings.mode = mode;
+  settings.discover = discover;
+  settings.tracking.rediscover = rediscover;
+  if (!track.empty()) {
+    auto expanded = expand_file_patterns(track, base_dir);
+    if (!expanded.problems.empty()) {
+      std::string list;
+      for (const auto& p : expanded.problems) list += "\n  " + p;
+      return make_error("--track: some files cannot be tracked (fix or drop these patterns):{}", list);
+    }
+    settings.track = std::move(expanded.files);
+  }
+  if (discover) {
+    if (auto dir = default_cache_dir()) {
+      settings.tracking.cache_dir = *dir;
+    } else {
+      notice("warning: " + dir.error().message + "; discovery will run in every session");
+    }
+  }
+  return std::make_unique<CacheStateHook>(std::move(settings), std::move(notice));
 }
 
 }  // namespace coldbench::cache

@@ -47,6 +47,8 @@ class CacheStateHook : public bench::RunHook {
                               RunRecord& record) override;
   void after_reap(const proc::SpawnResult&, RunRecord&) override {}
 
+  const CacheSettings& settings() const { return settings_; }
+
  private:
   Expected<const std::vector<std::string>*> files_for(const CommandSpec& command,
                                                       const proc::SpawnRequest& request,
@@ -60,6 +62,15 @@ class CacheStateHook : public bench::RunHook {
   std::set<const std::vector<std::string>*>
       hidden_noted_;  // file sets whose unmeasurable files were reported
 };
+
+// The hook as `coldbench run --cache` and sweeps build it: `track` patterns
+// are expanded against `base_dir`; `discover` traces each command once (its
+// result cached in the user's cache dir unless `rediscover`). Checks that
+// would fail every run alike (drop without root, untrackable files) are
+// errors here, before any run; a global drop is announced through `notice`.
+Expected<std::unique_ptr<CacheStateHook>> make_cache_hook(CacheMode mode, const std::vector<std::string>& track,
+                                                          const std::string& base_dir, bool discover,
+                                                          bool rediscover, CacheNotice notice);
 
 // The environment a command's discovery entry is keyed by: the run's own,
 // except that a sandbox's per-session HOME is replaced by a fixed marker

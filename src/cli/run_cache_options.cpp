@@ -59,49 +59,20 @@ class CacheOptionGroup : public RunOptionGroup {
     if (no_discover_ && rediscover_)
       return make_error("--rediscover and --no-discover contradict each other");
     if (no_discover_ && track_.empty()) {
-      return make_error(
-          "--no-discover leaves nothing to track: name the files with --track PATH|GLOB");
+      return make_error("--no-discover leaves nothing to track: name the files with --track PATH|GLOB");
     }
-    if (*mode == cache::CacheMode::Drop) {
-      if (auto reason = cache::drop_caches_unavailable_reason()) return make_error("{}", *reason);
-      print_cache_notice(
-          "warning: --cache drop empties the page cache of the whole machine before each "
-          "measured run; every other program on it slows down while it reads its files again");
-    }
-
-    cache::CacheSettings settings;
-    settings.mode = *mode;
-    settings.discover = !no_discover_;
-    settings.tracking.rediscover = rediscover_;
-    if (!track_.empty()) {
-      char buffer[PATH_MAX];
-      std::string here = getcwd(buffer, sizeof buffer) ? buffer : "/";
-      auto expanded = cache::expand_file_patterns(track_, here);
-      if (!expanded.problems.empty()) {
-        std::string list;
-        for (const auto& p : expanded.problems) list += "\n  " + p;
-        return make_error("--track: some files cannot be tracked (fix or drop these patterns):{}",
-                          list);
-      }
-      settings.track = std::move(expanded.files);
-    }
-    if (settings.discover) {
-      auto dir = cache::default_cache_dir();
-      if (dir) {
-        settings.tracking.cache_dir = *dir;
-      } else {
-        print_cache_notice("warning: " + dir.error().message +
-                           "; discovery will run in every session");
-      }
-    }
+    char buffer[PATH_MAX];
+    std::string here = getcwd(buffer, sizeof buffer) ? buffer : "/";
+    auto hook = cache::make_cache_hook(*mode, track_, here, !no_discover_, rediscover_, print_cache_notice);
+    if (!hook) return hook.error();
+    const cache::CacheSettings& settings = (*hook)->settings();
     options_json["cache"] = {{"mode", mode_},
                              {"track", track_},
                              {"track_files", settings.track.size()},
                              {"discover", settings.discover},
                              {"rediscover", rediscover_},
                              {"discovery_cache", settings.tracking.cache_dir}};
-    hooks.push_back(
-        std::make_unique<cache::CacheStateHook>(std::move(settings), print_cache_notice));
+    hooks.push_back(std::move(hook).value());
     return {};
   }
 

@@ -10,9 +10,6 @@
 #include <fmt/format.h>
 
 #include "cache/cache_hook.hpp"
-#include "cache/discovery_cache.hpp"
-#include "cache/file_set.hpp"
-#include "cache/page_cache.hpp"
 #include "isolate/isolation_hook.hpp"
 #include "isolate/isolation_spec.hpp"
 #include "limits/limits_hook.hpp"
@@ -29,27 +26,6 @@ std::string current_directory() {
 void print_notice(const std::string& text) {
   fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", text);
   std::fflush(stderr);
-}
-
-Expected<std::unique_ptr<bench::RunHook>> make_cache_hook(const ConfigSpec& config) {
-  auto mode = cache::parse_cache_mode(config.cache);
-  if (!mode) return mode.error();
-  if (*mode == cache::CacheMode::Drop) {
-    if (auto reason = cache::drop_caches_unavailable_reason()) return make_error("{}", *reason);
-  }
-  cache::CacheSettings settings;
-  settings.mode = *mode;
-  if (!config.track.empty()) {
-    auto expanded = cache::expand_file_patterns(config.track, current_directory());
-    if (!expanded.problems.empty()) {
-      std::string list;
-      for (const auto& p : expanded.problems) list += "\n  " + p;
-      return make_error("track: some files cannot be tracked:{}", list);
-    }
-    settings.track = std::move(expanded.files);
-  }
-  if (auto dir = cache::default_cache_dir()) settings.tracking.cache_dir = *dir;
-  return std::unique_ptr<bench::RunHook>(std::make_unique<cache::CacheStateHook>(std::move(settings), print_notice));
 }
 
 }  // namespace
@@ -71,7 +47,10 @@ Expected<HookList> make_config_hooks(const ConfigSpec& config) {
   if (*isolation_hook) hooks.push_back(std::move(isolation_hook).value());
 
   if (config.cache != "none" || !config.track.empty()) {
-    auto cache_hook = make_cache_hook(config);
+    auto mode = cache::parse_cache_mode(config.cache);
+    if (!mode) return mode.error();
+    auto cache_hook = cache::make_cache_hook(*mode, config.track, current_directory(), /*discover=*/!engine,
+                                             /*rediscover=*/false, print_notice);
     if (!cache_hook) return cache_hook.error();
     hooks.push_back(std::move(cache_hook).value());
   }

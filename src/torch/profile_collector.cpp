@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -92,7 +93,7 @@ struct Registry {
   uint64_t last_generation = 0;
   CollectorSettings settings;  // written only while generation is 0
   bool device_time = false;
-  bool in_use = false;  // an OpCollector is recording
+  bool in_use = false;        // an OpCollector is recording
   int64_t trace_base_ns = 0;  // the first recording's start: every window's time zero
 };
 
@@ -201,8 +202,8 @@ void on_exit(const at::RecordFunction& /*fn*/, at::ObserverContext* base) {
   op.end_ns = end_ns;
   if (registry().device_time) tpi::cudaStubs()->record(nullptr, &op.device_end, nullptr);
   // Normally the innermost open op; an async op may end out of order.
-  auto open = std::find(buffer.open.rbegin(), buffer.open.rend(),
-                        static_cast<int64_t>(context->index));
+  auto open =
+      std::find(buffer.open.rbegin(), buffer.open.rend(), static_cast<int64_t>(context->index));
   if (open != buffer.open.rend()) buffer.open.erase(std::next(open).base());
 }
 
@@ -292,7 +293,8 @@ class Symbolizer {
     if (dladdr1(lookup, &info, &symbol_entry, RTLD_DL_SYMENT) != 0) {
       const auto* symbol = static_cast<const ElfW(Sym)*>(symbol_entry);
       frame.ours = info.dli_fname && !executable_.empty() && executable_ == info.dli_fname;
-      const auto offset = reinterpret_cast<uintptr_t>(lookup) - reinterpret_cast<uintptr_t>(info.dli_fbase);
+      const auto offset =
+          reinterpret_cast<uintptr_t>(lookup) - reinterpret_cast<uintptr_t>(info.dli_fbase);
       bool named = info.dli_sname && info.dli_saddr && symbol &&
                    reinterpret_cast<uintptr_t>(lookup) <
                        reinterpret_cast<uintptr_t>(info.dli_saddr) + symbol->st_size;
@@ -375,7 +377,9 @@ OpCollector::~OpCollector() {
   if (impl_ && impl_->recording) (void)stop();
 }
 
-bool OpCollector::recording() const { return impl_->recording; }
+bool OpCollector::recording() const {
+  return impl_->recording;
+}
 
 Expected<void> OpCollector::start(const CollectorSettings& settings) {
   if (impl_->recording) return make_error("the profiler is already recording");
@@ -400,12 +404,12 @@ Expected<void> OpCollector::start(const CollectorSettings& settings) {
       impl_->memory_pushed = true;
       impl_->quiet.emplace();
     }
-    impl_->handle = at::addGlobalCallback(at::RecordFunctionCallback(&on_enter, &on_exit)
-                                              .needsInputs(settings.record_shapes)
-                                              .needsIds(true)
-                                              .scopes({at::RecordScope::FUNCTION,
-                                                       at::RecordScope::BACKWARD_FUNCTION,
-                                                       at::RecordScope::USER_SCOPE}));
+    impl_->handle = at::addGlobalCallback(
+        at::RecordFunctionCallback(&on_enter, &on_exit)
+            .needsInputs(settings.record_shapes)
+            .needsIds(true)
+            .scopes({at::RecordScope::FUNCTION, at::RecordScope::BACKWARD_FUNCTION,
+                     at::RecordScope::USER_SCOPE}));
   } catch (const std::exception& error) {
     if (impl_->memory_pushed) tpi::ProfilerStateBase::pop(/*global=*/false);
     impl_->memory_pushed = false;

@@ -23,11 +23,11 @@ struct OpEvent {
   int64_t tid = 0;       // kernel thread id
   int64_t start_ns = 0;  // CLOCK_MONOTONIC
   int64_t end_ns = 0;
-  int64_t parent = -1;  // index in ProfileWindow::ops of the enclosing event, same thread
-  int64_t sequence_nr = -1;                     // autograd sequence number (links fwd/bwd)
+  int64_t parent = -1;       // index in ProfileWindow::ops of the enclosing event, same thread
+  int64_t sequence_nr = -1;  // autograd sequence number (links fwd/bwd)
   std::vector<std::vector<int64_t>> input_dims;  // one entry per input; [] for non-tensors
   std::vector<std::string> input_types;          // "float", "c10::BFloat16", "Scalar", ...
-  std::vector<std::string> stack;  // with --with-stack: native frames, innermost first
+  std::vector<std::string> stack;   // with --with-stack: native frames, innermost first
   std::optional<double> device_us;  // CUDA time between the op's start and end (CUDA only)
 
   int64_t duration_ns() const { return end_ns > start_ns ? end_ns - start_ns : 0; }
@@ -53,8 +53,8 @@ struct ThreadInfo {
 };
 
 struct ProfileWindow {
-  int index = 0;        // 0-based window number
-  int first_step = 0;   // schedule steps this window recorded (inclusive)
+  int index = 0;       // 0-based window number
+  int first_step = 0;  // schedule steps this window recorded (inclusive)
   int last_step = 0;
   int64_t start_ns = 0;  // CLOCK_MONOTONIC when recording began / ended
   int64_t end_ns = 0;
@@ -63,9 +63,9 @@ struct ProfileWindow {
   // microseconds since it: small numbers keep their nanoseconds as doubles,
   // which epoch microseconds (~1.7e15) would not, and nesting depends on them.
   int64_t trace_base_ns = 0;
-  int64_t main_tid = 0;         // the training thread
-  bool device_time = false;     // ops carry device_us
-  bool with_stack = false;      // ops carry native stacks; the trace adds their scope chain
+  int64_t main_tid = 0;      // the training thread
+  bool device_time = false;  // ops carry device_us
+  bool with_stack = false;   // ops carry native stacks; the trace adds their scope chain
   std::vector<OpEvent> ops;
   std::vector<MemoryEvent> memory;
   std::vector<ThreadInfo> threads;

@@ -57,15 +57,15 @@ struct ProfileOptions {
   int num_workers = 2;
   bool pin_memory = false;
   bool amp = false;
-  int warmup_steps = 10;   // unprofiled steps before the profiler schedule
-  int profile_steps = 8;   // active steps per profiler window
-  int repeat = 1;          // profiler windows (one trace each)
+  int warmup_steps = 10;  // unprofiled steps before the profiler schedule
+  int profile_steps = 8;  // active steps per profiler window
+  int repeat = 1;         // profiler windows (one trace each)
   std::string trace_dir = "results/traces/profiler_demo";
   std::string output_json = "results/metrics_demo.json";  // "" : none
   bool with_stack = false;
   uint64_t seed = 0;
   DeviceRequest device = DeviceRequest::kAuto;
-  int64_t image_size = 64;  // square synthetic images, 3 channels
+  int64_t image_size = 32;  // square synthetic images, 3 channels (CIFAR-sized)
   int threads = 0;          // LibTorch intra-op threads; 0: LibTorch's default
   int top = 15;             // rows of the top-ops table
   DataLoad data;            // the scenario's, unless --cpu-work / --io-sleep-ms
@@ -88,7 +88,7 @@ struct RawProfileArgs {
   bool with_stack = false;
   long long seed = 0;
   std::string device = "auto";
-  long long image_size = 64;
+  long long image_size = 32;
   long long threads = 0;
   long long top = 15;
   std::optional<long long> cpu_work;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -16,7 +17,9 @@ std::string format_mib(int64_t bytes) {
   return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
 }
 
-std::string format_seconds(double seconds) { return fmt::format("{:.6f}", seconds); }
+std::string format_seconds(double seconds) {
+  return fmt::format("{:.6f}", seconds);
+}
 
 json counts_json(const ProfileCounts& counts) {
   return {{"steps", counts.steps},
@@ -71,16 +74,15 @@ void print_summary(const ProfileReport& report, std::FILE* out) {
   const RuntimeInfo& rt = report.runtime;
   fmt::print(out, "coldbench-torch profile: scenario {} on {}\n", scenario_name(options.scenario),
              device_name(report.device));
-  fmt::print(out,
-             "  batch {} x 3x{}x{}, {} data-loader workers, pin_memory {}, amp {}, seed {}\n",
+  fmt::print(out, "  batch {} x 3x{}x{}, {} data-loader workers, pin_memory {}, amp {}, seed {}\n",
              options.batch_size, options.image_size, options.image_size, options.num_workers,
              options.pin_memory ? "on" : "off",
              report.amp.enabled ? fmt::format("on ({})", report.amp.dtype) : "off", options.seed);
   fmt::print(out, "  data per sample: cpu_work {}, io sleep {} ms; {} parameters{}{}{}\n",
              options.data.cpu_work, options.data.io_sleep_ms, report.shape.parameters,
-             report.shape.tiny_ops_depth
-                 ? fmt::format("; tiny-ops block {} x (mul, add, tanh)", report.shape.tiny_ops_depth)
-                 : "",
+             report.shape.tiny_ops_depth ? fmt::format("; tiny-ops block {} x (mul, add, tanh)",
+                                                       report.shape.tiny_ops_depth)
+                                         : "",
              report.shape.churn_tensors
                  ? fmt::format("; {} temporaries per step", report.shape.churn_tensors)
                  : "",
@@ -105,7 +107,8 @@ void print_summary(const ProfileReport& report, std::FILE* out) {
              format_mib(static_cast<int64_t>(counts.per_step(counts.alloc_bytes))),
              format_mib(counts.peak_allocated_bytes));
   if (counts.other_thread_op_calls > 0 || counts.other_thread_busy_ns > 0) {
-    fmt::print(out, "  other threads (data-loader workers): {} op calls, {} busy in recorded ranges\n",
+    fmt::print(out,
+               "  other threads (data-loader workers): {} op calls, {} busy in recorded ranges\n",
                counts.other_thread_op_calls,
                format_profiler_time(static_cast<double>(counts.other_thread_busy_ns) / 1e3));
   }
@@ -115,8 +118,9 @@ void print_summary(const ProfileReport& report, std::FILE* out) {
   }
   fmt::print(out, "\nTop ops by self {} time (training thread, {} active steps):\n",
              report.device_time ? "CUDA" : "CPU", counts.steps);
-  fmt::print(out, "{}", format_top_ops_table(report.summary, report.summary.ops, options.top,
-                                             report.device_time));
+  fmt::print(
+      out, "{}",
+      format_top_ops_table(report.summary, report.summary.ops, options.top, report.device_time));
   for (const std::string& note : report.notes) fmt::print(out, "note: {}\n", note);
   std::fflush(out);
 }
@@ -169,23 +173,35 @@ json to_json(const ProfileReport& report) {
   doc["traces"] = traces;
   doc["windows"] = windows;
   doc["counts"] = counts_json(report.summary.counts);
-  json top = json::array();
-  int rows = 0;
-  for (const OpStats& op : report.summary.ops) {
-    if (rows++ >= options.top) break;
-    json entry = {{"name", op.name},
-                  {"annotation", op.annotation},
-                  {"calls", op.calls},
-                  {"self_cpu_us", static_cast<double>(op.self_ns) / 1e3},
-                  {"cpu_total_us", static_cast<double>(op.total_ns) / 1e3},
-                  {"alloc_events", op.alloc_events},
-                  {"alloc_bytes", op.alloc_bytes}};
-    if (report.device_time) {
-      entry["self_device_us"] = op.self_device_us;
-      entry["device_total_us"] = op.total_device_us;
+  auto op_rows = [&](const std::vector<OpStats>& ops) {
+    json rows = json::array();
+    for (const OpStats& op : ops) {
+      if (static_cast<int>(rows.size()) >= options.top) break;
+      json entry = {{"name", op.name},
+                    {"annotation", op.annotation},
+                    {"calls", op.calls},
+                    {"self_cpu_us", static_cast<double>(op.self_ns) / 1e3},
+                    {"cpu_total_us", static_cast<double>(op.total_ns) / 1e3},
+                    {"alloc_events", op.alloc_events},
+                    {"alloc_bytes", op.alloc_bytes}};
+      if (report.device_time) {
+        entry["self_device_us"] = op.self_device_us;
+        entry["device_total_us"] = op.total_device_us;
+      }
+      rows.push_back(entry);
     }
-    top.push_back(entry);
+    return rows;
+  };
+  json top = op_rows(report.summary.ops);
+  // Operators by number of calls (torch.profiler's sort_by="count"): where
+  // tiny ops and churn show, whatever their time.
+  std::vector<OpStats> by_calls;
+  for (const OpStats& op : report.summary.ops) {
+    if (!op.annotation) by_calls.push_back(op);
   }
+  std::stable_sort(by_calls.begin(), by_calls.end(),
+                   [](const OpStats& a, const OpStats& b) { return a.calls > b.calls; });
+  doc["top_ops_by_calls"] = op_rows(by_calls);
   doc["top_ops"] = top;
   doc["top_ops_sort"] = report.device_time ? "self_device_time" : "self_cpu_time";
   doc["self_cpu_total_us"] = static_cast<double>(report.summary.self_total_ns) / 1e3;

@@ -95,8 +95,7 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
   report.runtime = collect_runtime_info();
   report.worker = worker_name(host_name(), getpid());
   // One epoch covers every step: the warmup and the whole schedule.
-  report.dataset_size =
-      options.batch_size * (options.warmup_steps + report.schedule.total_steps());
+  report.dataset_size = options.batch_size * (options.warmup_steps + report.schedule.total_steps());
 
   TrainingSetup setup;
   setup.scenario = options.scenario;
@@ -153,8 +152,8 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
       window.index = static_cast<int>(report.windows.size());
       window.first_step = window_first_step;
       window.last_step = step;
-      auto path = write_trace_file(window, trace_context(report, window), options.trace_dir,
-                                   report.worker);
+      auto path =
+          write_trace_file(window, trace_context(report, window), options.trace_dir, report.worker);
       if (!path) return path.error();
       WindowSummary summary = summarize_window(window, step - window_first_step + 1);
       TraceWindowResult result;

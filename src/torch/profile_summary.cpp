@@ -158,9 +158,9 @@ std::string format_profiler_time(double us) {
 std::string format_top_ops_table(const WindowSummary& summary, const std::vector<OpStats>& ops,
                                  int top, bool device_columns) {
   const double self_total_us = static_cast<double>(summary.self_total_ns) / 1e3;
-  std::string header = fmt::format("{:<{}}  {:>10}  {:>11}  {:>11}  {:>11}  {:>12}  {:>10}",
-                                   "Name", kNameWidth, "Self CPU %", "Self CPU", "CPU total %",
-                                   "CPU total", "CPU time avg", "# of Calls");
+  std::string header = fmt::format("{:<{}}  {:>10}  {:>11}  {:>11}  {:>11}  {:>12}  {:>10}", "Name",
+                                   kNameWidth, "Self CPU %", "Self CPU", "CPU total %", "CPU total",
+                                   "CPU time avg", "# of Calls");
   if (device_columns) {
     header += fmt::format("  {:>11}  {:>11}  {:>11}", "Self CUDA", "Self CUDA %", "CUDA total");
   }
@@ -172,11 +172,11 @@ std::string format_top_ops_table(const WindowSummary& summary, const std::vector
     if (shown++ >= top) break;
     double self_us = static_cast<double>(op.self_ns) / 1e3;
     double total_us = static_cast<double>(op.total_ns) / 1e3;
-    out += fmt::format("{:<{}}  {:>10}  {:>11}  {:>11}  {:>11}  {:>12}  {:>10}", fit_name(op.name),
-                       kNameWidth, percent(self_us, self_total_us), format_profiler_time(self_us),
-                       percent(total_us, self_total_us), format_profiler_time(total_us),
-                       format_profiler_time(op.calls ? total_us / static_cast<double>(op.calls) : 0),
-                       op.calls);
+    out += fmt::format(
+        "{:<{}}  {:>10}  {:>11}  {:>11}  {:>11}  {:>12}  {:>10}", fit_name(op.name), kNameWidth,
+        percent(self_us, self_total_us), format_profiler_time(self_us),
+        percent(total_us, self_total_us), format_profiler_time(total_us),
+        format_profiler_time(op.calls ? total_us / static_cast<double>(op.calls) : 0), op.calls);
     if (device_columns) {
       out += fmt::format("  {:>11}  {:>11}  {:>11}", format_profiler_time(op.self_device_us),
                          percent(op.self_device_us, summary.self_device_total_us),

@@ -32,7 +32,7 @@ struct ProfileCounts {
   int64_t alloc_events = 0;  // allocator reports with bytes > 0
   int64_t alloc_bytes = 0;
   int64_t free_events = 0;
-  int64_t peak_allocated_bytes = 0;  // the allocator's highest total seen
+  int64_t peak_allocated_bytes = 0;   // the allocator's highest total seen
   int64_t other_thread_op_calls = 0;  // ops on other threads (data-loader workers)
   int64_t other_thread_busy_ns = 0;   // summed duration of their outermost events
 
@@ -44,7 +44,7 @@ struct ProfileCounts {
 
 struct WindowSummary {
   ProfileCounts counts;
-  std::vector<OpStats> ops;  // unsorted
+  std::vector<OpStats> ops;   // unsorted
   int64_t self_total_ns = 0;  // the sum of every event's self time on the training thread
   double self_device_total_us = 0;
 };

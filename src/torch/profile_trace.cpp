@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <numeric>
 #include <system_error>
@@ -174,7 +173,9 @@ void write_trace(const ProfileWindow& window, const TraceContext& context, std::
   const int64_t base_ns = window.trace_base_ns != 0 ? window.trace_base_ns : window.start_ns;
   auto ts = [&](int64_t monotonic_ns) { return format_trace_us(monotonic_ns - base_ns); };
 
-  out << "{\n  \"schemaVersion\": 1,\n  \"displayTimeUnit\": \"ms\",\n  \"deviceProperties\": [],\n";
+  out << "{\n  \"schemaVersion\": 1,\n";
+  out << "  \"displayTimeUnit\": \"ms\",\n";
+  out << "  \"deviceProperties\": [],\n";
   out << fmt::format("  \"baseTimeNanoseconds\": {},\n", base_ns + window.epoch_offset_ns);
   std::string other = "  \"otherData\": {";
   bool first_other = true;
@@ -190,7 +191,8 @@ void write_trace(const ProfileWindow& window, const TraceContext& context, std::
   EventList events(out);
 
   // Metadata: process and thread names; the training thread sorts first.
-  std::string line = fmt::format(R"({{"ph": "M", "name": "process_name", "pid": {}, "tid": 0, "args": {{"name": )", pid);
+  std::string line = fmt::format(
+      R"({{"ph": "M", "name": "process_name", "pid": {}, "tid": 0, "args": {{"name": )", pid);
   append_json_string(line, context.process_name);
   events.add(line + "}}");
   std::vector<ThreadInfo> threads = window.threads;
@@ -198,8 +200,9 @@ void write_trace(const ProfileWindow& window, const TraceContext& context, std::
     return (a.tid == window.main_tid) > (b.tid == window.main_tid);
   });
   for (size_t i = 0; i < threads.size(); ++i) {
-    line = fmt::format(R"({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": )",
-                       pid, threads[i].tid);
+    line = fmt::format(
+        R"({{"ph": "M", "name": "thread_name", "pid": {}, "tid": {}, "args": {{"name": )", pid,
+        threads[i].tid);
     append_json_string(line, threads[i].name);
     events.add(line + "}}");
     events.add(fmt::format(
@@ -223,8 +226,9 @@ void write_trace(const ProfileWindow& window, const TraceContext& context, std::
     append_json_string(line, category(op.kind));
     line += ", \"name\": ";
     append_json_string(line, op.name);
-    line += fmt::format(R"(, "pid": {}, "tid": {}, "ts": {}, "dur": {}, "args": {{"External id": {})",
-                        pid, op.tid, ts(op.start_ns), format_trace_us(op.duration_ns()), index + 1);
+    line +=
+        fmt::format(R"(, "pid": {}, "tid": {}, "ts": {}, "dur": {}, "args": {{"External id": {})",
+                    pid, op.tid, ts(op.start_ns), format_trace_us(op.duration_ns()), index + 1);
     if (op.sequence_nr >= 0) line += fmt::format(R"(, "Sequence number": {})", op.sequence_nr);
     if (op.is_op()) {
       line += R"(, "Input Dims": )";

@@ -26,8 +26,8 @@ namespace coldbench::workload::training {
 // that its forward and backward ops outnumber the whole baseline step's
 // several times over (docs/profile.md).
 constexpr int64_t kTinyOpsDepth = 256;
-// Temporary tensors per step in memory_churn (each a jittered, clamped copy
-// of the batch plus its mean: three allocations).
+// Iterations of memory_churn's per-sample temporaries (a jittered copy, its
+// clamp and mean: about seven allocator events each with the scalars).
 constexpr int64_t kChurnTensors = 256;
 // Values the sync scenario reads on the host per step: loss, correct
 // predictions, feature magnitude, as a training loop that logs every step does.
@@ -35,10 +35,10 @@ constexpr int64_t kHostReadsPerStep = 3;
 
 struct ConvBnReluImpl : torch::nn::Module {
   ConvBnReluImpl(int64_t in, int64_t out, int64_t stride)
-      : conv(register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3)
-                                                           .stride(stride)
-                                                           .padding(1)
-                                                           .bias(false)))),
+      : conv(register_module(
+            "conv",
+            torch::nn::Conv2d(
+                torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)))),
         bn(register_module("bn", torch::nn::BatchNorm2d(out))) {}
 
   torch::Tensor forward(const torch::Tensor& x) { return torch::relu(bn(conv(x))); }
@@ -61,9 +61,7 @@ struct SimpleCnnImpl : torch::nn::Module {
     torch::Tensor x = stage2(stage1(stem(images)));
     return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
-  [[gnu::noinline]] torch::Tensor classify(const torch::Tensor& features) {
-    return head(features);
-  }
+  [[gnu::noinline]] torch::Tensor classify(const torch::Tensor& features) { return head(features); }
 
   ConvBnRelu stem, stage1, stage2;
   torch::nn::Linear head;
@@ -88,17 +86,23 @@ struct TinyOpsBlockImpl : torch::nn::Module {
 };
 TORCH_MODULE(TinyOpsBlock);
 
-// memory_churn: temporaries the size of the batch, made and dropped every
-// step (a per-step "augmentation" written without reuse).
+// memory_churn: a per-sample "augmentation" written without reuse: every
+// iteration makes fresh temporaries from one sample (a jittered copy, its
+// clamp, its mean) and drops them. Sample-sized, so the allocator's free
+// lists serve them: the cost is the allocation traffic, not page faults.
 [[gnu::noinline]] torch::Tensor churn_temporaries(const torch::Tensor& images, int64_t count) {
   torch::NoGradGuard no_grad;
-  torch::Tensor brightness = torch::zeros({}, images.options());
+  const int64_t batch = images.size(0);
+  torch::Tensor brightness = torch::zeros({batch}, images.options());
   for (int64_t i = 0; i < count; ++i) {
-    torch::Tensor jittered = images * (1.0 + 1e-3 * static_cast<double>(i % 8));
+    const int64_t sample = i % batch;
+    torch::Tensor jittered =
+        images.narrow(0, sample, 1) * (1.0 + 1e-3 * static_cast<double>(i % 8));
     torch::Tensor clipped = jittered.clamp(0.0, 1.0);
-    brightness += clipped.mean();
+    brightness.narrow(0, sample, 1) += clipped.mean();
   }
-  return images - brightness / static_cast<double>(std::max<int64_t>(count, 1)) * 1e-3;
+  return images - (brightness * (1e-3 / static_cast<double>(std::max<int64_t>(count, 1))))
+                      .view({batch, 1, 1, 1});
 }
 
 // sync: values read on the host inside the step. On CUDA each read waits for
@@ -167,8 +171,8 @@ class SyntheticImages : public torch::data::datasets::Dataset<SyntheticImages> {
   DataLoad load_;
 };
 
-using Batches = torch::data::datasets::MapDataset<SyntheticImages,
-                                                  torch::data::transforms::Stack<>>;
+using Batches =
+    torch::data::datasets::MapDataset<SyntheticImages, torch::data::transforms::Stack<>>;
 using Loader = torch::data::StatelessDataLoader<Batches, torch::data::samplers::RandomSampler>;
 
 // Autocast for the forward pass, as torch.autocast does it.
@@ -213,8 +217,10 @@ class AutocastScope {
 class LossScaler {
  public:
   explicit LossScaler(torch::Device device)
-      : scale_(torch::full({1}, 65536.0, torch::TensorOptions().dtype(torch::kFloat).device(device))),
-        growth_tracker_(torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt).device(device))) {}
+      : scale_(
+            torch::full({1}, 65536.0, torch::TensorOptions().dtype(torch::kFloat).device(device))),
+        growth_tracker_(
+            torch::zeros({1}, torch::TensorOptions().dtype(torch::kInt).device(device))) {}
 
   torch::Tensor scale(const torch::Tensor& loss) const { return loss * scale_.to(loss.dtype()); }
 
@@ -302,7 +308,8 @@ Expected<TrainingSession> TrainingSession::create(const TrainingSetup& setup) {
       impl->shape.parameters += parameter.numel();
     }
     if (setup.scenario == Scenario::kTinyOps) impl->shape.tiny_ops_depth = training::kTinyOpsDepth;
-    if (setup.scenario == Scenario::kMemoryChurn) impl->shape.churn_tensors = training::kChurnTensors;
+    if (setup.scenario == Scenario::kMemoryChurn)
+      impl->shape.churn_tensors = training::kChurnTensors;
     if (setup.scenario == Scenario::kSync) {
       impl->shape.host_reads_per_step = training::kHostReadsPerStep;
     }
@@ -407,7 +414,9 @@ void TrainingSession::synchronize() {
   if (impl_->device.is_cuda()) torch::cuda::synchronize();
 }
 
-const ScenarioShape& TrainingSession::shape() const { return impl_->shape; }
+const ScenarioShape& TrainingSession::shape() const {
+  return impl_->shape;
+}
 
 double TrainingSession::last_loss() const {
   if (!impl_->last_loss.defined()) return 0;

@@ -42,9 +42,9 @@ struct TrainingSetup {
 
 // What the scenario planted, for the report ("tiny_ops: 3 x 256 element-wise ops").
 struct ScenarioShape {
-  int64_t parameters = 0;       // trainable parameters
-  int64_t tiny_ops_depth = 0;   // element-wise op triples in the tiny-ops block
-  int64_t churn_tensors = 0;    // temporary tensors per step
+  int64_t parameters = 0;      // trainable parameters
+  int64_t tiny_ops_depth = 0;  // element-wise op triples in the tiny-ops block
+  int64_t churn_tensors = 0;   // temporary tensors per step
   int64_t host_reads_per_step = 0;
 };
 
@@ -61,7 +61,7 @@ class TrainingSession {
   void synchronize();
 
   const ScenarioShape& shape() const;
-  double last_loss() const;  // read after the loop, never inside a profiled step
+  double last_loss() const;                // read after the loop, never inside a profiled step
   std::vector<std::string> notes() const;  // what a setting did not do here, and why
 
  private:

@@ -128,7 +128,8 @@ TEST(ProfileValidate, RejectsEachBadValueNamingTheOption) {
       {"--top", [](RawProfileArgs& r) { r.top = 0; }},
       {"--cpu-work", [](RawProfileArgs& r) { r.cpu_work = -5; }},
       {"--io-sleep-ms", [](RawProfileArgs& r) { r.io_sleep_ms = -1.0; }},
-      {"--io-sleep-ms", [](RawProfileArgs& r) { r.io_sleep_ms = std::numeric_limits<double>::infinity(); }},
+      {"--io-sleep-ms",
+       [](RawProfileArgs& r) { r.io_sleep_ms = std::numeric_limits<double>::infinity(); }},
       {"--scenario", [](RawProfileArgs& r) { r.scenario = ""; }},
   };
   for (const Case& c : cases) {

@@ -34,8 +34,8 @@ ProfileReport sample_report() {
   report.summary.counts.alloc_events = 40;
   report.summary.self_total_ns = 30'000;
   report.summary.ops = {OpStats{"aten::tanh", false, 10, 20'000, 20'000, 0, 0, 0, 0},
-                        OpStats{"aten::mul", false, 10, 8'000, 9'000, 0, 0, 5, 320},
-                        OpStats{"aten::add", false, 10, 2'000, 2'000, 0, 0, 0, 0}};
+                        OpStats{"aten::mul", false, 30, 8'000, 9'000, 0, 0, 5, 320},
+                        OpStats{"aten::add", false, 20, 2'000, 2'000, 0, 0, 0, 0}};
   TraceWindowResult window;
   window.first_step = 2;
   window.last_step = 3;
@@ -78,6 +78,9 @@ TEST(ProfileReport, JsonHasTheMetricsTheDemoPromises) {
   EXPECT_EQ(doc["top_ops"][1]["alloc_events"], 5);
   EXPECT_EQ(doc["top_ops_sort"], "self_cpu_time");
   EXPECT_FALSE(doc["top_ops"][0].contains("self_device_us"));
+  ASSERT_EQ(doc["top_ops_by_calls"].size(), 2u);
+  EXPECT_EQ(doc["top_ops_by_calls"][0]["name"], "aten::mul");
+  EXPECT_EQ(doc["top_ops_by_calls"][1]["name"], "aten::add");
 }
 
 TEST(ProfileReport, WriteJsonCreatesTheParentDirectory) {

@@ -88,8 +88,8 @@ TEST(ProfileSummary, AggregatesCallsByNameAndFoldsProfilerSteps) {
 TEST(ProfileSummary, HostReadsCountItemOnce) {
   WindowBuilder b;
   int64_t item = b.add("aten::item", 0, 10);
-  b.add("aten::_local_scalar_dense", 1, 9, item);   // inside .item(): same read
-  b.add("aten::_local_scalar_dense", 20, 30);       // called directly: a read of its own
+  b.add("aten::_local_scalar_dense", 1, 9, item);  // inside .item(): same read
+  b.add("aten::_local_scalar_dense", 20, 30);      // called directly: a read of its own
   b.add("aten::item", 40, 50, -1, EventKind::kOperator, kWorker);  // not the training thread
   WindowSummary summary = summarize_window(b.window(), 1);
   EXPECT_EQ(summary.counts.host_reads, 2);
@@ -103,7 +103,7 @@ TEST(ProfileSummary, AllocationsAreCountedAndAttributedToTheOpenOp) {
   b.alloc(200, mul, 300);
   b.alloc(50, mul, 350);
   b.alloc(-100, mul, 250);
-  b.alloc(64, -1, 314);          // outside any op: counted, attributed to none
+  b.alloc(64, -1, 314);            // outside any op: counted, attributed to none
   b.alloc(999, -1, 999, kWorker);  // another thread: not the training thread's
   WindowSummary summary = summarize_window(b.window(), 2);
   EXPECT_EQ(summary.counts.alloc_events, 4);
@@ -172,9 +172,8 @@ TEST(ProfileSummary, TableHasTorchProfilersColumnsAndHonoursTop) {
   WindowSummary summary = summarize_window(b.window(), 1);
   sort_ops(summary.ops, OpSort::kSelfCpu);
   std::string table = format_top_ops_table(summary, summary.ops, 2, false);
-  for (const char* column :
-       {"Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg",
-        "# of Calls", "# Allocs"}) {
+  for (const char* column : {"Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total",
+                             "CPU time avg", "# of Calls", "# Allocs"}) {
     EXPECT_NE(table.find(column), std::string::npos) << column;
   }
   EXPECT_NE(table.find("aten::mkldnn_convolution"), std::string::npos);

@@ -38,14 +38,16 @@ ProfileWindow sample_window() {
   window.start_ns = 1'000'000;
   window.end_ns = 2'000'000;
   window.epoch_offset_ns = 1'700'000'000'000'000'000;
-  window.ops.push_back(event("ProfilerStep#2", EventKind::kAnnotation, kMain, 1'000'000, 1'900'000));
+  window.ops.push_back(
+      event("ProfilerStep#2", EventKind::kAnnotation, kMain, 1'000'000, 1'900'000));
   window.ops.push_back(event("forward", EventKind::kAnnotation, kMain, 1'100'000, 1'800'000, 0));
   OpEvent conv = event("aten::conv2d", EventKind::kOperator, kMain, 1'200'000, 1'700'500, 1);
   conv.input_dims = {{8, 3, 32, 32}, {16, 3, 3, 3}, {}};
   conv.input_types = {"float", "float", "Scalar"};
   conv.sequence_nr = 7;
   window.ops.push_back(conv);
-  window.ops.push_back(event("aten::convolution", EventKind::kOperator, kMain, 1'250'000, 1'700'000, 2));
+  window.ops.push_back(
+      event("aten::convolution", EventKind::kOperator, kMain, 1'250'000, 1'700'000, 2));
   window.ops.push_back(event("aten::rand", EventKind::kOperator, kWorker, 1'300'000, 1'400'000));
   MemoryEvent alloc;
   alloc.ts_ns = 1'260'000;
@@ -204,7 +206,8 @@ TEST(ProfileTrace, EscapesNamesSoTheJsonStaysValid) {
     if (e["tid"] != kWorker) continue;
     found = true;
     EXPECT_EQ(e["name"],
-              "quote\" back\\slash\nnew\ttab\x01\x7f caf\xc3\xa9 \xe2\x82\xac bad\xef\xbf\xbd\xef\xbf\xbd end");
+              "quote\" back\\slash\nnew\ttab\x01\x7f caf\xc3\xa9 \xe2\x82\xac "
+              "bad\xef\xbf\xbd\xef\xbf\xbd end");
   }
   EXPECT_TRUE(found);
 }
@@ -246,8 +249,8 @@ TEST(ProfileTrace, FileNamesMatchTensorBoardsPattern) {
 }
 
 TEST(ProfileTrace, WriteTraceFileCreatesTheDirectoryAndUniqueNames) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("cb_profile_trace_" + std::to_string(getpid())) / "nested" / "traces";
+  fs::path dir = fs::temp_directory_path() / ("cb_profile_trace_" + std::to_string(getpid())) /
+                 "nested" / "traces";
   fs::remove_all(dir.parent_path().parent_path());
   ProfileWindow window = sample_window();
   auto first = write_trace_file(window, {}, dir, "host_1");
