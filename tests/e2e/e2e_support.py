@@ -7,6 +7,7 @@ COLDBENCH_SOURCE_DIR and COLDBENCH_BUILD_DIR.
 
 import json
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,25 @@ def find_torch_python():
     script = os.path.join(SOURCE_DIR, "scripts", "find-torch-python")
     completed = subprocess.run([script], capture_output=True, text=True)
     return completed.stdout.strip() if completed.returncode == 0 else None
+
+
+# The unprivileged user non-root cases run as when the tests run as root (CI).
+E2E_USER = "coldbench-e2e"
+
+
+def ensure_e2e_user():
+    """The unprivileged user to run as (creating it when root), or a reason to skip."""
+    try:
+        return pwd.getpwnam(E2E_USER), None
+    except KeyError:
+        pass
+    if shutil.which("useradd") is None:
+        return None, "useradd is not installed"
+    completed = subprocess.run(["useradd", "-M", "-r", "-s", "/usr/sbin/nologin", E2E_USER],
+                               capture_output=True, text=True)
+    if completed.returncode != 0:
+        return None, f"cannot create user {E2E_USER}: {completed.stderr.strip()}"
+    return pwd.getpwnam(E2E_USER), None
 
 
 def describe(result):

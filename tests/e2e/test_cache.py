@@ -22,9 +22,8 @@ import subprocess
 import tempfile
 import unittest
 
-from e2e_support import BUILD_DIR, CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+from e2e_support import BUILD_DIR, CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, E2E_USER, ensure_e2e_user
 
-E2E_USER = "coldbench-e2e"
 DATA_BYTES = 8 * 1024 * 1024 + 321
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -96,19 +95,6 @@ def skip_unless_evictable(test, path):
         test.skipTest(f"the filesystem of {path} keeps evicted pages (tmpfs?); eviction cannot be tested here")
 
 
-def ensure_e2e_user():
-    """The unprivileged user to run as (when we are root), or a reason to skip."""
-    try:
-        return pwd.getpwnam(E2E_USER), None
-    except KeyError:
-        pass
-    if shutil.which("useradd") is None:
-        return None, "useradd is not installed"
-    completed = subprocess.run(["useradd", "-M", "-r", "-s", "/usr/sbin/nologin", E2E_USER],
-                               capture_output=True, text=True)
-    if completed.returncode != 0:
-        return None, f"cannot create user {E2E_USER}: {completed.stderr.strip()}"
-    return pwd.getpwnam(E2E_USER), None
 
 
 class Runner:

@@ -15,9 +15,8 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, E2E_USER, ensure_e2e_user
 
-E2E_USER = "coldbench-e2e"
 SANDBOX_HOSTNAME = "coldbench-sandbox"
 
 # One script shows everything the sandbox promises: PID 1 (the workload is
@@ -54,17 +53,6 @@ def phase_names(run):
     return [p["name"] for p in run["phases"]]
 
 
-def ensure_e2e_user():
-    """The unprivileged user to run as (when we are root), or a reason to skip."""
-    try:
-        return pwd.getpwnam(E2E_USER), None
-    except KeyError:
-        pass
-    completed = subprocess.run(["useradd", "-M", "-r", "-s", "/usr/sbin/nologin", E2E_USER],
-                               capture_output=True, text=True)
-    if completed.returncode != 0:
-        return None, f"cannot create user {E2E_USER}: {completed.stderr.strip()}"
-    return pwd.getpwnam(E2E_USER), None
 
 
 class Unprivileged:

@@ -17,9 +17,8 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, E2E_USER, ensure_e2e_user
 
-E2E_USER = "coldbench-e2e"
 
 
 def cgroup_mounts():
@@ -264,16 +263,6 @@ class LimitFlagErrors(unittest.TestCase):
             self.assertIn(flag, result.stdout)
 
 
-def ensure_e2e_user():
-    try:
-        return pwd.getpwnam(E2E_USER), None
-    except KeyError:
-        pass
-    completed = subprocess.run(["useradd", "-M", "-r", "-s", "/usr/sbin/nologin", E2E_USER],
-                               capture_output=True, text=True)
-    if completed.returncode != 0:
-        return None, f"cannot create user {E2E_USER}: {completed.stderr.strip()}"
-    return pwd.getpwnam(E2E_USER), None
 
 
 class Unprivileged(unittest.TestCase):
