@@ -112,8 +112,10 @@ ReportChart latency_distribution(const SessionSummary& summary, const ChartOptio
                       {"x",
                        {{"field", "value"},
                         {"type", "quantitative"},
-                        {"scale", {{"zero", false}}},
-                        {"title", any_latency ? "latency (" + unit + ")" : "wall time (ms)"}}},
+                        // Log scale: a 50x slower config (script vs optimized) must not
+                        // flatten the others' boxes into lines.
+                        {"scale", {{"type", "log"}}},
+                        {"title", any_latency ? "latency (" + unit + ", log scale)" : "wall time (ms, log scale)"}}},
                       {"color",
                        {{"field", "config"},
                         {"type", "nominal"},

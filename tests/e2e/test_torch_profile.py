@@ -16,7 +16,7 @@ what the issue's acceptance asks for:
 
 Plus the marker stream, --with-stack/--amp, several windows, default paths and
 bad input (exit 2). Standard library only; ctest passes COLDBENCH_BUILD_DIR.
-About 10-20 s on two idle cores.
+About 10 s on two idle cores, 30 s on two busy ones.
 """
 
 import glob
