@@ -74,11 +74,7 @@ struct ChildFailure {
 // Runs in the forked child: async-signal-safe calls only.
 [[noreturn]] void run_traced_child(const DiscoveryRequest& request, char* const* argv,
                                    char* const* envp, int devnull, int error_fd) {
-  setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGCHLD}) signal(sig, SIG_DFL);
+  proc::reset_child_signals();
   dup2(devnull, STDIN_FILENO);
   if (!request.show_output) {
     dup2(devnull, STDOUT_FILENO);

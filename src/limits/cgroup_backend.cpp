@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 
+#include "core/text.hpp"
 #include "limits/cpu_list.hpp"
 
 namespace coldbench::limits {
@@ -30,10 +31,7 @@ bool has(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
-std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
+std::string trimmed(std::string_view text) { return std::string(trim(text)); }
 
 // "run-<pid>-<seq>" or "harness-<pid>" -> the pid of the harness that made it.
 std::optional<pid_t> creator_of(const std::string& name, bool& is_run) {

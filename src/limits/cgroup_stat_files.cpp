@@ -5,16 +5,10 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/text.hpp"
+
 namespace coldbench::limits {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
 
 std::optional<int64_t> value_of(const std::map<std::string, int64_t>& values, const char* key) {
   auto it = values.find(key);

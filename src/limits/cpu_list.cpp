@@ -12,19 +12,13 @@
 #include <iterator>
 #include <sstream>
 
+#include "core/text.hpp"
+
 namespace coldbench::limits {
 namespace {
 
 // A CPU number no machine has; keeps "0-999999999" from allocating gigabytes.
 constexpr int kMaxCpu = 65535;
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
-    text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
-    text.remove_suffix(1);
-  return text;
-}
 
 bool parse_cpu_number(std::string_view text, int& out) {
   text = trim(text);

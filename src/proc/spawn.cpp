@@ -88,11 +88,7 @@ void child_report(int fd, const ChildReport& report) {
 // Runs in the child: everything here must be async-signal-safe.
 [[noreturn]] void run_child(const SpawnRequest& request, char* const* argv, char* const* envp, int devnull,
                             int out_w, int err_w, int marker_w, int error_w) {
-  setpgid(0, 0);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGCHLD}) signal(sig, SIG_DFL);
+  reset_child_signals();
 
   dup2(devnull, STDIN_FILENO);
   dup2(out_w, STDOUT_FILENO);
@@ -144,6 +140,14 @@ bool is_executable_file(const std::string& path) {
 }
 
 }  // namespace
+
+void reset_child_signals() noexcept {
+  setpgid(0, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  for (int sig : {SIGINT, SIGTERM, SIGPIPE, SIGQUIT, SIGCHLD}) signal(sig, SIG_DFL);
+}
 
 std::string SpawnResult::tail_text() const {
   std::string text;

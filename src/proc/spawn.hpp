@@ -89,6 +89,11 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
 Expected<std::string> resolve_program(const std::string& name, const std::string& path_value,
                                       const std::string& cwd);
 
+// In a freshly forked child, before exec: its own process group (so a timeout
+// can kill the whole tree), no blocked signals and default dispositions for
+// the ones the harness handles. Async-signal-safe.
+void reset_child_signals() noexcept;
+
 // Set by SIGINT/SIGTERM while a harness session runs (see install_interrupt_handler).
 bool interrupt_requested();
 void install_interrupt_handler();

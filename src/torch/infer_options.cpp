@@ -7,18 +7,14 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/text.hpp"
+
 namespace coldbench::workload {
 namespace {
 
 constexpr long long kMaxCount = 100'000'000;
 constexpr int64_t kMaxDim = 1'000'000;
 constexpr int kMaxThreads = 4096;
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 std::vector<std::string_view> split(std::string_view text, std::string_view separators) {
   std::vector<std::string_view> parts;

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "coldbench/marker.hpp"
+#include "runtime_markers.hpp"
 #include "torch_model.hpp"
 
 namespace coldbench::workload {
@@ -79,22 +80,7 @@ void emit_combination_metrics(const CombinationResult& result, bool first, bool 
 }
 
 void emit_info(const InferReport& report) {
-  const RuntimeInfo& runtime = report.runtime;
-  marker::info("torch.version", runtime.torch_version);
-  marker::info("torch.compiler", runtime.torch_compiler);
-  marker::info("compiler", runtime.our_compiler);
-  marker::info("torch.cpu_capability", runtime.cpu_capability);
-  marker::info("torch.parallel_backend", runtime.parallel_backend);
-  marker::info("torch.mkldnn", runtime.mkldnn);
-  marker::info("torch.mkl", runtime.mkl);
-  marker::info("torch.openmp", runtime.openmp);
-  marker::info("torch.num_threads", runtime.num_threads);
-  marker::info("torch.num_interop_threads", runtime.num_interop_threads);
-  for (const auto& [name, value] : report.thread_env) marker::info("env." + name, value);
-  marker::info("cpu.affinity", format_cpu_list(report.cpu.affinity));
-  if (report.cpu.quota_cpus) marker::info("cpu.quota", *report.cpu.quota_cpus);
-  marker::info("cpu.effective", report.cpu.effective_cpus);
-  marker::info("cpu.oversubscribed", runtime.num_threads > report.cpu.effective_cpus);
+  emit_runtime_markers(report.runtime, report.thread_env, report.cpu);
   marker::info("model.name", report.model.name);
   marker::info("model.path", report.model.path.string());
   marker::info("model.input_shape", format_shape(report.sample_shape));

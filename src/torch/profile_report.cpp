@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "coldbench/marker.hpp"
+#include "runtime_markers.hpp"
 
 namespace coldbench::workload {
 namespace {
@@ -281,17 +282,7 @@ void emit_markers(const ProfileReport& report) {
     marker::info(fmt::format("profile.trace.{}", i), report.windows[i].trace_path);
   }
   if (!report.options.output_json.empty()) marker::info("profile.output_json", options.output_json);
-  const RuntimeInfo& rt = report.runtime;
-  marker::info("torch.version", rt.torch_version);
-  marker::info("torch.cpu_capability", rt.cpu_capability);
-  marker::info("torch.parallel_backend", rt.parallel_backend);
-  marker::info("torch.num_threads", rt.num_threads);
-  marker::info("torch.num_interop_threads", rt.num_interop_threads);
-  for (const auto& [name, value] : report.thread_env) marker::info("env." + name, value);
-  marker::info("cpu.affinity", format_cpu_list(report.cpu.affinity));
-  if (report.cpu.quota_cpus) marker::info("cpu.quota", *report.cpu.quota_cpus);
-  marker::info("cpu.effective", report.cpu.effective_cpus);
-  marker::info("cpu.oversubscribed", rt.num_threads > report.cpu.effective_cpus);
+  emit_runtime_markers(report.runtime, report.thread_env, report.cpu);
 }
 
 }  // namespace coldbench::workload

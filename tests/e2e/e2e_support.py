@@ -18,6 +18,7 @@ SOURCE_DIR = os.environ.get("COLDBENCH_SOURCE_DIR", os.path.abspath(os.path.join
 BUILD_DIR = os.environ.get("COLDBENCH_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
 COLDBENCH = os.environ.get("COLDBENCH", os.path.join(BUILD_DIR, "coldbench"))
 CB_FIXTURE = os.environ.get("CB_FIXTURE", os.path.join(BUILD_DIR, "tests", "cb_fixture"))
+COLDBENCH_TORCH = os.path.abspath(os.path.join(BUILD_DIR, "coldbench-torch"))
 
 
 class Result:
@@ -63,6 +64,42 @@ def run_coldbench(args, timeout=600, env=None, json_output=True, user_prefix=Non
     result = Result(completed, json_path)
     shutil.rmtree(tmp, ignore_errors=True)
     return result
+
+
+def run_workload(argv, env=None, markers=False, cwd=None, timeout=600):
+    """Runs a workload alone, the way a user or the harness does.
+
+    Returns (returncode, stdout, stderr, marker records). Any marker setting
+    inherited from the caller is removed; with markers=True the workload gets a
+    pipe in COLDBENCH_FD (marker protocol v1) and its JSON records come back.
+    OMP_NUM_THREADS defaults to 1 so two tests in parallel do not fight.
+    """
+    full_env = dict(os.environ)
+    full_env.pop("COLDBENCH_FD", None)
+    full_env.pop("COLDBENCH_MARKERS", None)
+    full_env.setdefault("OMP_NUM_THREADS", "1")
+    if env:
+        full_env.update(env)
+    if not markers:
+        proc = subprocess.run(argv, env=full_env, capture_output=True, text=True, timeout=timeout,
+                              cwd=cwd)
+        return proc.returncode, proc.stdout, proc.stderr, []
+    read_fd, write_fd = os.pipe()
+    full_env["COLDBENCH_FD"] = str(write_fd)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(argv, env=full_env, stdout=out, stderr=err, pass_fds=(write_fd,),
+                                cwd=cwd)
+        os.close(write_fd)
+        chunks = []
+        with os.fdopen(read_fd, "rb") as reader:
+            for chunk in iter(lambda: reader.read(65536), b""):
+                chunks.append(chunk)
+        code = proc.wait(timeout=timeout)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    records = [json.loads(line) for line in b"".join(chunks).decode().splitlines() if line.strip()]
+    return code, stdout, stderr, records
 
 
 def find_torch_python():

@@ -11,12 +11,12 @@ backtrace). Standard library only. ctest passes COLDBENCH_BUILD_DIR.
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
-BUILD_DIR = os.environ.get("COLDBENCH_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
-BINARY = os.path.join(BUILD_DIR, "coldbench-torch")
+from e2e_support import BUILD_DIR, COLDBENCH_TORCH, run_workload
+
+BINARY = COLDBENCH_TORCH
 MODELS_DIR = os.path.join(BUILD_DIR, "models")
 TINY = "tiny_cnn"
 STANDARD_PHASES = ["runtime_ready", "model_loaded", "model_optimized", "first_inference",
@@ -27,32 +27,7 @@ TIMEOUT_S = 120
 
 def run(args, env=None, markers=False):
     """Runs coldbench-torch; returns (returncode, stdout, stderr, marker records)."""
-    full_env = dict(os.environ)
-    full_env.pop("COLDBENCH_FD", None)
-    full_env.pop("COLDBENCH_MARKERS", None)
-    full_env.setdefault("OMP_NUM_THREADS", "1")
-    if env:
-        full_env.update(env)
-    if not markers:
-        proc = subprocess.run([BINARY] + args, env=full_env, capture_output=True, text=True,
-                              timeout=TIMEOUT_S)
-        return proc.returncode, proc.stdout, proc.stderr, []
-    read_fd, write_fd = os.pipe()
-    full_env["COLDBENCH_FD"] = str(write_fd)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([BINARY] + args, env=full_env, stdout=out, stderr=err,
-                                pass_fds=(write_fd,))
-        os.close(write_fd)
-        chunks = []
-        with os.fdopen(read_fd, "rb") as reader:
-            for chunk in iter(lambda: reader.read(65536), b""):
-                chunks.append(chunk)
-        code = proc.wait(timeout=TIMEOUT_S)
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    records = [json.loads(line) for line in b"".join(chunks).decode().splitlines() if line.strip()]
-    return code, stdout, stderr, records
+    return run_workload([BINARY] + args, env=env, markers=markers, timeout=TIMEOUT_S)
 
 
 @unittest.skipUnless(os.path.exists(BINARY), f"{BINARY} not built (COLDBENCH_WITH_TORCH=OFF?)")
