@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "isolate/sandbox_probe.hpp"
 
@@ -42,6 +43,41 @@ std::optional<std::string> hidden_by_sandbox(const std::string& absolute_path) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> fresh_dir_entry(const std::string& absolute_path) {
+  auto dir = hidden_by_sandbox(absolute_path);
+  if (!dir || absolute_path.size() == dir->size()) return std::nullopt;
+  std::size_t start = dir->size() + 1;
+  std::size_t end = absolute_path.find('/', start);
+  std::string entry = absolute_path.substr(0, end);
+  if (entry.size() == start) return std::nullopt;  // "/tmp//x"
+  return entry;
+}
+
+std::vector<std::string> entries_to_keep(const proc::SpawnRequest& request,
+                                         const std::string& harness_cwd) {
+  std::vector<std::string> paths = {request.program, request.cwd.empty() ? harness_cwd : request.cwd};
+  for (std::size_t i = 1; i < request.argv.size(); ++i) {
+    const std::string& arg = request.argv[i];
+    paths.push_back(arg);
+    if (auto eq = arg.find('='); eq != std::string::npos) paths.push_back(arg.substr(eq + 1));
+  }
+  std::vector<std::string> kept;
+  auto keep = [&](const std::string& path) {
+    auto entry = fresh_dir_entry(path);
+    struct stat st {};
+    if (!entry || lstat(entry->c_str(), &st) != 0) return;
+    if (std::find(kept.begin(), kept.end(), *entry) == kept.end()) kept.push_back(*entry);
+  };
+  for (const auto& path : paths) {
+    if (path.empty() || path[0] != '/') continue;
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) continue;  // not there: nothing to keep
+    keep(std::filesystem::path(path).lexically_normal().string());
+    keep(real_path(path));
+  }
+  return kept;
 }
 
 void apply_sandbox_environment(std::vector<std::string>& env, const std::string& home,
@@ -96,22 +132,16 @@ SandboxHook::SandboxHook(SandboxHome home, SandboxPlan plan,
       steps_(make_sandbox_steps(plan_)),
       user_env_(std::move(user_env)) {
   for (char** e = environ; *e; ++e) host_env_.emplace_back(*e);
+  char buffer[PATH_MAX];
+  if (getcwd(buffer, sizeof buffer)) harness_cwd_ = buffer;
 }
 
 Expected<void> SandboxHook::before_spawn(const CommandSpec&, proc::SpawnRequest& request,
                                          RunRecord& record) {
-  // An explicit --cwd is entered after the mounts; an absolute program path is
-  // looked up after them too. Either under /tmp would vanish.
-  if (!request.cwd.empty()) {
-    std::string cwd = real_path(request.cwd);
-    if (auto dir = hidden_by_sandbox(cwd))
-      return hidden_error("the working directory", request.cwd, *dir);
-  }
-  if (!request.program.empty() && request.program[0] == '/') {
-    std::string program = real_path(request.program);
-    if (auto dir = hidden_by_sandbox(program))
-      return hidden_error("the program", request.program, *dir);
-  }
+  // The program, the working directory and paths on the command line that
+  // live under /tmp would vanish under the fresh tmpfs: carry their entries in.
+  plan_.kept_entries = entries_to_keep(request, harness_cwd_);
+  steps_ = make_sandbox_steps(plan_);
   auto armed = keeper_.arm();
   if (!armed) return armed.error();
   request.clone_flags |= sandbox_clone_flags(plan_);

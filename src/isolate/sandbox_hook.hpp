@@ -2,6 +2,7 @@
 // --isolate sandbox as a run hook: every run starts in new mount, PID, IPC and
 // UTS namespaces (plus a user namespace when not root) with fresh tmpfs on
 // /tmp, /dev/shm and HOME, and its own /proc and hostname. No daemon, no image.
+// What the workload itself lives in under /tmp stays visible (entries_to_keep).
 
 #include <memory>
 #include <optional>
@@ -21,6 +22,18 @@ inline constexpr const char* kSandboxFreshDirs[] = {"/tmp", "/dev/shm"};
 
 // Which fresh directory hides `absolute_path` inside the sandbox, if any.
 std::optional<std::string> hidden_by_sandbox(const std::string& absolute_path);
+
+// The entry directly under a fresh directory that holds `absolute_path`
+// ("/tmp/proj/build/x" -> "/tmp/proj"); none outside them or for the
+// directory itself.
+std::optional<std::string> fresh_dir_entry(const std::string& absolute_path);
+
+// The entries of /tmp and /dev/shm a run keeps visible in the sandbox: those
+// that hold its program, its working directory (`request.cwd`, else
+// `harness_cwd`), or an existing absolute path among its arguments (also
+// after '=' as in --model=/tmp/m.pt), each as written and as resolved.
+std::vector<std::string> entries_to_keep(const proc::SpawnRequest& request,
+                                         const std::string& harness_cwd);
 
 // Adjusts a run's environment: HOME points at the fresh tmpfs, and the
 // variables that would send caches, configs or temp files back to the host
@@ -53,6 +66,7 @@ class SandboxHook : public bench::RunHook {
   std::vector<std::unique_ptr<proc::ChildSetup>> steps_;
   std::vector<std::pair<std::string, std::string>> user_env_;
   std::vector<std::string> host_env_;  // the harness's own environment, what runs merely inherit
+  std::string harness_cwd_;            // where a run without --cwd starts
   MountNamespaceKeeper keeper_;        // defers each run's namespace teardown past its end time
 };
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -54,20 +55,56 @@ class PrivateMountsStep : public proc::ChildSetup {
   std::string describe() const override { return "making the sandbox's mounts private"; }
 };
 
+// A fresh tmpfs on `target`, except for `kept` entries directly under it,
+// which are cloned from the host before the tmpfs hides them and attached
+// again on top of it (open_tree + move_mount, Linux 5.2).
 class TmpfsStep : public proc::ChildSetup {
  public:
-  TmpfsStep(std::string target, std::string options)
-      : target_(std::move(target)), options_(std::move(options)) {}
+  TmpfsStep(std::string target, std::string options, std::vector<std::string> kept = {})
+      : target_(std::move(target)),
+        options_(std::move(options)),
+        kept_(std::move(kept)),
+        kept_fds_(kept_.size(), -1) {}
 
   int apply_in_child() noexcept override {
-    return mount("tmpfs", target_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options_.c_str()) == 0
-               ? 0
-               : errno;
+    for (std::size_t i = 0; i < kept_.size(); ++i) {
+      kept_fds_[i] = open_tree(AT_FDCWD, kept_[i].c_str(),
+                               OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+      if (kept_fds_[i] < 0) return errno;
+    }
+    if (mount("tmpfs", target_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, options_.c_str()) != 0)
+      return errno;
+    for (std::size_t i = 0; i < kept_.size(); ++i) {
+      int error = attach(kept_fds_[i], kept_[i].c_str());
+      close(kept_fds_[i]);
+      if (error != 0) return error;
+    }
+    return 0;
   }
-  std::string describe() const override { return "mounting a fresh tmpfs on " + target_; }
+  std::string describe() const override {
+    std::string text = "mounting a fresh tmpfs on " + target_;
+    for (std::size_t i = 0; i < kept_.size(); ++i) text += (i ? ", " : " keeping ") + kept_[i];
+    return text;
+  }
 
  private:
+  // A mountpoint of the clone's kind in the new tmpfs, then the clone on it.
+  static int attach(int tree, const char* path) noexcept {
+    struct stat st {};
+    if (fstat(tree, &st) != 0) return errno;
+    if (S_ISDIR(st.st_mode)) {
+      if (mkdir(path, 0755) != 0) return errno;
+    } else {
+      int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0) return errno;
+      close(fd);
+    }
+    return move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) == 0 ? 0 : errno;
+  }
+
   std::string target_, options_;
+  std::vector<std::string> kept_;
+  std::vector<int> kept_fds_;  // sized here, filled in the child: no allocation after fork
 };
 
 // The old /proc still shows the host's PID namespace; tools inside (ps, the
@@ -107,8 +144,20 @@ std::vector<std::unique_ptr<proc::ChildSetup>> make_sandbox_steps(const SandboxP
   std::vector<std::unique_ptr<proc::ChildSetup>> steps;
   if (plan.user_namespace) steps.push_back(std::make_unique<IdentityMapStep>(plan.uid, plan.gid));
   steps.push_back(std::make_unique<PrivateMountsStep>());
-  steps.push_back(std::make_unique<TmpfsStep>("/tmp", "mode=1777"));
-  if (plan.fresh_dev_shm) steps.push_back(std::make_unique<TmpfsStep>("/dev/shm", "mode=1777"));
+  auto kept_under = [&](const std::string& dir) {
+    std::vector<std::string> kept;
+    for (const auto& entry : plan.kept_entries) {
+      if (entry.size() > dir.size() && entry.compare(0, dir.size(), dir) == 0 &&
+          entry[dir.size()] == '/')
+        kept.push_back(entry);
+    }
+    return kept;
+  };
+  steps.push_back(std::make_unique<TmpfsStep>("/tmp", "mode=1777", kept_under("/tmp")));
+  if (plan.fresh_dev_shm) {
+    steps.push_back(
+        std::make_unique<TmpfsStep>("/dev/shm", "mode=1777", kept_under("/dev/shm")));
+  }
   // 0700 like a home directory; its owner is whoever mounts it: root, or the
   // user mapped to itself in the user namespace.
   steps.push_back(std::make_unique<TmpfsStep>(plan.home, "mode=0700"));

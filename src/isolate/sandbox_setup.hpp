@@ -1,8 +1,9 @@
 #pragma once
 // The sandbox's namespaces and the steps its child runs between clone and
 // exec: map its own uid/gid (user namespace, when not root), make every mount
-// private, mount fresh tmpfs on /tmp, /dev/shm and the per-run HOME, mount a
-// /proc for the new PID namespace, set the hostname.
+// private, mount fresh tmpfs on /tmp, /dev/shm and the per-run HOME (carrying
+// through the few entries of /tmp the workload itself lives in), mount a /proc
+// for the new PID namespace, set the hostname.
 
 #include <sys/types.h>
 
@@ -22,6 +23,10 @@ struct SandboxPlan {
   gid_t gid = 0;
   std::string home;           // mountpoint of the per-run HOME tmpfs
   bool fresh_dev_shm = true;  // /dev/shm exists here
+  // Top-level entries of /tmp or /dev/shm ("/tmp/myproject") that stay visible
+  // in the fresh tmpfs, bind-mounted from the host: where the program, its
+  // working directory or a path on its command line lives.
+  std::vector<std::string> kept_entries;
 };
 
 // CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS (+ CLONE_NEWUSER).

@@ -138,7 +138,7 @@ class SandboxAsRootTest(SandboxTestBase):
         self.assertFalse(result.json["options"]["isolation"]["user_namespace"])
 
     def test_pid_namespace_fresh_tmp_and_hostname(self):
-        result = run_coldbench(["run", "-n", "3", "--isolate", "sandbox"] + PROBE_RULES +
+        result = run_coldbench(["run", "-n", "3", "--isolate", "sandbox", "--cwd", "/"] + PROBE_RULES +
                                ["--", "/bin/sh", "-c", PROBE_SCRIPT])
         self.assert_probe(result, 3)
         self.assertFalse(os.path.exists("/tmp/left-by-previous-run"))
@@ -244,17 +244,34 @@ class SandboxUsageErrorTest(unittest.TestCase):
             self.assertIn(message, result.stderr, f"{flags}: {describe(result)}")
             self.assertIsNone(result.json, "no run may start")
 
-    def test_program_under_tmp_is_refused_before_any_run(self):
+
+class SandboxWorkloadUnderTmpTest(unittest.TestCase):
+    """A workload that lives under /tmp still runs: its own entry of /tmp is
+    carried into the fresh tmpfs, and nothing else is."""
+
+    def test_workload_under_tmp_keeps_only_its_own_entry(self):
         tmp = tempfile.mkdtemp(prefix="cb-e2e-isolate-")  # under /tmp on purpose
         self.addCleanup(shutil.rmtree, tmp, True)
         program = os.path.join(tmp, "workload")
         shutil.copy(CB_FIXTURE, program)
-        result = run_coldbench(["run", "-n", "1", "--isolate", "sandbox", "--", program, "exit:0"])
+        script = os.path.join(tmp, "probe.sh")
+        with open(script, "w") as f:
+            f.write('echo "tmp=$(ls -A /tmp)"; touch /tmp/left-by-run\n')
+        left = "/tmp/left-by-run"
+        self.assertFalse(os.path.exists(left))
+        result = run_coldbench(["run", "-n", "2", "--isolate", "sandbox", "--cwd", "/",
+                                "--phase", f"only_own_entry=^tmp={os.path.basename(tmp)}$",
+                                "-c", f"fixture={program} exit:0", "-c", f"script=/bin/sh {script}"])
         if result.returncode == 2 and "sysctl" in result.stderr:
             self.skipTest("namespaces not permitted here: " + result.stderr.strip())
-        self.assertEqual(result.returncode, 2, describe(result))
-        self.assertIn("is under /tmp", result.stderr)
-        self.assertIn("--isolate host", result.stderr)
+        self.assertEqual(result.returncode, 0, describe(result))
+        runs = result.json["runs"]
+        self.assertEqual(len(runs), 4)
+        for run in runs:
+            self.assertEqual(run["exit_code"], 0, run)
+            if run["command"] == "script":
+                self.assertIn("only_own_entry", phase_names(run), run)
+        self.assertFalse(os.path.exists(left), "a file written to the sandbox's /tmp reached the host")
 
 
 if __name__ == "__main__":

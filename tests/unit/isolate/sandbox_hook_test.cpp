@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 extern char** environ;
@@ -41,6 +42,7 @@ class SandboxRunTest : public ::testing::Test {
     for (char** e = environ; *e; ++e) request.env.emplace_back(*e);
     request.marker_pipe = false;
     request.timeout_s = 30;
+    request.cwd = "/";  // so that nothing under /tmp is kept, wherever the tests run from
     auto ready = hook_->before_spawn(CommandSpec{}, request, record);
     EXPECT_TRUE(ready) << ready.error().message;
     Collect output;
@@ -104,21 +106,75 @@ TEST_F(SandboxRunTest, MountNamespaceIsHeldUntilAfterTheReap) {
   EXPECT_FALSE(hook_->keeper().holding());
 }
 
-TEST_F(SandboxRunTest, ProgramsUnderTmpAreRefusedBeforeTheRun) {
+// A directory under /tmp, removed at the end of the test.
+class TmpDir {
+ public:
+  TmpDir() {
+    char name[] = "/tmp/cb-sandbox-keep-XXXXXX";
+    path = mkdtemp(name) ? name : "";
+  }
+  ~TmpDir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+TEST_F(SandboxRunTest, WhatTheWorkloadLivesInUnderTmpStaysVisible) {
+  TmpDir dir;
+  ASSERT_FALSE(dir.path.empty());
+  std::string script = dir.path + "/probe.sh";
+  std::ofstream(script) << "echo tmp=$(ls -A /tmp); echo mine=$(cat " << dir.path << "/data)\n";
+  std::ofstream(dir.path + "/data") << "kept";
+  std::string program = dir.path + "/sh";
+  std::filesystem::copy_file("/bin/sh", program);
+
   proc::SpawnRequest request;
-  request.program = "/tmp/some-workload";
+  request.program = program;
+  request.argv = {"sh", script};
+  for (char** e = environ; *e; ++e) request.env.emplace_back(*e);
+  request.marker_pipe = false;
+  request.timeout_s = 30;
+  request.cwd = "/";
   RunRecord record;
   auto ready = hook_->before_spawn(CommandSpec{}, request, record);
-  ASSERT_FALSE(ready);
-  EXPECT_NE(ready.error().message.find("is under /tmp"), std::string::npos)
-      << ready.error().message;
+  ASSERT_TRUE(ready) << ready.error().message;
+  EXPECT_EQ(hook_->plan().kept_entries, std::vector<std::string>{dir.path});
+  Collect output;
+  auto result = proc::spawn_and_wait(request, output);
+  ASSERT_TRUE(result) << result.error().message;
+  hook_->after_reap(*result, record);
+  ASSERT_EQ(output.out.size(), 2u) << (output.err.empty() ? "" : output.err[0]);
+  // Only the workload's own entry of /tmp is there, with its contents.
+  EXPECT_EQ(output.out[0], "tmp=" + dir.path.substr(5));
+  EXPECT_EQ(output.out[1], "mine=kept");
+}
 
-  proc::SpawnRequest in_tmp;
-  in_tmp.program = "/bin/true";
-  in_tmp.cwd = "/tmp";
-  auto cwd_ready = hook_->before_spawn(CommandSpec{}, in_tmp, record);
-  ASSERT_FALSE(cwd_ready);
-  EXPECT_NE(cwd_ready.error().message.find("working directory"), std::string::npos);
+TEST(SandboxKeepTest, EntriesOfTheProgramCwdAndArgumentsUnderTmp) {
+  TmpDir dir, other, cwd;
+  ASSERT_FALSE(dir.path.empty() || other.path.empty() || cwd.path.empty());
+  std::ofstream(dir.path + "/prog") << "";
+  std::filesystem::create_directories(other.path + "/models");
+  std::ofstream(other.path + "/models/m.pt") << "";
+  std::string link = dir.path + "-link";
+  ASSERT_EQ(symlink(other.path.c_str(), link.c_str()), 0);
+
+  proc::SpawnRequest request;
+  request.program = dir.path + "/prog";
+  request.argv = {"prog", "--model=" + link + "/models/m.pt", "/usr/bin", "/tmp/cb-no-such-path",
+                  "relative/path", "--json", "/tmp/out-not-there-yet.json"};
+  request.cwd = "/";
+  // The program's entry; the argument's entry as written (the link) and as resolved.
+  EXPECT_EQ(entries_to_keep(request, "/"),
+            (std::vector<std::string>{dir.path, link, other.path}));
+
+  proc::SpawnRequest plain;
+  plain.program = "/bin/true";
+  plain.argv = {"true"};
+  EXPECT_EQ(entries_to_keep(plain, cwd.path + "/"), std::vector<std::string>{cwd.path})
+      << "the harness's own directory, where a run without --cwd starts";
+  plain.cwd = "/var";
+  EXPECT_TRUE(entries_to_keep(plain, cwd.path).empty());
+  plain.cwd = "/tmp";
+  EXPECT_TRUE(entries_to_keep(plain, "/").empty()) << "/tmp itself is never kept";
+  unlink(link.c_str());
 }
 
 }  // namespace

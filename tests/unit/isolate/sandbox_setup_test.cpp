@@ -62,6 +62,13 @@ TEST(SandboxPlanTest, StepsMapIdsFirstThenMountThenNameTheHost) {
   ASSERT_EQ(root_steps.size(), 5u);
   EXPECT_TRUE(contains(root_steps[0], "private"));
   EXPECT_EQ(root_steps[2], "mounting a fresh tmpfs on /var/tmp/coldbench-home-1-abc");
+
+  // Kept entries go to the tmpfs that would hide them.
+  plan.fresh_dev_shm = true;
+  plan.kept_entries = {"/tmp/a", "/dev/shm/b", "/tmp/c"};
+  auto kept_steps = descriptions(plan);
+  EXPECT_EQ(kept_steps[1], "mounting a fresh tmpfs on /tmp keeping /tmp/a, /tmp/c");
+  EXPECT_EQ(kept_steps[2], "mounting a fresh tmpfs on /dev/shm keeping /dev/shm/b");
 }
 
 TEST(SandboxPathsTest, FindsWhatTheFreshDirectoriesHide) {
@@ -71,6 +78,13 @@ TEST(SandboxPathsTest, FindsWhatTheFreshDirectoriesHide) {
   EXPECT_EQ(hidden_by_sandbox("/tmpfoo/x"), std::nullopt);
   EXPECT_EQ(hidden_by_sandbox("/var/tmp/x"), std::nullopt);
   EXPECT_EQ(hidden_by_sandbox("/usr/bin/python3"), std::nullopt);
+
+  EXPECT_EQ(fresh_dir_entry("/tmp/proj/build/x"), "/tmp/proj");
+  EXPECT_EQ(fresh_dir_entry("/tmp/proj"), "/tmp/proj");
+  EXPECT_EQ(fresh_dir_entry("/dev/shm/buf"), "/dev/shm/buf");
+  EXPECT_EQ(fresh_dir_entry("/tmp"), std::nullopt);
+  EXPECT_EQ(fresh_dir_entry("/tmp/"), std::nullopt);
+  EXPECT_EQ(fresh_dir_entry("/var/tmp/x"), std::nullopt);
 }
 
 TEST(SandboxEnvironmentTest, HomePointsAtTheTmpfsAndInheritedRedirectsAreDropped) {
