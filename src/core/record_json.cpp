@@ -107,11 +107,9 @@ json to_json(const HostInfo& host) {
               {"memory_bytes", host.memory_bytes}};
 }
 
-json to_json(const ResultsDocument& document) {
+json document_header_json(const ResultsDocument& document) {
   json commands = json::array();
   for (const auto& c : document.commands) commands.push_back(to_json(c));
-  json runs = json::array();
-  for (const auto& r : document.runs) runs.push_back(to_json(r));
   return json{{"schema", kResultsSchema},
               {"tool", {{"name", "coldbench"}, {"version", document.tool_version}}},
               {"started_at", document.started_at},
@@ -119,8 +117,15 @@ json to_json(const ResultsDocument& document) {
               {"interrupted", document.interrupted},
               {"host", to_json(document.host)},
               {"options", document.options},
-              {"commands", commands},
-              {"runs", runs}};
+              {"commands", commands}};
+}
+
+json to_json(const ResultsDocument& document) {
+  json j = document_header_json(document);
+  json runs = json::array();
+  for (const auto& r : document.runs) runs.push_back(to_json(r));
+  j["runs"] = std::move(runs);
+  return j;
 }
 
 Expected<RunRecord> run_from_json(const json& j) {

@@ -13,6 +13,8 @@ nlohmann::json to_json(const CommandSpec& command);
 nlohmann::json to_json(const HostInfo& host);
 // The whole document without any summary; reporters add theirs.
 nlohmann::json to_json(const ResultsDocument& document);
+// The same without "runs": what stays put while a session adds runs.
+nlohmann::json document_header_json(const ResultsDocument& document);
 
 Expected<RunRecord> run_from_json(const nlohmann::json& j);
 // Reads a document written by to_json; checks the schema tag.

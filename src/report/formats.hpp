@@ -22,6 +22,8 @@ class JsonReporter : public Reporter {
  public:
   std::string_view format() const override { return "json"; }
   std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<AppendLayout> append_layout(const ResultsDocument& document) const override;
+  std::string render_run(const AppendLayout& layout, const RunRecord& run) const override;
 };
 
 // One row per run; one column per phase seen so far.
@@ -29,6 +31,8 @@ class CsvReporter : public Reporter {
  public:
   std::string_view format() const override { return "csv"; }
   std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<AppendLayout> append_layout(const ResultsDocument& document) const override;
+  std::string render_run(const AppendLayout& layout, const RunRecord& run) const override;
 };
 
 // Summary tables for a pull request or a notebook. Only with a summary.

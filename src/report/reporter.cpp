@@ -31,43 +31,93 @@ const SessionSummary& SummaryCache::get(const ResultsDocument& document) {
   return *summary_;
 }
 
-Expected<void> write_file_atomically(const std::string& path, std::string_view content) {
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return make_error("cannot write '{}': {}", path, std::strerror(errno));
+namespace {
+
+Expected<void> write_all_at(int fd, std::string_view content, off_t offset,
+                            const std::string& path) {
   const char* data = content.data();
   std::size_t left = content.size();
   while (left > 0) {
-    ssize_t n = ::write(fd, data, left);
+    ssize_t n = ::pwrite(fd, data, left, offset);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      ::unlink(temp.c_str());
-      return make_error("cannot write '{}': {}", path, std::strerror(error));
-    }
+    if (n < 0) return make_error("cannot write '{}': {}", path, std::strerror(errno));
     data += n;
     left -= static_cast<std::size_t>(n);
+    offset += n;
   }
-  ::close(fd);
+  return {};
+}
+
+}  // namespace
+
+std::string fill_layout(const Reporter& reporter, const AppendLayout& layout,
+                        const ResultsDocument& document, std::size_t* runs_end) {
+  std::string content = layout.prefix;
+  for (std::size_t i = 0; i < document.runs.size(); ++i) {
+    if (i > 0) content += layout.separator;
+    content += reporter.render_run(layout, document.runs[i]);
+  }
+  if (runs_end) *runs_end = content.size();
+  return content + layout.suffix;
+}
+
+Expected<proc::Fd> replace_file(const std::string& path, std::string_view content) {
+  std::string temp = path + ".tmp";
+  proc::Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) return make_error("cannot write '{}': {}", path, std::strerror(errno));
+  auto written = write_all_at(fd.get(), content, 0, path);
+  if (!written) {
+    ::unlink(temp.c_str());
+    return written.error();
+  }
   if (std::rename(temp.c_str(), path.c_str()) != 0) {
     int error = errno;
     ::unlink(temp.c_str());
     return make_error("cannot write '{}': {}", path, std::strerror(error));
   }
+  return fd;
+}
+
+Expected<void> write_file_atomically(const std::string& path, std::string_view content) {
+  auto file = replace_file(path, content);
+  if (!file) return file.error();
   return {};
 }
 
 FileExport::FileExport(std::unique_ptr<Reporter> reporter, std::string path, SummaryCache& summaries)
     : reporter_(std::move(reporter)), path_(std::move(path)), summaries_(summaries) {}
 
-Expected<void> FileExport::on_run(const ResultsDocument& document, const RunRecord&) {
-  auto content = reporter_->render(document, nullptr);
-  if (!content) return {};
-  return write_file_atomically(path_, *content);
+Expected<void> FileExport::on_run(const ResultsDocument& document, const RunRecord& run) {
+  auto layout = reporter_->append_layout(document);
+  if (!layout) {
+    auto content = reporter_->render(document, nullptr);
+    if (!content) return {};
+    return write_file_atomically(path_, *content);
+  }
+  if (file_ && *layout == layout_ && runs_in_file_ + 1 == document.runs.size()) {
+    std::string piece = (runs_in_file_ > 0 ? layout->separator : std::string()) +
+                        reporter_->render_run(*layout, run);
+    auto written = write_all_at(file_.get(), piece + layout->suffix,
+                                static_cast<off_t>(runs_end_), path_);
+    if (!written) return written.error();
+    runs_end_ += piece.size();
+    ++runs_in_file_;
+    return {};
+  }
+  // First write, or the layout changed (a new CSV column, a resumed session): all of it again.
+  std::size_t runs_end = 0;
+  auto file = replace_file(path_, fill_layout(*reporter_, *layout, document, &runs_end));
+  if (!file) return file.error();
+  file_ = std::move(file).value();
+  layout_ = std::move(*layout);
+  runs_in_file_ = document.runs.size();
+  runs_end_ = runs_end;
+  return {};
 }
 
 Expected<void> FileExport::on_finish(const ResultsDocument& document) {
+  file_.reset();
+  layout_ = {};
   auto content = reporter_->render(document, &summaries_.get(document));
   if (!content) return {};
   return write_file_atomically(path_, *content);

@@ -1,20 +1,35 @@
 #pragma once
 // One Reporter per output format (console, json, csv, markdown, hyperfine),
 // all rendering the same SessionSummary; FileExport writes a reporter's output
-// to a file after every run (atomically: temp file + rename), so an
-// interrupted or killed session keeps everything measured so far.
+// to a file after every run, so an interrupted or killed session keeps
+// everything measured so far: formats with an AppendLayout grow in place by
+// one run's bytes (the harness does O(1) work between runs, not a rewrite of
+// every run so far), the others are replaced whole (temp file + rename).
 
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "bench/hooks.hpp"
 #include "core/expected.hpp"
 #include "core/record.hpp"
+#include "proc/fd.hpp"
 #include "report/summary.hpp"
 
 namespace coldbench::report {
+
+// A file that grows run by run: prefix, the runs' pieces joined by
+// separator, suffix. While prefix, separator and suffix stay the same, a new
+// run is one write in place (its piece, then the suffix again).
+struct AppendLayout {
+  std::string prefix;
+  std::string separator;
+  std::string suffix;
+  std::vector<std::string> columns;  // what a run's piece holds, where the format varies it (CSV phases)
+  bool operator==(const AppendLayout&) const = default;
+};
 
 class Reporter {
  public:
@@ -24,7 +39,16 @@ class Reporter {
   // the session runs (no bootstrap between runs); reporters that only make
   // sense with a summary return nullopt then.
   virtual std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const = 0;
+  // For formats whose intermediate file can grow run by run (render with a
+  // null summary must then equal the layout filled with every run).
+  virtual std::optional<AppendLayout> append_layout(const ResultsDocument&) const { return std::nullopt; }
+  virtual std::string render_run(const AppendLayout&, const RunRecord&) const { return {}; }
 };
+
+// The layout filled with every run of `document`; `runs_end` gets the size of
+// everything before the suffix.
+std::string fill_layout(const Reporter& reporter, const AppendLayout& layout,
+                        const ResultsDocument& document, std::size_t* runs_end = nullptr);
 
 // "console", "json", "csv", "markdown", "hyperfine"; null for an unknown name.
 std::unique_ptr<Reporter> make_reporter(std::string_view format);
@@ -42,6 +66,8 @@ class SummaryCache {
 };
 
 Expected<void> write_file_atomically(const std::string& path, std::string_view content);
+// The same, returning the new file open for writing (for appends in place).
+Expected<proc::Fd> replace_file(const std::string& path, std::string_view content);
 
 class FileExport : public bench::ResultSink {
  public:
@@ -54,6 +80,12 @@ class FileExport : public bench::ResultSink {
   std::unique_ptr<Reporter> reporter_;
   std::string path_;
   SummaryCache& summaries_;
+  // The file as last written, for appends: its layout, how many runs it holds
+  // and where its suffix starts.
+  proc::Fd file_;
+  AppendLayout layout_;
+  std::size_t runs_in_file_ = 0;
+  std::size_t runs_end_ = 0;
 };
 
 }  // namespace coldbench::report

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "sample_document.hpp"
 
 namespace coldbench::report {
@@ -106,6 +108,66 @@ TEST_F(ReportFiles, FileExportWritesAfterEveryRun) {
   EXPECT_THAT(read(path("summary.md")), HasSubstr("# coldbench results"));
   ASSERT_TRUE(csv.on_finish(doc).ok());
   EXPECT_EQ(entries(), (std::vector<std::string>{"runs.csv", "summary.md"}));
+}
+
+// After every run the file is exactly what a full render would write, yet
+// only the first write (and one per layout change) replaces the file: the
+// others append the run in place, so the harness's work between runs does not
+// grow with the number of runs. A hard link made after each write tells the
+// two apart: an append changes the linked file too, a replacement does not.
+TEST_F(ReportFiles, FileExportAppendsRunsInPlaceUntilTheLayoutChanges) {
+  ResultsDocument full = fixtures::sample_document();
+  ASSERT_GE(full.runs.size(), 4u);
+  full.runs[3].phases.push_back(PhaseRecord{"late_phase", 9.0, 1.0, PhaseSource::Marker});
+  SummaryCache summaries;
+  auto json_reporter = make_reporter("json");
+  auto csv_reporter = make_reporter("csv");
+  FileExport json(make_reporter("json"), path("out.json"), summaries);
+  FileExport csv(make_reporter("csv"), path("out.csv"), summaries);
+  auto relink = [&](const std::string& name) {
+    fs::remove(path(name + ".link"));
+    fs::create_hard_link(path(name), path(name + ".link"));
+  };
+  auto appended = [&](const std::string& name) {
+    return read(path(name)) == read(path(name + ".link"));
+  };
+
+  ResultsDocument doc = full;
+  doc.runs.clear();
+  std::optional<AppendLayout> csv_layout;
+  int csv_rewrites = 0;
+  for (std::size_t i = 0; i < full.runs.size(); ++i) {
+    doc.runs.push_back(full.runs[i]);
+    auto layout = csv_reporter->append_layout(doc);
+    ASSERT_TRUE(layout);
+    const bool csv_layout_changed = csv_layout && *layout != *csv_layout;
+    csv_layout = layout;
+    ASSERT_TRUE(json.on_run(doc, doc.runs.back()).ok());
+    ASSERT_TRUE(csv.on_run(doc, doc.runs.back()).ok());
+    std::string json_text = read(path("out.json"));
+    EXPECT_EQ(json_text, *json_reporter->render(doc, nullptr)) << "after run " << i;
+    auto parsed = nlohmann::json::parse(json_text);
+    EXPECT_EQ(parsed["runs"].size(), i + 1);
+    EXPECT_EQ(parsed["summary"], nullptr);
+    EXPECT_EQ(read(path("out.csv")), *csv_reporter->render(doc, nullptr)) << "after run " << i;
+    if (i > 0) {
+      EXPECT_TRUE(appended("out.json")) << "run " << i << " rewrote the JSON file";
+      EXPECT_EQ(appended("out.csv"), !csv_layout_changed) << "run " << i;
+      csv_rewrites += csv_layout_changed;
+    }
+    relink("out.json");
+    relink("out.csv");
+  }
+  EXPECT_GE(csv_rewrites, 1) << "the late phase adds a CSV column";
+  EXPECT_THAT(read(path("out.csv")), HasSubstr("phase.late_phase_ms"));
+  // The end: the whole document, pretty, with its summary.
+  ASSERT_TRUE(json.on_finish(doc).ok());
+  auto final_json = nlohmann::json::parse(read(path("out.json")));
+  EXPECT_EQ(final_json["runs"].size(), full.runs.size());
+  EXPECT_TRUE(final_json["summary"].is_object());
+  fs::remove(path("out.json.link"));
+  fs::remove(path("out.csv.link"));
+  EXPECT_EQ(entries(), (std::vector<std::string>{"out.csv", "out.json"}));
 }
 
 TEST_F(ReportFiles, FileExportReportsWriteErrors) {
