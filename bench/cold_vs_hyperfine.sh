@@ -36,11 +36,16 @@ if [[ -n "${BENCH_USER:-}" ]]; then
   chown "$BENCH_USER" "$out"
 fi
 
+# The files to evict are found once, before any round (one traced run, not
+# measured), so that every round of both tools starts from the same state.
+echo "== discovering the workload's files (coldbench cache discover)" >&2
+env XDG_CACHE_HOME="$out/cache" "${as_user[@]}" "$coldbench" cache discover \
+  -- "$python" "$example" "${example_args[@]}" > /dev/null
+
 # Interleaved one run at a time, so that both see the same background load.
 printf -v command_line '%q ' "$python" "$example" "${example_args[@]}"
 for ((i = 1; i <= runs; i++)); do
   echo "== round $i/$runs: coldbench run --cache cold${BENCH_USER:+ (as $BENCH_USER)}, then hyperfine with drop_caches" >&2
-  # The first round discovers the files (one traced run, not measured); later ones reuse the cache in $out.
   env XDG_CACHE_HOME="$out/cache" "${as_user[@]}" "$coldbench" run --cache cold -n 1 --name mobilenet_v2 \
     --no-progress --json "$out/coldbench-$i.json" -- "$python" "$example" "${example_args[@]}" > /dev/null
   hyperfine --runs 1 --prepare 'sync; echo 3 > /proc/sys/vm/drop_caches' --style none \
