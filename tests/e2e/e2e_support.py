@@ -128,6 +128,35 @@ def ensure_e2e_user():
     return pwd.getpwnam(E2E_USER), None
 
 
+
+def unprivileged_prefix(test):
+    """How to run a command as an unprivileged user: (user, argv prefix).
+
+    As root, the coldbench-e2e user (created if absent) through setpriv; when
+    not root, ourselves: (None, []). Skips `test` with the reason when that
+    user cannot be had.
+    """
+    if os.geteuid() != 0:
+        return None, []
+    user, reason = ensure_e2e_user()
+    if user is None:
+        test.skipTest(reason)
+    if shutil.which("setpriv") is None:
+        test.skipTest("setpriv (util-linux) is not installed")
+    return user, ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+
+
+def chown_tree(path, user):
+    """Gives `path`, and all below it when a directory, to `user` (None: nothing to do)."""
+    if user is None:
+        return
+    if os.path.islink(path) or not os.path.isdir(path):
+        os.lchown(path, user.pw_uid, user.pw_gid)
+        return
+    for d, dirs, files in os.walk(path):
+        for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+            os.lchown(n, user.pw_uid, user.pw_gid)
+
 def describe(result):
     return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
 

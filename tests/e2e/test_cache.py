@@ -22,7 +22,7 @@ import subprocess
 import tempfile
 import unittest
 
-from e2e_support import BUILD_DIR, CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, E2E_USER, ensure_e2e_user
+from e2e_support import BUILD_DIR, CB_FIXTURE, COLDBENCH, chown_tree, describe, main, run_coldbench, unprivileged_prefix
 
 DATA_BYTES = 8 * 1024 * 1024 + 321
 
@@ -105,16 +105,8 @@ class Runner:
     def __init__(self, test, unprivileged):
         self.prefix = []
         self.user = None
-        if unprivileged and os.geteuid() == 0:
-            user, reason = ensure_e2e_user()
-            if user is None:
-                test.skipTest(reason)
-            if shutil.which("setpriv") is None:
-                test.skipTest("setpriv (util-linux) is not installed")
-            self.user = user
-            self.prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
-        elif unprivileged:
-            pass  # already unprivileged
+        if unprivileged:
+            self.user, self.prefix = unprivileged_prefix(test)
         elif os.geteuid() != 0:
             test.skipTest("needs root")
         self.dir = tempfile.mkdtemp(prefix="cb-e2e-cache-home-", dir="/var/tmp")
@@ -126,12 +118,7 @@ class Runner:
         self.env = {"HOME": self.dir, "XDG_CACHE_HOME": self.cache_home}
 
     def own(self, path):
-        if self.user and not os.path.isdir(path):
-            os.lchown(path, self.user.pw_uid, self.user.pw_gid)
-        elif self.user:
-            for d, dirs, files in os.walk(path):
-                for n in [d] + [os.path.join(d, x) for x in dirs + files]:
-                    os.lchown(n, self.user.pw_uid, self.user.pw_gid)
+        chown_tree(path, self.user)
 
     def run(self, args, timeout=600):
         """`coldbench ARGS`; for `run`, results are read back from --json."""

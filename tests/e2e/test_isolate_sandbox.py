@@ -15,7 +15,8 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, E2E_USER, ensure_e2e_user
+from e2e_support import (CB_FIXTURE, COLDBENCH, chown_tree, describe, ensure_e2e_user, main, run_coldbench,
+                         unprivileged_prefix)
 
 SANDBOX_HOSTNAME = "coldbench-sandbox"
 
@@ -59,26 +60,14 @@ class Unprivileged:
     """Runs coldbench as an unprivileged user: ourselves when not root, else coldbench-e2e."""
 
     def __init__(self, test):
-        self.prefix = []
-        self.user = None
-        if os.geteuid() == 0:
-            user, reason = ensure_e2e_user()
-            if user is None:
-                test.skipTest(reason)
-            if shutil.which("setpriv") is None:
-                test.skipTest("setpriv (util-linux) is not installed")
-            self.user = user
-            self.prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+        self.user, self.prefix = unprivileged_prefix(test)
         # Outside /tmp on purpose: nothing to do with the sandbox, but owned by the user.
         self.dir = tempfile.mkdtemp(prefix="cb-e2e-isolate-", dir="/var/tmp")
         os.chmod(self.dir, 0o755)
         test.addCleanup(shutil.rmtree, self.dir, True)
 
     def own(self, path):
-        if self.user:
-            for d, dirs, files in os.walk(path):
-                for n in [d] + [os.path.join(d, x) for x in dirs + files]:
-                    os.chown(n, self.user.pw_uid, self.user.pw_gid)
+        chown_tree(path, self.user)
 
     def run(self, args, home):
         json_path = os.path.join(self.dir, "results.json")

@@ -17,7 +17,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, E2E_USER, ensure_e2e_user
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, unprivileged_prefix
 
 
 
@@ -269,14 +269,7 @@ class Unprivileged(unittest.TestCase):
     """What works without root (affinity, --threads) and the error for what does not."""
 
     def setUp(self):
-        self.prefix = []
-        if os.geteuid() == 0:
-            user, reason = ensure_e2e_user()
-            if user is None:
-                self.skipTest(reason)
-            if shutil.which("setpriv") is None:
-                self.skipTest("setpriv (util-linux) is not installed")
-            self.prefix = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups"]
+        _, self.prefix = unprivileged_prefix(self)
         for path in (COLDBENCH, CB_FIXTURE):
             if not os.access(path, os.X_OK):
                 self.skipTest(f"{path} is not executable")
