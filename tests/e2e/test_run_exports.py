@@ -62,6 +62,35 @@ class ExportTest(unittest.TestCase):
                 self.assertIsInstance(entry[key], float)
             self.assertLess(entry["mean"], 1.0)  # seconds, as hyperfine writes them
 
+    def test_planted_tmp_symlinks_do_not_redirect_any_export(self):
+        # Audit item 11: another user plants <export>.tmp -> a root-only file;
+        # every export used to open that name with O_TRUNC and write through it.
+        victim = self.path("victim")
+        with open(victim, "w") as f:
+            f.write("secret")
+        os.chmod(victim, 0o600)
+        exports = {name: self.path(name) for name in
+                   ("r.json", "r.csv", "r.md", "h.json", "study.md", "study.html", "gate.md", "gate.json")}
+        for target in exports.values():
+            os.symlink(victim, target + ".tmp")
+        runs = run_coldbench(["run", "-n", "2", "--no-progress", "--json", exports["r.json"],
+                              "--csv", exports["r.csv"], "--markdown", exports["r.md"],
+                              "--export-hyperfine", exports["h.json"], "--", CB_FIXTURE, "phase:a"],
+                             json_output=False)
+        self.assertEqual(runs.returncode, 0, describe(runs))
+        report = run_coldbench(["report", exports["r.json"], "--markdown", exports["study.md"],
+                                "--html", exports["study.html"]], json_output=False)
+        self.assertEqual(report.returncode, 0, describe(report))
+        gate = run_coldbench(["compare", exports["r.json"], exports["r.json"], "--markdown", exports["gate.md"],
+                              "--json", exports["gate.json"]], json_output=False)
+        self.assertEqual(gate.returncode, 0, describe(gate))
+        with open(victim) as f:
+            self.assertEqual(f.read(), "secret")
+        for name, target in exports.items():
+            self.assertTrue(os.path.isfile(target) and not os.path.islink(target), name)
+            self.assertGreater(os.path.getsize(target), 0, name)
+            self.assertTrue(os.path.islink(target + ".tmp"), f"{name}.tmp is not ours to remove")
+
     def test_env_cwd_and_env_clear(self):
         result = run_coldbench(["run", "-n", "1", "--show-output", "--env", "CB_TEST_VALUE=hello world",
                                 "--cwd", "/tmp", "--shell", "--",
