@@ -49,8 +49,8 @@ class ExportTest(unittest.TestCase):
 
         with open(self.path("r.md")) as f:
             markdown = f.read()
-        self.assertIn("| `fast` |", markdown)
-        self.assertIn("## `slow` vs `fast`", markdown)
+        self.assertIn("| fast |", markdown)
+        self.assertIn("## slow vs fast", markdown)
 
         with open(self.path("h.json")) as f:
             hyperfine = json.load(f)
@@ -90,6 +90,30 @@ class ExportTest(unittest.TestCase):
             self.assertTrue(os.path.isfile(target) and not os.path.islink(target), name)
             self.assertGreater(os.path.getsize(target), 0, name)
             self.assertTrue(os.path.islink(target + ".tmp"), f"{name}.tmp is not ours to remove")
+
+    def test_markdown_exports_escape_script_and_svg_in_names_and_commands(self):
+        # Audit item 12: names and commands went into every .md raw.
+        runs = run_coldbench(["run", "-n", "3", "--no-progress", "--json", self.path("r.json"),
+                              "--markdown", self.path("run.md"),
+                              "-c", "echo_x=/bin/echo <svg onload=alert(1)> [x](javascript:alert(1))",
+                              "--name", "<script>alert(1)</script>|`x`", "--", CB_FIXTURE, "phase:a"],
+                             json_output=False)
+        self.assertEqual(runs.returncode, 0, describe(runs))
+        report = run_coldbench(["report", self.path("r.json"), "--markdown", self.path("study.md")],
+                               json_output=False)
+        self.assertEqual(report.returncode, 0, describe(report))
+        gate = run_coldbench(["compare", self.path("r.json"), self.path("r.json"), "--markdown",
+                              self.path("gate.md")], json_output=False)
+        self.assertEqual(gate.returncode, 0, describe(gate))
+        for name in ("run.md", "study.md", "gate.md"):
+            with open(self.path(name)) as f:
+                markdown = f.read()
+            for raw in ("<script", "<svg", "[x](javascript", "|`x`"):
+                self.assertNotIn(raw, markdown, f"{raw} in {name}:\n{markdown}")
+            self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;\\|\\`x\\`", markdown, name)
+            self.assertIn("echo\\_x", markdown, name)
+        with open(self.path("run.md")) as f:
+            self.assertIn("Command: /bin/echo &lt;svg onload=alert(1)&gt; \\[x\\](javascript:alert(1))", f.read())
 
     def test_env_cwd_and_env_clear(self):
         result = run_coldbench(["run", "-n", "1", "--show-output", "--env", "CB_TEST_VALUE=hello world",
