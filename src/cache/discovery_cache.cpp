@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cache/file_set.hpp"
+#include "core/output_file.hpp"
 
 namespace coldbench::cache {
 namespace {
@@ -193,21 +194,8 @@ Expected<std::string> save_cached_discovery(const std::string& cache_dir,
   if (error)
     return make_error("cannot create {}: {}", fs::path(path).parent_path().string(),
                       error.message());
-  std::string temporary = fmt::format("{}.{}.tmp", path, getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << to_json(cached).dump(1) << '\n';
-    out.close();
-    if (!out) {
-      fs::remove(temporary, error);
-      return make_error("cannot write {}", temporary);
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    fs::remove(temporary, error);
-    return make_error("cannot write {}: {}", path, std::strerror(saved));
-  }
+  auto written = write_file_atomically(path, to_json(cached).dump(1) + "\n");
+  if (!written) return written.error();
   return path;
 }
 

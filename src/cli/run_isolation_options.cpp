@@ -31,8 +31,10 @@ class IsolationOptionGroup : public RunOptionGroup {
     sub.add_option(
            "--isolate", mode_,
            "host (default): a plain process. sandbox: new mount/PID/IPC/UTS namespaces (and a user "
-           "namespace when not root) with fresh tmpfs /tmp, /dev/shm and HOME per run, no daemon "
-           "needed. "
+           "namespace when not root) with fresh tmpfs /tmp, /dev/shm and HOME per run, read-only "
+           "/proc/sys and /sys, no capabilities, no daemon needed; for clean measurements, NOT a "
+           "security boundary: a workload keeps its uid's file rights (as root: writing /etc, "
+           "/root, devices) and the network. "
            "docker|podman: each run in a container of --image with the same limits "
            "(docs/isolation.md)")
         ->check(CLI::IsMember({"host", "sandbox", "docker", "podman"}));

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "report/markdown_text.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
 
@@ -120,36 +121,39 @@ std::string render_gate_text(const GateResult& result, const GateSources& source
 std::string render_gate_markdown(const GateResult& result, const GateSources& sources) {
   std::string out = result.regressed() ? "### ❌ coldbench: performance regression\n\n"
                                        : "### ✅ coldbench: no performance regression\n\n";
-  out += gate_conclusion(result) + "\n\n";
-  out += fmt::format("Base `{}` → current `{}`; {}.\n\n", sources.base, sources.current,
-                     settings(result));
+  // Config and quantity names come from results files, the sources from the
+  // command line: all through markdown_text (the table escapes its cells).
+  using report::markdown_text;
+  out += markdown_text(gate_conclusion(result)) + "\n\n";
+  out += fmt::format("Base {} → current {}; {}.\n\n", markdown_text(sources.base),
+                     markdown_text(sources.current), markdown_text(settings(result)));
   report::Table table({"Config", "Quantity", "Base", "Current", "Ratio [95% CI]", p_header(result),
                        "p (Welch)", "Cliff's δ", "Verdict"});
   for (const auto& c : result.configs) {
     for (const auto& q : c.quantities) {
       const auto& r = q.comparison;
       bool slower = r.verdict == stats::Verdict::Slower;
-      std::string verdict = slower ? "**slower**" : verdict_text(q);
-      table.add_row(
-          {"`" + c.config + "`", quantity_label(q), format_value(r.median_baseline, q.unit),
-           format_value(r.median_candidate, q.unit),
-           slower ? "**" + format_ratio_ci(r) + "**" : format_ratio_ci(r), format_p(q.p_adjusted),
-           format_p(r.welch.p_value), signed_number(r.cliffs_delta, "{:+.2f}"), verdict});
+      table.add_row({c.config, quantity_label(q), format_value(r.median_baseline, q.unit),
+                     format_value(r.median_candidate, q.unit), format_ratio_ci(r),
+                     format_p(q.p_adjusted), format_p(r.welch.p_value),
+                     signed_number(r.cliffs_delta, "{:+.2f}"), slower ? "slower" : verdict_text(q)},
+                    slower ? std::vector<std::size_t>{4, 8} : std::vector<std::size_t>{});
     }
   }
   out += table.to_markdown();
   std::string notes;
   for (const auto& c : result.configs) {
     if (c.base_failed > 0 || c.current_failed > 0) {
-      notes += fmt::format("- `{}`: {}{}\n", c.config, failures_text(c),
+      notes += fmt::format("- {}: {}{}\n", markdown_text(c.config), failures_text(c),
                            c.more_failures() ? " (**regression**)" : "");
     }
-    for (const auto& s : c.skipped) notes += fmt::format("- `{}`: not compared: {}\n", c.config, s);
+    for (const auto& s : c.skipped)
+      notes += fmt::format("- {}: not compared: {}\n", markdown_text(c.config), markdown_text(s));
   }
   for (const auto& name : result.only_in_base)
-    notes += fmt::format("- `{}` is only in the base (not compared)\n", name);
+    notes += fmt::format("- {} is only in the base (not compared)\n", markdown_text(name));
   for (const auto& name : result.only_in_current)
-    notes += fmt::format("- `{}` is only in the current (not compared)\n", name);
+    notes += fmt::format("- {} is only in the current (not compared)\n", markdown_text(name));
   if (!notes.empty()) out += "\n" + notes;
   out +=
       "\n<sub>Wall, phases: one value per successful run; latency: each run's median. Verdict "

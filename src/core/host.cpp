@@ -3,7 +3,6 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -27,23 +26,6 @@ HostInfo read_host_info() {
   host.online_cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
   host.memory_bytes = static_cast<int64_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGESIZE);
   return host;
-}
-
-std::string current_git_commit() {
-  auto capture = [](const char* command) {
-    std::string out;
-    if (FILE* pipe = popen(command, "r")) {
-      char buffer[256];
-      while (fgets(buffer, sizeof buffer, pipe)) out += buffer;
-      if (pclose(pipe) != 0) return std::string();
-    }
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    return out;
-  };
-  std::string commit = capture("git rev-parse --short=12 HEAD 2>/dev/null");
-  if (commit.empty()) return commit;
-  if (!capture("git status --porcelain --untracked-files=no 2>/dev/null").empty()) commit += "-dirty";
-  return commit;
 }
 
 }  // namespace coldbench

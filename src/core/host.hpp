@@ -9,8 +9,4 @@ namespace coldbench {
 
 HostInfo read_host_info();
 
-// The commit checked out in the current directory's git repository
-// (abbreviated, with "-dirty" when there are uncommitted changes), or "".
-std::string current_git_commit();
-
 }  // namespace coldbench

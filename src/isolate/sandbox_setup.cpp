@@ -9,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "isolate/sandbox_lockdown.hpp"
+
 namespace coldbench::isolate {
 namespace {
 
@@ -162,7 +164,10 @@ std::vector<std::unique_ptr<proc::ChildSetup>> make_sandbox_steps(const SandboxP
   // user mapped to itself in the user namespace.
   steps.push_back(std::make_unique<TmpfsStep>(plan.home, "mode=0700"));
   steps.push_back(std::make_unique<ProcStep>());
+  steps.push_back(make_read_only_kernel_files_step());
   steps.push_back(std::make_unique<HostnameStep>());
+  // Last: every step above needs the privilege this one takes away.
+  steps.push_back(make_drop_capabilities_step());
   return steps;
 }
 

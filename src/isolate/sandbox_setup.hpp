@@ -3,7 +3,8 @@
 // exec: map its own uid/gid (user namespace, when not root), make every mount
 // private, mount fresh tmpfs on /tmp, /dev/shm and the per-run HOME (carrying
 // through the few entries of /tmp the workload itself lives in), mount a /proc
-// for the new PID namespace, set the hostname.
+// for the new PID namespace, make kernel tunables and /sys read-only, set the
+// hostname, and drop every capability (sandbox_lockdown.hpp).
 
 #include <sys/types.h>
 

@@ -221,20 +221,24 @@ Expected<void> CgroupBackend::enable_v2_controllers(RunHierarchy& hierarchy,
     return make_error("cgroup v2: cannot enable '{}' in {}: {}; {}", missing, control,
                       std::strerror(error), cgroup_permission_hint(CgroupVersion::V2));
   }
-  if (fs_->is_root() && hierarchy.base_dir != hierarchy.mount_point) {
-    // Root may use the top of the hierarchy, which the rule does not bind.
-    hierarchy.base_dir = hierarchy.mount_point;
-    hierarchy.parent_dir = hierarchy.mount_point + "/" + kParentName;
-    return enable_v2_controllers(hierarchy, needs);
-  }
+  // Not even as root does coldbench go elsewhere (the top of the hierarchy):
+  // its runs would escape the limits of the cgroup it was started in, and it
+  // would write outside its own subtree. The user gives it a cgroup instead.
   std::size_t others =
       pids.size() - static_cast<std::size_t>(std::count(pids.begin(), pids.end(), own));
+  std::string fix =
+      fs_->is_root()
+          ? fmt::format(
+                "systemd-run --scope -p Delegate=yes coldbench run ... (without systemd: mkdir "
+                "{0}/bench, then sh -c 'echo $$ > {0}/bench/cgroup.procs && exec coldbench run "
+                "...')",
+                hierarchy.mount_point)
+          : "systemd-run --user --scope -p Delegate=yes coldbench run ...";
   return make_error(
       "cgroup v2: cannot enable '{}' for coldbench's cgroups: {} holds {} other process{}, and the "
-      "kernel delegates controllers only from a cgroup without processes. Run coldbench in a "
-      "cgroup of its own: systemd-run --user --scope -p Delegate=yes coldbench run ... (as root: "
-      "systemd-run --scope -p Delegate=yes ...)",
-      missing, hierarchy.base_dir, others, others == 1 ? "" : "es");
+      "kernel delegates controllers only from a cgroup without processes; coldbench creates "
+      "cgroups only inside its own. Run coldbench in a cgroup of its own: {}",
+      missing, hierarchy.base_dir, others, others == 1 ? "" : "es", fix);
 }
 
 Expected<void> CgroupBackend::ensure_parent(RunHierarchy& hierarchy, const CgroupNeeds& needs) {

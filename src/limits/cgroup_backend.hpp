@@ -1,12 +1,13 @@
 #pragma once
 // Per-run cgroups under coldbench's own parent cgroup, on cgroup v2, v1 or a
 // hybrid of both (picked per controller). The parent is "coldbench" inside
-// the harness's own cgroup, so the harness's own limits still apply to runs;
-// on v2 as root, when the own cgroup holds other processes, the top of the
-// hierarchy is used instead. Nothing outside that parent is ever written,
-// except on v2 enabling the controllers in the own cgroup's subtree_control
-// (and moving the harness into a leaf of its parent, which the kernel's
-// no-internal-process rule requires when the harness is alone in its cgroup).
+// the harness's own cgroup, so the harness's own limits still apply to runs,
+// also as root (never the top of the hierarchy). Nothing outside that parent
+// is ever written, except on v2 enabling the controllers in the own cgroup's
+// subtree_control (and moving the harness into a leaf of its parent, which the
+// kernel's no-internal-process rule requires when the harness is alone in its
+// cgroup); when other processes share the own cgroup, that is an error that
+// says how to give coldbench a cgroup of its own.
 
 #include <memory>
 #include <string>
@@ -35,7 +36,7 @@ CgroupNeeds needs_for(const LimitSpec& spec);
 struct RunHierarchy {
   CgroupVersion version = CgroupVersion::V2;
   std::string mount_point;
-  std::string base_dir;    // where coldbench's parent lives: the harness's own cgroup (or the top)
+  std::string base_dir;    // where coldbench's parent lives: the harness's own cgroup
   std::string parent_dir;  // coldbench's own parent: base_dir + "/coldbench"
   std::vector<std::string> controllers;
 };

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "report/formats.hpp"
+#include "report/markdown_text.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
 
@@ -9,10 +10,15 @@ namespace coldbench::report {
 std::optional<std::string> MarkdownReporter::render(const ResultsDocument& document,
                                                     const SessionSummary* summary) const {
   if (!summary) return std::nullopt;
+  // Names, commands, host facts and errors come from users, workloads and
+  // results files: all of it goes through markdown_text (tables do it per cell).
+  const auto md = [](std::string_view text) { return markdown_text(text); };
   std::string out = "# coldbench results\n\n";
-  out += fmt::format("{} on {} ({}, {} CPUs), started {}{}\n\n", document.tool_version.empty() ? "coldbench" : "coldbench " + document.tool_version,
-                     document.host.hostname, document.host.cpu_model, document.host.online_cpus, document.started_at,
-                     document.interrupted ? " (interrupted)" : "");
+  out += fmt::format(
+      "{} on {} ({}, {} CPUs), started {}{}\n\n",
+      md(document.tool_version.empty() ? "coldbench" : "coldbench " + document.tool_version),
+      md(document.host.hostname), md(document.host.cpu_model), document.host.online_cpus,
+      md(document.started_at), document.interrupted ? " (interrupted)" : "");
 
   Table overview({"Command", "Runs ok/total", "Wall median [95% CI]", "Min", "Max", "Relative"});
   double fastest = 0;
@@ -22,16 +28,16 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
   }
   for (const auto& c : summary->commands) {
     double m = c.wall.summary.median;
-    overview.add_row({"`" + c.name + "`", fmt::format("{}/{}", c.succeeded_runs, c.measured_runs),
-                      format_median_ci(c.wall), format_value(c.wall.summary.min, "ms"),
-                      format_value(c.wall.summary.max, "ms"),
-                      std::isfinite(m) && fastest > 0 ? fmt::format("{:.2f}", m / fastest) : "n/a"});
+    overview.add_row(
+        {c.name, fmt::format("{}/{}", c.succeeded_runs, c.measured_runs), format_median_ci(c.wall),
+         format_value(c.wall.summary.min, "ms"), format_value(c.wall.summary.max, "ms"),
+         std::isfinite(m) && fastest > 0 ? fmt::format("{:.2f}", m / fastest) : "n/a"});
   }
   out += overview.to_markdown();
 
   for (const auto& c : summary->commands) {
-    out += fmt::format("\n## `{}`\n\n", c.name);
-    if (c.command_text != c.name) out += fmt::format("Command: `{}`\n\n", c.command_text);
+    out += fmt::format("\n## {}\n\n", md(c.name));
+    if (c.command_text != c.name) out += fmt::format("Command: {}\n\n", md(c.command_text));
     if (!c.phases.empty()) {
       Table phases({"Phase", "Median [95% CI]", "Min", "Max"});
       for (const auto& p : c.phases) {
@@ -48,11 +54,13 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
       }
       out += metrics.to_markdown() + "\n";
     }
-    for (const auto& f : c.failures) out += fmt::format("- failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index, f.error);
+    for (const auto& f : c.failures)
+      out += fmt::format("- failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index,
+                         md(f.error));
   }
 
   for (const auto& cmp : summary->comparisons) {
-    out += fmt::format("\n## `{}` vs `{}`\n\n", cmp.candidate, cmp.baseline);
+    out += fmt::format("\n## {} vs {}\n\n", md(cmp.candidate), md(cmp.baseline));
     Table table({"Quantity", "Ratio [95% CI]", "p (Mann-Whitney)", "p (Welch)", "Verdict"});
     for (const auto& q : cmp.quantities) {
       table.add_row({q.quantity, format_ratio_ci(q.comparison), format_p(q.comparison.mann_whitney.p_value),

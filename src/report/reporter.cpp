@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 
 #include "report/formats.hpp"
@@ -59,29 +58,6 @@ std::string fill_layout(const Reporter& reporter, const AppendLayout& layout,
   }
   if (runs_end) *runs_end = content.size();
   return content + layout.suffix;
-}
-
-Expected<proc::Fd> replace_file(const std::string& path, std::string_view content) {
-  std::string temp = path + ".tmp";
-  proc::Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) return make_error("cannot write '{}': {}", path, std::strerror(errno));
-  auto written = write_all_at(fd.get(), content, 0, path);
-  if (!written) {
-    ::unlink(temp.c_str());
-    return written.error();
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return make_error("cannot write '{}': {}", path, std::strerror(error));
-  }
-  return fd;
-}
-
-Expected<void> write_file_atomically(const std::string& path, std::string_view content) {
-  auto file = replace_file(path, content);
-  if (!file) return file.error();
-  return {};
 }
 
 FileExport::FileExport(std::unique_ptr<Reporter> reporter, std::string path, SummaryCache& summaries)

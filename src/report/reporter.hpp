@@ -4,7 +4,8 @@
 // to a file after every run, so an interrupted or killed session keeps
 // everything measured so far: formats with an AppendLayout grow in place by
 // one run's bytes (the harness does O(1) work between runs, not a rewrite of
-// every run so far), the others are replaced whole (temp file + rename).
+// every run so far), the others are replaced whole (temp file + rename, both
+// created as core/output_file.hpp describes).
 
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 
 #include "bench/hooks.hpp"
 #include "core/expected.hpp"
+#include "core/output_file.hpp"
 #include "core/record.hpp"
 #include "proc/fd.hpp"
 #include "report/summary.hpp"
@@ -65,9 +67,9 @@ class SummaryCache {
   std::size_t runs_seen_ = 0;
 };
 
-Expected<void> write_file_atomically(const std::string& path, std::string_view content);
-// The same, returning the new file open for writing (for appends in place).
-Expected<proc::Fd> replace_file(const std::string& path, std::string_view content);
+// Every export is created the one safe way (core/output_file.hpp).
+using coldbench::replace_file;
+using coldbench::write_file_atomically;
 
 class FileExport : public bench::ResultSink {
  public:

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "report/markdown_text.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
 
@@ -83,7 +84,8 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
     for (const auto& note : notes) out += "  note: " + note + "\n";
     return out;
   }
-  out += "# coldbench study report\n\n" + describe_session(document) + "\n\n";
+  // Host facts and notes carry names and errors from users and workloads.
+  out += "# coldbench study report\n\n" + markdown_text(describe_session(document)) + "\n\n";
   out += "## Setup\n\n" + to_table(table.setup_grid()).to_markdown();
   out +=
       "\n## Results\n\nSuccessful measured runs. Phases, time to first inference and wall: median "
@@ -91,7 +93,7 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
       "run.\n\n";
   out += to_table(table.results_grid()).to_markdown();
   if (!notes.empty()) out += "\n## Notes\n\n";
-  for (const auto& note : notes) out += "- " + note + "\n";
+  for (const auto& note : notes) out += "- " + markdown_text(note) + "\n";
   return out;
 }
 

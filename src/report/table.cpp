@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "report/markdown_text.hpp"
+
 namespace coldbench::report {
 namespace {
 
@@ -47,22 +49,20 @@ std::string Table::to_text(const std::string& indent) const {
 }
 
 std::string Table::to_markdown() const {
-  auto escape = [](const std::string& cell) {
-    std::string out;
-    for (char c : cell) {
-      if (c == '|') out += "\\|";
-      else out += c;
-    }
-    return out;
-  };
   std::string out = "|";
-  for (const auto& h : header_) out += " " + escape(h) + " |";
+  for (const auto& h : header_) out += " " + markdown_text(h) + " |";
   out += "\n|";
   for (std::size_t i = 0; i < header_.size(); ++i) out += i == 0 ? ":---|" : "---:|";
   out += "\n";
-  for (const auto& row : rows_) {
+  for (std::size_t r = 0; r < rows_.size(); ++r) {
+    const auto& row = rows_[r];
+    const auto& strong = strong_[r];
     out += "|";
-    for (std::size_t i = 0; i < header_.size(); ++i) out += " " + escape(i < row.size() ? row[i] : "") + " |";
+    for (std::size_t i = 0; i < header_.size(); ++i) {
+      std::string cell = markdown_text(i < row.size() ? row[i] : "");
+      bool bold = !cell.empty() && std::find(strong.begin(), strong.end(), i) != strong.end();
+      out += " " + (bold ? "**" + cell + "**" : cell) + " |";
+    }
     out += "\n";
   }
   return out;

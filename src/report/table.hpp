@@ -1,6 +1,9 @@
 #pragma once
-// A small text table used by the console and Markdown reporters.
+// A small text table used by the console and Markdown reporters. Cells are
+// plain text: to_markdown escapes each one (report/markdown_text.hpp), so a
+// config name or an info value cannot add HTML, links or columns.
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -9,7 +12,11 @@ namespace coldbench::report {
 class Table {
  public:
   explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
-  void add_row(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  // `strong_columns`: cells shown in bold in Markdown (a regression's verdict).
+  void add_row(std::vector<std::string> row, std::vector<std::size_t> strong_columns = {}) {
+    rows_.push_back(std::move(row));
+    strong_.push_back(std::move(strong_columns));
+  }
   bool empty() const { return rows_.empty(); }
 
   // Columns padded to their widest cell; numbers (cells starting with a digit)
@@ -20,6 +27,7 @@ class Table {
  private:
   std::vector<std::string> header_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<std::vector<std::size_t>> strong_;
 };
 
 }  // namespace coldbench::report

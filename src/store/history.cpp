@@ -103,8 +103,20 @@ Expected<std::unique_ptr<History>> History::open(const std::string& path) {
   auto parent = std::filesystem::path(path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
   if (ec) return make_error("cannot create the directory of history database '{}': {}", path, ec.message());
+  // Not through a symbolic link: one planted where the history goes (a
+  // shared directory) would have a root sweep create or rewrite its target.
+  // NOFOLLOW closes the race the lstat leaves; the lstat gives the clear message.
+  struct stat st {};
+  if (lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+    return make_error(
+        "history database '{}' is a symbolic link; give the path of the file itself "
+        "(coldbench does not write through links)",
+        path);
+  }
   sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &db,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+                      nullptr) != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : "out of memory";
     sqlite3_close(db);
     return make_error("cannot open history database '{}': {}", path, message);

@@ -6,6 +6,7 @@
 #include "core/host.hpp"
 #include "markers/rules.hpp"
 #include "store/history_sink.hpp"
+#include "sweep/git_revision.hpp"
 
 namespace coldbench::sweep {
 

@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include "core/output_file.hpp"
 
 namespace coldbench::workload {
 namespace {
@@ -217,17 +215,10 @@ json to_json(const InferReport& report) {
 }
 
 Expected<void> write_json(const InferReport& report, const std::string& path) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out)
-      return make_error("--json: cannot write {}. fix: check that its directory exists", path);
-    out << to_json(report).dump(2) << '\n';
-    if (!out) return make_error("--json: writing {} failed", path);
-  }
-  std::error_code error;
-  std::filesystem::rename(tmp, path, error);
-  if (error) return make_error("--json: cannot rename {} to {}: {}", tmp, path, error.message());
+  auto written = write_file_atomically(path, to_json(report).dump(2) + "\n");
+  if (!written)
+    return make_error("--json: {}. fix: check that its directory exists and is writable",
+                      written.error().message);
   return {};
 }
 

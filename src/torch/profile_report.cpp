@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 
 #include "coldbench/marker.hpp"
+#include "core/output_file.hpp"
 #include "runtime_markers.hpp"
 
 namespace coldbench::workload {
@@ -235,19 +235,10 @@ Expected<void> write_json(const ProfileReport& report, const std::string& path) 
   std::error_code error;
   std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
   std::filesystem::create_directories(parent, error);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) {
-      return make_error("--output-json: cannot write {}. fix: check that {} is writable", path,
-                        parent.string());
-    }
-    out << to_json(report).dump(2) << '\n';
-    if (!out) return make_error("--output-json: writing {} failed", path);
-  }
-  std::filesystem::rename(tmp, path, error);
-  if (error) {
-    return make_error("--output-json: cannot rename {} to {}: {}", tmp, path, error.message());
+  auto written = write_file_atomically(path, to_json(report).dump(2) + "\n");
+  if (!written) {
+    return make_error("--output-json: {}. fix: check that {} is writable", written.error().message,
+                      parent.string());
   }
   return {};
 }

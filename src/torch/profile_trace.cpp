@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
 #include <numeric>
+#include <sstream>
 #include <system_error>
+
+#include "core/output_file.hpp"
 
 namespace coldbench::workload {
 namespace fs = std::filesystem;
@@ -281,22 +283,12 @@ Expected<fs::path> write_trace_file(const ProfileWindow& window, const TraceCont
   fs::path path = dir / trace_file_name(worker, epoch_ms);
   while (fs::exists(path, error)) path = dir / trace_file_name(worker, ++epoch_ms);
 
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) {
-      return make_error("--trace-dir: cannot write {}. fix: check that the directory is writable",
-                        tmp.string());
-    }
-    write_trace(window, context, out);
-    out.flush();
-    if (!out) return make_error("--trace-dir: writing {} failed (disk full?)", tmp.string());
-  }
-  fs::rename(tmp, path, error);
-  if (error) {
-    return make_error("--trace-dir: cannot rename {} to {}: {}", tmp.string(), path.string(),
-                      error.message());
+  std::ostringstream trace;
+  write_trace(window, context, trace);
+  auto written = write_file_atomically(path.string(), trace.str());
+  if (!written) {
+    return make_error("--trace-dir: {}. fix: check that the directory is writable (disk full?)",
+                      written.error().message);
   }
   return path;
 }

@@ -64,7 +64,7 @@ class CompareTest(unittest.TestCase):
             comment = f.read()
         self.assertIn("coldbench: performance regression", comment)
         self.assertIn("**slower**", comment)
-        self.assertIn("| `script` | wall |", comment)
+        self.assertIn("| script | wall |", comment)
 
     def test_faster_is_no_regression(self):
         base = self.synthetic("base.json", seed=3)

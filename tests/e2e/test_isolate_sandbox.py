@@ -29,6 +29,17 @@ PROBE_RULES = ["--metric", "pid=^pid=([0-9]+)$", "--metric", "tmpfiles=^tmpfiles
                "--metric", "homefiles=^homefiles=([0-9]+)$", "--phase", f"hostname_set=^host={SANDBOX_HOSTNAME}$"]
 HOME_RULES = ["--phase", "saw_absent=^absent$", "--phase", "saw_present=^present$"]
 
+# What a workload would do to undo the sandbox or change the machine; each
+# attempt prints its exit status. The sysctl and the cgroup get what they
+# already hold, so nothing changes even where the write is allowed.
+LOCKDOWN_SCRIPT = (
+    "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status | tr -d '\\t'; "
+    "umount -l /tmp 2>/dev/null; echo umount=$?; echo tmpfiles=$(ls -A /tmp | wc -l); "
+    "v=$(cat /proc/sys/vm/swappiness); (echo $v > /proc/sys/vm/swappiness) 2>/dev/null; echo sysctl=$?; "
+    "d=/sys/fs/cgroup; [ -d $d/unified ] && d=$d/unified; cg=$(sed -n 's/^0:://p' /proc/self/cgroup); "
+    "(echo $$ > \"$d$cg/cgroup.procs\") 2>/dev/null; echo cgroup=$?; "
+    "mount -t tmpfs none \"$HOME\" 2>/dev/null; echo mount=$?")
+
 
 def make_real_home(parent):
     """A stand-in for the user's real HOME with a cache entry of its own."""
@@ -87,6 +98,16 @@ class Unprivileged:
 
 
 class SandboxTestBase(unittest.TestCase):
+    def assert_locked_down(self, result):
+        self.assertEqual(result.returncode, 0, describe(result))
+        lines = result.stdout.splitlines()
+        for caps in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"):
+            self.assertIn(f"{caps}:0000000000000000", lines, f"{caps} is not empty\n" + describe(result))
+        self.assertIn("NoNewPrivs:1", lines)
+        self.assertIn("tmpfiles=0", lines, "the host's /tmp became visible")
+        for attempt in ("umount", "sysctl", "cgroup", "mount"):
+            self.assertNotIn(f"{attempt}=0", lines, f"the workload could {attempt}")
+
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cb-e2e-isolate-", dir="/var/tmp")
         self.addCleanup(shutil.rmtree, self.tmp, True)
@@ -132,6 +153,13 @@ class SandboxAsRootTest(SandboxTestBase):
         self.assert_probe(result, 3)
         self.assertFalse(os.path.exists("/tmp/left-by-previous-run"))
 
+    def test_root_workload_has_no_capabilities_and_cannot_undo_the_sandbox(self):
+        # Audit item 13: as root it kept every capability; `umount -l /tmp`
+        # showed the host's /tmp, and it could write sysctls and cgroups.
+        result = run_coldbench(["run", "-n", "1", "--isolate", "sandbox", "--cwd", "/", "--show-output",
+                                "--", "/bin/sh", "-c", LOCKDOWN_SCRIPT])
+        self.assert_locked_down(result)
+
 
 class SandboxUnprivilegedTest(SandboxTestBase):
     def setUp(self):
@@ -165,6 +193,14 @@ class SandboxUnprivilegedTest(SandboxTestBase):
         expected_uid = self.user.user.pw_uid if self.user.user else os.geteuid()
         for run in result.json["runs"]:
             self.assertEqual(metric_values(run, "uid"), [float(expected_uid)])
+
+    def test_workload_has_no_capabilities_and_cannot_undo_the_sandbox(self):
+        home = os.path.join(self.user.dir, "home")
+        os.makedirs(home)
+        result = self.user.run(["-n", "1", "--isolate", "sandbox", "--show-output",
+                                "--", "/bin/sh", "-c", LOCKDOWN_SCRIPT], home=home)
+        self.skip_if_refused(result)
+        self.assert_locked_down(result)
 
 
 class SandboxRefusalTest(unittest.TestCase):

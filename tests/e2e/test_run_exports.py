@@ -49,8 +49,8 @@ class ExportTest(unittest.TestCase):
 
         with open(self.path("r.md")) as f:
             markdown = f.read()
-        self.assertIn("| `fast` |", markdown)
-        self.assertIn("## `slow` vs `fast`", markdown)
+        self.assertIn("| fast |", markdown)
+        self.assertIn("## slow vs fast", markdown)
 
         with open(self.path("h.json")) as f:
             hyperfine = json.load(f)
@@ -61,6 +61,59 @@ class ExportTest(unittest.TestCase):
             for key in ("mean", "stddev", "median", "user", "system", "min", "max"):
                 self.assertIsInstance(entry[key], float)
             self.assertLess(entry["mean"], 1.0)  # seconds, as hyperfine writes them
+
+    def test_planted_tmp_symlinks_do_not_redirect_any_export(self):
+        # Audit item 11: another user plants <export>.tmp -> a root-only file;
+        # every export used to open that name with O_TRUNC and write through it.
+        victim = self.path("victim")
+        with open(victim, "w") as f:
+            f.write("secret")
+        os.chmod(victim, 0o600)
+        exports = {name: self.path(name) for name in
+                   ("r.json", "r.csv", "r.md", "h.json", "study.md", "study.html", "gate.md", "gate.json")}
+        for target in exports.values():
+            os.symlink(victim, target + ".tmp")
+        runs = run_coldbench(["run", "-n", "2", "--no-progress", "--json", exports["r.json"],
+                              "--csv", exports["r.csv"], "--markdown", exports["r.md"],
+                              "--export-hyperfine", exports["h.json"], "--", CB_FIXTURE, "phase:a"],
+                             json_output=False)
+        self.assertEqual(runs.returncode, 0, describe(runs))
+        report = run_coldbench(["report", exports["r.json"], "--markdown", exports["study.md"],
+                                "--html", exports["study.html"]], json_output=False)
+        self.assertEqual(report.returncode, 0, describe(report))
+        gate = run_coldbench(["compare", exports["r.json"], exports["r.json"], "--markdown", exports["gate.md"],
+                              "--json", exports["gate.json"]], json_output=False)
+        self.assertEqual(gate.returncode, 0, describe(gate))
+        with open(victim) as f:
+            self.assertEqual(f.read(), "secret")
+        for name, target in exports.items():
+            self.assertTrue(os.path.isfile(target) and not os.path.islink(target), name)
+            self.assertGreater(os.path.getsize(target), 0, name)
+            self.assertTrue(os.path.islink(target + ".tmp"), f"{name}.tmp is not ours to remove")
+
+    def test_markdown_exports_escape_script_and_svg_in_names_and_commands(self):
+        # Audit item 12: names and commands went into every .md raw.
+        runs = run_coldbench(["run", "-n", "3", "--no-progress", "--json", self.path("r.json"),
+                              "--markdown", self.path("run.md"),
+                              "-c", "echo_x=/bin/echo <svg onload=alert(1)> [x](javascript:alert(1))",
+                              "--name", "<script>alert(1)</script>|`x`", "--", CB_FIXTURE, "phase:a"],
+                             json_output=False)
+        self.assertEqual(runs.returncode, 0, describe(runs))
+        report = run_coldbench(["report", self.path("r.json"), "--markdown", self.path("study.md")],
+                               json_output=False)
+        self.assertEqual(report.returncode, 0, describe(report))
+        gate = run_coldbench(["compare", self.path("r.json"), self.path("r.json"), "--markdown",
+                              self.path("gate.md")], json_output=False)
+        self.assertEqual(gate.returncode, 0, describe(gate))
+        for name in ("run.md", "study.md", "gate.md"):
+            with open(self.path(name)) as f:
+                markdown = f.read()
+            for raw in ("<script", "<svg", "[x](javascript", "|`x`"):
+                self.assertNotIn(raw, markdown, f"{raw} in {name}:\n{markdown}")
+            self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;\\|\\`x\\`", markdown, name)
+            self.assertIn("echo\\_x", markdown, name)
+        with open(self.path("run.md")) as f:
+            self.assertIn("Command: /bin/echo &lt;svg onload=alert(1)&gt; \\[x\\](javascript:alert(1))", f.read())
 
     def test_env_cwd_and_env_clear(self):
         result = run_coldbench(["run", "-n", "1", "--show-output", "--env", "CB_TEST_VALUE=hello world",

@@ -99,6 +99,18 @@ class SweepTest(unittest.TestCase):
             mode = db.execute("PRAGMA journal_mode").fetchone()[0]
         self.assertEqual(mode, "wal")
 
+    def test_history_database_that_is_a_symlink_is_refused_and_its_target_untouched(self):
+        # A link planted where the history goes would have a root sweep create
+        # or rewrite its target as an SQLite file.
+        victim = os.path.join(self.tmp, "victim")
+        open(victim, "w").close()
+        os.symlink(victim, self.db)
+        path = self.write("study.toml", EXPERIMENT.format(runs=1, fixture=CB_FIXTURE))
+        result = self.sweep(path)
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIn("is a symbolic link", result.stderr)
+        self.assertEqual(os.path.getsize(victim), 0)
+
     def test_kill_9_then_resume_keeps_finished_runs(self):
         path = self.write("study.toml", EXPERIMENT.format(runs=6, fixture=CB_FIXTURE))
         proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -104,6 +105,30 @@ TEST_F(SandboxRunTest, MountNamespaceIsHeldUntilAfterTheReap) {
   EXPECT_TRUE(hook_->keeper().holding());
   hook_->after_reap(*result, record);
   EXPECT_FALSE(hook_->keeper().holding());
+}
+
+// Audit item 13: as root, the workload kept every capability: it could
+// `umount -l /tmp` to see the host's /tmp again, write sysctls, and remount.
+TEST_F(SandboxRunTest, WorkloadHasNoCapabilitiesAndCannotUndoTheSandbox) {
+  RunRecord record;
+  // Writes the value a sysctl already has (harmless if it were allowed).
+  auto lines = run_script(
+      "grep -E '^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs):' /proc/self/status | tr -d "
+      "'\\t'; "
+      "umount -l /tmp 2>/dev/null; echo umount=$?; echo tmp=$(ls -A /tmp | wc -l); "
+      "v=$(cat /proc/sys/vm/swappiness); (echo $v > /proc/sys/vm/swappiness) 2>/dev/null; "
+      "echo sysctl=$?; mount -t tmpfs none \"$HOME\" 2>/dev/null; echo mount=$?",
+      record);
+  ASSERT_EQ(lines.size(), 10u);
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"})
+    EXPECT_NE(std::find(lines.begin(), lines.end(), std::string(set) + ":0000000000000000"),
+              lines.end())
+        << set << " is not empty";
+  EXPECT_EQ(lines[5], "NoNewPrivs:1");
+  EXPECT_NE(lines[6], "umount=0");
+  EXPECT_EQ(lines[7], "tmp=0");
+  EXPECT_NE(lines[8], "sysctl=0");
+  EXPECT_NE(lines[9], "mount=0");
 }
 
 // A directory under /tmp, removed at the end of the test.

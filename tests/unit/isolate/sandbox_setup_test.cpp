@@ -42,26 +42,32 @@ std::vector<std::string> descriptions(const SandboxPlan& plan) {
   return out;
 }
 
-TEST(SandboxPlanTest, StepsMapIdsFirstThenMountThenNameTheHost) {
+TEST(SandboxPlanTest, StepsMapIdsFirstThenMountThenLockDownAndDropCapabilitiesLast) {
   SandboxPlan plan;
   plan.user_namespace = true;
   plan.home = "/var/tmp/coldbench-home-1-abc";
   auto steps = descriptions(plan);
-  ASSERT_EQ(steps.size(), 7u);
+  ASSERT_EQ(steps.size(), 9u);
   EXPECT_TRUE(contains(steps[0], "uid/gid"));
   EXPECT_TRUE(contains(steps[1], "private"));
   EXPECT_EQ(steps[2], "mounting a fresh tmpfs on /tmp");
   EXPECT_EQ(steps[3], "mounting a fresh tmpfs on /dev/shm");
   EXPECT_EQ(steps[4], "mounting a fresh tmpfs on /var/tmp/coldbench-home-1-abc");
   EXPECT_TRUE(contains(steps[5], "/proc"));
-  EXPECT_TRUE(contains(steps[6], "hostname"));
+  EXPECT_TRUE(contains(steps[6], "/proc/sys")) << steps[6];
+  EXPECT_TRUE(contains(steps[6], "read-only")) << steps[6];
+  EXPECT_TRUE(contains(steps[7], "hostname"));
+  EXPECT_TRUE(contains(steps[8], "dropping every capability")) << steps[8];
 
+  // Audit item 13: as root too the workload ends up without capabilities.
   plan.user_namespace = false;
   plan.fresh_dev_shm = false;
   auto root_steps = descriptions(plan);
-  ASSERT_EQ(root_steps.size(), 5u);
+  ASSERT_EQ(root_steps.size(), 7u);
   EXPECT_TRUE(contains(root_steps[0], "private"));
   EXPECT_EQ(root_steps[2], "mounting a fresh tmpfs on /var/tmp/coldbench-home-1-abc");
+  EXPECT_TRUE(contains(root_steps[4], "read-only"));
+  EXPECT_TRUE(contains(root_steps.back(), "dropping every capability"));
 
   // Kept entries go to the tmpfs that would hide them.
   plan.fresh_dev_shm = true;

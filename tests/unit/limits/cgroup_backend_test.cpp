@@ -288,16 +288,31 @@ TEST(CgroupBackend, V2ScopeSharedWithOtherProcessesNeedsItsOwnScope) {
             std::string::npos);
 }
 
-TEST(CgroupBackend, V2RootFallsBackToTheTopOfTheHierarchy) {
+// Audit item 14: as root, a busy own cgroup used to send coldbench to
+// <mount>/coldbench at the top of the hierarchy, outside the cgroup (and the
+// limits) it was started in.
+TEST(CgroupBackend, V2RootWithBusyOwnCgroupStaysInsideAndNamesTheFix) {
   V2Host host;
-  host.fs.add_process(host.scope, 1);
+  ASSERT_TRUE(host.fs.root);
+  host.fs.add_process(host.scope, 1);  // e.g. the login shell
   LimitSpec spec;
   spec.cpus = 0.5;
   auto backend = CgroupBackend::prepare(host.layout, needs_for(spec), host.fs);
-  ASSERT_TRUE(backend.ok()) << backend.error().message;
-  EXPECT_EQ((*backend)->hierarchies()[0].parent_dir, "/cg/coldbench");
-  EXPECT_TRUE(host.fs.dirs.count("/cg/coldbench"));
-  EXPECT_EQ(host.fs.files[host.scope + "/cgroup.subtree_control"], "");  // untouched
+  ASSERT_FALSE(backend.ok());
+  const std::string& message = backend.error().message;
+  EXPECT_NE(message.find(host.scope + " holds 1 other process,"), std::string::npos) << message;
+  EXPECT_NE(message.find("systemd-run --scope -p Delegate=yes coldbench run"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("echo $$ > /cg/bench/cgroup.procs && exec coldbench"), std::string::npos)
+      << message;
+  for (const auto& path : host.fs.written) {
+    EXPECT_NE(path, "/cg/cgroup.subtree_control");
+    EXPECT_NE(path, "/cg/cgroup.procs");
+    EXPECT_EQ(path.rfind(host.scope + "/", 0), 0u) << "wrote outside its own cgroup: " << path;
+  }
+  for (const auto& dir : host.fs.made)
+    EXPECT_EQ(dir.rfind(host.scope + "/", 0), 0u) << "created outside its own cgroup: " << dir;
+  EXPECT_FALSE(host.fs.dirs.count("/cg/coldbench"));
 }
 
 TEST(CgroupBackend, V2UndelegatedControllers) {

@@ -33,6 +33,8 @@ class FakeCgroupFs : public CgroupFs {
   std::map<pid_t, std::string> running;    // pid -> comm
   std::map<std::string, int> busy_rmdirs;  // directory -> how many rmdirs fail with EBUSY first
   std::vector<std::string> killed;         // directories kill_members was called on
+  std::vector<std::string> written;        // every file a write was attempted on, in order
+  std::vector<std::string> made;           // every directory a make_dir was attempted on
   pid_t pid = 4242;
   bool root = true;
   int pauses = 0;
@@ -86,6 +88,7 @@ class FakeCgroupFs : public CgroupFs {
   }
 
   int write(const std::string& path, std::string_view text) override {
+    written.push_back(path);
     std::string dir = parent_of(path), name = path.substr(dir.size() + 1);
     if (!dirs.count(dir) || !files.count(path)) return ENOENT;
     if (denied.count(dir)) return EACCES;
@@ -107,6 +110,7 @@ class FakeCgroupFs : public CgroupFs {
   }
 
   int make_dir(const std::string& path) override {
+    made.push_back(path);
     if (dirs.count(path)) return EEXIST;
     std::string parent = parent_of(path);
     if (!dirs.count(parent)) return ENOENT;

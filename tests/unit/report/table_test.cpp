@@ -57,11 +57,22 @@ TEST(ReportTable, EmptyMeansNoRows) {
 
 TEST(ReportTable, MarkdownAlignsFirstColumnLeftAndTheRestRight) {
   Table t({"Command", "Median"});
-  t.add_row({"`a`", "1.0 ms"});
+  t.add_row({"a", "1.0 ms"});
   EXPECT_EQ(t.to_markdown(),
             "| Command | Median |\n"
             "|:---|---:|\n"
-            "| `a` | 1.0 ms |\n");
+            "| a | 1.0 ms |\n");
+}
+
+TEST(ReportTable, MarkdownCellsAreTextAndStrongColumnsAreBold) {
+  Table t({"Config", "Ratio [95% CI]", "Verdict"});
+  t.add_row({"<b>x</b>", "1.2x [1.1x, 1.3x]", "slower"}, {1, 2});
+  t.add_row({"`y`", "", "same"}, {1});
+  EXPECT_EQ(t.to_markdown(),
+            "| Config | Ratio \\[95% CI\\] | Verdict |\n"
+            "|:---|---:|---:|\n"
+            "| &lt;b&gt;x&lt;/b&gt; | **1.2x \\[1.1x, 1.3x\\]** | **slower** |\n"
+            "| \\`y\\` |  | same |\n");
 }
 
 TEST(ReportTable, MarkdownEscapesPipesAndFillsShortRows) {
