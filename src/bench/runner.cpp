@@ -111,6 +111,9 @@ std::vector<std::string> Session::child_environment(const CommandPlan& plan, int
 }
 
 Expected<SessionOutcome> Session::run(ResultsDocument& document) {
+  // Bounded before anything is allocated for it (the schedule, the records).
+  auto size = check_session_size(static_cast<int64_t>(plans_.size()), options_.runs, options_.warmup);
+  if (!size) return size.error();
   // Resolve every program first: a typo is an error before anything runs.
   programs_.clear();
   bool any_on_host = false;
