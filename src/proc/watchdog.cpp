@@ -34,10 +34,10 @@ void close_all_from(int first) {
 
 // cgroup.kill (Linux 5.14, v2) ends every member at once; else each pid in cgroup.procs.
 void kill_cgroup(const std::string& dir) {
-  if (std::ofstream kill_file(dir + "/cgroup.kill"); kill_file) {
-    kill_file << "1";
-    kill_file.flush();
-    if (kill_file) return;
+  if (int fd = open((dir + "/cgroup.kill").c_str(), O_WRONLY | O_CLOEXEC); fd >= 0) {
+    bool killed = write(fd, "1", 1) == 1;
+    close(fd);
+    if (killed) return;
   }
   std::ifstream procs(dir + "/cgroup.procs");
   pid_t pid = 0;
@@ -67,15 +67,17 @@ void end_run(const WatchedRun& run) {
   prctl(PR_SET_NAME, "cb-watchdog", 0, 0, 0);
   // Keep only the socket: a copy of a pipe the harness's caller reads (its
   // stdout) would keep that caller waiting for us.
+  // The socket is parked high first, so that neither /dev/null nor stdio can land on it.
+  int parked = fcntl(socket_fd, F_DUPFD, 64);
+  if (parked < 0) _exit(1);
+  close(socket_fd);
   int devnull = open("/dev/null", O_RDWR);
-  if (socket_fd != kWatchdogFd) {
-    dup2(socket_fd, kWatchdogFd);
-    if (socket_fd > kWatchdogFd) close(socket_fd);
-  }
   for (int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
-    if (devnull >= 0) dup2(devnull, fd);
+    if (devnull >= 0 && devnull != fd) dup2(devnull, fd);
   }
-  if (devnull > kWatchdogFd) close(devnull);
+  if (devnull > STDERR_FILENO) close(devnull);
+  dup2(parked, kWatchdogFd);
+  close(parked);
   close_all_from(kWatchdogFd + 1);
 
   const pid_t self = getpid();
