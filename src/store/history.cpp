@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -241,6 +242,7 @@ Expected<void> History::check_ready_for_runs() {
     int rc = check.step();
     if (rc != SQLITE_ROW) return sqlite_error("check the file", rc);
     if (std::string verdict = check.text(0); verdict != "ok") {
+      std::replace(verdict.begin(), verdict.end(), '\n', ' ');  // one line
       return make_error("history database '{}' is damaged (SQLite's quick_check: {}); restore it from a backup, or "
                         "use a new one with --db",
                         path_, verdict);
