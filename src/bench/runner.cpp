@@ -10,6 +10,7 @@
 #include "core/host.hpp"
 #include "core/shell_words.hpp"
 #include "markers/run_markers.hpp"
+#include "proc/watchdog.hpp"
 
 extern char** environ;
 
@@ -111,6 +112,11 @@ std::vector<std::string> Session::child_environment(const CommandPlan& plan, int
 }
 
 Expected<SessionOutcome> Session::run(ResultsDocument& document) {
+  // Bounded before anything is allocated for it (the schedule, the records).
+  auto size = check_session_size(static_cast<int64_t>(plans_.size()), options_.runs, options_.warmup);
+  if (!size) return size.error();
+  // Started now, while the harness has one thread (a hook may start a sampler thread).
+  proc::RunWatchdog::instance();
   // Resolve every program first: a typo is an error before anything runs.
   programs_.clear();
   bool any_on_host = false;

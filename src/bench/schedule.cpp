@@ -1,5 +1,7 @@
 #include "bench/schedule.hpp"
 
+#include <charconv>
+#include <limits>
 #include <random>
 
 namespace coldbench::bench {
@@ -20,8 +22,47 @@ std::string_view to_string(Order order) {
   return "interleaved";
 }
 
+Expected<int64_t> check_session_size(int64_t commands, int64_t runs, int64_t warmup, std::string_view what) {
+  if (runs < 1 || runs > kMaxRunsPerCommand) {
+    return make_error("runs = {}: give 1 to {} runs per command (the same cap as 'runs' in an experiment file); "
+                      "split a longer study into several sessions",
+                      runs, kMaxRunsPerCommand);
+  }
+  if (warmup < 0 || warmup > kMaxRunsPerCommand) {
+    return make_error("warmup = {}: give 0 to {} warmup runs per command (the same cap as 'warmup' in an "
+                      "experiment file)",
+                      warmup, kMaxRunsPerCommand);
+  }
+  // Both factors are bounded above, so the product cannot overflow.
+  const int64_t total = commands * (runs + warmup);
+  if (total > kMaxSessionRuns) {
+    return make_error("{} {} x ({} runs + {} warmup) = {} runs, more than the {} runs one session may hold; "
+                      "use fewer runs or {}, or split the study into several sessions",
+                      commands, what, runs, warmup, total, kMaxSessionRuns, what);
+  }
+  return total;
+}
+
+Expected<uint64_t> check_seed(int64_t value) {
+  if (value < 0) return make_error("seed {} is negative: give an integer from 0 to {}", value,
+                                   std::numeric_limits<int64_t>::max());
+  return static_cast<uint64_t>(value);
+}
+
+Expected<uint64_t> parse_seed(std::string_view text) {
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    return make_error("seed '{}' is not an integer from 0 to {}", text, std::numeric_limits<int64_t>::max());
+  }
+  return check_seed(value);
+}
+
 std::vector<ScheduledRun> build_schedule(int commands, int runs, int warmup, Order order, uint64_t seed) {
   std::vector<ScheduledRun> schedule;
+  if (commands > 0 && runs >= 0 && warmup >= 0) {
+    schedule.reserve(static_cast<std::size_t>(commands) * static_cast<std::size_t>(runs + warmup));
+  }
   if (order == Order::Sequential) {
     for (int c = 0; c < commands; ++c) {
       for (int i = 0; i < warmup; ++i) schedule.push_back({c, i, true});

@@ -1,5 +1,7 @@
 // `coldbench history` and `coldbench export`: the sessions in the SQLite history.
 
+#include <sys/stat.h>
+
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
@@ -11,7 +13,13 @@ namespace coldbench::cli {
 namespace {
 
 int list_history(const std::string& db) {
-  auto history = store::History::open(db);
+  struct stat st {};
+  if (stat(db.c_str(), &st) != 0) {
+    fmt::print("no sessions in {} yet (run `coldbench sweep FILE.toml`)\n", db);
+    return kExitOk;
+  }
+  // Read-only: listing must work on a history the user may read but not write.
+  auto history = store::History::open_read_only(db);
   if (!history) return report_error(history.error().message, history.error().exit_code);
   auto sessions = (*history)->list_sessions();
   if (!sessions) return report_error(sessions.error().message, sessions.error().exit_code);

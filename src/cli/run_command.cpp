@@ -11,6 +11,7 @@
 #include "bench/runner.hpp"
 #include "cli/commands.hpp"
 #include "cli/run_option_groups.hpp"
+#include "core/env_var.hpp"
 #include "core/shell_words.hpp"
 #include "core/units.hpp"
 #include "proc/spawn.hpp"
@@ -25,7 +26,7 @@ struct RunArguments {
   int runs = 10;
   int warmup = 0;
   std::string order = "interleaved";
-  uint64_t seed = 1;
+  std::string seed = "1";
   std::string timeout;
   bool ignore_failure = false;
   std::vector<std::string> env;
@@ -77,14 +78,24 @@ Expected<std::vector<CommandSpec>> build_commands(const RunArguments& args) {
 
 Expected<bench::SessionOptions> build_options(const RunArguments& args) {
   bench::SessionOptions options;
-  if (args.runs < 1) return make_error("--runs must be at least 1 (got {})", args.runs);
-  if (args.warmup < 0) return make_error("--warmup must not be negative (got {})", args.warmup);
+  if (args.runs < 1 || args.runs > bench::kMaxRunsPerCommand) {
+    return make_error("--runs {}: give 1 to {} runs per command (the same cap as 'runs' in an experiment file); "
+                      "split a longer study into several sessions",
+                      args.runs, bench::kMaxRunsPerCommand);
+  }
+  if (args.warmup < 0 || args.warmup > bench::kMaxRunsPerCommand) {
+    return make_error("--warmup {}: give 0 to {} warmup runs per command (the same cap as 'warmup' in an "
+                      "experiment file)",
+                      args.warmup, bench::kMaxRunsPerCommand);
+  }
   options.runs = args.runs;
   options.warmup = args.warmup;
   auto order = bench::parse_order(args.order);
   if (!order) return Error{"--order: " + order.error().message};
   options.order = *order;
-  options.seed = args.seed;
+  auto seed = bench::parse_seed(args.seed);
+  if (!seed) return Error{"--seed: " + seed.error().message};
+  options.seed = *seed;
   if (!args.timeout.empty()) {
     auto timeout = parse_duration_seconds(args.timeout);
     if (!timeout) return Error{"--timeout: " + timeout.error().message};
@@ -95,6 +106,9 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       return make_error("--env '{}': expected KEY=VALUE, e.g. --env OMP_NUM_THREADS=2", kv);
+    }
+    if (auto valid = check_env_var(kv.substr(0, eq), kv.substr(eq + 1)); !valid) {
+      return Error{fmt::format("--env '{}': {}", kv, valid.error().message)};
     }
     options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
@@ -115,11 +129,11 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args) {
   return options;
 }
 
-nlohmann::json options_json(const RunArguments& args) {
+nlohmann::json options_json(const RunArguments& args, const bench::SessionOptions& options) {
   return {{"runs", args.runs},
           {"warmup", args.warmup},
           {"order", args.order},
-          {"seed", args.seed},
+          {"seed", options.seed},
           {"timeout", args.timeout},
           {"ignore_failure", args.ignore_failure},
           {"env", args.env},
@@ -153,7 +167,7 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
   }
 
   ResultsDocument document;
-  document.options = options_json(args);
+  document.options = options_json(args, *options);
   std::vector<std::unique_ptr<bench::RunHook>> hooks;
   for (const auto& group : groups) {
     auto applied = group->apply(*options, hooks, document.options);
@@ -194,10 +208,10 @@ Subcommand add_run_command(CLI::App& app) {
       "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
       "130 interrupted (the results measured so far are written).");
 
-  sub->add_option("-n,--runs", args->runs, "Measured runs per command (default 10)");
-  sub->add_option("-w,--warmup", args->warmup, "Warmup runs per command, not counted (default 0)");
+  sub->add_option("-n,--runs", args->runs, "Measured runs per command, 1 to 1000000 (default 10)");
+  sub->add_option("-w,--warmup", args->warmup, "Warmup runs per command, not counted, up to 1000000 (default 0)");
   sub->add_option("--order", args->order, "interleaved (A B A B, default), sequential or random");
-  sub->add_option("--seed", args->seed, "Seed for --order random (default 1)");
+  sub->add_option("--seed", args->seed, "Seed for --order random, 0 to 2^63-1 (default 1)");
   sub->add_option("--timeout", args->timeout, "Per-run time limit, e.g. 30 or 500ms; kills the process group");
   sub->add_flag("-i,--ignore-failure", args->ignore_failure,
                 "Count non-zero exit codes as successful runs (crashes and timeouts still fail)");

@@ -54,8 +54,8 @@ class LimitsOptionGroup : public RunOptionGroup {
                    "CPUs each run's cgroup may use, e.g. 0 or 0-1,3 (cgroup cpuset)")
         ->type_name("LIST");
     sub.add_option("--memory", memory_,
-                   "Memory limit of each run, e.g. 64M or 2G, without swap; a run killed by it "
-                   "is recorded as OOM-killed")
+                   "Memory limit of each run, e.g. 64M or 2G (at least 4M), without swap; a run "
+                   "killed by it is recorded as OOM-killed")
         ->type_name("SIZE");
     sub.add_option("--affinity", affinity_,
                    "Pin each run to these CPUs with sched_setaffinity, e.g. 0-1 (no privileges "
@@ -81,6 +81,8 @@ class LimitsOptionGroup : public RunOptionGroup {
     if (!memory_.empty()) {
       auto bytes = parse_size_bytes(memory_);
       if (!bytes) return Error{"--memory: " + bytes.error().message};
+      auto allowed = limits::check_memory_limit(*bytes);
+      if (!allowed) return Error{fmt::format("--memory {}: {}", memory_, allowed.error().message)};
       spec.memory_bytes = *bytes;
     }
     if (!affinity_.empty()) spec.affinity = affinity_;

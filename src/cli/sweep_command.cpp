@@ -68,6 +68,17 @@ int run_sweep_command(const SweepArguments& args) {
   auto result = sweep::run_sweep(*experiment, options);
   if (!result) return report_error(result.error().message, result.error().exit_code);
 
+  if (const auto& finished = result->nothing_to_resume) {
+    fmt::print(stderr,
+               "nothing to resume: session {} of '{}' finished ({}/{} runs); run without --resume to start a new "
+               "session, or see `coldbench report {}`\n",
+               finished->id, experiment->name, finished->done_runs, finished->planned_runs, finished->id);
+    return kExitOk;
+  }
+  if (result->started_new) {
+    fmt::print(stderr, "no session of '{}' to resume in {}: started session {}\n", experiment->name,
+               options.db_path, result->session_id);
+  }
   if (result->resumed) {
     fmt::print(stderr, "resumed session {}: {} runs were already done\n", result->session_id, result->resumed_runs);
   }
@@ -90,13 +101,17 @@ Subcommand add_sweep_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("sweep", "Run an experiment described in TOML (every config, interleaved)");
   sub->add_option("file", args->file, "The experiment file (docs/experiment-format.md)")->required();
   sub->add_flag("--resume", args->resume,
-                "Continue the latest unfinished session of this experiment without repeating finished runs");
+                "Continue this experiment's latest session without repeating finished runs (nothing to do, exit 0, "
+                "when it finished; a new session when there is none)");
   sub->add_flag("--dry-run", args->dry_run, "Print the expanded configs and the number of runs, run nothing");
   sub->add_option("--db", args->db, "History database (default $COLDBENCH_DB or results/history.sqlite)");
   sub->add_option("--json", args->json, "Also write the session as a coldbench/1 JSON file, updated after each run");
   sub->add_flag("--show-output", args->show_output, "Show the workloads' output");
   sub->add_flag("--no-progress", args->no_progress, "No progress bar or lines on stderr");
-  sub->footer("Exit status: 0 all runs succeeded, 1 some run failed, 2 bad experiment file or usage,\n"
+  sub->footer("A session is run by one process at a time: a second --resume of a session that is running exits 2\n"
+              "naming the process that runs it (the lock is DB.lock, next to the database).\n"
+              "Exit status: 0 all runs succeeded (or --resume found nothing to resume), 1 some run failed,\n"
+              "2 bad experiment file, usage, a damaged history or a session run elsewhere,\n"
               "130 interrupted (finished runs are kept; resume with --resume).");
   return Subcommand{sub, [args] { return run_sweep_command(*args); }};
 }

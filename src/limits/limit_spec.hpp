@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "core/expected.hpp"
+
 namespace coldbench::limits {
 
 struct ThreadSetting {
@@ -24,5 +26,18 @@ struct LimitSpec {
   bool needs_cgroup() const { return cpus || cpuset || memory_bytes; }
   bool empty() const { return !cpus && !cpuset && !memory_bytes && !affinity && !threads; }
 };
+
+// The one rule for memory limits (--memory and an experiment's 'memory'):
+// below a few MiB no process can even start, so every run would be OOM-killed.
+inline constexpr int64_t kMinMemoryBytes = 4 * 1024 * 1024;
+
+inline Expected<int64_t> check_memory_limit(int64_t bytes) {
+  if (bytes < kMinMemoryBytes) {
+    return make_error("impossible limit memory = {} bytes: use at least 4M (below that no process can start, "
+                      "and every run would be OOM-killed)",
+                      bytes);
+  }
+  return bytes;
+}
 
 }  // namespace coldbench::limits

@@ -52,6 +52,7 @@ Expected<void> LimitsHook::before_spawn(const CommandSpec&, proc::SpawnRequest& 
     }
     join_.emplace(std::move(join).value());
     request.child_setup.push_back(&*join_);
+    for (const auto& dir : run_cgroup_->dirs()) request.cgroup_dirs.push_back(dir.path);
     if (auto file = run_cgroup_->memory_file_to_sample())
       sampler_ = std::make_unique<MemorySampler>(*file);
   }

@@ -103,8 +103,10 @@ void RunMarkers::fill(RunRecord& record, int64_t spawn_ns) const {
   int malformed = malformed_;
   std::vector<TimedPhase> ordered;
   for (const auto& p : phases_) {
-    if (p.t_ns < spawn_ns - kMaxSkewNs || p.t_ns > spawn_ns + kMaxSkewNs) {
-      ++malformed;  // not CLOCK_MONOTONIC (e.g. time.time()): cannot be placed on this run's timeline
+    // Before the spawn (e.g. "t":0) or far after it (time.time()): not this
+    // run's CLOCK_MONOTONIC, so it cannot be placed on its timeline.
+    if (p.t_ns < spawn_ns || p.t_ns > spawn_ns + kMaxSkewNs) {
+      ++malformed;
       continue;
     }
     ordered.push_back(p);

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -16,7 +17,9 @@
 #include <cstring>
 
 #include "core/clock.hpp"
+#include "proc/descendants.hpp"
 #include "proc/fd.hpp"
+#include "proc/watchdog.hpp"
 
 namespace coldbench::proc {
 namespace {
@@ -75,9 +78,9 @@ struct ChildReport {
   int64_t t_ns;  // AboutToExec: CLOCK_MONOTONIC right before execve
 };
 
-void child_report(int fd, const ChildReport& report) {
-  ssize_t ignored = ::write(fd, &report, sizeof report);
-  (void)ignored;
+// False when nobody reads the pipe any more: the harness has died.
+bool child_report(int fd, const ChildReport& report) {
+  return ::write(fd, &report, sizeof report) == static_cast<ssize_t>(sizeof report);
 }
 
 [[noreturn]] void child_fail(int fd, int stage, int error) {
@@ -87,8 +90,11 @@ void child_report(int fd, const ChildReport& report) {
 
 // Runs in the child: everything here must be async-signal-safe.
 [[noreturn]] void run_child(const SpawnRequest& request, char* const* argv, char* const* envp, int devnull,
-                            int out_w, int err_w, int marker_w, int error_w) {
+                            int out_w, int err_w, int marker_w, int error_w, int error_r) {
   reset_child_signals();
+  // Our copy of the report pipe's read end goes, so that the harness's is the
+  // only one and a write below fails once the harness is gone.
+  close(error_r);
 
   dup2(devnull, STDIN_FILENO);
   dup2(out_w, STDOUT_FILENO);
@@ -105,10 +111,17 @@ void child_report(int fd, const ChildReport& report) {
     if (error != 0) child_fail(error_w, static_cast<int>(i), error);
   }
   if (!request.cwd.empty() && chdir(request.cwd.c_str()) != 0) child_fail(error_w, -2, errno);
+  // The workload dies with the harness, even by kill -9. Set after the setup
+  // steps (a credential change would clear it) and before the report, whose
+  // write is the check getppid() would be, had the harness died before this
+  // line; unlike getppid() it also works as PID 1 of a new PID namespace.
+  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  child_report(error_w, ChildReport{ChildReport::AboutToExec, 0, 0,
-                                    static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec});
+  if (!child_report(error_w, ChildReport{ChildReport::AboutToExec, 0, 0,
+                                         static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec})) {
+    _exit(127);
+  }
   execve(request.program.c_str(), argv, envp);
   child_fail(error_w, -1, errno);
 }
@@ -217,6 +230,15 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
     return make_error("cannot create pipes for the workload: {}", std::strerror(errno));
   }
 
+  // Our children before the run; any other child we have after it is an
+  // orphan of the run, handed to us as subreaper, and is ended with it.
+  RunWatchdog& watchdog = RunWatchdog::instance();
+  const std::vector<pid_t> children_before = child_pids();
+  std::string run_tag;
+  for (const auto& entry : request.env) {
+    if (entry.rfind("COLDBENCH_RUN_ID=", 0) == 0) run_tag = entry;
+  }
+
   SpawnResult result;
   result.clone_ns = monotonic_ns();
   // fork, not vfork: a vfork child runs on our address space until exec, and
@@ -229,10 +251,23 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
   }
   if (pid == 0) {
     run_child(request, argv.data(), envp.data(), devnull.get(), out.write_end.get(), err.write_end.get(),
-              request.marker_pipe ? marker.write_end.get() : -1, exec_error.write_end.get());
+              request.marker_pipe ? marker.write_end.get() : -1, exec_error.write_end.get(),
+              exec_error.read_end.get());
   }
   result.pid = pid;
   setpgid(pid, pid);  // also in the parent, so a kill of the group can never miss
+  watchdog.run_started(WatchedRun{pid, run_tag, request.cgroup_dirs});
+  // However this function returns: the group, then the orphans, then the watchdog is told.
+  struct RunCleanup {
+    pid_t pgid;
+    const std::vector<pid_t>& keep;
+    RunWatchdog& watchdog;
+    ~RunCleanup() {
+      kill(-pgid, SIGKILL);
+      end_children_except(keep);
+      watchdog.run_ended();
+    }
+  } cleanup{pid, children_before, watchdog};
   out.write_end.reset();
   err.write_end.reset();
   marker.write_end.reset();
@@ -379,8 +414,7 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
   out_lines.flush(on_out);
   err_lines.flush(on_err);
   marker_lines.flush(on_marker);
-  kill(-pid, SIGKILL);
-  return result;
+  return result;  // RunCleanup ends the group and the orphans
 }
 
 }  // namespace coldbench::proc

@@ -4,6 +4,11 @@
 // by line, an optional marker pipe (COLDBENCH_FD), a timeout that kills the
 // whole group, and wait4 rusage. Hooks run in the child between clone and exec
 // (join a cgroup, set affinity, set up a sandbox).
+//
+// Nothing of a run outlives it or the harness: the workload dies with the
+// harness (PR_SET_PDEATHSIG); when the run ends, its process group and every
+// descendant orphaned to us (we are a child subreaper) are killed and reaped;
+// if the harness dies mid-run, its watchdog (proc/watchdog.hpp) ends the rest.
 
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -58,6 +63,7 @@ struct SpawnRequest {
   bool show_output = false;        // copy the child's output to ours as it arrives
   unsigned long clone_flags = 0;   // CLONE_NEW* namespaces; 0 = plain fork
   std::vector<ChildSetup*> child_setup;  // applied in order in the child
+  std::vector<std::string> cgroup_dirs;  // cgroups holding the run: the watchdog empties them if we die
   std::size_t tail_lines = 20;     // how many output lines to keep
 };
 

@@ -53,6 +53,10 @@ Expected<ResultsDocument> load_results(const std::string& ref, const std::string
   if (::stat(ref.c_str(), &st) == 0 || looks_like_path(ref)) return load_results_file(ref);
   auto document = store::load_session(history_db, ref);
   if (!document) {
+    // A session id ("3", "latest") is not a file name: the history's own
+    // message (no such session, a damaged database) says what is wrong.
+    bool session_ref = ref == "latest" || ref.find_first_not_of("0123456789") == std::string::npos;
+    if (session_ref) return document.error();
     return make_error("'{}' is not a results file, and not a history session: {}", ref,
                       document.error().message);
   }

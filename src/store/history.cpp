@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -48,6 +49,7 @@ class Statement {
   Statement& operator=(const Statement&) = delete;
 
   bool ok() const { return rc_ == SQLITE_OK; }
+  int prepare_rc() const { return rc_; }
   void bind(int index, const std::string& text) {
     sqlite3_bind_text(stmt_, index, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
   }
@@ -83,6 +85,11 @@ SessionInfo read_session(const Statement& row) {
   info.planned_runs = static_cast<int>(row.integer(9));
   info.done_runs = static_cast<int>(row.integer(10));
   return info;
+}
+
+bool is_damage(int rc) {
+  int primary = rc & 0xff;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
 }
 
 nlohmann::json header_json(const ResultsDocument& document) {
@@ -129,22 +136,95 @@ Expected<std::unique_ptr<History>> History::open(const std::string& path) {
     if (auto done = history->exec(pragma); !done) return done.error();
   }
   if (auto done = history->exec(kSchema); !done) {
+    if (is_damage(sqlite3_errcode(history->db_))) return done.error();
     return make_error("'{}' is not a coldbench history database: {}", path, done.error().message);
   }
   return history;
 }
 
+Expected<std::unique_ptr<History>> History::open_read_only(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return make_error("no history database at '{}' (run `coldbench sweep` first, or pass --db PATH)", path);
+  }
+  auto history = open_reader(path, false);
+  if (!history) return history.error();
+  auto readable = (*history)->probe_sessions();
+  if (readable) return history;
+  // A WAL database opened read-only needs its -wal and -shm files, which a
+  // reader without write access to the directory cannot create. No -wal file
+  // means no writer is at work and none crashed mid-write: the file alone is
+  // the whole database, and SQLite may read it as immutable.
+  const int primary = sqlite3_errcode((*history)->db_) & 0xff;
+  struct stat wal {};
+  if ((primary == SQLITE_READONLY || primary == SQLITE_CANTOPEN) && stat((path + "-wal").c_str(), &wal) != 0) {
+    auto immutable = open_reader(path, true);
+    if (!immutable) return immutable.error();
+    if (auto again = (*immutable)->probe_sessions(); !again) return again.error();
+    return immutable;
+  }
+  return readable.error();
+}
+
+Expected<std::unique_ptr<History>> History::open_reader(const std::string& path, bool immutable) {
+  // A URI, so that "immutable" can be asked for; the path's own '%', '?' and '#' are escaped.
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      uri += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    } else {
+      uri += c;
+    }
+  }
+  uri += immutable ? "?mode=ro&immutable=1" : "?mode=ro";
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close(db);
+    return make_error("cannot open history database '{}' for reading: {}", path, message);
+  }
+  std::unique_ptr<History> history(new History(db, path));
+  sqlite3_busy_timeout(db, 5000);
+  return history;
+}
+
+Expected<void> History::probe_sessions() {
+  // The first read finds a file that is not SQLite, a damaged one, or one without our tables.
+  Statement probe(db_, "SELECT COUNT(*) FROM sessions");
+  if (!probe.ok()) {
+    int rc = probe.prepare_rc();
+    if (is_damage(rc)) return sqlite_error("read the schema", rc);
+    if ((rc & 0xff) == SQLITE_ERROR) {
+      return make_error("'{}' is not a coldbench history database: {}", path_, sqlite3_errmsg(db_));
+    }
+    return make_error("cannot read history database '{}': {}", path_, sqlite3_errmsg(db_));
+  }
+  if (int rc = probe.step(); rc != SQLITE_ROW) return sqlite_error("read the sessions", rc);
+  return {};
+}
+
 History::~History() { sqlite3_close(db_); }
 
-Error History::sqlite_error(const std::string& what) const {
+Error History::sqlite_error(const std::string& what) const { return sqlite_error(what, sqlite3_errcode(db_)); }
+
+Error History::sqlite_error(const std::string& what, int rc) const {
+  if ((rc & 0xff) == SQLITE_NOTADB) {
+    return make_error("'{}' is not a coldbench history database (SQLite: {}); check --db", path_, sqlite3_errstr(rc));
+  }
+  if (is_damage(rc)) {
+    return make_error("history database '{}' is damaged ({}: {}); restore it from a backup, or use a new one with "
+                      "--db",
+                      path_, what, sqlite3_errstr(rc));
+  }
   return make_error("history database '{}': {}: {}", path_, what, sqlite3_errmsg(db_));
 }
 
 Expected<void> History::exec(const char* sql) {
   char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message); rc != SQLITE_OK) {
     std::string text = message ? message : "unknown error";
     sqlite3_free(message);
+    if (is_damage(rc)) return sqlite_error("open", rc);
     return make_error("history database '{}': {}", path_, text);
   }
   return {};
@@ -163,13 +243,46 @@ Expected<int64_t> History::begin_session(const SessionInfo& info, const ResultsD
   insert.bind(6, info.git_commit);
   insert.bind(7, static_cast<int64_t>(info.planned_runs));
   insert.bind(8, header_json(header).dump());
-  if (insert.step() != SQLITE_DONE) return sqlite_error("insert session");
+  if (int rc = insert.step(); rc != SQLITE_DONE) return sqlite_error("insert session", rc);
   return sqlite3_last_insert_rowid(db_);
+}
+
+Expected<void> History::check_ready_for_runs() {
+  {
+    Statement check(db_, "PRAGMA quick_check");
+    if (!check.ok()) return sqlite_error("check the file", check.prepare_rc());
+    int rc = check.step();
+    if (rc != SQLITE_ROW) return sqlite_error("check the file", rc);
+    if (std::string verdict = check.text(0); verdict != "ok") {
+      std::replace(verdict.begin(), verdict.end(), '\n', ' ');  // one line
+      return make_error("history database '{}' is damaged (SQLite's quick_check: {}); restore it from a backup, or "
+                        "use a new one with --db",
+                        path_, verdict);
+    }
+  }
+  // The statements a session uses, tried in a savepoint that is rolled back:
+  // a runs table with other columns, or a file we may not write, fails here.
+  if (auto begun = exec("SAVEPOINT coldbench_probe"); !begun) return begun.error();
+  auto probe = [&]() -> Expected<void> {
+    ResultsDocument empty;
+    SessionInfo info;
+    info.experiment = "coldbench-probe";
+    auto id = begin_session(info, empty);
+    if (!id) return id.error();
+    RunRecord run;
+    run.sequence = -1;
+    return append_run(*id, run);
+  };
+  auto probed = probe();
+  (void)exec("ROLLBACK TO coldbench_probe");
+  (void)exec("RELEASE coldbench_probe");
+  if (!probed) return Error{"before the first run: " + probed.error().message};
+  return {};
 }
 
 Expected<void> History::append_run(int64_t session_id, const RunRecord& run) {
   Statement insert(db_,
-                   "INSERT OR REPLACE INTO runs (session_id, sequence, command, run_index, warmup, succeeded, wall_ms, "
+                   "INSERT INTO runs (session_id, sequence, command, run_index, warmup, succeeded, wall_ms, "
                    "record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return sqlite_error("prepare run insert");
   insert.bind(1, session_id);
@@ -181,7 +294,13 @@ Expected<void> History::append_run(int64_t session_id, const RunRecord& run) {
   insert.bind(7, run.wall_ms);
   insert.bind(8, to_json(run).dump());
   // A single INSERT is its own transaction (autocommit).
-  if (insert.step() != SQLITE_DONE) return sqlite_error("insert run");
+  int rc = insert.step();
+  if ((rc & 0xff) == SQLITE_CONSTRAINT && sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+    return make_error("history database '{}': run {} of session {} is already recorded; was the session run by "
+                      "two processes at once?",
+                      path_, run.sequence, session_id);
+  }
+  if (rc != SQLITE_DONE) return sqlite_error("insert run", rc);
   return {};
 }
 
@@ -192,16 +311,18 @@ Expected<void> History::update_session(int64_t session_id, const ResultsDocument
   update.bind(2, status);
   update.bind(3, header.finished_at);
   update.bind(4, session_id);
-  if (update.step() != SQLITE_DONE) return sqlite_error("update session");
+  if (int rc = update.step(); rc != SQLITE_DONE) return sqlite_error("update session", rc);
   return {};
 }
 
 Expected<std::vector<SessionInfo>> History::list_sessions() {
   std::string sql = std::string("SELECT ") + kSessionColumns + " FROM sessions s ORDER BY s.id";
   Statement query(db_, sql.c_str());
-  if (!query.ok()) return sqlite_error("list sessions");
+  if (!query.ok()) return sqlite_error("list sessions", query.prepare_rc());
   std::vector<SessionInfo> sessions;
-  while (query.step() == SQLITE_ROW) sessions.push_back(read_session(query));
+  int rc;
+  while ((rc = query.step()) == SQLITE_ROW) sessions.push_back(read_session(query));
+  if (rc != SQLITE_DONE) return sqlite_error("list sessions", rc);
   return sessions;
 }
 
@@ -219,54 +340,60 @@ Expected<SessionInfo> History::find_session(const std::string& ref) {
     sql += "WHERE s.id = ?";
   }
   Statement query(db_, sql.c_str());
-  if (!query.ok()) return sqlite_error("find session");
+  if (!query.ok()) return sqlite_error("find session", query.prepare_rc());
   if (id > 0) query.bind(1, id);
-  if (query.step() != SQLITE_ROW) {
+  int rc = query.step();
+  if (rc == SQLITE_DONE) {
     return make_error("no session '{}' in history database '{}' (see `coldbench history`)", ref, path_);
   }
+  if (rc != SQLITE_ROW) return sqlite_error(fmt::format("find session '{}'", ref), rc);
   return read_session(query);
 }
 
-Expected<std::optional<SessionInfo>> History::latest_unfinished(const std::string& experiment) {
+Expected<std::optional<SessionInfo>> History::latest_session(const std::string& experiment) {
   std::string sql = std::string("SELECT ") + kSessionColumns +
-                    " FROM sessions s WHERE s.experiment = ? AND s.status != 'finished' ORDER BY s.id DESC LIMIT 1";
+                    " FROM sessions s WHERE s.experiment = ? ORDER BY s.id DESC LIMIT 1";
   Statement query(db_, sql.c_str());
-  if (!query.ok()) return sqlite_error("find unfinished session");
+  if (!query.ok()) return sqlite_error("find the latest session", query.prepare_rc());
   query.bind(1, experiment);
-  if (query.step() != SQLITE_ROW) return std::optional<SessionInfo>{};
+  int rc = query.step();
+  if (rc == SQLITE_DONE) return std::optional<SessionInfo>{};
+  if (rc != SQLITE_ROW) return sqlite_error("find the latest session", rc);
   return std::optional<SessionInfo>{read_session(query)};
 }
 
 Expected<ResultsDocument> History::load_document(int64_t session_id) {
   Statement header(db_, "SELECT header FROM sessions WHERE id = ?");
-  if (!header.ok()) return sqlite_error("load session");
+  if (!header.ok()) return sqlite_error("load session", header.prepare_rc());
   header.bind(1, session_id);
-  if (header.step() != SQLITE_ROW) return make_error("no session {} in '{}'", session_id, path_);
+  if (int rc = header.step(); rc == SQLITE_DONE) {
+    return make_error("no session {} in '{}'", session_id, path_);
+  } else if (rc != SQLITE_ROW) {
+    return sqlite_error(fmt::format("load session {}", session_id), rc);
+  }
   nlohmann::json j = nlohmann::json::parse(header.text(0), nullptr, false);
   if (j.is_discarded()) return make_error("session {} in '{}' has a corrupt header", session_id, path_);
   auto document = document_from_json(j);
   if (!document) return document.error();
 
   Statement runs(db_, "SELECT record FROM runs WHERE session_id = ? ORDER BY sequence");
-  if (!runs.ok()) return sqlite_error("load runs");
+  if (!runs.ok()) return sqlite_error("load runs", runs.prepare_rc());
   runs.bind(1, session_id);
-  while (runs.step() == SQLITE_ROW) {
+  int rc;
+  while ((rc = runs.step()) == SQLITE_ROW) {
     nlohmann::json record = nlohmann::json::parse(runs.text(0), nullptr, false);
     if (record.is_discarded()) return make_error("session {} has a corrupt run record", session_id);
     auto run = run_from_json(record);
     if (!run) return run.error();
     document->runs.push_back(std::move(run).value());
   }
+  if (rc != SQLITE_DONE) return sqlite_error(fmt::format("load the runs of session {}", session_id), rc);
   return document;
 }
 
 Expected<ResultsDocument> load_session(const std::string& db_path, const std::string& session_ref) {
   std::string path = db_path.empty() ? default_database_path() : db_path;
-  struct stat st{};
-  if (stat(path.c_str(), &st) != 0) {
-    return make_error("no history database at '{}' (run `coldbench sweep` first, or pass --db PATH)", path);
-  }
-  auto history = History::open(path);
+  auto history = History::open_read_only(path);
   if (!history) return history.error();
   auto info = (*history)->find_session(session_ref);
   if (!info) return info.error();

@@ -38,13 +38,21 @@ class History {
  public:
   // Opens (creating it and its directory if needed) the database at `path`.
   static Expected<std::unique_ptr<History>> open(const std::string& path);
+  // Opens an existing database without writing anything to it (history,
+  // report, export, compare): works on a read-only file.
+  static Expected<std::unique_ptr<History>> open_read_only(const std::string& path);
   ~History();
   History(const History&) = delete;
   History& operator=(const History&) = delete;
 
   // Starts a session; `header` is the document without runs (options, commands, host).
   Expected<int64_t> begin_session(const SessionInfo& info, const ResultsDocument& header);
-  // Appends one run in its own transaction.
+  // Before a session's first run: the file passes SQLite's quick_check, and a
+  // session and a run can be written (tried, then rolled back). A damaged
+  // history is reported now, not after a run whose result it cannot keep.
+  Expected<void> check_ready_for_runs();
+  // Appends one run in its own transaction. A run already recorded under the
+  // same sequence is an error, never overwritten.
   Expected<void> append_run(int64_t session_id, const RunRecord& run);
   // Rewrites the session's header (e.g. commands after a resume) and status.
   Expected<void> update_session(int64_t session_id, const ResultsDocument& header, const std::string& status);
@@ -52,8 +60,8 @@ class History {
   Expected<std::vector<SessionInfo>> list_sessions();
   // `ref`: a session id, or "latest".
   Expected<SessionInfo> find_session(const std::string& ref);
-  // The latest session of `experiment` that did not finish, if any.
-  Expected<std::optional<SessionInfo>> latest_unfinished(const std::string& experiment);
+  // The latest session of `experiment`, finished or not, if any.
+  Expected<std::optional<SessionInfo>> latest_session(const std::string& experiment);
   // The whole session as a results document (runs in sequence order).
   Expected<ResultsDocument> load_document(int64_t session_id);
 
@@ -61,15 +69,19 @@ class History {
 
  private:
   History(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  static Expected<std::unique_ptr<History>> open_reader(const std::string& path, bool immutable);
+  Expected<void> probe_sessions();
   Expected<void> exec(const char* sql);
+  // The error SQLite reports, with the file; a damaged file says so and what to do.
   Error sqlite_error(const std::string& what) const;
+  Error sqlite_error(const std::string& what, int rc) const;
 
   sqlite3* db_;
   std::string path_;
 };
 
 // Convenience for reports and compare: "SESSION" refs resolve in the default
-// database (or `db_path` when given).
+// database (or `db_path` when given), opened read-only.
 Expected<ResultsDocument> load_session(const std::string& db_path, const std::string& session_ref);
 
 }  // namespace coldbench::store

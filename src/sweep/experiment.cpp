@@ -1,18 +1,24 @@
 #include "sweep/experiment.hpp"
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 #include "bench/schedule.hpp"
+#include "core/env_var.hpp"
 #include "core/shell_words.hpp"
 #include "core/units.hpp"
 #include "isolate/isolation_spec.hpp"
 #include "limits/cpu_list.hpp"
+#include "limits/limit_spec.hpp"
 
 namespace coldbench::sweep {
 namespace {
@@ -117,6 +123,9 @@ Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::st
     if (!table) return reader.at(where, "'env' must be a table, e.g. env = {{ OMP_NUM_THREADS = \"2\" }}");
     for (auto&& [name, value] : *table) {
       if (!is_scalar(value)) return reader.at(value.source(), "env value '{}' must be a string or number", name.str());
+      if (auto valid = check_env_var(name.str(), scalar_text(value)); !valid) {
+        return reader.at(value.source(), "env: {}", valid.error().message);
+      }
       std::erase_if(config.env, [&](const auto& kv) { return kv.first == name.str(); });
       config.env.emplace_back(std::string(name.str()), scalar_text(value));
     }
@@ -139,7 +148,7 @@ Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::st
     Expected<int64_t> bytes = node.is_integer() ? Expected<int64_t>(*node.value<int64_t>())
                                                 : parse_size_bytes(node.value<std::string>().value_or(""));
     if (!bytes) return reader.at(where, "'memory': {}", bytes.error().message);
-    if (*bytes < 4 * 1024 * 1024) return reader.at(where, "impossible limit memory = {} bytes: use at least 4M", *bytes);
+    if (auto allowed = limits::check_memory_limit(*bytes); !allowed) return reader.at(where, "{}", allowed.error().message);
     config.limits.memory_bytes = *bytes;
   } else if (key == "threads") {
     limits::ThreadSetting setting;
@@ -219,6 +228,25 @@ void add_setting_labels(ConfigSpec& config) {
   for (const auto& [k, v] : config.env) config.labels["env." + k] = v;
 }
 
+using MatrixAxes = std::vector<std::pair<std::string, std::vector<const toml::node*>>>;
+
+// How many configs [[config]] x [matrix] expands to, or why that is too many.
+Expected<int64_t> count_configs(std::size_t bases, const MatrixAxes& axes) {
+  std::string product = fmt::format("{} {}", bases, bases == 1 ? "config" : "configs");
+  int64_t count = static_cast<int64_t>(bases);
+  bool overflow = false;
+  for (const auto& [axis, values] : axes) {
+    product += fmt::format(" x {} ({})", values.size(), axis);
+    overflow = overflow || __builtin_mul_overflow(count, static_cast<int64_t>(values.size()), &count);
+  }
+  if (overflow || count > kMaxConfigs) {
+    return make_error("[matrix] expands to {} = {} configs, more than the {} one experiment may hold; use fewer "
+                      "values, or split the study into several experiment files",
+                      product, overflow ? std::string("over 2^63") : std::to_string(count), kMaxConfigs);
+  }
+  return count;
+}
+
 }  // namespace
 
 Expected<Experiment> parse_experiment(std::string_view toml_text, const std::string& source_name) {
@@ -243,8 +271,9 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
     const toml::node* node = header->get(key);
     if (!node) return {};
     auto value = node->value<int64_t>();
-    if (!node->is_integer() || *value < minimum || *value > 1000000) {
-      return reader.at(node->source(), "'{}' must be an integer >= {}", key, minimum);
+    if (!node->is_integer() || *value < minimum || *value > bench::kMaxRunsPerCommand) {
+      return reader.at(node->source(), "'{}' must be an integer >= {} (and at most {} per config)", key, minimum,
+                       bench::kMaxRunsPerCommand);
     }
     out = static_cast<int>(*value);
     return {};
@@ -257,8 +286,10 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
     experiment.order = *order;
   }
   if (const toml::node* node = header->get("seed")) {
-    if (!node->is_integer() || *node->value<int64_t>() < 0) return reader.at(node->source(), "'seed' must be a non-negative integer");
-    experiment.seed = static_cast<uint64_t>(*node->value<int64_t>());
+    if (!node->is_integer()) return reader.at(node->source(), "'seed' must be an integer from 0 to 2^63-1");
+    auto seed = bench::check_seed(*node->value<int64_t>());
+    if (!seed) return reader.at(node->source(), "{}", seed.error().message);
+    experiment.seed = *seed;
   }
   if (const toml::node* node = header->get("timeout")) {
     auto text = node->is_string() ? *node->value<std::string>() : scalar_text(*node);
@@ -317,7 +348,7 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
   }
 
   // [matrix]: the cartesian product of its keys, over every base config.
-  std::vector<std::pair<std::string, std::vector<const toml::node*>>> axes;
+  MatrixAxes axes;
   if (const toml::node* node = root.get("matrix")) {
     const auto* table = node->as_table();
     if (!table) return reader.at(node->source(), "[matrix] must be a table of key = [values]");
@@ -345,6 +376,14 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
     }
   }
 
+  // Counted before anything is expanded: 9 keys of 10 values are a billion configs.
+  const toml::node* matrix_node = root.get("matrix");
+  if (auto counted = count_configs(bases.size(), axes); !counted) {
+    return reader.at(matrix_node ? matrix_node->source() : header->source(), "{}", counted.error().message);
+  } else if (auto size = bench::check_session_size(*counted, experiment.runs, experiment.warmup, "configs"); !size) {
+    return reader.at(header->source(), "{}", size.error().message);
+  }
+
   std::set<std::string> names;
   for (const auto& [base, where] : bases) {
     std::vector<std::size_t> choice(axes.size(), 0);
@@ -366,7 +405,12 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
       params["name"] = config.name;
       config.command_text = substitute(config.command_text, params);
       for (auto& word : config.argv) word = substitute(word, params);
-      for (auto& [k, v] : config.env) v = substitute(v, params);
+      for (auto& [k, v] : config.env) {
+        v = substitute(v, params);
+        if (auto valid = check_env_var(k, v); !valid) {
+          return reader.at(where, "config '{}': {}", config.name, valid.error().message);
+        }
+      }
       if (auto done = finish_command(reader, config, where); !done) return done.error();
       if (!names.insert(config.name).second) return reader.at(where, "two configs are named '{}'", config.name);
       if ((config.isolation == "docker" || config.isolation == "podman") && config.image.empty()) {
@@ -386,12 +430,43 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
   return experiment;
 }
 
+Expected<std::string> read_experiment_file(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer before we can refuse it.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return make_error("cannot read experiment file '{}': {} (check the path)", path, std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return make_error("cannot read experiment file '{}': {}", path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) {
+    const char* kind = S_ISDIR(st.st_mode)   ? "a directory"
+                       : S_ISCHR(st.st_mode) ? "a character device"
+                       : S_ISFIFO(st.st_mode) ? "a pipe"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    return make_error("experiment file '{}' is {}; give the path of a TOML file", path, kind);
+  }
+  // Read at most one byte past the limit, so a file that grows meanwhile is still caught.
+  std::string text;
+  char buffer[65536];
+  while (text.size() <= kMaxExperimentFileBytes) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return make_error("cannot read experiment file '{}': {}", path, std::strerror(errno));
+    if (n == 0) return text;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  return make_error("experiment file '{}' is larger than {} KiB: an experiment describes configs, it holds no data "
+                    "(is this the right file?)",
+                    path, kMaxExperimentFileBytes / 1024);
+}
+
 Expected<Experiment> load_experiment(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return make_error("cannot read experiment file '{}' (check the path)", path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_experiment(text.str(), path);
+  auto text = read_experiment_file(path);
+  if (!text) return text.error();
+  return parse_experiment(*text, path);
 }
 
 std::string Experiment::fingerprint() const {

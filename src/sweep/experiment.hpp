@@ -15,6 +15,13 @@
 
 namespace coldbench::sweep {
 
+// The most configs an experiment may expand to ([[config]] x [matrix]); each
+// config is a command, hooks and a summary, and a study of more is several files.
+inline constexpr int64_t kMaxConfigs = 10'000;
+// An experiment file is a description, not data: anything larger is a mistake
+// (a wrong path, /dev/zero).
+inline constexpr std::size_t kMaxExperimentFileBytes = 1024 * 1024;
+
 struct ConfigSpec {
   std::string name;
   std::vector<std::string> argv;  // the command; ["/bin/sh", "-c", text] when shell
@@ -50,6 +57,8 @@ struct Experiment {
 };
 
 Expected<Experiment> parse_experiment(std::string_view toml_text, const std::string& source_name);
+// Reads a regular file of at most kMaxExperimentFileBytes, then parses it.
 Expected<Experiment> load_experiment(const std::string& path);
+Expected<std::string> read_experiment_file(const std::string& path);
 
 }  // namespace coldbench::sweep

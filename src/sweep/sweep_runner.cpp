@@ -7,6 +7,7 @@
 #include "markers/rules.hpp"
 #include "store/history_sink.hpp"
 #include "sweep/git_revision.hpp"
+#include "store/session_lock.hpp"
 
 namespace coldbench::sweep {
 
@@ -48,25 +49,40 @@ Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOption
   auto opened = store::History::open(options.db_path);
   if (!opened) return opened.error();
   store::History& history = **opened;
+  // A damaged file is found before the first run, not when its result is lost.
+  if (auto ready = history.check_ready_for_runs(); !ready) return ready.error();
+  auto locks = store::SessionLocks::open(options.db_path);
+  if (!locks) return locks.error();
 
   SweepOutcome result;
   const std::string fingerprint = experiment.fingerprint();
   if (options.resume) {
-    auto unfinished = history.latest_unfinished(experiment.name);
-    if (!unfinished) return unfinished.error();
-    if (*unfinished) {
-      if ((*unfinished)->experiment_hash != fingerprint) {
+    // Found and locked under `choosing`: no other process can take it in between.
+    auto choosing = locks->choose();
+    if (!choosing) return choosing.error();
+    auto latest = history.latest_session(experiment.name);
+    if (!latest) return latest.error();
+    if (*latest && (*latest)->status == "finished") {
+      result.session_id = (*latest)->id;
+      result.nothing_to_resume = **latest;
+      return result;
+    }
+    if (*latest) {
+      if ((*latest)->experiment_hash != fingerprint) {
         return make_error(
             "cannot resume session {} of '{}': the experiment changed since it started (configs, runs, seed or "
             "rules differ); run without --resume to start a new session",
-            (*unfinished)->id, experiment.name);
+            (*latest)->id, experiment.name);
       }
-      auto document = history.load_document((*unfinished)->id);
+      if (auto locked = locks->lock((*latest)->id); !locked) return locked.error();
+      auto document = history.load_document((*latest)->id);
       if (!document) return document.error();
       result.document = std::move(document).value();
-      result.session_id = (*unfinished)->id;
+      result.session_id = (*latest)->id;
       result.resumed = true;
       result.resumed_runs = static_cast<int>(result.document.runs.size());
+    } else {
+      result.started_new = true;
     }
   }
 
@@ -105,9 +121,13 @@ Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOption
     info.host = result.document.host.hostname;
     info.git_commit = current_git_commit();
     info.planned_runs = session.planned_runs();
+    // Created and locked under `choosing`, so a concurrent --resume cannot pick it up first.
+    auto choosing = locks->choose();
+    if (!choosing) return choosing.error();
     auto id = history.begin_session(info, result.document);
     if (!id) return id.error();
     result.session_id = *id;
+    if (auto locked = locks->lock(*id); !locked) return locked.error();
   }
   session.set_resume(true);  // an empty document resumes nothing; a loaded one skips its runs
 

@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,11 +33,18 @@ struct SweepOptions {
 struct SweepOutcome {
   int64_t session_id = 0;
   bool resumed = false;
+  // --resume found the experiment's latest session finished: nothing ran.
+  std::optional<store::SessionInfo> nothing_to_resume;
+  bool started_new = false;  // --resume found no session of the experiment and started one
   int resumed_runs = 0;  // runs that were already done before this invocation
   bench::SessionOutcome outcome;
   ResultsDocument document;
 };
 
+// Opens the history for writing, checks it can record runs, and runs the
+// session under its lock (store/session_lock.hpp). With `resume`: the
+// experiment's latest session if it is unfinished, nothing when it finished,
+// a new session when there is none.
 Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOptions& options);
 
 // The CommandSpecs and bench options an experiment runs with (also for --dry-run).

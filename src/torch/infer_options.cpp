@@ -76,7 +76,12 @@ Expected<std::vector<int64_t>> parse_batch_sizes(std::string_view text) {
   std::vector<int64_t> sizes;
   for (std::string_view part : split(text, ",")) {
     auto value = parse_int(part);
-    if (!value || *value <= 0 || *value > kMaxDim) {
+    if (value && *value > kMaxDim) {
+      return make_error("--batch-sizes: batch size {} is larger than {}, the most a dimension may be. fix: "
+                        "use smaller batches",
+                        *value, kMaxDim);
+    }
+    if (!value || *value <= 0) {
       return make_error(
           "--batch-sizes: '{}' is not a positive integer (in '{}'). fix: pass a "
           "comma list of positive batch sizes, e.g. --batch-sizes 1,4,8",
@@ -134,8 +139,13 @@ Expected<InferOptions> validate(const RawInferArgs& raw) {
     if (!sizes) return sizes.error();
     options.batch_sizes = *sizes;
   } else if (raw.batch_size) {
-    if (*raw.batch_size <= 0 || *raw.batch_size > kMaxDim) {
+    if (*raw.batch_size <= 0) {
       return make_error("--batch-size must be a positive integer, got {}", *raw.batch_size);
+    }
+    if (*raw.batch_size > kMaxDim) {
+      return make_error("--batch-size {} is larger than {}, the most a dimension may be. fix: use a smaller "
+                        "batch",
+                        *raw.batch_size, kMaxDim);
     }
     options.batch_sizes = {*raw.batch_size};
   }
@@ -148,8 +158,7 @@ Expected<InferOptions> validate(const RawInferArgs& raw) {
 
   auto check_threads = [](const char* flag, long long value) -> Expected<int> {
     if (value < 0 || value > kMaxThreads) {
-      return make_error("{} must be a positive integer (or 0 for LibTorch's default), got {}", flag,
-                        value);
+      return make_error("{} must be 0 (LibTorch's default) to {}, got {}", flag, kMaxThreads, value);
     }
     return static_cast<int>(value);
   };
@@ -161,7 +170,7 @@ Expected<InferOptions> validate(const RawInferArgs& raw) {
   options.interop_threads = *interop;
 
   if (raw.warmup < 0 || raw.warmup > kMaxCount) {
-    return make_error("--warmup must be 0 or a positive integer, got {}", raw.warmup);
+    return make_error("--warmup must be 0 to {}, got {}", kMaxCount, raw.warmup);
   }
   options.warmup = static_cast<int>(raw.warmup);
 
@@ -174,7 +183,7 @@ Expected<InferOptions> validate(const RawInferArgs& raw) {
     }
     options.duration_s = raw.duration_s;
   } else if (raw.iters <= 0 || raw.iters > kMaxCount) {
-    return make_error("--iters must be a positive integer, got {}", raw.iters);
+    return make_error("--iters must be 1 to {}, got {}", kMaxCount, raw.iters);
   }
   options.iters = static_cast<int>(std::clamp<long long>(raw.iters, 1, kMaxCount));
 

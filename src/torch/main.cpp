@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <string>
 #include <vector>
 
 #include "coldbench/marker.hpp"
@@ -30,6 +31,21 @@ int main(int argc, char** argv) {
       add_profile_command(app, context),
   };
 
+  // CLI11 would answer an unknown first word with "A subcommand is required":
+  // name the word and the subcommands there are instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string known;
+    bool found = false;
+    for (const Subcommand& subcommand : subcommands) {
+      known += (known.empty() ? "" : ", ") + subcommand.app->get_name();
+      found = found || subcommand.app->get_name() == argv[1];
+    }
+    if (!found) {
+      fmt::print(stderr, "coldbench-torch: error: unknown subcommand '{}' (available: {}; try --help)\n", argv[1],
+                 known);
+      return coldbench::kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -213,13 +213,21 @@ class CgroupLimits(unittest.TestCase):
             left = run_cgroups_of(harness.pid)
             self.assertTrue(left, "the run cgroup never appeared")
             time.sleep(0.2)  # let the fixture exec and hang inside it
-            harness.send_signal(signal.SIGKILL)
-            harness.wait()
-            stragglers = []
+            members = []
             for directory in left:
                 with open(os.path.join(directory, "cgroup.procs")) as f:
-                    stragglers += [int(p) for p in f.read().split()]
-            self.assertTrue(stragglers, "the hanging workload should still be in its cgroup")
+                    members += [int(p) for p in f.read().split()]
+            self.assertTrue(members, "the hanging workload should be in its cgroup")
+            harness.send_signal(signal.SIGKILL)
+            harness.wait()
+            # The workload dies with its harness (and the watchdog empties the
+            # cgroup); the empty directory stays until the next start.
+            deadline = time.time() + 30
+            while any(running(pid) for pid in members) and time.time() < deadline:
+                time.sleep(0.05)
+            for pid in members:
+                self.assertFalse(running(pid), f"workload {pid} outlived its killed harness")
+            stragglers = members
 
             # Any coldbench start that uses these hierarchies cleans up; a parallel
             # test's may come first, so the note is expected only if it is still there.

@@ -104,7 +104,7 @@ class ReportTest(unittest.TestCase):
             ([self.path("wrong.json")], "coldbench/1"),
             ([self.path("broken.json")], "not JSON"),
             ([self.path("empty.json")], "no measured runs"),
-            (["424242", "--db", self.path("no.sqlite")], "not a history session"),
+            (["424242", "--db", self.path("no.sqlite")], "no history database at"),
             ([self.tmp], "directory"),
             ([], "source"),
         ]

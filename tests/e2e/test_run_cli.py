@@ -13,8 +13,8 @@ class CliTest(unittest.TestCase):
         self.assertIn(expected, result.stderr)
 
     def test_bad_input(self):
-        self.assert_usage_error(["run", "-n", "0", "--", CB_FIXTURE], "--runs must be at least 1")
-        self.assert_usage_error(["run", "-w", "-1", "--", CB_FIXTURE], "--warmup must not be negative")
+        self.assert_usage_error(["run", "-n", "0", "--", CB_FIXTURE], "--runs 0: give 1 to 1000000 runs")
+        self.assert_usage_error(["run", "-w", "-1", "--", CB_FIXTURE], "--warmup -1: give 0 to 1000000 warmup runs")
         self.assert_usage_error(["run", "--order", "zigzag", "--", CB_FIXTURE], "unknown order 'zigzag'")
         self.assert_usage_error(["run", "--timeout", "soon", "--", CB_FIXTURE], "not a duration")
         self.assert_usage_error(["run", "--env", "NOVALUE", "--", CB_FIXTURE], "expected KEY=VALUE")
@@ -26,6 +26,16 @@ class CliTest(unittest.TestCase):
         self.assert_usage_error(["run", "--cwd", "/nonexistent-dir", "--", CB_FIXTURE], "--cwd")
         self.assert_usage_error(["run", "--no-such-flag", "--", CB_FIXTURE], "no-such-flag")
         self.assert_usage_error(["frobnicate"], "frobnicate")
+
+    def test_memory_below_the_minimum_is_refused_like_in_an_experiment_file(self):
+        # Audit: `--memory 1k` was accepted, then every run was OOM-killed.
+        self.assert_usage_error(["run", "--memory", "1k", "--", CB_FIXTURE],
+                                "--memory 1k: impossible limit memory = 1024 bytes: use at least 4M")
+
+    def test_negative_seed_is_refused_like_in_an_experiment_file(self):
+        # Audit: `--seed -1` was accepted; the TOML refused it.
+        self.assert_usage_error(["run", "--seed", "-1", "--", CB_FIXTURE], "--seed: seed -1 is negative")
+        self.assert_usage_error(["run", "--seed", "x", "--", CB_FIXTURE], "--seed: seed 'x' is not an integer")
 
     def test_help(self):
         for args in (["--help"], ["run", "--help"]):

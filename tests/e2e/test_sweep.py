@@ -185,6 +185,10 @@ class SweepTest(unittest.TestCase):
             "matrix": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\n[matrix]\nmode = [\"a\"]\n",
                        "matrix key 'mode' is neither a config key nor used as {mode}"),
             "nocommand": ("[experiment]\nname = \"x\"\n", "has no 'command'"),
+            "seed": ("[experiment]\nname = \"x\"\nseed = -1\n[defaults]\ncommand = \"true\"\n",
+                     "seed.toml:3:8: seed -1 is negative"),
+            "envname": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nenv = { \"A=B\" = \"1\" }\n",
+                        "environment variable name 'A=B' contains '='"),
             "noname": ("[experiment]\nruns = 2\n", "needs a non-empty 'name'"),
         }
         for name, (text, expected) in cases.items():

@@ -309,6 +309,18 @@ class BadInput(unittest.TestCase):
                 self.assertEqual(code, 2, stderr)
                 self.assertIn(flag, stderr)
 
+    def test_too_large_batch_size_names_the_limit(self):
+        # Audit: `--batch-size 100000000` said "must be a positive integer".
+        code, _, stderr, _ = run(["infer", "--model", TINY, "--batch-size", "100000000"])
+        self.assertEqual(code, 2, stderr)
+        self.assertIn("--batch-size 100000000 is larger than 1000000", stderr)
+
+    def test_unknown_subcommand_is_named_with_the_valid_ones(self):
+        # Audit: `coldbench-torch bogus` said "A subcommand is required".
+        code, _, stderr, _ = run(["bogus"])
+        self.assertEqual(code, 2, stderr)
+        self.assertIn("unknown subcommand 'bogus' (available: infer, models, profile", stderr)
+
     def test_unparseable_and_unknown_options(self):
         for args in (["--iters", "many"], ["--no-such-flag"]):
             with self.subTest(args=args):

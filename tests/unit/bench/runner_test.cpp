@@ -266,6 +266,19 @@ TEST(BenchSession, MissingProgramIsAnErrorBeforeAnythingRuns) {
   EXPECT_THAT(doc.runs, IsEmpty());
 }
 
+// Audit: `run -n 2147483647` reached the schedule and allocated 12.5 GB.
+TEST(BenchSession, SizeAboveTheCapIsAnErrorBeforeAnythingRuns) {
+  FakeHook hook("h");
+  Session session(Commands{fixture_command("a", {}), fixture_command("b", {})}, quick(2147483647, 0));
+  session.add_hook(&hook);
+  ResultsDocument doc;
+  auto outcome = session.run(doc);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_THAT(outcome.error().message, HasSubstr("1 to 1000000 runs per command"));
+  EXPECT_THAT(hook.calls, IsEmpty());
+  EXPECT_THAT(doc.runs, IsEmpty());
+}
+
 TEST(BenchSession, EnvironmentOptionsAndMarkerVariables) {
   // A harness inside a harness must not pass its own marker fd down.
   setenv("COLDBENCH_FD", "9", 1);

@@ -131,5 +131,50 @@ TEST(BenchSchedule, ParseOrder) {
   }
 }
 
+// Audit: `run -n 2147483647` preallocated a 12.5 GB schedule before the first run.
+TEST(BenchSessionSize, RunsPerCommandAboveTheExperimentCapAreRefused) {
+  auto too_many = check_session_size(1, 2147483647, 0);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_THAT(too_many.error().message, HasSubstr("1 to 1000000 runs per command"));
+  EXPECT_THAT(too_many.error().message, HasSubstr("the same cap as 'runs' in an experiment file"));
+  EXPECT_FALSE(check_session_size(1, 0, 0).ok());
+  EXPECT_FALSE(check_session_size(1, 1, -1).ok());
+  EXPECT_FALSE(check_session_size(1, 1, kMaxRunsPerCommand + 1).ok());
+  auto most = check_session_size(1, kMaxRunsPerCommand, 0);
+  ASSERT_TRUE(most.ok());
+  EXPECT_EQ(*most, kMaxRunsPerCommand);
+}
+
+TEST(BenchSessionSize, TotalAboveTheSessionCapIsRefusedWithTheProduct) {
+  auto too_many = check_session_size(3, 400'000, 1);
+  ASSERT_FALSE(too_many.ok());
+  EXPECT_THAT(too_many.error().message, HasSubstr("3 commands x (400000 runs + 1 warmup) = 1200003 runs"));
+  EXPECT_THAT(too_many.error().message, HasSubstr("1000000"));
+  auto fits = check_session_size(4, 10, 2);
+  ASSERT_TRUE(fits.ok());
+  EXPECT_EQ(*fits, 48);
+}
+
+TEST(BenchSchedule, AllocatesExactlyTheRunsItHolds) {
+  for (Order order : {Order::Interleaved, Order::Sequential, Order::Random}) {
+    auto schedule = build_schedule(3, 1000, 7, order, 5);
+    EXPECT_EQ(schedule.size(), 3u * 1007u);
+    EXPECT_EQ(schedule.capacity(), schedule.size()) << to_string(order);
+  }
+}
+
+// Audit: `--seed -1` was accepted while an experiment file refused it.
+TEST(BenchSeed, OneRuleRefusesNegativeAndNonIntegerSeeds) {
+  for (const char* text : {"-1", "", "1.5", "seven", "99999999999999999999"}) {
+    auto bad = parse_seed(text);
+    ASSERT_FALSE(bad.ok()) << text;
+    EXPECT_THAT(bad.error().message, HasSubstr("0 to 9223372036854775807")) << text;
+  }
+  EXPECT_FALSE(check_seed(-1).ok());
+  EXPECT_EQ(*parse_seed("0"), 0u);
+  EXPECT_EQ(*parse_seed("9223372036854775807"), 9223372036854775807ULL);
+  EXPECT_EQ(*check_seed(42), 42u);
+}
+
 }  // namespace
 }  // namespace coldbench::bench

@@ -231,14 +231,20 @@ TEST(MarkersRunMarkers, PhaseFarFromSpawnIsDroppedAndCounted) {
   EXPECT_EQ(r.malformed_markers, 3);
 }
 
-TEST(MarkersRunMarkers, PhaseJustBeforeSpawnIsKeptWithNegativeTime) {
-  // A marker can be stamped a little before our spawn reading (clock
-  // granularity, clone latency); it stays on the timeline.
+TEST(MarkersRunMarkers, PhaseStampedBeforeSpawnIsMalformedNotNegative) {
+  // The audit's case: "t":0 half an hour after boot was shown as -1799.678 s.
+  // The spawn time is read in the child right before exec, so nothing the
+  // workload stamps can be earlier; such a time is not this run's clock.
+  constexpr int64_t kHalfHourAfterBoot = 1800LL * 1'000'000'000;
   RunMarkers markers(nullptr);
-  markers.on_marker_line(phase_line("early", kSpawn - 1 * kMs));
-  RunRecord r = filled(markers);
+  markers.on_marker_line(phase_line("zero", 0));
+  markers.on_marker_line(phase_line("early", kHalfHourAfterBoot - 1 * kMs));
+  markers.on_marker_line(phase_line("ok", kHalfHourAfterBoot + 3 * kMs));
+  RunRecord r = filled(markers, kHalfHourAfterBoot);
   ASSERT_EQ(r.phases.size(), 1u);
-  EXPECT_DOUBLE_EQ(r.phases[0].end_ms, -1);
+  EXPECT_EQ(r.phases[0].name, "ok");
+  EXPECT_DOUBLE_EQ(r.phases[0].duration_ms, 3);
+  EXPECT_EQ(r.malformed_markers, 2);
 }
 
 TEST(MarkersRunMarkers, FillReplacesWhatTheRecordHad) {

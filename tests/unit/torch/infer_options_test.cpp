@@ -110,6 +110,28 @@ TEST(Validate, RejectsZeroAndNegativeCounts) {
   expect_error(raw, "--seed");
 }
 
+// Audit: `--batch-size 100000000` said "must be a positive integer".
+TEST(Validate, TooLargeCountsSayTheLimitTheyExceed) {
+  auto message = [](const RawInferArgs& raw) {
+    auto options = validate(raw);
+    EXPECT_FALSE(options.ok());
+    return options.ok() ? std::string() : options.error().message;
+  };
+  RawInferArgs raw;
+  raw.batch_size = 100'000'000;
+  EXPECT_EQ(message(raw),
+            "--batch-size 100000000 is larger than 1000000, the most a dimension may be. fix: use a smaller batch");
+  raw = {};
+  raw.batch_sizes = "1,100000000";
+  EXPECT_NE(message(raw).find("batch size 100000000 is larger than 1000000"), std::string::npos);
+  raw = {};
+  raw.iters = 1'000'000'000;
+  EXPECT_EQ(message(raw), "--iters must be 1 to 100000000, got 1000000000");
+  raw = {};
+  raw.threads = 5000;
+  EXPECT_EQ(message(raw), "--threads must be 0 (LibTorch's default) to 4096, got 5000");
+}
+
 TEST(Validate, WarmupZeroIsAllowed) {
   RawInferArgs raw;
   raw.warmup = 0;
