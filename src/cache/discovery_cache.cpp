@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "cache/file_set.hpp"
+#include "core/json_text.hpp"
 
 namespace coldbench::cache {
 namespace {
@@ -196,7 +197,7 @@ Expected<std::string> save_cached_discovery(const std::string& cache_dir,
   std::string temporary = fmt::format("{}.{}.tmp", path, getpid());
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << to_json(cached).dump(1) << '\n';
+    out << json_text(to_json(cached), 1) << '\n';
     out.close();
     if (!out) {
       fs::remove(temporary, error);

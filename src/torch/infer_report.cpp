@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/json_text.hpp"
+
 namespace coldbench::workload {
 namespace {
 
@@ -222,7 +224,7 @@ Expected<void> write_json(const InferReport& report, const std::string& path) {
     std::ofstream out(tmp);
     if (!out)
       return make_error("--json: cannot write {}. fix: check that its directory exists", path);
-    out << to_json(report).dump(2) << '\n';
+    out << json_text(to_json(report), 2) << '\n';
     if (!out) return make_error("--json: writing {} failed", path);
   }
   std::error_code error;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "coldbench/marker.hpp"
+#include "core/json_text.hpp"
 #include "runtime_markers.hpp"
 
 namespace coldbench::workload {
@@ -242,7 +243,7 @@ Expected<void> write_json(const ProfileReport& report, const std::string& path) 
       return make_error("--output-json: cannot write {}. fix: check that {} is writable", path,
                         parent.string());
     }
-    out << to_json(report).dump(2) << '\n';
+    out << json_text(to_json(report), 2) << '\n';
     if (!out) return make_error("--output-json: writing {} failed", path);
   }
   std::filesystem::rename(tmp, path, error);

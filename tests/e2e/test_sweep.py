@@ -37,6 +37,18 @@ EXPERIMENT = textwrap.dedent("""\
     """)
 
 
+# A failing workload that writes bytes that are not UTF-8 to stderr.
+BINARY_STDERR_EXPERIMENT = textwrap.dedent("""\
+    [experiment]
+    name = "binary-stderr"
+    runs = 12
+
+    [defaults]
+    command = "printf 'binary \\\\377\\\\376\\\\n' >&2; sleep 0.1; exit 1"
+    shell = true
+    """)
+
+
 class SweepTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cb-sweep-")
@@ -145,6 +157,41 @@ class SweepTest(unittest.TestCase):
             return [(c["name"], c["measured_runs"], [p["name"] for p in c["phases"]],
                      [m["name"] for m in c["metrics"]]) for c in doc["summary"]["commands"]]
         self.assertEqual(shape(resumed_doc), shape(fresh_doc))
+
+    def test_invalid_utf8_from_workload_neither_aborts_the_sweep_nor_its_resume(self):
+        # Issue 10, item 1: the sweep aborted (SIGABRT) at the first such run,
+        # left its session 'running', and --resume aborted again at the same run.
+        path = self.write("binary.toml", BINARY_STDERR_EXPERIMENT)
+        proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done_before = 0
+        deadline = time.time() + 60
+        while time.time() < deadline and done_before < 3 and proc.poll() is None:
+            time.sleep(0.05)
+            if os.path.exists(self.db):
+                try:
+                    with sqlite3.connect(self.db, timeout=5) as db:
+                        done_before = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+        self.assertIsNone(proc.poll(), f"the sweep ended early, exit {proc.returncode}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with sqlite3.connect(self.db) as db:
+            self.assertEqual(db.execute("SELECT status FROM sessions").fetchone()[0], "running")
+
+        result = self.sweep(path, "--resume")
+        self.assertEqual(result.returncode, 1, describe(result))  # every run failed, and was recorded
+        self.assertIn("resumed session 1", result.stderr)
+        with sqlite3.connect(self.db) as db:
+            sessions = db.execute("SELECT COUNT(*), MAX(status) FROM sessions").fetchone()
+            runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        self.assertEqual(sessions, (1, "finished"))
+        self.assertEqual(runs, 12)
+        exported = run_coldbench(["export", "1", "--json", "--db", self.db], json_output=False)
+        self.assertEqual(exported.returncode, 0, describe(exported))
+        tails = {r["output_tail"] for r in json.loads(exported.stdout)["runs"]}
+        self.assertEqual(tails, {b"binary \xff\xfe\n".decode("utf-8", "replace")})
 
     def test_resume_refuses_a_changed_experiment(self):
         path = self.write("study.toml", EXPERIMENT.format(runs=30, fixture=CB_FIXTURE))

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/utf8.hpp"
@@ -58,6 +61,26 @@ TEST(CoreJsonParseBounded, SyntaxErrorsAreValuesWithPrintableReasons) {
     EXPECT_THAT(j.error().message, HasSubstr("not valid JSON")) << text;
     EXPECT_TRUE(is_valid_utf8(j.error().message)) << j.error().message;
   }
+}
+
+// Every JSON dump in src/ goes through json_text, the one that cannot throw
+// (issue 10: a direct .dump() aborted the harness on a workload's bytes).
+TEST(CoreJsonText, SourcesSerialiseOnlyThroughJsonText) {
+  namespace fs = std::filesystem;
+  const fs::path src = fs::path(COLDBENCH_SOURCE_DIR) / "src";
+  int files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(src)) {
+    const auto ext = entry.path().extension();
+    if (ext != ".cpp" && ext != ".hpp") continue;
+    ++files;
+    if (entry.path().filename() == "json_text.hpp") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str().find(".dump("), std::string::npos)
+        << entry.path() << " calls .dump(); use json_text() (core/json_text.hpp)";
+  }
+  EXPECT_GT(files, 50);
 }
 
 }  // namespace
