@@ -65,6 +65,22 @@ class InvalidUtf8Test(unittest.TestCase):
             self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
 
 
+class NamedCommandTest(unittest.TestCase):
+    def test_named_command_of_100kb_is_split_without_recursion(self):
+        # -c NAME=CMD was matched with std::regex, whose matcher recursed once
+        # per character: a 100 KB command (or name) was a SIGSEGV.
+        long_word = "x" * 100000
+        for spec in (f"a=/bin/true {long_word}", f"{'n' * 100000}=/bin/true"):
+            result = run_coldbench(["run", "-n", "1", "-c", spec], timeout=HANG_LIMIT_S)
+            self.assertEqual(result.returncode, 0, describe(result)[:2000])
+            self.assertEqual(len(result.measured_runs()), 1)
+
+    def test_bad_named_command_is_a_usage_error(self):
+        result = run_coldbench(["run", "-n", "1", "-c", "bad name=/bin/true"])
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIn("-c 'bad name=/bin/true': expected NAME=CMD", result.stderr)
+
+
 class RegexRuleTest(unittest.TestCase):
     def test_pathological_regexes_on_a_long_line_neither_hang_nor_crash(self):
         result = run_coldbench(["run", "-n", "2"] + PATHOLOGICAL_RULES +
