@@ -193,6 +193,16 @@ class SweepTest(unittest.TestCase):
         tails = {r["output_tail"] for r in json.loads(exported.stdout)["runs"]}
         self.assertEqual(tails, {b"binary \xff\xfe\n".decode("utf-8", "replace")})
 
+    def test_experiment_that_is_not_utf8_points_to_file_and_line(self):
+        # Config names, commands and rules from TOML are UTF-8 by TOML's rules: checked, not repaired.
+        path = os.path.join(self.tmp, "latin1.toml")
+        with open(path, "wb") as f:
+            f.write(b'[experiment]\nname = "x"\n[defaults]\ncommand = "true"\n[[config]]\nname = "caf\xe9"\n')
+        result = self.sweep(path, "--dry-run")
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIn("latin1.toml:6:", result.stderr)
+        self.assertIn("invalid utf-8", result.stderr)
+
     def test_resume_refuses_a_changed_experiment(self):
         path = self.write("study.toml", EXPERIMENT.format(runs=30, fixture=CB_FIXTURE))
         proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
