@@ -87,7 +87,9 @@ Expected<std::vector<CommandSpec>> build_commands(const RunArguments& args) {
     std::string text;
     for (const auto& word : args.command_words) text += (text.empty() ? "" : " ") + quote_shell_word(word);
     if (args.shell && args.command_words.size() == 1) text = args.command_words[0];
-    auto command = bench::make_command(args.name.empty() ? text : args.name, text, args.shell);
+    // A name derived from the command line is text, like the record's copy of it (U+FFFD for bytes that
+    // are not UTF-8), so every message and table shows the same name; the argv keeps its bytes.
+    auto command = bench::make_command(args.name.empty() ? replace_invalid_utf8(text) : args.name, text, args.shell);
     if (!command) return command.error();
     if (!args.shell) command->argv = args.command_words;  // exactly as given, no re-splitting
     commands.push_back(std::move(command).value());

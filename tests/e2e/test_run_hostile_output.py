@@ -67,6 +67,21 @@ class InvalidUtf8Test(unittest.TestCase):
             self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
 
 
+class CacheDiscoveryTest(unittest.TestCase):
+    def test_file_name_that_is_not_utf8_does_not_abort_cache_discovery(self):
+        # The discovery cache (JSON) got the path of a file the workload
+        # opened; a name that is not UTF-8 threw type_error 316: SIGABRT.
+        tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        data = os.path.join(os.fsencode(tmp), b"data-\xff.bin")
+        with open(data, "wb") as f:
+            f.write(b"x" * 4096)
+        result = run_coldbench(["run", "-n", "2", "--cache", "warm", "--", "/bin/cat", os.fsdecode(data)],
+                               env={"XDG_CACHE_HOME": os.path.join(tmp, "cache")}, timeout=HANG_LIMIT_S)
+        self.assertEqual(result.returncode, 0, describe(result))
+        self.assertEqual(len(result.measured_runs()), 2)
+        self.assertEqual(result.json["commands"][0]["argv"][1], os.path.join(tmp, "data-" + REPLACED + ".bin"))
+
+
 class NamedCommandTest(unittest.TestCase):
     def test_named_command_of_100kb_is_split_without_recursion(self):
         # -c NAME=CMD was matched with std::regex, whose matcher recursed once
