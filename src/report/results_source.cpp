@@ -33,8 +33,11 @@ Expected<ResultsDocument> load_results_file(const std::string& path) {
   // Bounded: reading a document copies it, and a copy recurses once per level of nesting.
   auto parsed = parse_json_bounded(text.str(), kMaxStoredJsonDepth);
   if (!parsed) {
-    return make_error("'{}' is not a coldbench results file (coldbench run --json writes one): {}", path,
-                      parsed.error().message);
+    const std::string& why = parsed.error().message;  // "not valid JSON (...)" or "nested deeper than ..."
+    if (why.rfind("nested", 0) == 0) {
+      return make_error("'{}' is not a coldbench results file: its JSON is {}", path, why);
+    }
+    return make_error("'{}' is not JSON: expected a coldbench results file (coldbench run --json); {}", path, why);
   }
   const nlohmann::json& j = *parsed;
   try {

@@ -64,8 +64,8 @@ TEST_F(ResultsFile, TextThatIsNotJsonIsAnErrorNamingTheFile) {
   write("{\"schema\": ");
   auto doc = load_results_file(path_);
   ASSERT_FALSE(doc.ok());
-  EXPECT_THAT(doc.error().message, HasSubstr(path_));
-  EXPECT_THAT(doc.error().message, HasSubstr("not valid JSON"));
+  EXPECT_THAT(doc.error().message, HasSubstr("'" + path_ + "' is not JSON"));
+  EXPECT_THAT(doc.error().message, HasSubstr("parse error at line 1"));
 }
 
 }  // namespace
