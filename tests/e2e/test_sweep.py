@@ -231,6 +231,8 @@ class SweepTest(unittest.TestCase):
                        "matrix key 'mode' is neither a config key nor used as {mode}"),
             "nocommand": ("[experiment]\nname = \"x\"\n", "has no 'command'"),
             "noname": ("[experiment]\nruns = 2\n", "needs a non-empty 'name'"),
+            "backref": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nphases = { p = \"(a)\\\\1\" }\n",
+                        "--phase p: invalid regular expression '(a)\\1'"),
         }
         for name, (text, expected) in cases.items():
             path = self.write(f"{name}.toml", text)
