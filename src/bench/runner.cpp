@@ -146,13 +146,16 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
     document.host = read_host_info();
   }
   document.commands.clear();
-  for (const auto& plan : plans_) document.commands.push_back(plan.command);
+  for (const auto& plan : plans_) {
+    document.commands.push_back(plan.command);
+    make_text_valid(document.commands.back());  // the plan keeps the bytes the workload runs with
+  }
 
   auto schedule = build_schedule(static_cast<int>(plans_.size()), options_.runs, options_.warmup, options_.order,
                                  options_.seed);
   auto done_already = [&](const ScheduledRun& s) {
     if (!resume_) return false;
-    const std::string& name = plans_[s.command_index].command.name;
+    const std::string& name = document.commands[s.command_index].name;
     for (const auto& run : document.runs) {
       if (run.command == name && run.warmup == s.warmup && run.index == s.index) return true;
     }
@@ -237,7 +240,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
     return {};
   }
 
-  collected.fill(record, result.spawn_ns);
+  collected.fill(record, result.spawn_ns, result.wall_ms());
 
   record.wall_ms = result.wall_ms();
   record.setup_ms = result.setup_ms();
@@ -261,6 +264,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
     ++outcome.failed_runs;
   }
   if (!record.warmup) ++outcome.measured_runs;
+  make_text_valid(record);  // the workload's bytes (output, paths) become text here, before any sink
 
   document.runs.push_back(std::move(record));
   for (auto* sink : sinks_) {

@@ -16,6 +16,7 @@
 
 #include "cache/file_set.hpp"
 #include "core/output_file.hpp"
+#include "core/json_text.hpp"
 
 namespace coldbench::cache {
 namespace {
@@ -194,7 +195,7 @@ Expected<std::string> save_cached_discovery(const std::string& cache_dir,
   if (error)
     return make_error("cannot create {}: {}", fs::path(path).parent_path().string(),
                       error.message());
-  auto written = write_file_atomically(path, to_json(cached).dump(1) + "\n");
+  auto written = write_file_atomically(path, json_text(to_json(cached), 1) + "\n");
   if (!written) return written.error();
   return path;
 }

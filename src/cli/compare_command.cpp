@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "compare/gate.hpp"
 #include "compare/gate_report.hpp"
+#include "core/json_text.hpp"
 #include "core/units.hpp"
 #include "report/reporter.hpp"
 #include "report/results_source.hpp"
@@ -60,7 +61,7 @@ int compare(const CompareArguments& args) {
   }
   if (!args.json.empty()) {
     auto written =
-        report::write_file_atomically(args.json, compare::to_json(*result, sources).dump(2) + "\n");
+        report::write_file_atomically(args.json, json_text(compare::to_json(*result, sources), 2) + "\n");
     if (!written) return report_error(written.error().message, kExitUsage);
     fmt::print(stderr, "wrote {}\n", args.json);
   }

@@ -13,6 +13,7 @@
 
 #include "cache/page_cache.hpp"
 #include "cli/commands.hpp"
+#include "core/json_text.hpp"
 #include "core/units.hpp"
 #include "isolate/container_engine.hpp"
 #include "isolate/sandbox_hook.hpp"
@@ -154,7 +155,7 @@ int run_env(const EnvArguments& args) {
     report.capabilities.push_back(engine_capability(isolate::IsolationMode::Podman));
   }
   if (args.json) {
-    fmt::print("{}\n", limits::to_json(report).dump(2));
+    fmt::print("{}\n", json_text(limits::to_json(report), 2));
   } else {
     fmt::print("{}", render(report));
   }

@@ -3,8 +3,11 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <memory>
-#include <regex>
+#include <optional>
+#include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -14,6 +17,7 @@
 #include "core/env_var.hpp"
 #include "core/shell_words.hpp"
 #include "core/units.hpp"
+#include "core/utf8.hpp"
 #include "proc/spawn.hpp"
 #include "report/formats.hpp"
 #include "report/progress.hpp"
@@ -46,26 +50,47 @@ struct RunArguments {
   double alpha = 0.05;
 };
 
+// "NAME=CMD" split at the first '=', NAME of [A-Za-z0-9_.:+-]; nullopt when it is not that.
+// (Plain code, not std::regex: its matcher recurses per character of a long command.)
+std::optional<std::pair<std::string, std::string>> split_named_command(const std::string& spec) {
+  auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) return std::nullopt;
+  for (std::size_t i = 0; i < eq; ++i) {
+    const char c = spec[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && std::string_view("_.:+-").find(c) == std::string_view::npos) {
+      return std::nullopt;
+    }
+  }
+  return std::pair{spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
 Expected<std::vector<CommandSpec>> build_commands(const RunArguments& args) {
   std::vector<CommandSpec> commands;
-  static const std::regex kNamed(R"(^([A-Za-z0-9_.:+-]+)=(.+)$)");
   for (const auto& spec : args.named_commands) {
-    std::smatch match;
-    if (!std::regex_match(spec, match, kNamed)) {
-      return make_error("-c '{}': expected NAME=CMD, e.g. -c 'eager=python3 bench.py --mode eager'", spec);
+    auto named = split_named_command(spec);
+    if (!named) {
+      return make_error("-c '{}': expected NAME=CMD with NAME of letters, digits and _.:+-, e.g. -c 'eager=python3 "
+                        "bench.py --mode eager'",
+                        escape_invalid_utf8(spec));
     }
     for (const auto& existing : commands) {
-      if (existing.name == match[1].str()) return make_error("-c: the name '{}' is used twice", existing.name);
+      if (existing.name == named->first) return make_error("-c: the name '{}' is used twice", existing.name);
     }
-    auto command = bench::make_command(match[1].str(), match[2].str(), args.shell);
+    auto command = bench::make_command(named->first, named->second, args.shell);
     if (!command) return command.error();
     commands.push_back(std::move(command).value());
+  }
+  // Names are stored as text; a command line may hold any bytes (it is recorded with U+FFFD for those).
+  if (!is_valid_utf8(args.name)) {
+    return make_error("--name '{}': not valid UTF-8; give the name in UTF-8 (or ASCII)", escape_invalid_utf8(args.name));
   }
   if (!args.command_words.empty()) {
     std::string text;
     for (const auto& word : args.command_words) text += (text.empty() ? "" : " ") + quote_shell_word(word);
     if (args.shell && args.command_words.size() == 1) text = args.command_words[0];
-    auto command = bench::make_command(args.name.empty() ? text : args.name, text, args.shell);
+    // A name derived from the command line is text, like the record's copy of it (U+FFFD for bytes that
+    // are not UTF-8), so every message and table shows the same name; the argv keeps its bytes.
+    auto command = bench::make_command(args.name.empty() ? replace_invalid_utf8(text) : args.name, text, args.shell);
     if (!command) return command.error();
     if (!args.shell) command->argv = args.command_words;  // exactly as given, no re-splitting
     commands.push_back(std::move(command).value());
@@ -204,7 +229,10 @@ Subcommand add_run_command(CLI::App& app) {
       "Usage: coldbench run [OPTIONS] -- CMD [ARGS...]\n"
       "       coldbench run [OPTIONS] -c NAME=CMD [-c NAME=CMD ...]\n\n"
       "Workloads report phases through the marker protocol (COLDBENCH_FD, docs/marker-protocol.md);\n"
-      "unmodified programs can be timed with --phase/--metric regexes on their output.\n"
+      "unmodified programs can be timed with --phase/--metric regexes on their output, in RE2 syntax\n"
+      "(https://github.com/google/re2/wiki/Syntax; no backreferences or lookaround, linear-time matching).\n"
+      "Names (--name, -c NAME=, --phase/--metric NAME=) must be UTF-8; output and command lines that are not\n"
+      "are recorded with U+FFFD for each invalid byte sequence (docs/result-schema.md).\n"
       "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
       "130 interrupted (the results measured so far are written).");
 
@@ -224,9 +252,9 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_flag("--env-clear", args->env_clear, "Start the workload with an empty environment (plus --env)");
   sub->add_option("--cwd", args->cwd, "Working directory of the workload");
   sub->add_flag("--show-output", args->show_output, "Show the workload's output (otherwise captured)");
-  sub->add_option("--phase", args->phase_rules, "NAME=REGEX: phase ends at the first output line matching REGEX")
+  sub->add_option("--phase", args->phase_rules, "NAME=REGEX: phase ends at the first output line matching REGEX (RE2 syntax)")
       ->allow_extra_args(false);
-  sub->add_option("--metric", args->metric_rules, "NAME=REGEX: first capture group of each matching line is a value")
+  sub->add_option("--metric", args->metric_rules, "NAME=REGEX: first capture group of each matching line is a value (RE2 syntax)")
       ->allow_extra_args(false);
   sub->add_flag("--no-markers", args->no_markers, "Do not give workloads a marker fd (COLDBENCH_FD)");
   sub->add_flag("--no-progress", args->no_progress, "No progress bar or progress lines on stderr");

@@ -49,7 +49,12 @@ int print_dry_run(const sweep::Experiment& experiment) {
 int run_sweep_command(const SweepArguments& args) {
   auto experiment = sweep::load_experiment(args.file);
   if (!experiment) return report_error(experiment.error().message, experiment.error().exit_code);
-  if (args.dry_run) return print_dry_run(*experiment);
+  if (args.dry_run) {
+    // The rules are checked as a real sweep would (RE2 refuses some patterns), so a dry run catches them.
+    auto checked = sweep::experiment_session_options(*experiment);
+    if (!checked) return report_error(checked.error().message, checked.error().exit_code);
+    return print_dry_run(*experiment);
+  }
 
   report::SummaryCache summaries;
   std::unique_ptr<report::FileExport> json_export;

@@ -99,7 +99,10 @@ struct RunRecord {
   std::vector<MetricRecord> metrics;
   std::map<std::string, nlohmann::json> info;
   int malformed_markers = 0;
-  std::string output_tail;  // last lines of stdout/stderr, kept for failed runs
+  // What the harness noticed about the run that the user should see: a marker
+  // limit reached, the first malformed marker's problem.
+  std::vector<std::string> warnings;
+  std::string output_tail;  // last lines of stdout/stderr, kept for failed runs (valid UTF-8: docs/result-schema.md, Text)
 
   std::optional<CgroupStats> cgroup;
   std::optional<AppliedLimits> limits;
@@ -126,6 +129,13 @@ struct HostInfo {
   int online_cpus = 0;
   int64_t memory_bytes = 0;
 };
+
+// Text from outside (a workload's output, its command line, file paths)
+// enters a record through these, as valid UTF-8: each ill-formed byte
+// sequence becomes U+FFFD (docs/result-schema.md, "Text"). The workload
+// itself still gets its arguments byte for byte; only the record differs.
+void make_text_valid(RunRecord& run);
+void make_text_valid(CommandSpec& command);
 
 // A whole `coldbench run` session: its options, commands and every run so far.
 struct ResultsDocument {

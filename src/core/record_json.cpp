@@ -86,6 +86,7 @@ json to_json(const RunRecord& run) {
          {"metrics", metrics},
          {"info", info},
          {"malformed_markers", run.malformed_markers},
+         {"warnings", run.warnings},
          {"output_tail", run.output_tail},
          {"cgroup", run.cgroup ? cgroup_json(*run.cgroup) : json(nullptr)},
          {"limits", run.limits ? limits_json(*run.limits) : json(nullptr)},
@@ -176,6 +177,7 @@ Expected<RunRecord> run_from_json(const json& j) {
     const json labels = j.value("labels", json::object());
     for (const auto& [k, v] : labels.items()) run.labels[k] = v.get<std::string>();
     run.malformed_markers = j.value("malformed_markers", 0);
+    run.warnings = j.value("warnings", std::vector<std::string>{});
     run.output_tail = j.value("output_tail", "");
     if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) {
       CgroupStats c;

@@ -3,6 +3,10 @@
 #include <cmath>
 #include <cstdint>
 
+#include <fmt/format.h>
+
+#include "core/json_text.hpp"
+
 namespace coldbench::markers {
 namespace {
 
@@ -11,26 +15,31 @@ std::optional<Marker> fail(std::string* why, std::string message) {
   return std::nullopt;
 }
 
-bool valid_name(const std::string& name) {
-  if (name.empty() || name.size() > 200) return false;
-  for (unsigned char c : name) {
-    if (c < 0x20) return false;
-  }
-  return true;
-}
-
 }  // namespace
+
+std::optional<std::string> marker_name_problem(std::string_view name) {
+  if (name.empty()) return "is empty";
+  if (name.size() > kMaxNameBytes) return fmt::format("is longer than {} bytes", kMaxNameBytes);
+  for (unsigned char c : name) {
+    if (c < 0x20) return std::string("contains a control character");
+  }
+  return std::nullopt;
+}
 
 std::optional<Marker> parse_marker_line(std::string_view line, std::string* why) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
   if (line.empty()) return fail(why, "empty line");
-  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return fail(why, "not valid JSON");
+  auto parsed = parse_json_bounded(line, kMaxMarkerDepth);
+  if (!parsed) {
+    const std::string& message = parsed.error().message;
+    return fail(why, message.rfind("nested", 0) == 0 ? message + " (the marker protocol's limit)" : message);
+  }
+  nlohmann::json& j = *parsed;
   if (!j.is_object()) return fail(why, "not a JSON object");
 
   auto version = j.find("v");
   if (version == j.end() || !version->is_number_integer()) return fail(why, "missing integer \"v\"");
-  if (version->get<int64_t>() != 1) return fail(why, "unsupported protocol version " + version->dump());
+  if (version->get<int64_t>() != 1) return fail(why, "unsupported protocol version " + json_text(*version));
 
   auto t = j.find("t");
   if (t == j.end() || !t->is_number()) return fail(why, "missing numeric \"t\" (CLOCK_MONOTONIC ns)");
@@ -43,7 +52,7 @@ std::optional<Marker> parse_marker_line(std::string_view line, std::string* why)
   auto kind = j.find("kind");
   if (kind == j.end() || !kind->is_string()) return fail(why, "missing string \"kind\"");
   auto name = j.find("name");
-  if (name == j.end() || !name->is_string() || !valid_name(name->get<std::string>())) {
+  if (name == j.end() || !name->is_string() || marker_name_problem(name->get_ref<const std::string&>())) {
     return fail(why, "missing or invalid \"name\"");
   }
 
@@ -80,7 +89,12 @@ std::optional<Marker> parse_marker_line(std::string_view line, std::string* why)
     marker.kind = MarkerKind::Info;
     auto value = j.find("value");
     if (value == j.end()) return fail(why, "info without \"value\"");
-    marker.info = InfoMarker{name->get<std::string>(), *value};
+    const std::size_t bytes = json_text(*value).size();
+    if (bytes > kMaxInfoValueBytes) {
+      return fail(why, fmt::format("info value is {} bytes serialised, more than the limit of {} KiB", bytes,
+                                   kMaxInfoValueBytes / 1024));
+    }
+    marker.info = InfoMarker{name->get<std::string>(), std::move(*value), bytes};
   } else {
     return fail(why, "unknown kind \"" + kind_text + "\" (phase, metric or info)");
   }

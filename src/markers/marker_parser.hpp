@@ -15,6 +15,13 @@ namespace coldbench::markers {
 // A stdout line starting with this carries a marker (containers, no fd).
 inline constexpr std::string_view kStdoutPrefix = "@coldbench ";
 
+// What one marker may hold (docs/marker-protocol.md, "Limits"); beyond, the
+// line is malformed. Deep values make copies and printing recurse, and a big
+// info value would be copied into every export of every run.
+inline constexpr int kMaxMarkerDepth = 64;                    // arrays/objects, the marker itself is level 1
+inline constexpr std::size_t kMaxInfoValueBytes = 64 * 1024;  // an info value, serialised compactly
+inline constexpr std::size_t kMaxNameBytes = 200;
+
 enum class MarkerKind { Phase, Metric, Info };
 
 struct PhaseMarker {
@@ -31,6 +38,7 @@ struct MetricMarker {
 struct InfoMarker {
   std::string name;
   nlohmann::json value;
+  std::size_t value_bytes = 0;  // the value serialised compactly
 };
 
 struct Marker {
@@ -41,8 +49,13 @@ struct Marker {
   InfoMarker info;
 };
 
+// What is wrong with a phase, metric or info name ("is empty", "is longer
+// than 200 bytes", "contains a control character"), or nullopt when it is fine.
+std::optional<std::string> marker_name_problem(std::string_view name);
+
 // Parses one line (no trailing newline). On failure returns nullopt and, if
-// `why` is given, says what was wrong ("missing \"name\"", "unsupported version 2").
+// `why` is given, says what was wrong ("missing \"name\"", "unsupported version 2",
+// "nested deeper than 64 levels"). Never recurses on the line's nesting.
 std::optional<Marker> parse_marker_line(std::string_view line, std::string* why = nullptr);
 
 }  // namespace coldbench::markers

@@ -18,6 +18,7 @@
 
 #include "core/clock.hpp"
 #include "proc/descendants.hpp"
+#include "core/utf8.hpp"
 #include "proc/fd.hpp"
 #include "proc/watchdog.hpp"
 
@@ -39,21 +40,28 @@ class LineSplitter {
 
   template <class OnLine>
   void feed(const char* data, std::size_t size, OnLine&& on_line) {
-    for (std::size_t i = 0; i < size; ++i) {
-      if (data[i] == '\n') {
-        // The newline that ends a line of exactly `max` was delivered with its last piece.
-        if (!split_) on_line(std::string_view(partial_));
+    while (size > 0) {
+      const auto* newline = static_cast<const char*>(std::memchr(data, '\n', size));
+      const std::size_t length = newline ? static_cast<std::size_t>(newline - data) : size;
+      const std::size_t room = max_ - partial_.size();  // partial_ is always shorter than max_
+      if (length >= room) {  // the piece that reaches `max` goes out without waiting for its newline
+        partial_.append(data, room);
+        data += room;
+        size -= room;
+        on_line(std::string_view(partial_));
         partial_.clear();
-        split_ = false;
-      } else {
-        partial_.push_back(data[i]);
-        split_ = false;
-        if (partial_.size() >= max_) {
-          on_line(std::string_view(partial_));
-          partial_.clear();
-          split_ = true;
-        }
+        split_ = true;
+        continue;
       }
+      partial_.append(data, length);
+      if (length > 0) split_ = false;
+      if (!newline) return;
+      // The newline that ends a line of exactly `max` was delivered with its last piece.
+      if (!split_) on_line(std::string_view(partial_));
+      partial_.clear();
+      split_ = false;
+      data += length + 1;
+      size -= length + 1;
     }
   }
 
@@ -309,11 +317,21 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
   int64_t received_ns = 0;
 
   auto keep_in_tail = [&](std::string_view line) {
-    result.tail.emplace_back(line.substr(0, kMaxTailLineChars));
+    result.tail.emplace_back(utf8_prefix(line, kMaxTailLineChars));  // cut at a character, not inside one
     while (result.tail.size() > request.tail_lines) result.tail.pop_front();
+  };
+  const int64_t deadline_ns =
+      request.timeout_s ? result.spawn_ns + static_cast<int64_t>(*request.timeout_s * 1e9) : INT64_MAX;
+  bool out_open = true, err_open = true, marker_open = request.marker_pipe, reaped = false, killed = false;
+  // Interrupted, or alive past its deadline (so about to be killed as timed
+  // out): no more work on its output lines, so Ctrl-C and --timeout act at
+  // once whatever the output is or the --phase/--metric rules cost per line.
+  auto run_is_over = [&] {
+    return interrupt_requested() || (!reaped && deadline_ns != INT64_MAX && monotonic_ns() >= deadline_ns);
   };
   auto on_output = [&](Stream stream) {
     return [&, stream](std::string_view line) {
+      if (run_is_over()) return;
       if (!observer.on_output_line(stream, line, received_ns)) return;
       keep_in_tail(line);
       if (request.show_output) {
@@ -327,7 +345,9 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
   };
   auto on_out = on_output(Stream::Stdout);
   auto on_err = on_output(Stream::Stderr);
-  auto on_marker = [&](std::string_view line) { observer.on_marker_line(line, received_ns); };
+  auto on_marker = [&](std::string_view line) {  // only stored: cheap, and a timed-out run keeps its phases
+    if (!interrupt_requested()) observer.on_marker_line(line, received_ns);
+  };
 
   std::array<char, 65536> buffer;
   enum class Read { Data, Again, Closed };
@@ -346,10 +366,6 @@ Expected<SpawnResult> spawn_and_wait(const SpawnRequest& request, OutputObserver
     while (pump(fd, splitter, on_line) == Read::Data) {
     }
   };
-
-  const int64_t deadline_ns =
-      request.timeout_s ? result.spawn_ns + static_cast<int64_t>(*request.timeout_s * 1e9) : INT64_MAX;
-  bool out_open = true, err_open = true, marker_open = request.marker_pipe, reaped = false, killed = false;
 
   auto reap = [&](int options) {
     int status = 0;

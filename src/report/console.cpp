@@ -141,6 +141,15 @@ void render_command(std::string& out, const CommandSummary& c) {
     out += fmt::format("  warning: {} malformed marker line{} ignored (see docs/marker-protocol.md)\n",
                        c.malformed_markers, c.malformed_markers == 1 ? "" : "s");
   }
+  // A few lines are enough to see what went wrong; the JSON has every run's.
+  constexpr std::size_t kShownWarnings = 3;
+  for (std::size_t i = 0; i < c.warnings.size() && i < kShownWarnings; ++i) {
+    out += fmt::format("  warning: {} ({} run{})\n", c.warnings[i].text, c.warnings[i].runs,
+                       c.warnings[i].runs == 1 ? "" : "s");
+  }
+  if (c.warnings.size() > kShownWarnings) {
+    out += fmt::format("  ... {} more warnings in the runs' \"warnings\" (--json)\n", c.warnings.size() - kShownWarnings);
+  }
   for (const auto& f : c.failures) {
     out += fmt::format("  failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index, f.error);
     if (!f.output_tail.empty()) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/json_text.hpp"
 #include "report/report_charts.hpp"
 #include "report/study_report.hpp"
 #include "report/study_table.hpp"
@@ -93,7 +94,7 @@ std::string html_table(const StudyGrid& grid) {
 // JSON inside <script type="application/json">: '<' only occurs in strings, where \u003c means the
 // same.
 std::string embedded_json(const nlohmann::json& value) {
-  std::string text = value.dump();
+  std::string text = json_text(value);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {

@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "report/formats.hpp"
 #include "stats/descriptive.hpp"
 
@@ -33,7 +34,7 @@ std::optional<std::string> HyperfineReporter::render(const ResultsDocument& docu
                        {"times", times},
                        {"exit_codes", exit_codes}});
   }
-  return nlohmann::json{{"results", results}}.dump(2) + "\n";
+  return json_text(nlohmann::json{{"results", results}}, 2) + "\n";
 }
 
 }  // namespace coldbench::report

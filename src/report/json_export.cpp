@@ -1,20 +1,20 @@
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "report/formats.hpp"
 
 namespace coldbench::report {
+namespace {
 
-// While the session runs: the pretty header, then one run per line,
+// The pretty document `j` (its "runs" empty) split where the runs go:
 //   "runs": [
 //     {...},
 //     {...}
 //   ],
-// so a run is appended in place; at the end the whole document, summary
-// included, is written pretty.
-std::optional<AppendLayout> JsonReporter::append_layout(const ResultsDocument& document) const {
-  nlohmann::json j = document_header_json(document);
+// Runs stay one line each, also in the final file: pretty-printing indents
+// every element of a nested info value, which multiplies its size by its depth.
+std::optional<AppendLayout> layout_around_runs(nlohmann::json j) {
   j["runs"] = nlohmann::json::array();
-  j["summary"] = nullptr;
-  std::string text = j.dump(2) + "\n";
+  std::string text = json_text(j, 2) + "\n";
   const std::string_view key = "\n  \"runs\": []";
   std::size_t at = text.find(key);
   if (at == std::string::npos) return std::nullopt;  // cannot happen: "runs" is a top-level key
@@ -22,18 +22,27 @@ std::optional<AppendLayout> JsonReporter::append_layout(const ResultsDocument& d
   return AppendLayout{text.substr(0, open), ",", "\n  " + text.substr(open), {}};
 }
 
+}  // namespace
+
+// While the session runs the summary is null; a run is appended in place.
+std::optional<AppendLayout> JsonReporter::append_layout(const ResultsDocument& document) const {
+  nlohmann::json j = document_header_json(document);
+  j["summary"] = nullptr;
+  return layout_around_runs(std::move(j));
+}
+
 std::string JsonReporter::render_run(const AppendLayout&, const RunRecord& run) const {
-  return "\n    " + to_json(run).dump();
+  return "\n    " + json_text(to_json(run));
 }
 
 std::optional<std::string> JsonReporter::render(const ResultsDocument& document,
                                                 const SessionSummary* summary) const {
-  if (!summary) {
-    if (auto layout = append_layout(document)) return fill_layout(*this, *layout, document);
-  }
-  nlohmann::json j = to_json(document);
+  nlohmann::json j = document_header_json(document);
   j["summary"] = summary ? to_json(*summary) : nlohmann::json(nullptr);
-  return j.dump(2) + "\n";
+  if (auto layout = layout_around_runs(std::move(j))) return fill_layout(*this, *layout, document);
+  nlohmann::json whole = to_json(document);
+  whole["summary"] = summary ? to_json(*summary) : nlohmann::json(nullptr);
+  return json_text(whole, 2) + "\n";
 }
 
 }  // namespace coldbench::report

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "store/history.hpp"
 
@@ -29,14 +30,16 @@ Expected<ResultsDocument> load_results_file(const std::string& path) {
   if (!in) return make_error("cannot read '{}': {}", path, std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& e) {
-    return make_error(
-        "'{}' is not JSON (byte {}): expected a coldbench results file (coldbench run --json)",
-        path, e.byte);
+  // Bounded: reading a document copies it, and a copy recurses once per level of nesting.
+  auto parsed = parse_json_bounded(text.str(), kMaxStoredJsonDepth);
+  if (!parsed) {
+    const std::string& why = parsed.error().message;  // "not valid JSON (...)" or "nested deeper than ..."
+    if (why.rfind("nested", 0) == 0) {
+      return make_error("'{}' is not a coldbench results file: its JSON is {}", path, why);
+    }
+    return make_error("'{}' is not JSON: expected a coldbench results file (coldbench run --json); {}", path, why);
   }
+  const nlohmann::json& j = *parsed;
   try {
     auto document = document_from_json(j);
     if (!document) return make_error("'{}': {}", path, document.error().message);

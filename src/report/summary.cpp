@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <unordered_map>
 
 #include "stats/outliers.hpp"
 
@@ -99,9 +100,15 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
   summary.command_text = spec.text;
 
   std::vector<const RunRecord*> ok;
+  std::unordered_map<std::string, std::size_t> warning_index;
   for (const auto& run : document.runs) {
     if (run.command_index != command_index) continue;
     summary.malformed_markers += run.malformed_markers;
+    for (const auto& text : run.warnings) {
+      auto [it, added] = warning_index.emplace(text, summary.warnings.size());
+      if (added) summary.warnings.push_back(WarningNote{text, 0});
+      ++summary.warnings[it->second].runs;
+    }
     if (!run.succeeded()) summary.failures.push_back(FailureNote{run.index, run.warmup, run.error, run.output_tail});
     if (run.warmup) continue;
     ++summary.measured_runs;
@@ -263,6 +270,12 @@ nlohmann::json oversubscription_json(const Oversubscription& o) {
           {"involuntary_switches", o.involuntary_switches}};
 }
 
+nlohmann::json warnings_json(const std::vector<WarningNote>& warnings) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& w : warnings) out.push_back({{"text", w.text}, {"runs", w.runs}});
+  return out;
+}
+
 nlohmann::json interval_json(const stats::Interval& i) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"low", num(i.low)}, {"high", num(i.high)}, {"level", i.level}};
@@ -281,6 +294,7 @@ nlohmann::json to_json(const SessionSummary& summary) {
                         {"succeeded_runs", c.succeeded_runs},
                         {"failed_runs", c.failed_runs},
                         {"malformed_markers", c.malformed_markers},
+                        {"warnings", warnings_json(c.warnings)},
                         {"wall", sample_json(c.wall)},
                         {"phases", samples_json(c.phases)},
                         {"process", samples_json(c.process)},

@@ -30,6 +30,12 @@ struct SampleSummary {
   int runs = 0;  // runs that contributed
 };
 
+// A warning some runs carried (RunRecord::warnings), and how many did.
+struct WarningNote {
+  std::string text;
+  int runs = 0;
+};
+
 struct FailureNote {
   int run_index = 0;
   bool warmup = false;
@@ -58,6 +64,7 @@ struct CommandSummary {
   int succeeded_runs = 0;
   int failed_runs = 0;  // measured runs only
   int malformed_markers = 0;
+  std::vector<WarningNote> warnings;  // distinct, in the order first seen
   SampleSummary wall;
   std::vector<SampleSummary> phases;     // in the order the phases happen
   std::vector<SampleSummary> process;    // user_ms, system_ms, max_rss_kb, faults, switches

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "core/record_json.hpp"
 
 namespace coldbench::store {
@@ -242,7 +243,7 @@ Expected<int64_t> History::begin_session(const SessionInfo& info, const ResultsD
   insert.bind(5, info.host);
   insert.bind(6, info.git_commit);
   insert.bind(7, static_cast<int64_t>(info.planned_runs));
-  insert.bind(8, header_json(header).dump());
+  insert.bind(8, json_text(header_json(header)));
   if (int rc = insert.step(); rc != SQLITE_DONE) return sqlite_error("insert session", rc);
   return sqlite3_last_insert_rowid(db_);
 }
@@ -292,7 +293,7 @@ Expected<void> History::append_run(int64_t session_id, const RunRecord& run) {
   insert.bind(5, static_cast<int64_t>(run.warmup ? 1 : 0));
   insert.bind(6, static_cast<int64_t>(run.succeeded() ? 1 : 0));
   insert.bind(7, run.wall_ms);
-  insert.bind(8, to_json(run).dump());
+  insert.bind(8, json_text(to_json(run)));
   // A single INSERT is its own transaction (autocommit).
   int rc = insert.step();
   if ((rc & 0xff) == SQLITE_CONSTRAINT && sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -307,7 +308,7 @@ Expected<void> History::append_run(int64_t session_id, const RunRecord& run) {
 Expected<void> History::update_session(int64_t session_id, const ResultsDocument& header, const std::string& status) {
   Statement update(db_, "UPDATE sessions SET header = ?, status = ?, finished_at = ? WHERE id = ?");
   if (!update.ok()) return sqlite_error("prepare session update");
-  update.bind(1, header_json(header).dump());
+  update.bind(1, json_text(header_json(header)));
   update.bind(2, status);
   update.bind(3, header.finished_at);
   update.bind(4, session_id);
@@ -371,9 +372,9 @@ Expected<ResultsDocument> History::load_document(int64_t session_id) {
   } else if (rc != SQLITE_ROW) {
     return sqlite_error(fmt::format("load session {}", session_id), rc);
   }
-  nlohmann::json j = nlohmann::json::parse(header.text(0), nullptr, false);
-  if (j.is_discarded()) return make_error("session {} in '{}' has a corrupt header", session_id, path_);
-  auto document = document_from_json(j);
+  auto j = parse_json_bounded(header.text(0), kMaxStoredJsonDepth);
+  if (!j) return make_error("session {} in '{}' has a corrupt header: {}", session_id, path_, j.error().message);
+  auto document = document_from_json(*j);
   if (!document) return document.error();
 
   Statement runs(db_, "SELECT record FROM runs WHERE session_id = ? ORDER BY sequence");
@@ -381,9 +382,9 @@ Expected<ResultsDocument> History::load_document(int64_t session_id) {
   runs.bind(1, session_id);
   int rc;
   while ((rc = runs.step()) == SQLITE_ROW) {
-    nlohmann::json record = nlohmann::json::parse(runs.text(0), nullptr, false);
-    if (record.is_discarded()) return make_error("session {} has a corrupt run record", session_id);
-    auto run = run_from_json(record);
+    auto record = parse_json_bounded(runs.text(0), kMaxStoredJsonDepth);
+    if (!record) return make_error("session {} has a corrupt run record: {}", session_id, record.error().message);
+    auto run = run_from_json(*record);
     if (!run) return run.error();
     document->runs.push_back(std::move(run).value());
   }

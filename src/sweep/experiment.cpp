@@ -14,6 +14,7 @@
 
 #include "bench/schedule.hpp"
 #include "core/env_var.hpp"
+#include "core/json_text.hpp"
 #include "core/shell_words.hpp"
 #include "core/units.hpp"
 #include "isolate/isolation_spec.hpp"
@@ -478,7 +479,7 @@ std::string Experiment::fingerprint() const {
   }
   // FNV-1a 64: stable across builds and platforms, unlike std::hash.
   uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char ch : j.dump()) {
+  for (unsigned char ch : json_text(j)) {
     hash ^= ch;
     hash *= 0x100000001b3ULL;
   }

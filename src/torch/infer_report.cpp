@@ -5,6 +5,8 @@
 
 #include "core/output_file.hpp"
 
+#include "core/json_text.hpp"
+
 namespace coldbench::workload {
 namespace {
 
@@ -215,7 +217,7 @@ json to_json(const InferReport& report) {
 }
 
 Expected<void> write_json(const InferReport& report, const std::string& path) {
-  auto written = write_file_atomically(path, to_json(report).dump(2) + "\n");
+  auto written = write_file_atomically(path, json_text(to_json(report), 2) + "\n");
   if (!written)
     return make_error("--json: {}. fix: check that its directory exists and is writable",
                       written.error().message);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "infer_options.hpp"
 #include "model_catalog.hpp"
 #include "subcommands.hpp"
@@ -51,7 +52,7 @@ int run_models(const ModelsArgs& args) {
     for (const auto& dir : search.dirs) dirs.push_back(dir.string());
     nlohmann::json models = nlohmann::json::array();
     for (const CatalogEntry& entry : entries) models.push_back(entry_json(entry));
-    fmt::print("{}\n", nlohmann::json{{"search_dirs", dirs}, {"models", models}}.dump(2));
+    fmt::print("{}\n", json_text(nlohmann::json{{"search_dirs", dirs}, {"models", models}}, 2));
     return 0;
   }
   std::vector<std::string> dirs;

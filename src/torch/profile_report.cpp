@@ -7,6 +7,7 @@
 
 #include "coldbench/marker.hpp"
 #include "core/output_file.hpp"
+#include "core/json_text.hpp"
 #include "runtime_markers.hpp"
 
 namespace coldbench::workload {
@@ -235,7 +236,7 @@ Expected<void> write_json(const ProfileReport& report, const std::string& path) 
   std::error_code error;
   std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
   std::filesystem::create_directories(parent, error);
-  auto written = write_file_atomically(path, to_json(report).dump(2) + "\n");
+  auto written = write_file_atomically(path, json_text(to_json(report), 2) + "\n");
   if (!written) {
     return make_error("--output-json: {}. fix: check that {} is writable", written.error().message,
                       parent.string());

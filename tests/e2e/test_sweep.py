@@ -37,6 +37,18 @@ EXPERIMENT = textwrap.dedent("""\
     """)
 
 
+# A failing workload that writes bytes that are not UTF-8 to stderr.
+BINARY_STDERR_EXPERIMENT = textwrap.dedent("""\
+    [experiment]
+    name = "binary-stderr"
+    runs = 12
+
+    [defaults]
+    command = "printf 'binary \\\\377\\\\376\\\\n' >&2; sleep 0.1; exit 1"
+    shell = true
+    """)
+
+
 class SweepTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="cb-sweep-")
@@ -158,6 +170,51 @@ class SweepTest(unittest.TestCase):
                      [m["name"] for m in c["metrics"]]) for c in doc["summary"]["commands"]]
         self.assertEqual(shape(resumed_doc), shape(fresh_doc))
 
+    def test_invalid_utf8_from_workload_neither_aborts_the_sweep_nor_its_resume(self):
+        # Issue 10, item 1: the sweep aborted (SIGABRT) at the first such run,
+        # left its session 'running', and --resume aborted again at the same run.
+        path = self.write("binary.toml", BINARY_STDERR_EXPERIMENT)
+        proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done_before = 0
+        deadline = time.time() + 60
+        while time.time() < deadline and done_before < 3 and proc.poll() is None:
+            time.sleep(0.05)
+            if os.path.exists(self.db):
+                try:
+                    with sqlite3.connect(self.db, timeout=5) as db:
+                        done_before = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                except sqlite3.OperationalError:
+                    pass
+        self.assertIsNone(proc.poll(), f"the sweep ended early, exit {proc.returncode}")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        with sqlite3.connect(self.db) as db:
+            self.assertEqual(db.execute("SELECT status FROM sessions").fetchone()[0], "running")
+
+        result = self.sweep(path, "--resume")
+        self.assertEqual(result.returncode, 1, describe(result))  # every run failed, and was recorded
+        self.assertIn("resumed session 1", result.stderr)
+        with sqlite3.connect(self.db) as db:
+            sessions = db.execute("SELECT COUNT(*), MAX(status) FROM sessions").fetchone()
+            runs = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+        self.assertEqual(sessions, (1, "finished"))
+        self.assertEqual(runs, 12)
+        exported = run_coldbench(["export", "1", "--json", "--db", self.db], json_output=False)
+        self.assertEqual(exported.returncode, 0, describe(exported))
+        tails = {r["output_tail"] for r in json.loads(exported.stdout)["runs"]}
+        self.assertEqual(tails, {b"binary \xff\xfe\n".decode("utf-8", "replace")})
+
+    def test_experiment_that_is_not_utf8_points_to_file_and_line(self):
+        # Config names, commands and rules from TOML are UTF-8 by TOML's rules: checked, not repaired.
+        path = os.path.join(self.tmp, "latin1.toml")
+        with open(path, "wb") as f:
+            f.write(b'[experiment]\nname = "x"\n[defaults]\ncommand = "true"\n[[config]]\nname = "caf\xe9"\n')
+        result = self.sweep(path, "--dry-run")
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIn("latin1.toml:6:", result.stderr)
+        self.assertIn("invalid utf-8", result.stderr)
+
     def test_resume_refuses_a_changed_experiment(self):
         path = self.write("study.toml", EXPERIMENT.format(runs=30, fixture=CB_FIXTURE))
         proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
@@ -190,6 +247,8 @@ class SweepTest(unittest.TestCase):
             "envname": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nenv = { \"A=B\" = \"1\" }\n",
                         "environment variable name 'A=B' contains '='"),
             "noname": ("[experiment]\nruns = 2\n", "needs a non-empty 'name'"),
+            "backref": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nphases = { p = \"(a)\\\\1\" }\n",
+                        "--phase p: invalid regular expression '(a)\\1'"),
         }
         for name, (text, expected) in cases.items():
             path = self.write(f"{name}.toml", text)

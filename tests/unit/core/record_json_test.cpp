@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/json_text.hpp"
+
 namespace coldbench {
 namespace {
 
@@ -35,6 +37,7 @@ RunRecord full_run() {
   run.info["device"] = "cpu";
   run.info["nested"] = json{{"a", json::array({1, 2})}};
   run.malformed_markers = 2;
+  run.warnings = {"first malformed marker: not valid JSON"};
   run.output_tail = "line 1\nline 2\n";
   run.cgroup = CgroupStats{812.5, 100, 12, 33.5, 123456789, 1};
   run.limits = AppliedLimits{1.5, "0-3", int64_t{1} << 30, "0,2", 1, "2", "v2"};
@@ -97,7 +100,35 @@ TEST(CoreRecordJson, FullRunRoundTrips) {
   EXPECT_DOUBLE_EQ(back->residency->fraction(), 1.0 / 3.0);
   EXPECT_EQ(back->isolation, "docker");
   EXPECT_EQ(back->labels.at("batch"), "32");
+  EXPECT_EQ(back->warnings, run.warnings);
   EXPECT_FALSE(back->succeeded());
+}
+
+TEST(CoreRecordJson, RunFromBeforeWarningsHasNone) {
+  json j = to_json(full_run());
+  j.erase("warnings");
+  auto back = run_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(back->warnings.empty());
+}
+
+// Issue 10, item 1: a byte that is not UTF-8 in any string of a record threw
+// nlohmann's type_error 316 when the JSON was written, and aborted the harness.
+TEST(CoreRecordJson, InvalidUtf8IsWrittenWithReplacementNotThrown) {
+  RunRecord run = full_run();
+  run.output_tail = "binary \xff\xfe\n";
+  run.command = "echo \xff";
+  ResultsDocument doc = full_document();
+  doc.commands[0].text = "echo \xff";
+  doc.commands[0].argv = {"echo", "\xff"};
+  doc.options["cwd"] = "/tmp/\xc3(";
+  doc.runs = {run};
+  std::string text;
+  ASSERT_NO_THROW(text = json_text(to_json(doc), 2));
+  json back = json::parse(text);  // valid JSON, valid UTF-8
+  EXPECT_EQ(back["runs"][0]["output_tail"], "binary \xEF\xBF\xBD\xEF\xBF\xBD\n");
+  EXPECT_EQ(back["commands"][0]["argv"][1], "\xEF\xBF\xBD");
+  EXPECT_EQ(back["options"]["cwd"], "/tmp/\xEF\xBF\xBD(");
 }
 
 TEST(CoreRecordJson, OptionalsThatAreAbsentStayAbsent) {
@@ -195,6 +226,7 @@ TEST(CoreRecordJson, MalformedRunIsAnErrorNotAnException) {
       broken([](json& j) { j["cpu"] = 1; }),
       broken([](json& j) { j["cgroup"]["periods"] = "many"; }),
       broken([](json& j) { j["residency"]["least_resident"] = json::array({1}); }),
+      broken([](json& j) { j["warnings"] = json::array({1}); }),
   };
   for (const auto& j : cases) {
     Expected<RunRecord> run = Error{};

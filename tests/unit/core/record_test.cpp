@@ -34,5 +34,32 @@ TEST(CoreRecord, ResidencyFractionOfNothingIsZero) {
   EXPECT_DOUBLE_EQ(r.fraction(), 0.25);
 }
 
+// Issue 10, item 1: text from outside enters a record as valid UTF-8, each
+// ill-formed sequence replaced by U+FFFD; valid text is left alone.
+TEST(CoreRecord, TextFromOutsideIsMadeValidUtf8) {
+  const std::string r = "\xEF\xBF\xBD";
+  RunRecord run;
+  run.command = "echo \xff";
+  run.output_tail = "binary \xff\xfe\ncaf\xc3\xa9\n";
+  run.error = "cannot read \xc3";
+  run.labels = {{"k\xff", "v\xfe"}, {"ok", "caf\xc3\xa9"}};
+  run.residency = ResidencySnapshot{"cold", 1, 1, 0, {FileResidency{"/data/\xff.bin", 1, 0}}};
+  run.warnings = {"w\x80"};
+  make_text_valid(run);
+  EXPECT_EQ(run.command, "echo " + r);
+  EXPECT_EQ(run.output_tail, "binary " + r + r + "\ncaf\xc3\xa9\n");
+  EXPECT_EQ(run.error, "cannot read " + r);
+  EXPECT_EQ(run.labels.at("k" + r), "v" + r);
+  EXPECT_EQ(run.labels.at("ok"), "caf\xc3\xa9");
+  EXPECT_EQ(run.residency->least_resident[0].path, "/data/" + r + ".bin");
+  EXPECT_EQ(run.warnings[0], "w" + r);
+
+  CommandSpec command{"n\xff", "echo \xff", {"echo", "\xff"}, false};
+  make_text_valid(command);
+  EXPECT_EQ(command.name, "n" + r);
+  EXPECT_EQ(command.text, "echo " + r);
+  EXPECT_EQ(command.argv[1], r);
+}
+
 }  // namespace
 }  // namespace coldbench

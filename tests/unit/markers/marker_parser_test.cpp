@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "core/utf8.hpp"
+
 namespace coldbench::markers {
 namespace {
 
@@ -186,6 +188,68 @@ TEST(MarkersParser, MetricUnitMustBeAString) {
 TEST(MarkersParser, InfoNeedsAValue) {
   EXPECT_THAT(rejected(R"({"v":1,"t":1,"kind":"info","name":"i"})"),
               HasSubstr("info without \"value\""));
+}
+
+std::string info_with_value(const std::string& value) {
+  return R"({"v":1,"t":5,"kind":"info","name":"deep","value":)" + value + "}";
+}
+
+std::string nested_arrays(std::size_t depth, const std::string& inside = "") {
+  return std::string(depth, '[') + inside + std::string(depth, ']');
+}
+
+// Issue 10, item 3: a marker nested 100,000 deep overflowed the stack in a
+// recursive JSON copy. The depth is checked while parsing, without recursion.
+TEST(MarkersParser, RejectsNestingDeeperThanLimit) {
+  for (std::size_t depth : {std::size_t{64}, std::size_t{10'000}, std::size_t{100'000}}) {
+    std::string why = rejected(info_with_value(nested_arrays(depth)));
+    EXPECT_THAT(why, HasSubstr("nested deeper than 64 levels")) << depth;
+    EXPECT_THAT(why, HasSubstr("limit")) << depth;
+  }
+  // 30,000 levels in a 60 KB line: the case whose export was 1.8 GB.
+  EXPECT_THAT(rejected(info_with_value(nested_arrays(30'000))), HasSubstr("nested deeper than 64"));
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i) objects += R"({"a":)";
+  objects += "1" + std::string(100'000, '}');
+  EXPECT_THAT(rejected(info_with_value(objects)), HasSubstr("nested deeper than 64"));
+}
+
+TEST(MarkersParser, AcceptsNestingUpToTheLimit) {
+  // The marker object is level 1, so an info value may nest 63 more levels.
+  Marker m = parse_ok(info_with_value(nested_arrays(63, "1")));
+  nlohmann::json* inner = &m.info.value;
+  for (int level = 0; level < 63; ++level) {
+    ASSERT_TRUE(inner->is_array()) << level;
+    inner = &(*inner)[0];
+  }
+  EXPECT_EQ(*inner, 1);
+}
+
+TEST(MarkersParser, RejectsInfoValueLargerThan64KiB) {
+  std::string why = rejected(info_with_value("\"" + std::string(70 * 1024, 'x') + "\""));
+  EXPECT_THAT(why, HasSubstr("info value is 71682 bytes serialised, more than the limit of 64 KiB"));
+  // 60 KB inside the limits, nested a little: kept whole.
+  std::string zeros = "0";
+  for (int i = 1; i < 30'000; ++i) zeros += ",0";
+  Marker m = parse_ok(info_with_value(nested_arrays(10, zeros)));
+  nlohmann::json* inner = &m.info.value;
+  for (int level = 0; level < 9; ++level) inner = &(*inner)[0];
+  EXPECT_EQ(inner->size(), 30'000u);
+}
+
+TEST(MarkersParser, MetricMayCarryMoreThanTheInfoLimit) {
+  // The size limit is for info values; a metric's values are bounded by the line (64 MiB).
+  std::string values = "1.5";
+  for (int i = 1; i < 100'000; ++i) values += ",1.5";
+  Marker m = parse_ok(R"({"v":1,"t":1,"kind":"metric","name":"l","values":[)" + values + "]}");
+  EXPECT_EQ(m.metric.values.size(), 100'000u);
+}
+
+TEST(MarkersParser, LineThatIsNotUtf8IsMalformedWithAPrintableReason) {
+  std::string why = rejected("{\"v\":1,\"t\":1,\"kind\":\"phase\",\"name\":\"a\xff\"}");
+  EXPECT_THAT(why, HasSubstr("not valid JSON"));
+  EXPECT_THAT(why, HasSubstr("\\xFF"));
+  EXPECT_TRUE(is_valid_utf8(why));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 // A fake harness clock: the spawn happened 100 hours after boot, so that
 // wall-clock-like times cannot be mistaken for this run's CLOCK_MONOTONIC.
@@ -40,7 +41,7 @@ std::vector<RegexRule> rules(std::initializer_list<std::pair<RuleKind, const cha
   return out;
 }
 
-RunRecord filled(const RunMarkers& markers, int64_t spawn_ns = kSpawn) {
+RunRecord filled(RunMarkers& markers, int64_t spawn_ns = kSpawn) {
   RunRecord record;
   markers.fill(record, spawn_ns);
   return record;
@@ -259,6 +260,152 @@ TEST(MarkersRunMarkers, FillReplacesWhatTheRecordHad) {
   EXPECT_EQ(r.phases[0].name, "p");
   EXPECT_THAT(r.metrics, IsEmpty());
   EXPECT_EQ(r.malformed_markers, 0);
+}
+
+std::string info_line(const std::string& name, int value) {
+  return fmt::format(R"({{"v":1,"t":{},"kind":"info","name":"{}","value":{}}})", kSpawn, name, value);
+}
+
+// Issue 10, item 5: 100,000 distinct names made the handling quadratic. A run
+// keeps kMaxDistinctNames names of each kind; the rest are malformed and the
+// run says why in its warnings.
+TEST(MarkersRunMarkers, DistinctNamesPastTheCapAreMalformedAndWarned) {
+  RunMarkers markers(nullptr);
+  const int extra = 7;
+  for (std::size_t i = 0; i < kMaxDistinctNames + extra; ++i) {
+    markers.on_marker_line(phase_line(fmt::format("p{}", i), kSpawn + int64_t(i) * 1000));
+    markers.on_marker_line(metric_line(fmt::format("m{}", i), "ms", "1"));
+    markers.on_marker_line(info_line(fmt::format("i{}", i), 1));
+  }
+  // Names already known still count once the cap is reached.
+  markers.on_marker_line(metric_line("m0", "ms", "2"));
+  markers.on_marker_line(info_line("i0", 5));
+  RunRecord r = filled(markers);
+  EXPECT_THAT(r.phases, SizeIs(kMaxDistinctNames));
+  EXPECT_THAT(r.metrics, SizeIs(kMaxDistinctNames));
+  EXPECT_EQ(r.info.size(), kMaxDistinctNames);
+  EXPECT_EQ(r.malformed_markers, 3 * extra);
+  EXPECT_THAT(r.metrics[0].values, ElementsAre(1.0, 2.0));
+  EXPECT_EQ(r.info.at("i0"), 5);
+  ASSERT_THAT(r.warnings, SizeIs(3));
+  EXPECT_THAT(r.warnings[0], HasSubstr("more than 1000 distinct phase names"));
+  EXPECT_THAT(r.warnings[1], HasSubstr("more than 1000 distinct metric names"));
+  EXPECT_THAT(r.warnings[2], HasSubstr("more than 1000 distinct info names"));
+}
+
+// Linear handling, checked by counting work rather than timing it: every
+// name lookup compares a bounded number of stored names, however many there are.
+TEST(MarkersRunMarkers, NameLookupsDoBoundedWorkPerMarker) {
+  RunMarkers markers(nullptr);
+  const int names = static_cast<int>(kMaxDistinctNames);
+  const int rounds = 10;
+  for (int round = 0; round < rounds; ++round) {
+    for (int i = 0; i < names; ++i) markers.on_marker_line(phase_line(fmt::format("p{}", i), kSpawn + i));
+    for (int i = 0; i < names; ++i) markers.on_marker_line(metric_line(fmt::format("m{}", i), "", "1"));
+  }
+  EXPECT_EQ(markers.malformed(), (rounds - 1) * names);  // the repeated phases
+  const std::size_t lookups = 2 * rounds * names;
+  // A linear scan would compare ~names/2 = 500 entries per lookup.
+  EXPECT_LE(markers.entries_examined(), 3 * lookups) << "per lookup: " << markers.entries_examined() / lookups;
+}
+
+TEST(MarkersRunMarkers, InfoValuesOfARunAreBoundedInTotal) {
+  RunMarkers markers(nullptr);
+  const std::string big = "\"" + std::string(60'000, 'x') + "\"";  // 60,002 bytes serialised
+  auto info = [&](const std::string& name, const std::string& value) {
+    markers.on_marker_line(R"({"v":1,"t":1,"kind":"info","name":")" + name + R"(","value":)" + value + "}");
+  };
+  for (int i = 0; i < 20; ++i) info(fmt::format("i{}", i), big);
+  EXPECT_EQ(markers.malformed(), 3);  // 17 x 60,002 bytes fit in 1 MiB, 18 do not
+  EXPECT_THAT(markers.last_problem(), HasSubstr("more than the limit of 1024 KiB"));
+  info("i0", "1");  // replacing a value gives its room back
+  info("i17", big);
+  RunRecord r = filled(markers);
+  EXPECT_EQ(r.malformed_markers, 3);
+  EXPECT_EQ(r.info.size(), 18u);
+  EXPECT_EQ(r.info.at("i0"), 1);
+  EXPECT_EQ(r.info.count("i18"), 0u);
+}
+
+TEST(MarkersRunMarkers, MarkersAndRegexPhasesApplyInArrivalOrder) {
+  // Marker lines are stored and parsed later; a regex match must still see
+  // the markers that arrived before its line.
+  auto phase_rules = rules({{RuleKind::Phase, "ready=ready"}});
+  RunMarkers marker_first(&phase_rules);
+  marker_first.on_marker_line(phase_line("ready", kSpawn + 10 * kMs));
+  marker_first.on_output_line("ready", kSpawn + 40 * kMs);
+  RunRecord a = filled(marker_first);
+  ASSERT_THAT(a.phases, SizeIs(1));
+  EXPECT_EQ(a.phases[0].source, PhaseSource::Marker);
+  EXPECT_EQ(a.malformed_markers, 0);
+
+  RunMarkers regex_first(&phase_rules);
+  regex_first.on_output_line("ready", kSpawn + 40 * kMs);
+  regex_first.on_marker_line(phase_line("ready", kSpawn + 10 * kMs));
+  RunRecord b = filled(regex_first);
+  ASSERT_THAT(b.phases, SizeIs(1));
+  EXPECT_EQ(b.phases[0].source, PhaseSource::Regex);
+  EXPECT_EQ(b.malformed_markers, 1);  // the marker repeated a phase
+}
+
+TEST(MarkersRunMarkers, ManyStoredLinesAreParsedInBatches) {
+  // More than a batch of marker text: all of it counts, in order.
+  RunMarkers markers(nullptr);
+  const std::string padding(1000, 'x');
+  const std::size_t lines = kParseBatchBytes / 1000 + 100;
+  for (std::size_t i = 0; i < lines; ++i) {
+    markers.on_marker_line(fmt::format(R"({{"v":1,"t":{},"kind":"metric","name":"m","values":[{}],"pad":"{}"}})",
+                                       kSpawn, i, padding));
+  }
+  RunRecord r = filled(markers);
+  ASSERT_THAT(r.metrics, SizeIs(1));
+  ASSERT_THAT(r.metrics[0].values, SizeIs(lines));
+  EXPECT_EQ(r.metrics[0].values.back(), double(lines - 1));
+}
+
+TEST(MarkersRunMarkers, FirstMalformedLineIsAWarningNamingTheProblem) {
+  RunMarkers markers(nullptr);
+  markers.on_marker_line(phase_line("ok", kSpawn + kMs));
+  markers.on_marker_line(R"({"v":1,"t":5,"kind":"info","name":"deep","value":)" + std::string(100'000, '[') +
+                         std::string(100'000, ']') + "}");
+  markers.on_marker_line("not json");
+  RunRecord r = filled(markers);
+  EXPECT_EQ(r.malformed_markers, 2);
+  ASSERT_THAT(r.warnings, SizeIs(1));
+  EXPECT_THAT(r.warnings[0], HasSubstr("first malformed marker: nested deeper than 64 levels"));
+}
+
+TEST(MarkersRunMarkers, ProblemsQuotingOutputAreShortValidUtf8) {
+  auto metric_rules = rules({{RuleKind::Metric, R"(lat=lat: (\S+))"}});
+  RunMarkers markers(&metric_rules);
+  markers.on_output_line("lat: \xff\xfe" + std::string(100'000, 'z'), kSpawn);
+  const std::string problem = markers.last_problem();
+  EXPECT_THAT(problem, HasSubstr("--metric lat: captured '\xEF\xBF\xBD\xEF\xBF\xBDzzz"));
+  EXPECT_LT(problem.size(), 400u);
+  RunRecord r = filled(markers);
+  ASSERT_THAT(r.warnings, SizeIs(1));
+  EXPECT_THAT(r.warnings[0], HasSubstr("is not a number"));
+}
+
+TEST(MarkersRunMarkers, RulesSeeBytesThatAreNotUtf8AsReplacementCharacters) {
+  auto both = rules({{RuleKind::Phase, "p=a.*b"}, {RuleKind::Metric, "m=v=([^ ]*) "}});
+  RunMarkers markers(&both);
+  markers.on_output_line("a\xff\xfe" "b v=\xc3 ", kSpawn + kMs);
+  RunRecord r = filled(markers);
+  ASSERT_THAT(r.phases, SizeIs(1));
+  EXPECT_EQ(r.phases[0].name, "p");
+  ASSERT_THAT(r.warnings, SizeIs(1));
+  EXPECT_THAT(r.warnings[0], HasSubstr("captured '\xEF\xBF\xBD' is not a number"));
+}
+
+TEST(MarkersRunMarkers, PhaseRuleStopsMatchingAfterItsFirstLine) {
+  auto phase_rules = rules({{RuleKind::Phase, "ready=ready"}});
+  RunMarkers markers(&phase_rules);
+  markers.on_output_line("ready 1", kSpawn + 1 * kMs);
+  markers.on_output_line("ready 2", kSpawn + 2 * kMs);
+  RunRecord r = filled(markers);
+  ASSERT_THAT(r.phases, SizeIs(1));
+  EXPECT_DOUBLE_EQ(r.phases[0].end_ms, 1);
 }
 
 }  // namespace

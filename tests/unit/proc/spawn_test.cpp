@@ -361,3 +361,62 @@ TEST(ProcSpawn, ReturnsWhenTheChildExitsEvenIfAGrandchildHoldsThePipes) {
 
 }  // namespace
 }  // namespace coldbench::proc
+
+namespace coldbench::proc {
+namespace {
+
+// An observer as slow per line as a costly --phase/--metric rule.
+class SlowObserver : public RecordingObserver {
+ public:
+  explicit SlowObserver(std::chrono::milliseconds per_line, int interrupt_after = -1)
+      : per_line_(per_line), interrupt_after_(interrupt_after) {}
+  bool on_output_line(Stream stream, std::string_view line, int64_t received_ns) override {
+    if (static_cast<int>(lines.size()) == interrupt_after_) ::raise(SIGINT);
+    std::this_thread::sleep_for(per_line_);
+    return RecordingObserver::on_output_line(stream, line, received_ns);
+  }
+
+ private:
+  std::chrono::milliseconds per_line_;
+  int interrupt_after_;
+};
+
+// Issue 10, item 2: the harness worked through every line already read before
+// it looked at the deadline again, so slow rules kept a run going past --timeout.
+TEST(ProcSpawn, OutputReadPastTheDeadlineIsNotProcessed) {
+  SlowObserver observer(std::chrono::milliseconds(50));
+  SpawnRequest request = shell("seq 100; exec \"$CB_FIXTURE\" hang");
+  request.timeout_s = 0.3;
+  SpawnResult r = run(request, observer);
+  EXPECT_TRUE(r.timed_out);
+  // 100 lines at 50 ms would take 5 s; the deadline stops the work at about the 6th.
+  EXPECT_LT(observer.lines.size(), 100u);
+}
+
+TEST(ProcSpawn, OutputReadAfterAnInterruptIsNotProcessed) {
+  struct sigaction old_int {
+  }, old_term{}, old_pipe{};
+  sigaction(SIGINT, nullptr, &old_int);
+  sigaction(SIGTERM, nullptr, &old_term);
+  sigaction(SIGPIPE, nullptr, &old_pipe);
+  install_interrupt_handler();
+  SlowObserver observer(std::chrono::milliseconds(1), /*interrupt_after=*/5);
+  SpawnResult r = run(shell("seq 100; exec \"$CB_FIXTURE\" hang"), observer);
+  clear_interrupt();
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGPIPE, &old_pipe, nullptr);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(observer.lines.size(), 6u);  // the line being handled when Ctrl-C came, then nothing
+}
+
+TEST(ProcSpawn, TailCutsALongLineAtACharacterBoundary) {
+  RecordingObserver observer;
+  // 999 bytes, then a 2-byte character across the 1000-byte cut.
+  SpawnResult r = run(shell("head -c 999 /dev/zero | tr '\\0' x; printf '\\303\\251 end\\n'"), observer);
+  ASSERT_EQ(r.tail.size(), 1u);
+  EXPECT_EQ(r.tail[0], std::string(999, 'x'));
+}
+
+}  // namespace
+}  // namespace coldbench::proc
