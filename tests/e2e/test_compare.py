@@ -102,7 +102,7 @@ class CompareTest(unittest.TestCase):
     def test_real_fixture_ten_percent_slower(self):
         # Base, A/A copy and 10%-slower fixture interleaved in one session (A B C A B C ...),
         # so machine load reaches all three alike; then one file per command. The 10% is
-        # planted between two markers (infer: 150 -> 165 ms), away from process start-up,
+        # planted between two markers (infer: 200 -> 220 ms), away from process start-up,
         # which costs a loaded machine tens of noisy milliseconds that would water the
         # ratio down; late wake-ups add a few ms to both sides. No phase is short, so
         # those few ms are never 5% of one.
@@ -110,8 +110,8 @@ class CompareTest(unittest.TestCase):
             return f"{CB_FIXTURE} sleep:50 phase:load sleep:{infer_ms} phase:infer"
         session = self.path("session.json")
         result = run_coldbench(["run", "-n", "20", "--no-progress", "--json", session,
-                                "-c", f"base={fixture(150)}", "-c", f"same={fixture(150)}",
-                                "-c", f"slower={fixture(165)}"], json_output=False)
+                                "-c", f"base={fixture(200)}", "-c", f"same={fixture(200)}",
+                                "-c", f"slower={fixture(220)}"], json_output=False)
         self.assertEqual(result.returncode, 0, describe(result))
         base, same, slower = self.split_session(session, ["base", "same", "slower"])
 
@@ -121,7 +121,7 @@ class CompareTest(unittest.TestCase):
             gate = json.load(f)
         infer = next(q for q in gate["configs"][0]["quantities"] if q["quantity"] == "infer")
         wall = next(q for q in gate["configs"][0]["quantities"] if q["quantity"] == "wall")
-        print(f"real fixture, infer 150 -> 165 ms, n=20: infer ratio {infer['ratio']:.3f} "
+        print(f"real fixture, infer 200 -> 220 ms, n=20: infer ratio {infer['ratio']:.3f} "
               f"[{infer['ratio_ci']['low']:.3f}, {infer['ratio_ci']['high']:.3f}], p(MW, Holm) "
               f"{infer['p_adjusted']:.2g}; wall ratio {wall['ratio']:.3f}, p {wall['p_adjusted']:.2g}")
         # The slowed phase itself is flagged. Load adds to both sides (base is the
