@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 
-.PHONY: all bootstrap configure build test demo profile-demo clean
+.PHONY: all bootstrap configure build test test-stress demo profile-demo clean
 
 all: build
 
@@ -19,6 +19,12 @@ build: configure
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# The suite ROUNDS times (default 10), with a CPU burner beside it when
+# LOAD=1: pass/fail counts per test, to find flaky tests.
+ROUNDS ?= 10
+test-stress: build
+	@scripts/stress-test --build $(BUILD) -n $(ROUNDS) -j $(JOBS) $(if $(filter 1,$(LOAD)),--load)
 
 demo: build
 	@scripts/demo $(BUILD)

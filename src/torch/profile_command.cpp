@@ -91,7 +91,8 @@ Subcommand add_profile_command(CLI::App& parent, const ProcessContext& context) 
       "augmentation iterations per sample (default: 4000 for dataloader, else 200)");
   CLI::Option* io_sleep_option =
       app->add_option("--io-sleep-ms", *io_sleep,
-                      "simulated I/O per sample in ms (default: 2 for dataloader, else 0)");
+                      "simulated I/O per sample in ms, fixed (default 0; dataloader instead paces "
+                      "its storage from the measured step, so data wait >= 2x the step)");
   app->add_flag("-q,--quiet", raw->quiet, "do not print the summary and the top-ops table");
 
   auto run = [raw, cpu_work, io_sleep, cpu_work_option, io_sleep_option, context]() -> int {

@@ -42,8 +42,8 @@ Expected<Scenario> parse_scenario(std::string_view text) {
 }
 
 DataLoad scenario_data_load(Scenario scenario) {
-  if (scenario == Scenario::kDataloader) return DataLoad{4000, 2.0};
-  return DataLoad{200, 0.0};
+  if (scenario == Scenario::kDataloader) return DataLoad{4000, 0.0, true};
+  return DataLoad{200, 0.0, false};
 }
 
 std::string_view device_name(DeviceKind device) {
@@ -158,6 +158,7 @@ Expected<ProfileOptions> validate(const RawProfileArgs& raw) {
                         *raw.io_sleep_ms);
     }
     options.data.io_sleep_ms = *raw.io_sleep_ms;
+    options.data.paced = false;  // the user's own per-sample read replaces the pacing
   }
   options.pin_memory = raw.pin_memory;
   options.amp = raw.amp;

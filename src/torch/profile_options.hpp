@@ -22,13 +22,16 @@ Expected<Scenario> parse_scenario(std::string_view text);
 inline constexpr const char* kScenarioList = "baseline, dataloader, sync, tiny_ops, memory_churn";
 
 // The data side of a scenario: per-sample CPU augmentation work in the
-// dataset's get() and a simulated storage read (sleep).
+// dataset's get() and a simulated storage read: a fixed sleep per sample, or
+// (paced) a storage that delivers one batch per interval sized from the
+// measured training step (profile_data_sizing.hpp).
 struct DataLoad {
   int64_t cpu_work = 200;  // iterations of the augmentation loop (see profile_training.cpp)
   double io_sleep_ms = 0;
+  bool paced = false;
 };
 
-// dataloader: cpu_work 4000 and 2 ms of I/O per sample; the others: 200, none.
+// dataloader: cpu_work 4000 and the paced storage; the others: 200, no I/O.
 DataLoad scenario_data_load(Scenario scenario);
 
 enum class DeviceRequest { kAuto, kCpu, kCuda };
@@ -68,7 +71,7 @@ struct ProfileOptions {
   int64_t image_size = 32;  // square synthetic images, 3 channels (CIFAR-sized)
   int threads = 0;          // LibTorch intra-op threads; 0: LibTorch's default
   int top = 15;             // rows of the top-ops table
-  DataLoad data;            // the scenario's, unless --cpu-work / --io-sleep-ms
+  DataLoad data;            // the scenario's, unless --cpu-work / --io-sleep-ms (no pacing then)
   bool quiet = false;
 };
 

@@ -57,6 +57,35 @@ std::vector<double> field(const std::vector<StepTiming>& steps, double StepTimin
   return values;
 }
 
+void print_data_sizing(const DataCostSizer& sizing, double measured, std::FILE* out) {
+  fmt::print(out,
+             "  data cost sized from the training step, so that waiting for data takes >= {:.1f}x "
+             "the step on any device and batch size:\n",
+             sizing.target());
+  fmt::print(out,
+             "    the simulated storage delivers one batch per {:.1f} x the slowest step so far "
+             "({} calibration steps: {:.2f} ms; slowest of the run: {:.2f} ms) = {:.2f} ms\n",
+             1.0 + sizing.target(), sizing.calibration_steps_s().size(),
+             sizing.calibration_step_s() * 1e3, sizing.reference_step_s() * 1e3,
+             sizing.batch_interval_ms());
+  fmt::print(out, "    measured: data wait / step = {:.2f} (target >= {:.1f}){}\n", measured,
+             sizing.target(),
+             measured >= sizing.target() ? ": data-bound, as designed"
+                                         : ": below target, a step much slower than any before it "
+                                           "came late in the run");
+}
+
+json sizing_json(const DataCostSizer& sizing, double measured) {
+  return {{"rule", "paced storage: one batch per (1 + target) x the slowest step so far"},
+          {"target_wait_ratio", sizing.target()},
+          {"calibration_steps_s", sizing.calibration_steps_s()},
+          {"calibration_step_s", sizing.calibration_step_s()},
+          {"reference_step_s", sizing.reference_step_s()},
+          {"initial_batch_interval_ms", sizing.initial_batch_interval_ms()},
+          {"batch_interval_ms", sizing.batch_interval_ms()},
+          {"measured_wait_ratio", measured}};
+}
+
 }  // namespace
 
 double mean_step_time(const std::vector<StepTiming>& steps) {
@@ -71,6 +100,10 @@ double mean_data_wait(const std::vector<StepTiming>& steps) {
   return steps.empty() ? 0 : sum / static_cast<double>(steps.size());
 }
 
+double wait_to_step_ratio(double wait_s, double step_s) {
+  return step_s > 0 ? wait_s / step_s : 0;
+}
+
 void print_summary(const ProfileReport& report, std::FILE* out) {
   const ProfileOptions& options = report.options;
   const RuntimeInfo& rt = report.runtime;
@@ -80,8 +113,11 @@ void print_summary(const ProfileReport& report, std::FILE* out) {
              options.batch_size, options.image_size, options.image_size, options.num_workers,
              options.pin_memory ? "on" : "off",
              report.amp.enabled ? fmt::format("on ({})", report.amp.dtype) : "off", options.seed);
-  fmt::print(out, "  data per sample: cpu_work {}, io sleep {} ms; {} parameters{}{}{}\n",
-             options.data.cpu_work, options.data.io_sleep_ms, report.shape.parameters,
+  fmt::print(out, "  data per sample: cpu_work {}, {}; {} parameters{}{}{}\n",
+             options.data.cpu_work,
+             report.data_sizing ? std::string("then a paced storage (below)")
+                                : fmt::format("io sleep {} ms", options.data.io_sleep_ms),
+             report.shape.parameters,
              report.shape.tiny_ops_depth ? fmt::format("; tiny-ops block {} x (mul, add, tanh)",
                                                        report.shape.tiny_ops_depth)
                                          : "",
@@ -100,6 +136,8 @@ void print_summary(const ProfileReport& report, std::FILE* out) {
   fmt::print(out, "\n");
   fmt::print(out, "  avg_step_time_s        {}\n", format_seconds(report.avg_step_time_s));
   fmt::print(out, "  avg_dataloader_wait_s  {}\n", format_seconds(report.avg_dataloader_wait_s));
+  fmt::print(out, "  data wait / step       {:.2f}\n", report.data_wait_ratio);
+  if (report.data_sizing) print_data_sizing(*report.data_sizing, report.data_wait_ratio, out);
   const ProfileCounts& counts = report.summary.counts;
   fmt::print(out,
              "  per active step (training thread): {:.1f} op calls, {:.1f} host reads, {:.1f} "
@@ -152,6 +190,7 @@ json to_json(const ProfileReport& report) {
                    {"threads", options.threads},
                    {"cpu_work", options.data.cpu_work},
                    {"io_sleep_ms", options.data.io_sleep_ms},
+                   {"paced_storage", options.data.paced},
                    {"dataset_size", report.dataset_size},
                    {"parameters", report.shape.parameters},
                    {"tiny_ops_depth", report.shape.tiny_ops_depth},
@@ -159,6 +198,10 @@ json to_json(const ProfileReport& report) {
                    {"host_reads_per_step", report.shape.host_reads_per_step}};
   doc["avg_step_time_s"] = report.avg_step_time_s;
   doc["avg_dataloader_wait_s"] = report.avg_dataloader_wait_s;
+  doc["data_wait_ratio"] = report.data_wait_ratio;
+  doc["data_sizing"] = report.data_sizing
+                           ? sizing_json(*report.data_sizing, report.data_wait_ratio)
+                           : json(nullptr);
   doc["trace_dir"] = options.trace_dir;
   json traces = json::array();
   json windows = json::array();
@@ -251,6 +294,10 @@ void emit_markers(const ProfileReport& report) {
   marker::metric("dataloader_wait", "ms", field(report.steps, &StepTiming::data_wait_s, 1e3));
   marker::metric("avg_step_time_s", "s", report.avg_step_time_s);
   marker::metric("avg_dataloader_wait_s", "s", report.avg_dataloader_wait_s);
+  marker::metric("data_wait_ratio", "", report.data_wait_ratio);
+  if (report.data_sizing) {
+    marker::metric("data_batch_interval", "ms", report.data_sizing->batch_interval_ms());
+  }
   marker::metric("op_calls_per_step", "", counts.per_step(counts.op_calls));
   marker::metric("host_reads_per_step", "", counts.per_step(counts.host_reads));
   marker::metric("alloc_events_per_step", "", counts.per_step(counts.alloc_events));
@@ -269,6 +316,7 @@ void emit_markers(const ProfileReport& report) {
   marker::info("profile.image_size", static_cast<long long>(options.image_size));
   marker::info("profile.cpu_work", static_cast<long long>(options.data.cpu_work));
   marker::info("profile.io_sleep_ms", options.data.io_sleep_ms);
+  marker::info("profile.paced_storage", options.data.paced);
   marker::info("profile.active_steps", static_cast<long long>(counts.steps));
   for (size_t i = 0; i < report.windows.size(); ++i) {
     marker::info(fmt::format("profile.trace.{}", i), report.windows[i].trace_path);

@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/expected.hpp"
+#include "profile_data_sizing.hpp"
 #include "profile_options.hpp"
 #include "profile_schedule.hpp"
 #include "profile_summary.hpp"
@@ -54,6 +56,8 @@ struct ProfileReport {
   std::vector<StepTiming> steps;                        // the schedule's steps
   double avg_step_time_s = 0;        // over the schedule's steps, as the original demo
   double avg_dataloader_wait_s = 0;  // likewise
+  double data_wait_ratio = 0;        // avg_dataloader_wait_s / avg_step_time_s
+  std::optional<DataCostSizer> data_sizing;  // data.paced: how the storage was sized
   std::vector<TraceWindowResult> windows;
   WindowSummary summary;  // every window merged; ops sorted for the table
   bool device_time = false;
@@ -68,6 +72,8 @@ struct ProfileReport {
 // Mean of one field over steps; 0 for none.
 double mean_step_time(const std::vector<StepTiming>& steps);
 double mean_data_wait(const std::vector<StepTiming>& steps);
+// wait / step; 0 when no step was timed.
+double wait_to_step_ratio(double wait_s, double step_s);
 
 void print_summary(const ProfileReport& report, std::FILE* out);
 

@@ -5,10 +5,13 @@
 
 #include <chrono>
 #include <climits>
+#include <memory>
 #include <optional>
+#include <vector>
 
 #include "coldbench/marker.hpp"
 #include "profile_collector.hpp"
+#include "profile_data_sizing.hpp"
 #include "profile_trace.hpp"
 #include "profile_training.hpp"
 
@@ -55,6 +58,30 @@ Expected<StepTiming> timed_step(TrainingSession& session, int index, StepAction 
   previous_end = Clock::now();
   timing.step_s = seconds_between(started, previous_end);
   return timing;
+}
+
+// The paced storage's first interval: one untimed step (a first step's
+// one-off costs), then the timed calibration steps, before the loader starts.
+Expected<void> calibrate_storage(TrainingSession& session, DataCostSizer& sizer,
+                                 PacedStorage& storage) {
+  std::vector<double> steps;
+  for (int i = 0; i <= kDataSizingCalibrationSteps; ++i) {
+    auto step = session.synthetic_step();
+    if (!step) return step.error();
+    if (i > 0) steps.push_back(*step);
+  }
+  sizer.calibrate(steps);
+  storage.set_interval_ms(sizer.batch_interval_ms());
+  return {};
+}
+
+// Every step feeds the sizing: a step slower than any before lengthens the
+// storage's interval before the loop asks for its next batch.
+void follow_step(const StepTiming& timing, std::optional<DataCostSizer>& sizer,
+                 PacedStorage* storage) {
+  if (sizer && storage && sizer->observe(timing.step_s)) {
+    storage->set_interval_ms(sizer->batch_interval_ms());
+  }
 }
 
 TraceContext trace_context(const ProfileReport& report, const ProfileWindow& window) {
@@ -108,16 +135,27 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
   setup.dataset_size = report.dataset_size;
   setup.seed = options.seed;
   setup.data = options.data;
+  if (options.data.paced) {
+    setup.storage = std::make_shared<PacedStorage>();
+    report.data_sizing.emplace(kDataWaitTarget);
+  }
   auto session = TrainingSession::create(setup);
   if (!session) return session.error();
   report.shape = session->shape();
   report.notes = session->notes();
+  if (setup.storage) {
+    if (auto calibrated = calibrate_storage(*session, *report.data_sizing, *setup.storage);
+        !calibrated) {
+      return calibrated.error();
+    }
+  }
   mark_phase(report, "setup_done");
 
   auto previous_end = Clock::now();
   for (int i = 0; i < options.warmup_steps; ++i) {
     auto timing = timed_step(*session, i, StepAction::kNone, previous_end);
     if (!timing) return timing.error();
+    follow_step(*timing, report.data_sizing, setup.storage.get());
     report.warmup_steps.push_back(*timing);
   }
   mark_phase(report, "warmup_done");
@@ -144,6 +182,7 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
       timing = timed_step(*session, step, action, previous_end);
     }
     if (!timing) return timing.error();
+    follow_step(*timing, report.data_sizing, setup.storage.get());
     report.steps.push_back(*timing);
     previous = action;
 
@@ -174,6 +213,7 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
   sort_ops(report.summary.ops, report.device_time ? OpSort::kSelfDevice : OpSort::kSelfCpu);
   report.avg_step_time_s = mean_step_time(report.steps);
   report.avg_dataloader_wait_s = mean_data_wait(report.steps);
+  report.data_wait_ratio = wait_to_step_ratio(report.avg_dataloader_wait_s, report.avg_step_time_s);
   report.final_loss = session->last_loss();
   report.runtime = collect_runtime_info();
   report.cpu = read_cpu_budget();

@@ -145,8 +145,33 @@ void name_worker_thread() {
 
 class SyntheticImages : public torch::data::datasets::Dataset<SyntheticImages> {
  public:
-  SyntheticImages(int64_t size, int64_t image_size, int64_t classes, uint64_t seed, DataLoad load)
-      : size_(size), image_size_(image_size), classes_(classes), seed_(seed), load_(load) {}
+  SyntheticImages(int64_t size, int64_t image_size, int64_t classes, uint64_t seed, DataLoad load,
+                  std::shared_ptr<PacedStorage> storage)
+      : size_(size),
+        image_size_(image_size),
+        classes_(classes),
+        seed_(seed),
+        load_(load),
+        storage_(std::move(storage)) {}
+
+  // The samples (in parallel across workers), then the batch's slot at the
+  // paced storage, in the order the workers took the batches
+  // (profile_data_sizing.hpp).
+  std::vector<torch::data::Example<>> get_batch(c10::ArrayRef<size_t> indices) override {
+    using Base = torch::data::datasets::Dataset<SyntheticImages>;
+    if (!storage_) return Base::get_batch(indices);
+    const uint64_t ticket = storage_->take_ticket();
+    std::vector<torch::data::Example<>> batch;
+    try {
+      batch = Base::get_batch(indices);
+    } catch (...) {
+      storage_->abandon(ticket);  // the batches after this one still get their turn
+      throw;
+    }
+    RECORD_USER_SCOPE("Dataset.storage_read");
+    storage_->deliver(ticket);
+    return batch;
+  }
 
   torch::data::Example<> get(size_t index) override {
     name_worker_thread();
@@ -169,6 +194,7 @@ class SyntheticImages : public torch::data::datasets::Dataset<SyntheticImages> {
   int64_t classes_;
   uint64_t seed_;
   DataLoad load_;
+  std::shared_ptr<PacedStorage> storage_;  // shared by every worker's copy
 };
 
 using Batches =
@@ -315,7 +341,8 @@ Expected<TrainingSession> TrainingSession::create(const TrainingSetup& setup) {
     }
 
     auto dataset = training::SyntheticImages(setup.dataset_size, setup.image_size,
-                                             setup.num_classes, setup.seed, setup.data)
+                                             setup.num_classes, setup.seed, setup.data,
+                                             setup.storage)
                        .map(torch::data::transforms::Stack<>());
     impl->loader = torch::data::make_data_loader(
         std::move(dataset), torch::data::DataLoaderOptions()
@@ -408,6 +435,23 @@ Expected<void> TrainingSession::train_step() {
     return make_error("a training step of the {} scenario failed: {}", scenario_name(scenario),
                       describe(error));
   }
+}
+
+Expected<double> TrainingSession::synthetic_step() {
+  Impl& impl = *impl_;
+  try {
+    const int64_t size = impl.setup.image_size;
+    impl.images = torch::rand({impl.setup.batch_size, 3, size, size}).to(impl.device);
+    impl.labels =
+        torch::randint(impl.setup.num_classes, {impl.setup.batch_size}, torch::kLong).to(impl.device);
+  } catch (const std::exception& error) {
+    return make_error("making a calibration batch failed: {}", describe(error));
+  }
+  synchronize();
+  auto started = std::chrono::steady_clock::now();
+  if (auto ok = train_step(); !ok) return ok.error();
+  synchronize();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 }
 
 void TrainingSession::synchronize() {

@@ -2,9 +2,11 @@
 // The training loop the profile scenarios run, behind an opaque type so that
 // only profile_training.cpp pays for LibTorch's headers:
 // - data: a synthetic image dataset whose get() does `cpu_work` iterations of
-//   augmentation arithmetic and sleeps `io_sleep_ms` (simulated storage),
-//   loaded by LibTorch's data loader (torch::data::make_data_loader) with
-//   `num_workers` worker threads, fixed-size batches (drop_last);
+//   augmentation arithmetic and sleeps `io_sleep_ms` (simulated storage);
+//   with a PacedStorage each batch then waits for its delivery slot instead
+//   (the dataloader scenario); loaded by LibTorch's data loader
+//   (torch::data::make_data_loader) with `num_workers` worker threads,
+//   fixed-size batches (drop_last);
 // - model: a small CNN (three conv-bn-relu stages, pool, linear); tiny_ops
 //   adds a block of many tiny element-wise ops, memory_churn makes many
 //   temporary tensors per step, sync reads device values on the host
@@ -19,6 +21,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "profile_data_sizing.hpp"
 #include "profile_options.hpp"
 
 namespace coldbench::workload {
@@ -38,6 +41,7 @@ struct TrainingSetup {
   int64_t dataset_size = 0;  // samples; enough for every step, one epoch
   uint64_t seed = 0;
   DataLoad data;
+  std::shared_ptr<PacedStorage> storage;  // data.paced: shared with the runner, which sizes it
 };
 
 // What the scenario planted, for the report ("tiny_ops: 3 x 256 element-wise ops").
@@ -57,6 +61,10 @@ class TrainingSession {
   Expected<void> next_batch();
   // zero_grad, forward (+ the scenario's extra work), loss, backward, AdamW step.
   Expected<void> train_step();
+  // One training step on a random batch made here, not by the loader, timed
+  // between device synchronisations (seconds): the paced storage's calibration,
+  // before the loader starts.
+  Expected<double> synthetic_step();
   // Waits for the device (CUDA); nothing on CPU.
   void synchronize();
 

@@ -15,9 +15,15 @@ Pages that other running programs have mapped (libc, a compiler's libraries
 on a busy machine) cannot be evicted by anyone. The cold bound is 1 % or,
 when such pinned pages alone exceed it, what an independent eviction (this
 test, by posix_fadvise) leaves resident plus 0.5 %; the test prints which.
-Skips when no interpreter here imports torch (scripts/find-torch-python).
+Programs that come and go during the session pin pages only while they run
+(another user's torch process maps libtorch for seconds): a sampler watches
+/proc/*/maps while the cold session runs, and the size of tracked files that
+such programs mapped, and no longer map at the end, is added to the bound
+(printed, with the files). Skips when no interpreter here imports torch
+(scripts/find-torch-python).
 """
 
+import datetime
 import glob
 import json
 import os
@@ -25,6 +31,8 @@ import random
 import shutil
 import statistics
 import subprocess
+import threading
+import time
 import unittest
 
 from e2e_support import SOURCE_DIR, describe, find_torch_python, main
@@ -75,6 +83,66 @@ def unevictable_fraction(paths):
     return resident / total if total else 0.0
 
 
+def files_mapped_by_others(own_marker):
+    """Paths of files that processes other than ours (whose command line holds
+    `own_marker`) and this one have mapped now; only what this user may read."""
+    mapped = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if own_marker.encode() in f.read():
+                    continue
+            with open(f"/proc/{entry}/maps") as f:
+                for line in f:
+                    fields = line.split(None, 5)
+                    if len(fields) == 6 and fields[5].startswith("/"):
+                        mapped.add(fields[5].rstrip("\n"))
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return mapped
+
+
+class MappedByOthers(threading.Thread):
+    """Samples files_mapped_by_others every half second until stop(), with the time of each sample."""
+
+    def __init__(self, own_marker):
+        super().__init__(daemon=True)
+        self.own_marker = own_marker
+        self.samples = []  # (Unix time, set of paths)
+        self.at_end = set()
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.wait(0.5):
+            self.samples.append((time.time(), files_mapped_by_others(self.own_marker)))
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        self.at_end = files_mapped_by_others(self.own_marker)
+
+    def transient_near(self, tracked, started_at):
+        """Share of `tracked` bytes in files that others mapped around a run's start (when the
+        harness evicted and measured) but no longer map at the end, and those files."""
+        start = datetime.datetime.strptime(started_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        near = set()
+        for when, paths in self.samples:
+            if start - 5.0 <= when <= start + 1.0:
+                near |= paths
+        sizes = {}
+        for path in tracked:
+            try:
+                sizes[path] = os.path.getsize(path)
+            except OSError:
+                continue
+        transient = sorted((near - self.at_end) & set(sizes))
+        total = sum(sizes.values())
+        return (sum(sizes[p] for p in transient) / total if total else 0.0), transient
+
+
 def copy_packages_for(runner, python):
     """torch and torchvision's Python packages in a directory the user owns,
     symlinks to their shared libraries kept pointing at /usr/lib."""
@@ -109,11 +177,17 @@ class PythonExampleColdVsWarm(unittest.TestCase):
         if not self.python:
             self.skipTest("no Python interpreter here imports torch and torchvision (scripts/find-torch-python)")
 
-    def session(self, runner, mode, script, extra_env=None):
+    def session(self, runner, mode, script, extra_env=None, watcher=None):
         if extra_env:
             runner.env.update(extra_env)
-        result = runner.run(["run", "-n", str(RUNS), "--cache", mode, "--name", "mobilenet_v2", "--timeout", "300",
-                             "--", self.python, script] + EXAMPLE_ARGS, timeout=1800)
+        if watcher:
+            watcher.start()
+        try:
+            result = runner.run(["run", "-n", str(RUNS), "--cache", mode, "--name", "mobilenet_v2", "--timeout",
+                                 "300", "--", self.python, script] + EXAMPLE_ARGS, timeout=1800)
+        finally:
+            if watcher:
+                watcher.stop()
         self.assertEqual(result.returncode, 0, describe(result))
         saved = os.path.join(runner.dir, f"{mode}.json")
         with open(saved, "w") as f:
@@ -123,7 +197,8 @@ class PythonExampleColdVsWarm(unittest.TestCase):
 
     def check(self, runner, script, measured_prefix=None, extra_env=None):
         who = f"user {runner.user.pw_name}" if runner.user else ("root" if os.geteuid() == 0 else "this user")
-        cold, cold_file = self.session(runner, "cold", script, extra_env)
+        others = MappedByOthers(own_marker=script)
+        cold, cold_file = self.session(runner, "cold", script, extra_env, watcher=others)
         entries = runner.discovery_entries()
         self.assertEqual(len(entries), 1, "one discovery for the command, reused by the second session")
         tracked = [f["path"] for f in entries[0]["files"]]
@@ -143,7 +218,12 @@ class PythonExampleColdVsWarm(unittest.TestCase):
         for r in cold.json["runs"]:
             self.assertEqual(r["residency"]["cache_mode"], "cold")
             self.assertGreater(r["residency"]["tracked_files"], 50 if measured_prefix else 500)
-            self.assertLessEqual(r["residency"]["resident_fraction"], bound, r["residency"])
+            transient, transient_files = others.transient_near(tracked, r["started_at"])
+            if transient_files:
+                print(f"[{who}] run {r['sequence']}: other programs mapped {100 * transient:.2f} % of the "
+                      f"tracked bytes around its start, added to its bound: {len(transient_files)} files, "
+                      f"{transient_files[:5]}...")
+            self.assertLessEqual(r["residency"]["resident_fraction"], bound + transient, r["residency"])
         self.assertIn("page cache (--cache cold)", cold.stdout)
 
         warm, warm_file = self.session(runner, "warm", script, extra_env)

@@ -222,7 +222,8 @@ class SandboxRefusalTest(unittest.TestCase):
         self.addCleanup(holder.kill)
         try:
             for name in ("uid_map", "gid_map"):
-                for _ in range(100):  # until unshare has entered the namespace
+                deadline = time.time() + 60  # a safety net: the loop ends once unshare is in
+                while time.time() < deadline:  # until unshare has entered the namespace
                     if os.readlink(f"/proc/{holder.pid}/ns/user") != os.readlink("/proc/self/ns/user"):
                         break
                     time.sleep(0.01)

@@ -42,6 +42,24 @@ def run_cgroups_of(pid):
     return found
 
 
+def fixtures_in(cgroups):
+    """Pids of cb_fixture processes (exec'd, not the harness's forked child) in `cgroups`."""
+    found = []
+    for directory in cgroups:
+        try:
+            with open(os.path.join(directory, "cgroup.procs")) as f:
+                pids = [int(p) for p in f.read().split()]
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                if os.path.realpath(f"/proc/{pid}/exe") == os.path.realpath(CB_FIXTURE):
+                    found.append(pid)
+            except OSError:
+                continue
+    return found
+
+
 def cgroup_limits_unavailable():
     """Why cgroup limits cannot be tested here, or None."""
     probe = run_coldbench(["env", "--json", "--no-engines"], json_output=False)
@@ -207,12 +225,15 @@ class CgroupLimits(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             harness = subprocess.Popen([COLDBENCH, "run", "--no-progress", "-n", "1", "--cpus", "0.5", "--",
                                         CB_FIXTURE, "hang"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.time() + 30
+            deadline = time.time() + 120  # a safety net; the loops end as soon as things happen
             while not run_cgroups_of(harness.pid) and time.time() < deadline:
                 time.sleep(0.05)
             left = run_cgroups_of(harness.pid)
             self.assertTrue(left, "the run cgroup never appeared")
-            time.sleep(0.2)  # let the fixture exec and hang inside it
+            # Until the fixture has joined its cgroup and exec'd (it hangs there from then on).
+            while not fixtures_in(left) and time.time() < deadline:
+                time.sleep(0.05)
+            self.assertTrue(fixtures_in(left), "the fixture never ran inside its run cgroup")
             members = []
             for directory in left:
                 with open(os.path.join(directory, "cgroup.procs")) as f:

@@ -21,7 +21,8 @@ class ExportTest(unittest.TestCase):
                                 "--csv", self.path("r.csv"), "--markdown", self.path("r.md"),
                                 "--export-hyperfine", self.path("h.json"),
                                 "-c", f"fast={CB_FIXTURE} sleep:10 phase:a sleep:5 phase:b",
-                                "-c", f"slow={CB_FIXTURE} sleep:30 phase:a sleep:5 phase:b"])
+                                # 65 ms apart: far more than a loaded machine adds to either.
+                                "-c", f"slow={CB_FIXTURE} sleep:80 phase:a sleep:5 phase:b"])
         self.assertEqual(result.returncode, 0, describe(result))
         doc = result.json
         self.assertEqual(doc["schema"], "coldbench/1")
@@ -60,7 +61,11 @@ class ExportTest(unittest.TestCase):
             self.assertEqual(entry["exit_codes"], [0] * 6)
             for key in ("mean", "stddev", "median", "user", "system", "min", "max"):
                 self.assertIsInstance(entry[key], float)
-            self.assertLess(entry["mean"], 1.0)  # seconds, as hyperfine writes them
+            # Seconds, as hyperfine writes them: the same runs as the JSON's wall_ms.
+            walls = [r["wall_ms"] for r in doc["runs"] if r["command"] == entry["command"] and not r["warmup"]]
+            for seconds, wall_ms in zip(sorted(entry["times"]), sorted(walls)):
+                self.assertAlmostEqual(seconds * 1000.0, wall_ms, places=6)
+            self.assertAlmostEqual(entry["mean"] * 1000.0, sum(walls) / len(walls), places=6)
 
     def test_planted_tmp_symlinks_do_not_redirect_any_export(self):
         # Audit item 11: another user plants <export>.tmp -> a root-only file;

@@ -22,7 +22,7 @@ EXPERIMENT = textwrap.dedent("""\
     seed = 7
 
     [defaults]
-    command = "{fixture} sleep:{{delay}} phase:runtime_ready sleep:5 phase:model_loaded metric:latency=1,2,3"
+    command = "{fixture} {hold}sleep:{{delay}} phase:runtime_ready sleep:5 phase:model_loaded metric:latency=1,2,3"
     env = {{ CB_STUDY = "yes" }}
 
     [[config]]
@@ -64,7 +64,7 @@ class SweepTest(unittest.TestCase):
         return run_coldbench(["sweep", "--db", self.db, "--no-progress"] + list(args), json_output=False, **kwargs)
 
     def test_dry_run_expands_configs_and_matrix(self):
-        path = self.write("study.toml", EXPERIMENT.format(runs=3, fixture=CB_FIXTURE))
+        path = self.write("study.toml", EXPERIMENT.format(runs=3, fixture=CB_FIXTURE, hold=""))
         result = self.sweep(path, "--dry-run")
         self.assertEqual(result.returncode, 0, describe(result))
         for name in ("plain/delay=10", "plain/delay=30", "pinned/delay=10", "pinned/delay=30"):
@@ -73,7 +73,7 @@ class SweepTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.db), "a dry run must not touch the history")
 
     def test_sweep_history_export_and_labels(self):
-        path = self.write("study.toml", EXPERIMENT.format(runs=3, fixture=CB_FIXTURE))
+        path = self.write("study.toml", EXPERIMENT.format(runs=3, fixture=CB_FIXTURE, hold=""))
         json_path = os.path.join(self.tmp, "s.json")
         result = self.sweep(path, "--json", json_path)
         self.assertEqual(result.returncode, 0, describe(result))
@@ -117,33 +117,48 @@ class SweepTest(unittest.TestCase):
         victim = os.path.join(self.tmp, "victim")
         open(victim, "w").close()
         os.symlink(victim, self.db)
-        path = self.write("study.toml", EXPERIMENT.format(runs=1, fixture=CB_FIXTURE))
+        path = self.write("study.toml", EXPERIMENT.format(runs=1, fixture=CB_FIXTURE, hold=""))
         result = self.sweep(path)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("is a symbolic link", result.stderr)
         self.assertEqual(os.path.getsize(victim), 0)
 
-    def test_kill_9_then_resume_keeps_finished_runs(self):
-        path = self.write("study.toml", EXPERIMENT.format(runs=6, fixture=CB_FIXTURE))
-        proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        done_before = 0
-        deadline = time.time() + 60
-        while time.time() < deadline and done_before < 8:
-            time.sleep(0.1)
+    def held_experiment(self, runs, passes):
+        """The experiment whose runs after the first `passes` wait for self.release to exist."""
+        self.release = os.path.join(self.tmp, "release")
+        # Whatever happens to the test, no held fixture outlives it.
+        self.addCleanup(lambda: open(self.release, "a").close())
+        return self.write("study.toml", EXPERIMENT.format(runs=runs, fixture=CB_FIXTURE,
+                                                          hold=f"hold:{passes}:{self.release} "))
+
+    def wait_for_runs(self, proc, count):
+        """Polls the history until it holds `count` runs; the sweep cannot get past them."""
+        done = 0
+        deadline = time.time() + 300  # a safety net, not a bound: the held run waits anyway
+        while time.time() < deadline and done < count and proc.poll() is None:
+            time.sleep(0.05)
             if os.path.exists(self.db):
                 try:
                     with sqlite3.connect(self.db, timeout=5) as db:
-                        done_before = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+                        done = db.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
                 except sqlite3.OperationalError:
                     pass
+        return done
+
+    def test_kill_9_then_resume_keeps_finished_runs(self):
+        # Nine runs (warmups included) pass; the tenth waits in the fixture, so the
+        # sweep is killed in the middle by construction, not by timing.
+        path = self.held_experiment(runs=6, passes=9)
+        proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertEqual(self.wait_for_runs(proc, 9), 9)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        open(self.release, "a").close()  # the orphaned held run may finish now
         with sqlite3.connect(self.db) as db:
             kept = db.execute("SELECT sequence, command, run_index, warmup FROM runs ORDER BY sequence").fetchall()
             status = db.execute("SELECT status FROM sessions").fetchone()[0]
-        self.assertGreaterEqual(len(kept), 8)
-        self.assertLess(len(kept), 28, "the sweep finished before it could be killed")
+        self.assertEqual(len(kept), 9)
         self.assertEqual(status, "running")
 
         result = self.sweep(path, "--resume")
@@ -216,13 +231,15 @@ class SweepTest(unittest.TestCase):
         self.assertIn("invalid utf-8", result.stderr)
 
     def test_resume_refuses_a_changed_experiment(self):
-        path = self.write("study.toml", EXPERIMENT.format(runs=30, fixture=CB_FIXTURE))
+        path = self.held_experiment(runs=30, passes=2)
         proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(1.5)
+        self.assertEqual(self.wait_for_runs(proc, 2), 2)  # the session exists; the third run waits
         proc.send_signal(signal.SIGINT)
-        self.assertEqual(proc.wait(timeout=30), 130)
-        self.write("study.toml", EXPERIMENT.format(runs=31, fixture=CB_FIXTURE))
+        self.assertEqual(proc.wait(timeout=120), 130)
+        with open(path) as f:
+            changed = f.read().replace("runs = 30", "runs = 31")
+        self.write("study.toml", changed)
         result = self.sweep(path, "--resume")
         self.assertEqual(result.returncode, 2)
         self.assertIn("the experiment changed", result.stderr)

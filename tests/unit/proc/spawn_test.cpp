@@ -81,8 +81,9 @@ SpawnResult run(const SpawnRequest& request, RecordingObserver& observer) {
 }
 
 // True once `pid` is gone or a zombie nobody reaps (PID 1 in a container may not).
+// Polls for up to 30 s: a safety net for a loaded machine, not a bound on how fast.
 bool process_gone(pid_t pid) {
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 3000; ++i) {
     if (kill(pid, 0) != 0 && errno == ESRCH) return true;
     std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
     std::string content((std::istreambuf_iterator<char>(stat)), {});

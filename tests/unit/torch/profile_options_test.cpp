@@ -33,12 +33,16 @@ TEST(ProfileScenario, UnknownNameListsTheChoices) {
 }
 
 TEST(ProfileScenario, OnlyDataloaderLoadsSlowly) {
+  // dataloader's storage is paced from the measured step (profile_data_sizing.hpp),
+  // not a fixed per-sample sleep that a slow enough step hides.
   EXPECT_EQ(scenario_data_load(Scenario::kDataloader).cpu_work, 4000);
-  EXPECT_EQ(scenario_data_load(Scenario::kDataloader).io_sleep_ms, 2.0);
+  EXPECT_EQ(scenario_data_load(Scenario::kDataloader).io_sleep_ms, 0.0);
+  EXPECT_TRUE(scenario_data_load(Scenario::kDataloader).paced);
   for (Scenario scenario :
        {Scenario::kBaseline, Scenario::kSync, Scenario::kTinyOps, Scenario::kMemoryChurn}) {
     EXPECT_EQ(scenario_data_load(scenario).cpu_work, 200);
     EXPECT_EQ(scenario_data_load(scenario).io_sleep_ms, 0.0);
+    EXPECT_FALSE(scenario_data_load(scenario).paced);
   }
 }
 
@@ -89,7 +93,8 @@ TEST(ProfileValidate, DefaultsAreTheOriginalDemos) {
   EXPECT_EQ(options->output_json, "results/metrics_demo.json");
   EXPECT_EQ(options->device, DeviceRequest::kAuto);
   EXPECT_EQ(options->data.cpu_work, 4000);
-  EXPECT_EQ(options->data.io_sleep_ms, 2.0);
+  EXPECT_EQ(options->data.io_sleep_ms, 0.0);
+  EXPECT_TRUE(options->data.paced);
   EXPECT_FALSE(options->amp);
   EXPECT_FALSE(options->pin_memory);
   EXPECT_FALSE(options->with_stack);
@@ -105,6 +110,18 @@ TEST(ProfileValidate, DataLoadFollowsTheScenarioUnlessOverridden) {
   ASSERT_TRUE(options.ok());
   EXPECT_EQ(options->data.cpu_work, 0);
   EXPECT_EQ(options->data.io_sleep_ms, 1.5);
+}
+
+TEST(ProfileValidate, IoSleepReplacesTheDataloadersPacedStorage) {
+  RawProfileArgs raw;
+  raw.scenario = "dataloader";
+  raw.cpu_work = 100;  // the CPU side alone keeps the pacing
+  EXPECT_TRUE(validate(raw)->data.paced);
+  raw.io_sleep_ms = 2.0;
+  auto options = validate(raw);
+  ASSERT_TRUE(options.ok());
+  EXPECT_FALSE(options->data.paced);
+  EXPECT_EQ(options->data.io_sleep_ms, 2.0);
 }
 
 TEST(ProfileValidate, RejectsEachBadValueNamingTheOption) {

@@ -114,5 +114,72 @@ TEST(ProfileReport, SummaryShowsTheHeadlineNumbersAndTheTable) {
   EXPECT_NE(text.find("host_1.1700000000000.pt.trace.json"), std::string::npos);
 }
 
+std::string summary_text(const ProfileReport& report) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&buffer, &size);
+  if (out == nullptr) return "";
+  print_summary(report, out);
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  return text;
+}
+
+ProfileReport paced_report() {
+  ProfileReport report = sample_report();
+  report.options.scenario = Scenario::kDataloader;
+  report.options.data = scenario_data_load(Scenario::kDataloader);
+  DataCostSizer sizing;
+  sizing.calibrate({0.010, 0.012});
+  sizing.observe(0.015);
+  report.data_sizing = sizing;
+  report.avg_step_time_s = 0.014;
+  report.avg_dataloader_wait_s = 0.0294;
+  report.data_wait_ratio = wait_to_step_ratio(report.avg_dataloader_wait_s, report.avg_step_time_s);
+  return report;
+}
+
+TEST(ProfileReport, DataloaderSaysHowItsDataCostWasSizedAndTheMeasuredRatio) {
+  std::string text = summary_text(paced_report());
+  EXPECT_NE(text.find("data wait / step       2.10"), std::string::npos) << text;
+  EXPECT_NE(text.find("data cost sized from the training step, so that waiting for data takes "
+                      ">= 2.0x the step"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("one batch per 3.0 x the slowest step so far (2 calibration steps: 12.00 ms; "
+                      "slowest of the run: 15.00 ms) = 45.00 ms"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("measured: data wait / step = 2.10 (target >= 2.0): data-bound, as designed"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cpu_work 4000, then a paced storage (below)"), std::string::npos) << text;
+
+  json doc = to_json(paced_report());
+  EXPECT_DOUBLE_EQ(doc["data_wait_ratio"].get<double>(), 2.1);
+  EXPECT_TRUE(doc["config"]["paced_storage"].get<bool>());
+  const json& sizing = doc["data_sizing"];
+  EXPECT_DOUBLE_EQ(sizing["target_wait_ratio"].get<double>(), kDataWaitTarget);
+  EXPECT_EQ(sizing["calibration_steps_s"].size(), 2u);
+  EXPECT_DOUBLE_EQ(sizing["calibration_step_s"].get<double>(), 0.012);
+  EXPECT_DOUBLE_EQ(sizing["reference_step_s"].get<double>(), 0.015);
+  EXPECT_DOUBLE_EQ(sizing["initial_batch_interval_ms"].get<double>(), 36.0);
+  EXPECT_DOUBLE_EQ(sizing["batch_interval_ms"].get<double>(), 45.0);
+  EXPECT_DOUBLE_EQ(sizing["measured_wait_ratio"].get<double>(), 2.1);
+}
+
+TEST(ProfileReport, OtherScenariosShowTheRatioWithoutSizing) {
+  ProfileReport report = sample_report();
+  report.data_wait_ratio = wait_to_step_ratio(report.avg_dataloader_wait_s, report.avg_step_time_s);
+  std::string text = summary_text(report);
+  EXPECT_NE(text.find("data wait / step       0.15"), std::string::npos) << text;
+  EXPECT_EQ(text.find("data cost sized"), std::string::npos);
+  json doc = to_json(report);
+  EXPECT_TRUE(doc["data_sizing"].is_null());
+  EXPECT_FALSE(doc["config"]["paced_storage"].get<bool>());
+  EXPECT_EQ(wait_to_step_ratio(0.5, 0.0), 0.0);
+}
+
 }  // namespace
 }  // namespace coldbench::workload
