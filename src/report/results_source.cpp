@@ -29,20 +29,23 @@ Expected<ResultsDocument> load_results_file(const std::string& path) {
   if (!in) return make_error("cannot read '{}': {}", path, std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
+  return parse_results_text(text.str(), path);
+}
+
+Expected<ResultsDocument> parse_results_text(std::string_view text, const std::string& source) {
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(text.str());
+    j = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     return make_error(
         "'{}' is not JSON (byte {}): expected a coldbench results file (coldbench run --json)",
-        path, e.byte);
-  }
+        source, e.byte);
   try {
     auto document = document_from_json(j);
-    if (!document) return make_error("'{}': {}", path, document.error().message);
+    if (!document) return make_error("'{}': {}", source, document.error().message);
     return document;
   } catch (const nlohmann::json::exception& e) {  // e.g. a "schema" that is not a string
-    return make_error("'{}': not a coldbench results file: {}", path, e.what());
+    return make_error("'{}': not a coldbench results file: {}", source, e.what());
   }
 }
 
