@@ -40,6 +40,9 @@ Expected<ResultsDocument> parse_results_text(std::string_view text, const std::s
     return make_error(
         "'{}' is not JSON (byte {}): expected a coldbench results file (coldbench run --json)",
         source, e.byte);
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range 406: a number like 1e400
+    return make_error("'{}' is not a coldbench results file: {}", source, e.what());
+  }
   try {
     auto document = document_from_json(j);
     if (!document) return make_error("'{}': {}", source, document.error().message);
