@@ -1,9 +1,49 @@
 #include "core/record_json.hpp"
 
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <type_traits>
+
+#include <fmt/format.h>
+
 namespace coldbench {
 namespace {
 
 using nlohmann::json;
+
+// A field of a results file that holds the wrong value (reported like
+// nlohmann's type errors: the import fails with the message).
+struct FieldError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// nlohmann's get<int>() converts a double with static_cast (1e300 -> int is
+// undefined behaviour) and wraps integers that do not fit: check first.
+template <class T>
+T integer_value(const json& value, const char* key) {
+  static_assert(std::is_signed_v<T>);
+  constexpr T low = std::numeric_limits<T>::min(), high = std::numeric_limits<T>::max();
+  if (value.is_number_unsigned()) {
+    if (value.get<uint64_t>() <= static_cast<uint64_t>(high)) return static_cast<T>(value.get<uint64_t>());
+  } else if (value.is_number_integer()) {
+    const int64_t i = value.get<int64_t>();
+    if (i >= low && i <= high) return static_cast<T>(i);
+  } else if (value.is_number_float()) {
+    // -low is 2^(bits-1) exactly, the first double past the range.
+    const double d = value.get<double>();
+    if (d == std::trunc(d) && d >= static_cast<double>(low) && d < -static_cast<double>(low)) return static_cast<T>(d);
+  }
+  throw FieldError(fmt::format("\"{}\" must be an integer from {} to {}, not {}", key, low, high,
+                               value.is_number() ? value.dump() : std::string(value.type_name())));
+}
+
+// The field's integer, or `fallback` when the object has no such key.
+template <class T>
+T integer_field(const json& object, const char* key, T fallback) {
+  auto it = object.find(key);
+  return it == object.end() ? fallback : integer_value<T>(*it, key);
+}
 
 template <class T>
 json optional_json(const std::optional<T>& value) {
@@ -12,7 +52,13 @@ json optional_json(const std::optional<T>& value) {
 
 template <class T>
 void read_optional(const json& j, const char* key, std::optional<T>& out) {
-  if (auto it = j.find(key); it != j.end() && !it->is_null()) out = it->get<T>();
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  if constexpr (std::is_integral_v<T>) {
+    out = integer_value<T>(*it, key);
+  } else {
+    out = it->get<T>();
+  }
 }
 
 json cgroup_json(const CgroupStats& c) {
@@ -133,9 +179,9 @@ Expected<RunRecord> run_from_json(const json& j) {
   try {
     RunRecord run;
     run.command = j.at("command").get<std::string>();
-    run.command_index = j.value("command_index", 0);
-    run.index = j.value("index", 0);
-    run.sequence = j.value("sequence", 0);
+    run.command_index = integer_field(j, "command_index", 0);
+    run.index = integer_field(j, "index", 0);
+    run.sequence = integer_field(j, "sequence", 0);
     run.warmup = j.value("warmup", false);
     run.started_at = j.value("started_at", "");
     run.wall_ms = j.at("wall_ms").get<double>();
@@ -149,14 +195,14 @@ Expected<RunRecord> run_from_json(const json& j) {
       run.usage.user_ms = it->value("user_ms", 0.0);
       run.usage.system_ms = it->value("system_ms", 0.0);
     }
-    run.usage.max_rss_kb = j.value("max_rss_kb", int64_t{0});
+    run.usage.max_rss_kb = integer_field(j, "max_rss_kb", int64_t{0});
     if (auto it = j.find("page_faults"); it != j.end()) {
-      run.usage.minor_faults = it->value("minor", int64_t{0});
-      run.usage.major_faults = it->value("major", int64_t{0});
+      run.usage.minor_faults = integer_field(*it, "minor", int64_t{0});
+      run.usage.major_faults = integer_field(*it, "major", int64_t{0});
     }
     if (auto it = j.find("context_switches"); it != j.end()) {
-      run.usage.voluntary_switches = it->value("voluntary", int64_t{0});
-      run.usage.involuntary_switches = it->value("involuntary", int64_t{0});
+      run.usage.voluntary_switches = integer_field(*it, "voluntary", int64_t{0});
+      run.usage.involuntary_switches = integer_field(*it, "involuntary", int64_t{0});
     }
     for (const auto& p : j.value("phases", json::array())) {
       PhaseRecord phase;
@@ -176,7 +222,7 @@ Expected<RunRecord> run_from_json(const json& j) {
     for (const auto& [k, v] : info.items()) run.info[k] = v;
     const json labels = j.value("labels", json::object());
     for (const auto& [k, v] : labels.items()) run.labels[k] = v.get<std::string>();
-    run.malformed_markers = j.value("malformed_markers", 0);
+    run.malformed_markers = integer_field(j, "malformed_markers", 0);
     run.warnings = j.value("warnings", std::vector<std::string>{});
     run.output_tail = j.value("output_tail", "");
     if (auto it = j.find("cgroup"); it != j.end() && it->is_object()) {
@@ -205,17 +251,19 @@ Expected<RunRecord> run_from_json(const json& j) {
     if (auto it = j.find("residency"); it != j.end() && it->is_object()) {
       ResidencySnapshot r;
       r.cache_mode = it->value("cache_mode", "");
-      r.tracked_files = it->value("tracked_files", int64_t{0});
-      r.total_bytes = it->value("total_bytes", int64_t{0});
-      r.resident_bytes = it->value("resident_bytes", int64_t{0});
+      r.tracked_files = integer_field(*it, "tracked_files", int64_t{0});
+      r.total_bytes = integer_field(*it, "total_bytes", int64_t{0});
+      r.resident_bytes = integer_field(*it, "resident_bytes", int64_t{0});
       for (const auto& f : it->value("least_resident", json::array())) {
-        r.least_resident.push_back(FileResidency{f.value("path", ""), f.value("size_bytes", int64_t{0}),
-                                                 f.value("resident_bytes", int64_t{0})});
+        r.least_resident.push_back(FileResidency{f.value("path", ""), integer_field(f, "size_bytes", int64_t{0}),
+                                                 integer_field(f, "resident_bytes", int64_t{0})});
       }
       run.residency = r;
     }
     return run;
   } catch (const json::exception& e) {
+    return make_error("malformed run record: {}", e.what());
+  } catch (const FieldError& e) {
     return make_error("malformed run record: {}", e.what());
   }
 }
@@ -235,8 +283,8 @@ Expected<ResultsDocument> document_from_json(const json& j) {
       doc.host.hostname = it->value("hostname", "");
       doc.host.kernel = it->value("kernel", "");
       doc.host.cpu_model = it->value("cpu_model", "");
-      doc.host.online_cpus = it->value("online_cpus", 0);
-      doc.host.memory_bytes = it->value("memory_bytes", int64_t{0});
+      doc.host.online_cpus = integer_field(*it, "online_cpus", 0);
+      doc.host.memory_bytes = integer_field(*it, "memory_bytes", int64_t{0});
     }
     doc.options = j.value("options", json::object());
     for (const auto& c : j.at("commands")) {
@@ -250,6 +298,8 @@ Expected<ResultsDocument> document_from_json(const json& j) {
     }
     return doc;
   } catch (const json::exception& e) {
+    return make_error("malformed results file: {}", e.what());
+  } catch (const FieldError& e) {
     return make_error("malformed results file: {}", e.what());
   }
 }

@@ -26,26 +26,34 @@ Expected<ResultsDocument> load_results_file(const std::string& path) {
   if (::stat(path.c_str(), &st) != 0)
     return make_error("cannot read '{}': {}", path, std::strerror(errno));
   if (S_ISDIR(st.st_mode)) return make_error("'{}' is a directory, not a results file", path);
+  // A device (/dev/zero, a terminal) would be read for ever; a pipe (<(...)) ends.
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+    return make_error("'{}' is not a regular file: give a results file written by coldbench run --json", path);
+  }
   std::ifstream in(path);
   if (!in) return make_error("cannot read '{}': {}", path, std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
+  return parse_results_text(text.str(), path);
+}
+
+Expected<ResultsDocument> parse_results_text(std::string_view text, const std::string& source) {
   // Bounded: reading a document copies it, and a copy recurses once per level of nesting.
-  auto parsed = parse_json_bounded(text.str(), kMaxStoredJsonDepth);
+  auto parsed = parse_json_bounded(text, kMaxStoredJsonDepth);
   if (!parsed) {
     const std::string& why = parsed.error().message;  // "not valid JSON (...)" or "nested deeper than ..."
     if (why.rfind("nested", 0) == 0) {
-      return make_error("'{}' is not a coldbench results file: its JSON is {}", path, why);
+      return make_error("'{}' is not a coldbench results file: its JSON is {}", source, why);
     }
-    return make_error("'{}' is not JSON: expected a coldbench results file (coldbench run --json); {}", path, why);
+    return make_error("'{}' is not JSON: expected a coldbench results file (coldbench run --json); {}", source, why);
   }
   const nlohmann::json& j = *parsed;
   try {
     auto document = document_from_json(j);
-    if (!document) return make_error("'{}': {}", path, document.error().message);
+    if (!document) return make_error("'{}': {}", source, document.error().message);
     return document;
   } catch (const nlohmann::json::exception& e) {  // e.g. a "schema" that is not a string
-    return make_error("'{}': not a coldbench results file: {}", path, e.what());
+    return make_error("'{}': not a coldbench results file: {}", source, e.what());
   }
 }
 

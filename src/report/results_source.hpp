@@ -4,6 +4,7 @@
 // function, so every subcommand accepts the same references.
 
 #include <string>
+#include <string_view>
 
 #include "core/expected.hpp"
 #include "core/record.hpp"
@@ -18,5 +19,8 @@ Expected<ResultsDocument> load_results(const std::string& ref, const std::string
 
 // Reads and checks one results file.
 Expected<ResultsDocument> load_results_file(const std::string& path);
+
+// Checks the text of a results file; `source` names it in errors.
+Expected<ResultsDocument> parse_results_text(std::string_view text, const std::string& source);
 
 }  // namespace coldbench::report

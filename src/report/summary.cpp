@@ -129,7 +129,9 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
   std::vector<std::pair<double, std::string>> order;
   for (auto& [name, ends] : end_times) order.emplace_back(stats::median(ends), name);
   std::sort(order.begin(), order.end());
-  for (const auto& [median_end, name] : order) {
+  for (const auto& entry : order) {
+    // Not a structured binding: clang 14 cannot capture one in a lambda.
+    const std::string& name = entry.second;
     summary.phases.push_back(sample_of(ok, name, "ms", [&name](const RunRecord& r) -> std::optional<double> {
       if (const auto* p = r.phase(name)) return p->duration_ms;
       return std::nullopt;

@@ -122,13 +122,15 @@ Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::st
   } else if (key == "env") {
     const auto* table = node.as_table();
     if (!table) return reader.at(where, "'env' must be a table, e.g. env = {{ OMP_NUM_THREADS = \"2\" }}");
-    for (auto&& [name, value] : *table) {
-      if (!is_scalar(value)) return reader.at(value.source(), "env value '{}' must be a string or number", name.str());
-      if (auto valid = check_env_var(name.str(), scalar_text(value)); !valid) {
+    for (auto&& [key_node, value] : *table) {
+      // A named copy: clang 14 cannot capture a structured binding in a lambda.
+      const std::string name(key_node.str());
+      if (!is_scalar(value)) return reader.at(value.source(), "env value '{}' must be a string or number", name);
+      if (auto valid = check_env_var(name, scalar_text(value)); !valid) {
         return reader.at(value.source(), "env: {}", valid.error().message);
       }
-      std::erase_if(config.env, [&](const auto& kv) { return kv.first == name.str(); });
-      config.env.emplace_back(std::string(name.str()), scalar_text(value));
+      std::erase_if(config.env, [&](const auto& kv) { return kv.first == name; });
+      config.env.emplace_back(name, scalar_text(value));
     }
   } else if (key == "cpus") {
     auto value = node.value<double>();

@@ -261,5 +261,46 @@ TEST(CoreRecordJson, MalformedDocumentIsAnErrorNotAnException) {
   }
 }
 
+// fuzz/crashes/results_json/command-index-1e300.json: nlohmann's get<int>
+// cast 1e300 with static_cast (undefined behaviour, a UBSan abort in the fuzz
+// build) and wrapped integers too large for the field into negative counts.
+TEST(CoreRecordJson, IntegerFieldsOutsideTheirRangeAreAnErrorNotUndefinedBehaviour) {
+  const json good = to_json(full_document());
+  auto broken = [&](auto edit) {
+    json j = good;
+    edit(j);
+    return j;
+  };
+  const std::vector<std::pair<json, std::string>> cases = {
+      {broken([](json& j) { j["runs"][0]["command_index"] = 1e300; }), "command_index"},
+      {broken([](json& j) { j["runs"][0]["index"] = -1e300; }), "index"},
+      {broken([](json& j) { j["runs"][0]["sequence"] = 2147483648U; }), "sequence"},
+      {broken([](json& j) { j["runs"][0]["malformed_markers"] = 1.5; }), "malformed_markers"},
+      {broken([](json& j) { j["runs"][0]["max_rss_kb"] = 9.3e18; }), "max_rss_kb"},
+      {broken([](json& j) { j["runs"][0]["page_faults"]["minor"] = 18446744073709551615U; }), "minor"},
+      {broken([](json& j) { j["runs"][0]["exit_code"] = 1e10; }), "exit_code"},
+      {broken([](json& j) { j["runs"][0]["cgroup"]["periods"] = 1e19; }), "periods"},
+      {broken([](json& j) { j["runs"][0]["limits"]["effective_cpus"] = true; }), "effective_cpus"},
+      {broken([](json& j) { j["runs"][0]["residency"]["least_resident"][0]["size_bytes"] = 1e300; }), "size_bytes"},
+      {broken([](json& j) { j["host"]["online_cpus"] = 4294967296U; }), "online_cpus"},
+  };
+  for (const auto& [j, field] : cases) {
+    Expected<ResultsDocument> doc = Error{};
+    EXPECT_NO_THROW(doc = document_from_json(j)) << field;
+    ASSERT_FALSE(doc.ok()) << field;
+    EXPECT_THAT(doc.error().message, HasSubstr("\"" + field + "\" must be an integer")) << doc.error().message;
+  }
+  // Integral doubles and the extremes of a field's type are values, not errors.
+  json edge = good;
+  edge["runs"][0]["command_index"] = 1.0;
+  edge["runs"][0]["max_rss_kb"] = INT64_MAX;
+  edge["runs"][0]["sequence"] = INT32_MIN;
+  auto doc = document_from_json(edge);
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  EXPECT_EQ(doc->runs[0].command_index, 1);
+  EXPECT_EQ(doc->runs[0].usage.max_rss_kb, INT64_MAX);
+  EXPECT_EQ(doc->runs[0].sequence, INT32_MIN);
+}
+
 }  // namespace
 }  // namespace coldbench
