@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "core/json_text.hpp"
+
 namespace coldbench {
 namespace {
 
@@ -35,7 +37,7 @@ T integer_value(const json& value, const char* key) {
     if (d == std::trunc(d) && d >= static_cast<double>(low) && d < -static_cast<double>(low)) return static_cast<T>(d);
   }
   throw FieldError(fmt::format("\"{}\" must be an integer from {} to {}, not {}", key, low, high,
-                               value.is_number() ? value.dump() : std::string(value.type_name())));
+                               value.is_number() ? json_text(value) : std::string(value.type_name())));
 }
 
 // The field's integer, or `fallback` when the object has no such key.
