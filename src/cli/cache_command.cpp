@@ -18,6 +18,7 @@
 #include "cache/tracked_files.hpp"
 #include "cli/commands.hpp"
 #include "core/shell_words.hpp"
+#include "core/terminal_text.hpp"
 #include "core/units.hpp"
 #include "proc/spawn.hpp"
 #include "report/table.hpp"
@@ -135,7 +136,7 @@ int run_files(const FilesArguments& args, FileAction action) {
     ++acted;
     measure_into(m, path);
   }
-  fmt::print("{}", residency_report(m, args.totals_only));
+  print_for_terminal(stdout, residency_report(m, args.totals_only));
   std::fflush(stdout);
   if (action == FileAction::Status && m.files.empty()) {
     return report_error("no file could be measured (see above)", kExitUsage);

@@ -7,6 +7,7 @@
 #include "compare/gate.hpp"
 #include "compare/gate_report.hpp"
 #include "core/json_text.hpp"
+#include "core/terminal_text.hpp"
 #include "core/units.hpp"
 #include "report/reporter.hpp"
 #include "report/results_source.hpp"
@@ -51,7 +52,7 @@ int compare(const CompareArguments& args) {
   if (!result) return report_error(result.error().message, kExitUsage);
 
   const compare::GateSources sources{args.base, args.current};
-  fmt::print("{}", compare::render_gate_text(*result, sources));
+  print_for_terminal(stdout, compare::render_gate_text(*result, sources));
   std::fflush(stdout);
   if (!args.markdown.empty()) {
     auto written = report::write_file_atomically(args.markdown,

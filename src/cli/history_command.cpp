@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "core/terminal_text.hpp"
 #include "report/reporter.hpp"
 #include "report/table.hpp"
 #include "store/history.hpp"
@@ -32,7 +33,7 @@ int list_history(const std::string& db) {
     table.add_row({std::to_string(s.id), s.experiment, s.started_at, s.host, s.git_commit.empty() ? "-" : s.git_commit,
                    fmt::format("{}/{}", s.done_runs, s.planned_runs), s.status});
   }
-  fmt::print("{}", table.to_text(""));
+  print_for_terminal(stdout, table.to_text(""));
   return kExitOk;
 }
 
@@ -43,7 +44,7 @@ int export_session(const std::string& db, const std::string& ref, bool json, boo
   report::SummaryCache summaries;
   auto text = report::make_reporter(json ? "json" : "csv")->render(*document, &summaries.get(*document));
   if (output.empty() || output == "-") {
-    fmt::print("{}", *text);
+    print_for_terminal(stdout, *text);
     return kExitOk;
   }
   auto written = report::write_file_atomically(output, *text);

@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "core/expected.hpp"
+#include "core/terminal_text.hpp"
 
 namespace coldbench::cli {
 
@@ -19,7 +20,7 @@ std::vector<std::string>& trailing_command() {
 }
 
 int report_error(const std::string& message, int exit_code) {
-  fmt::print(stderr, "coldbench: error: {}\n", message);
+  print_for_terminal(stderr, "coldbench: error: " + message + "\n");
   return exit_code;
 }
 

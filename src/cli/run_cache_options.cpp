@@ -14,13 +14,14 @@
 #include "cache/file_set.hpp"
 #include "cache/page_cache.hpp"
 #include "cli/run_option_groups.hpp"
+#include "core/terminal_text.hpp"
 
 namespace coldbench::cli {
 namespace {
 
 // Notes go to stderr on a line of their own, clearing a progress bar first.
 void print_cache_notice(const std::string& text) {
-  fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", text);
+  fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", terminal_safe(text));
   std::fflush(stderr);
 }
 

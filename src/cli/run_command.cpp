@@ -16,6 +16,7 @@
 #include "cli/run_option_groups.hpp"
 #include "core/env_var.hpp"
 #include "core/shell_words.hpp"
+#include "core/terminal_text.hpp"
 #include "core/units.hpp"
 #include "core/utf8.hpp"
 #include "proc/spawn.hpp"
@@ -210,7 +211,7 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
   if (!outcome) return report_error(outcome.error().message, outcome.error().exit_code);
 
   auto text = report::ConsoleReporter().render(document, &summaries.get(document));
-  if (text) fmt::print("{}", *text);
+  if (text) print_for_terminal(stdout, *text);
   for (const auto& e : exports) fmt::print(stderr, "wrote {}\n", e->path());
   std::fflush(stdout);
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "core/terminal_text.hpp"
 #include "proc/spawn.hpp"
 #include "report/formats.hpp"
 #include "report/progress.hpp"
@@ -42,7 +43,7 @@ int print_dry_run(const sweep::Experiment& experiment) {
     }
     table.add_row({config.name, config.command_text, settings});
   }
-  fmt::print("{}", table.to_text());
+  print_for_terminal(stdout, table.to_text());
   return kExitOk;
 }
 
@@ -88,7 +89,7 @@ int run_sweep_command(const SweepArguments& args) {
     fmt::print(stderr, "resumed session {}: {} runs were already done\n", result->session_id, result->resumed_runs);
   }
   auto text = report::make_reporter("study")->render(result->document, &summaries.get(result->document));
-  if (text) fmt::print("{}", *text);
+  if (text) print_for_terminal(stdout, *text);
   fmt::print("\nsession {} in {} ({} runs); `coldbench report {} --html FILE` for charts\n", result->session_id,
              options.db_path, result->document.runs.size(), result->session_id);
   if (json_export) fmt::print(stderr, "wrote {}\n", json_export->path());

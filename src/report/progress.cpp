@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/clock.hpp"
+#include "core/terminal_text.hpp"
 #include "core/units.hpp"
 
 namespace coldbench::report {
@@ -23,7 +24,8 @@ void ProgressDisplay::draw_bar(int done, int total, const std::string& label) {
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(kWidth, '.');
   std::string eta = done > 0 ? clock_text(elapsed / done * (total - done)) : "?";
-  fmt::print(out_, "\r\033[K[{}] {}/{}  elapsed {}  ETA {}  {}", bar, done, total, clock_text(elapsed), eta, label);
+  fmt::print(out_, "\r\033[K[{}] {}/{}  elapsed {}  ETA {}  {}", bar, done, total, clock_text(elapsed), eta,
+             terminal_safe(label));
   std::fflush(out_);
   drawn_ = true;
 }
@@ -38,8 +40,9 @@ void ProgressDisplay::on_run_end(int position, int total, const RunRecord& run) 
     draw_bar(position + 1, total, run.command);
     return;
   }
-  fmt::print(out_, "[{}/{}] {} {}run {}: {} {}\n", position + 1, total, run.command, run.warmup ? "warmup " : "",
-             run.index, format_ms(run.wall_ms), run.succeeded() ? "ok" : "FAILED: " + run.error);
+  fmt::print(out_, "[{}/{}] {} {}run {}: {} {}\n", position + 1, total, terminal_safe(run.command),
+             run.warmup ? "warmup " : "", run.index, format_ms(run.wall_ms),
+             run.succeeded() ? "ok" : "FAILED: " + terminal_safe(run.error));
   std::fflush(out_);
 }
 

@@ -67,6 +67,27 @@ class InvalidUtf8Test(unittest.TestCase):
             self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
 
 
+class TerminalEscapeTest(unittest.TestCase):
+    def test_escape_sequences_from_a_workload_are_shown_not_sent_to_the_terminal(self):
+        # A failing workload's output tail and a command name are printed in the
+        # console summary; raw, ESC ]0; retitles the window and ESC [2J clears it.
+        result = run_coldbench(["run", "-n", "1", "--name", "up\x1b[1A", "--", CB_FIXTURE,
+                                "ebytes:1b5d303b6f776e6564071b5b324a0a", "exit:1"])
+        self.assertEqual(result.returncode, 1, describe(result))
+        self.assertEqual(result.measured_runs()[0]["output_tail"], "\x1b]0;owned\x07\x1b[2J\n")  # kept as data
+        for stream in (result.stdout, result.stderr):
+            self.assertNotIn("\x1b", stream)
+            self.assertNotIn("\x07", stream)
+        self.assertIn("| \\x1b]0;owned\\x07\\x1b[2J", result.stdout)
+        self.assertIn("up\\x1b[1A", result.stdout)
+
+    def test_escape_in_a_bad_name_is_shown_in_the_error(self):
+        result = run_coldbench(["run", "-n", "1", "-c", "a\x1b[2J=", "--", CB_FIXTURE])
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertNotIn("\x1b", result.stderr)
+        self.assertIn("-c 'a\\x1b[2J='", result.stderr)
+
+
 class CacheDiscoveryTest(unittest.TestCase):
     def test_file_name_that_is_not_utf8_does_not_abort_cache_discovery(self):
         # The discovery cache (JSON) got the path of a file the workload
