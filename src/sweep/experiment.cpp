@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -209,6 +210,13 @@ std::string substitute(std::string text, const std::map<std::string, std::string
 // Fills argv from the command text once placeholders are known.
 Expected<void> finish_command(const Reader& reader, ConfigSpec& config, const toml::source_region& where) {
   if (config.command_text.empty()) return reader.at(where, "config '{}' has no 'command' (set it in [defaults] or the config)", config.name);
+  // TOML allows "\u0000" (in the command or a matrix value put into it); no argument can hold
+  // one, so exec would cut the word short without a word.
+  auto has_nul = [](const std::string& word) { return word.find('\0') != std::string::npos; };
+  if (has_nul(config.command_text) || std::any_of(config.argv.begin(), config.argv.end(), has_nul)) {
+    return reader.at(where, "config '{}': the command contains a NUL character (\\u0000), which would cut it short; "
+                     "remove it", config.name);
+  }
   if (config.shell) {
     config.argv = {"/bin/sh", "-c", config.command_text};
   } else if (config.argv.empty()) {

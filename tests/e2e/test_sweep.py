@@ -264,6 +264,11 @@ class SweepTest(unittest.TestCase):
             "envname": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nenv = { \"A=B\" = \"1\" }\n",
                         "environment variable name 'A=B' contains '='"),
             "noname": ("[experiment]\nruns = 2\n", "needs a non-empty 'name'"),
+            # exec would have cut "echo a\0b" to "echo a" without a word.
+            "nul": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"echo a\\u0000b\"\n",
+                    "the command contains a NUL character"),
+            "nulmatrix": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = [\"echo\", \"{w}\"]\n"
+                          "[matrix]\nw = [\"a\\u0000b\"]\n", "the command contains a NUL character"),
             "backref": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nphases = { p = \"(a)\\\\1\" }\n",
                         "--phase p: invalid regular expression '(a)\\1'"),
         }
