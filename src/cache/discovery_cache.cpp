@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "cache/file_set.hpp"
 #include "core/output_file.hpp"
+#include "core/utf8.hpp"
 #include "core/json_text.hpp"
 
 namespace coldbench::cache {
@@ -50,12 +52,35 @@ bool is_volatile_variable(std::string_view entry) {
   return false;
 }
 
+// Paths and arguments byte for byte: a JSON string when they are UTF-8,
+// {"hex": "..."} when not (a U+FFFD in their place would name no file, and the
+// entry would never match its key again).
+nlohmann::json bytes_json(const std::string& bytes) {
+  if (is_valid_utf8(bytes)) return bytes;
+  std::string hex;
+  for (unsigned char c : bytes) hex += fmt::format("{:02x}", c);
+  return {{"hex", hex}};
+}
+
+std::string bytes_from_json(const nlohmann::json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  const auto hex = j.at("hex").get<std::string>();
+  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    throw std::invalid_argument("bad hex string");
+  }
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    bytes += static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16));
+  }
+  return bytes;
+}
+
 nlohmann::json stamp_json(const FileStamp& s) {
-  return {{"path", s.path}, {"size_bytes", s.size_bytes}, {"mtime_ns", s.mtime_ns}};
+  return {{"path", bytes_json(s.path)}, {"size_bytes", s.size_bytes}, {"mtime_ns", s.mtime_ns}};
 }
 
 FileStamp stamp_from_json(const nlohmann::json& j) {
-  return FileStamp{j.at("path").get<std::string>(), j.at("size_bytes").get<int64_t>(),
+  return FileStamp{bytes_from_json(j.at("path")), j.at("size_bytes").get<int64_t>(),
                    j.at("mtime_ns").get<int64_t>()};
 }
 
@@ -141,11 +166,13 @@ std::string stale_reason(const CachedDiscovery& cached, const DiscoveryKey& key)
 nlohmann::json to_json(const CachedDiscovery& cached) {
   nlohmann::json files = nlohmann::json::array();
   for (const auto& f : cached.files) files.push_back(stamp_json(f));
+  nlohmann::json argv = nlohmann::json::array();
+  for (const auto& word : cached.key.argv) argv.push_back(bytes_json(word));
   return {{"schema", kEntrySchema},
           {"key",
-           {{"program", cached.key.program},
-            {"argv", cached.key.argv},
-            {"cwd", cached.key.cwd},
+           {{"program", bytes_json(cached.key.program)},
+            {"argv", argv},
+            {"cwd", bytes_json(cached.key.cwd)},
             {"env_hash", cached.key.env_hash}}},
           {"program", stamp_json(cached.program)},
           {"discovered_at", cached.discovered_at},
@@ -158,15 +185,16 @@ Expected<CachedDiscovery> cached_discovery_from_json(const nlohmann::json& j) {
     if (j.value("schema", "") != kEntrySchema) return make_error("not a {} entry", kEntrySchema);
     CachedDiscovery cached;
     const auto& key = j.at("key");
-    cached.key = DiscoveryKey{
-        key.at("program").get<std::string>(), key.at("argv").get<std::vector<std::string>>(),
-        key.at("cwd").get<std::string>(), key.at("env_hash").get<std::string>()};
+    std::vector<std::string> argv;
+    for (const auto& word : key.at("argv")) argv.push_back(bytes_from_json(word));
+    cached.key = DiscoveryKey{bytes_from_json(key.at("program")), std::move(argv),
+                              bytes_from_json(key.at("cwd")), key.at("env_hash").get<std::string>()};
     cached.program = stamp_from_json(j.at("program"));
     cached.discovered_at = j.value("discovered_at", "");
     cached.discovery_ms = j.value("discovery_ms", 0.0);
     for (const auto& f : j.at("files")) cached.files.push_back(stamp_from_json(f));
     return cached;
-  } catch (const nlohmann::json::exception& e) {
+  } catch (const std::exception& e) {  // nlohmann's exceptions, or a bad "hex"
     return make_error("malformed discovery cache entry: {}", e.what());
   }
 }

@@ -180,5 +180,42 @@ TEST(CacheDiscoveryStore, SaveReportsAnUnwritableDirectory) {
   EXPECT_NE(saved.error().message.find("cannot create"), std::string::npos);
 }
 
+// A U+FFFD stored in place of a byte that is not UTF-8 named no file and no
+// key: the entry never matched again, and every run rediscovered.
+TEST(CacheDiscoveryStore, PathsAndArgumentsThatAreNotUtf8RoundTripByteForByte) {
+  TempDir dir;
+  auto program = dir.write("prog", "#!/bin/sh\n");
+  auto data = dir.write("data-\xff\xfe.bin", "bytes");
+  DiscoveryKey key{program, {"prog", "caf\xe9"}, dir.path() + "/\xff", "0123456789abcdef"};
+  auto cached = entry_for(key, {data});
+  std::string cache_dir = dir.file("cache");
+  auto saved = save_cached_discovery(cache_dir, cached);
+  ASSERT_TRUE(saved.ok()) << saved.error().message;
+
+  std::ifstream in(*saved);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find(R"("hex": "636166e9")"), std::string::npos) << text;  // "caf\xe9"
+
+  auto loaded = load_cached_discovery(cache_dir, key);
+  ASSERT_TRUE(loaded.has_value());
+  EXPECT_EQ(loaded->key, key);
+  EXPECT_EQ(loaded->files, cached.files);
+  EXPECT_EQ(stale_reason(*loaded, key), "");
+}
+
+TEST(CacheDiscoveryStore, AnEntryWithBadHexIsIgnored) {
+  TempDir dir;
+  auto program = dir.write("prog", "x");
+  DiscoveryKey key{program, {"prog", "caf\xe9"}, dir.path(), "0"};
+  std::string cache_dir = dir.file("cache");
+  auto saved = save_cached_discovery(cache_dir, entry_for(key, {}));
+  ASSERT_TRUE(saved.ok()) << saved.error().message;
+  std::ifstream in(*saved);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  text.replace(text.find("636166e9"), 8, "636166zz");
+  std::ofstream(*saved, std::ios::trunc) << text;
+  EXPECT_FALSE(load_cached_discovery(cache_dir, key).has_value());
+}
+
 }  // namespace
 }  // namespace coldbench::cache
