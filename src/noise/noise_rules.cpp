@@ -21,7 +21,7 @@ std::string busy_warning(const MachineEvidence& e) {
   if (e.load_1m_start && e.cpus) {
     std::string load = fmt::format("load average {:.2f} on {} CPU{} at run start (median over {} run{}",
                                    *e.load_1m_start, *e.cpus, *e.cpus == 1 ? "" : "s", e.runs, e.runs == 1 ? "" : "s");
-    if (e.own_load) load += fmt::format("; the workload itself accounts for about {:.1f}", *e.own_load);
+    if (e.own_load) load += fmt::format("; the workload itself accounts for about {:.2f}", *e.own_load);
     evidence.push_back(load + ")");
   }
   if (e.other_cpu_fraction) {
@@ -66,7 +66,8 @@ std::optional<MachineEvidence> assess_machine(const std::vector<const RunRecord*
     e.sampled_cpu_ms = capacity_ms;
     e.own_load = workload_ms / interval_ms;
     if (capacity_ms >= thresholds.min_sampled_cpu_ms) {
-      e.other_cpu_fraction = other_ms / capacity_ms;
+      // Tick rounding can put a run's busy time a little above its capacity.
+      e.other_cpu_fraction = std::min(1.0, other_ms / capacity_ms);
       e.steal_fraction = steal_ms / capacity_ms;
       e.iowait_fraction = iowait_ms / capacity_ms;
     }

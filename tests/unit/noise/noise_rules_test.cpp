@@ -63,7 +63,7 @@ TEST(BusyMachine, LoadBeyondTheWorkloadsOwnWarns) {
   ASSERT_TRUE(e);
   EXPECT_TRUE(e->busy);
   EXPECT_THAT(e->warning, HasSubstr("load average 2.30 on 2 CPUs at run start"));
-  EXPECT_THAT(e->warning, HasSubstr("the workload itself accounts for about 0.1"));
+  EXPECT_THAT(e->warning, HasSubstr("the workload itself accounts for about 0.10"));
 }
 
 TEST(BusyMachine, TheWorkloadsOwnLoadDoesNotWarn) {

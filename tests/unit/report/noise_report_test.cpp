@@ -57,7 +57,7 @@ TEST(NoiseReport, ConsoleWarnsUnderTheCommandWithTheEvidence) {
   const std::string busy_part = text->substr(0, text->find("Command 'drift'"));
   const std::string drift_part = text->substr(text->find("Command 'drift'"));
   EXPECT_THAT(busy_part, HasSubstr("  warning: machine busy: load average 1.20 on 2 CPUs at run start (median over "
-                                   "10 runs; the workload itself accounts for about 0.0); other processes used 45% "
+                                   "10 runs; the workload itself accounts for about 0.00); other processes used 45% "
                                    "of the CPUs during the runs."));
   EXPECT_THAT(busy_part, Not(HasSubstr("run order")));
   EXPECT_THAT(drift_part, HasSubstr("  warning: wall time rises with run order (Mann-Kendall p = "));
