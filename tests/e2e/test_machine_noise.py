@@ -82,9 +82,9 @@ class MachineNoiseTest(unittest.TestCase):
     def test_wall_time_rising_with_run_order_gets_a_trend_warning(self):
         with tempfile.TemporaryDirectory() as tmp:
             counter = os.path.join(tmp, "n")
-            # Each run sleeps 30 ms longer than the one before.
+            # Each run sleeps 50 ms longer than the one before.
             script = (f'n=$(cat {counter} 2>/dev/null || echo 0); echo $((n + 1)) > {counter}; '
-                      f'sleep $(echo "$n" | awk \'{{print $1 * 0.03}}\')')
+                      f'sleep $(echo "$n" | awk \'{{print $1 * 0.05}}\')')
             result = run_coldbench(["run", "-n", "10", "--shell", "-c", "drift=" + script], timeout=120)
         self.assertEqual(result.returncode, 0, describe(result))
         output = result.stdout + result.stderr
