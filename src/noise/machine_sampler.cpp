@@ -36,7 +36,9 @@ std::optional<std::string> read_small_file(const std::string& path) {
   return text;
 }
 
-double cpu_ms(const timeval& tv) { return double(tv.tv_sec) * 1e3 + double(tv.tv_usec) / 1e3; }
+double cpu_ms(const timeval& tv) {
+  return double(tv.tv_sec) * 1e3 + double(tv.tv_usec) / 1e3;
+}
 
 std::optional<double> fraction_of(double part_ms, double capacity_ms) {
   if (capacity_ms <= 0) return std::nullopt;
@@ -53,8 +55,9 @@ MachineSample MachineSampler::sample(const limits::CpuList& cpus, Moment moment)
   auto read_counters = [&] {
     auto stat_text = read_small_file(proc_dir_ + "/stat");
     s.monotonic_ns = monotonic_ns();
-    rusage self {};
-    if (getrusage(RUSAGE_SELF, &self) == 0) s.harness_cpu_ms = cpu_ms(self.ru_utime) + cpu_ms(self.ru_stime);
+    rusage self{};
+    if (getrusage(RUSAGE_SELF, &self) == 0)
+      s.harness_cpu_ms = cpu_ms(self.ru_utime) + cpu_ms(self.ru_stime);
     if (!stat_text) return;
     if (auto stat = parse_proc_stat(*stat_text)) {
       s.stat = *stat;
@@ -101,15 +104,16 @@ std::optional<MachineNoise> noise_between(const MachineSample& start, const Mach
   m.cpu_governor = start.governor;
   std::vector<double> freq = start.freq_mhz;
   freq.insert(freq.end(), end.freq_mhz.begin(), end.freq_mhz.end());
-  if (!freq.empty()) m.cpu_freq_mhz = std::accumulate(freq.begin(), freq.end(), 0.0) / double(freq.size());
+  if (!freq.empty())
+    m.cpu_freq_mhz = std::accumulate(freq.begin(), freq.end(), 0.0) / double(freq.size());
 
   if (start.stat && end.stat && start.stat->cpus == end.stat->cpus && ticks_per_second > 0 &&
       end.monotonic_ns > start.monotonic_ns) {
     const CpuTimes& a = start.stat->all;
     const CpuTimes& b = end.stat->all;
-    const bool monotonic = b.user >= a.user && b.nice >= a.nice && b.system >= a.system && b.idle >= a.idle &&
-                           b.iowait >= a.iowait && b.irq >= a.irq && b.softirq >= a.softirq &&
-                           b.steal >= a.steal;
+    const bool monotonic = b.user >= a.user && b.nice >= a.nice && b.system >= a.system &&
+                           b.idle >= a.idle && b.iowait >= a.iowait && b.irq >= a.irq &&
+                           b.softirq >= a.softirq && b.steal >= a.steal;
     if (monotonic) {
       const double tick_ms = 1000.0 / double(ticks_per_second);
       const double interval_ms = double(end.monotonic_ns - start.monotonic_ns) / 1e6;
@@ -126,7 +130,8 @@ std::optional<MachineNoise> noise_between(const MachineSample& start, const Mach
       m.iowait_fraction = fraction_of(double(b.iowait - a.iowait) * tick_ms, capacity_ms);
     }
   }
-  const bool anything = m.load_1m_start || m.load_1m_end || m.cpu_freq_mhz || !m.cpu_governor.empty() || m.cpus;
+  const bool anything =
+      m.load_1m_start || m.load_1m_end || m.cpu_freq_mhz || !m.cpu_governor.empty() || m.cpus;
   if (!anything) return std::nullopt;
   return m;
 }
@@ -146,7 +151,8 @@ limits::CpuList run_cpus(const RunRecord& record) {
 
 double workload_cpu_ms(const RunRecord& record) {
   double from_rusage = record.usage.user_ms + record.usage.system_ms;
-  if (record.cgroup && record.cgroup->cpu_usage_ms) return std::max(from_rusage, *record.cgroup->cpu_usage_ms);
+  if (record.cgroup && record.cgroup->cpu_usage_ms)
+    return std::max(from_rusage, *record.cgroup->cpu_usage_ms);
   return from_rusage;
 }
 

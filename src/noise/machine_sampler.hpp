@@ -19,16 +19,17 @@ struct MachineSample {
   int64_t monotonic_ns = 0;
   std::optional<ProcStat> stat;
   std::optional<double> load_1m;
-  double harness_cpu_ms = 0;      // getrusage(RUSAGE_SELF): every harness thread
-  std::vector<double> freq_mhz;   // one per CPU whose scaling_cur_freq could be read
-  std::string governor;           // distinct scaling_governor values, "/"-joined; "" = none readable
-  std::string problem;            // a counter file that exists but could not be parsed, in words
+  double harness_cpu_ms = 0;     // getrusage(RUSAGE_SELF): every harness thread
+  std::vector<double> freq_mhz;  // one per CPU whose scaling_cur_freq could be read
+  std::string governor;          // distinct scaling_governor values, "/"-joined; "" = none readable
+  std::string problem;           // a counter file that exists but could not be parsed, in words
 };
 
 class MachineSampler {
  public:
   // The directories are parameters so tests can point them at fixture trees.
-  explicit MachineSampler(std::string proc_dir = "/proc", std::string cpu_sys_dir = "/sys/devices/system/cpu");
+  explicit MachineSampler(std::string proc_dir = "/proc",
+                          std::string cpu_sys_dir = "/sys/devices/system/cpu");
 
   enum class Moment { BeforeSpawn, AfterReap };
 

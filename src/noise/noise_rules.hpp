@@ -36,18 +36,18 @@ inline constexpr NoiseThresholds kNoiseThresholds{};
 
 // A command's machine noise over its runs (successful measured runs).
 struct MachineEvidence {
-  int runs = 0;                               // runs that carried a machine record
+  int runs = 0;  // runs that carried a machine record
   std::optional<int> cpus;
-  std::optional<double> load_1m_start;        // median over runs
-  std::optional<double> own_load;             // workload CPU / interval, pooled: its own share of the load
-  std::optional<double> sampled_cpu_ms;       // interval x cpus, summed over runs
-  std::optional<double> other_cpu_fraction;   // pooled over runs
-  std::optional<double> steal_fraction;       // pooled
-  std::optional<double> iowait_fraction;      // pooled
-  std::optional<double> cpu_freq_mhz;         // median over runs
-  std::string cpu_governor;                   // of the latest run that had one
+  std::optional<double> load_1m_start;  // median over runs
+  std::optional<double> own_load;  // workload CPU / interval, pooled: its own share of the load
+  std::optional<double> sampled_cpu_ms;      // interval x cpus, summed over runs
+  std::optional<double> other_cpu_fraction;  // pooled over runs
+  std::optional<double> steal_fraction;      // pooled
+  std::optional<double> iowait_fraction;     // pooled
+  std::optional<double> cpu_freq_mhz;        // median over runs
+  std::string cpu_governor;                  // of the latest run that had one
   bool busy = false;
-  std::string warning;                        // "machine busy: ..." when busy
+  std::string warning;  // "machine busy: ..." when busy
 };
 
 // nullopt when no run carried a machine record (older results files).
@@ -55,18 +55,18 @@ std::optional<MachineEvidence> assess_machine(const std::vector<const RunRecord*
                                               const NoiseThresholds& thresholds = kNoiseThresholds);
 
 struct RunOrderTrend {
-  stats::TrendTest test;   // on the values (or block medians) in run order
+  stats::TrendTest test;  // on the values (or block medians) in run order
   int runs = 0;
-  int block = 1;           // runs per tested point
+  int block = 1;  // runs per tested point
   double slope_per_run = 0;
   double median = 0;
   bool drifted = false;
-  std::string warning;     // "wall time rises with run order (...)" when drifted
+  std::string warning;  // "wall time rises with run order (...)" when drifted
 };
 
 // `values`: one per run, in run order. nullopt below thresholds.trend_min_runs.
-std::optional<RunOrderTrend> assess_trend(std::span<const double> values, const std::string& quantity,
-                                          const std::string& unit,
+std::optional<RunOrderTrend> assess_trend(std::span<const double> values,
+                                          const std::string& quantity, const std::string& unit,
                                           const NoiseThresholds& thresholds = kNoiseThresholds);
 
 }  // namespace coldbench::noise

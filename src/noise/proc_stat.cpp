@@ -67,15 +67,15 @@ Expected<ProcStat> parse_proc_stat(std::string_view text) {
     if (found_all) return make_error("/proc/stat has two \"cpu\" lines");
     // user nice system idle [iowait irq softirq steal guest guest_nice]
     if (words.size() < 5) {
-      return make_error("/proc/stat: the \"cpu\" line has {} fields, expected at least 4: '{}'", words.size() - 1,
-                        excerpt(line));
+      return make_error("/proc/stat: the \"cpu\" line has {} fields, expected at least 4: '{}'",
+                        words.size() - 1, excerpt(line));
     }
-    uint64_t* fields[] = {&stat.all.user, &stat.all.nice,    &stat.all.system, &stat.all.idle,
-                          &stat.all.iowait, &stat.all.irq, &stat.all.softirq, &stat.all.steal};
+    uint64_t* fields[] = {&stat.all.user,   &stat.all.nice, &stat.all.system,  &stat.all.idle,
+                          &stat.all.iowait, &stat.all.irq,  &stat.all.softirq, &stat.all.steal};
     for (std::size_t i = 0; i < std::size(fields) && i + 1 < words.size(); ++i) {
       if (!parse_unsigned(words[i + 1], *fields[i])) {
-        return make_error("/proc/stat: field {} of the \"cpu\" line is not a count of ticks: '{}'", i + 1,
-                          excerpt(words[i + 1]));
+        return make_error("/proc/stat: field {} of the \"cpu\" line is not a count of ticks: '{}'",
+                          i + 1, excerpt(words[i + 1]));
       }
     }
     found_all = true;

@@ -80,7 +80,8 @@ TrendTest mann_kendall(std::span<const double> x) {
     return t;
   }
   double variance = double(n) * (n - 1) * (2 * n + 5);
-  for (const auto& [value, count] : counts) variance -= double(count) * (count - 1) * (2 * count + 5);
+  for (const auto& [value, count] : counts)
+    variance -= double(count) * (count - 1) * (2 * count + 5);
   variance /= 18.0;
   if (variance <= 0) return t;  // every value equal: no evidence of anything
   const double corrected = s > 0 ? double(s) - 1 : s < 0 ? double(s) + 1 : 0.0;

@@ -24,10 +24,10 @@ MachineSample sample_at(int64_t ms, CpuTimes all, int cpus, double harness_ms) {
 TEST(MachineNoise, OtherProcessesAreMachineBusyMinusWorkloadMinusHarness) {
   CpuTimes a{.user = 1000, .system = 500, .idle = 4000, .iowait = 10, .steal = 5};
   CpuTimes b = a;
-  b.user += 250;  // 100 ticks/s: 2500 ms
-  b.system += 50; // 500 ms
-  b.steal += 40;  // 400 ms
-  b.iowait += 20; // 200 ms
+  b.user += 250;   // 100 ticks/s: 2500 ms
+  b.system += 50;  // 500 ms
+  b.steal += 40;   // 400 ms
+  b.iowait += 20;  // 200 ms
   MachineSample start = sample_at(1000, a, 4, 10), end = sample_at(2000, b, 4, 110);
   start.load_1m = 2.5;
   end.load_1m = 2.7;
@@ -37,7 +37,7 @@ TEST(MachineNoise, OtherProcessesAreMachineBusyMinusWorkloadMinusHarness) {
   EXPECT_DOUBLE_EQ(*m->interval_ms, 1000);
   EXPECT_DOUBLE_EQ(*m->busy_cpu_ms, 3000);
   EXPECT_DOUBLE_EQ(*m->harness_cpu_ms, 100);
-  EXPECT_DOUBLE_EQ(*m->other_cpu_ms, 1900);           // 3000 - 1000 - 100
+  EXPECT_DOUBLE_EQ(*m->other_cpu_ms, 1900);                 // 3000 - 1000 - 100
   EXPECT_DOUBLE_EQ(*m->other_cpu_fraction, 1900.0 / 4000);  // of interval x CPUs
   EXPECT_DOUBLE_EQ(*m->steal_fraction, 0.1);
   EXPECT_DOUBLE_EQ(*m->iowait_fraction, 0.05);
@@ -95,7 +95,9 @@ TEST(MachineNoise, FrequencyIsTheMeanOfTheStartAndEndReadings) {
 
 TEST(MachineSampler, ReadsAFixtureTree) {
   testing::TempDir dir;
-  dir.write("proc/stat", "cpu  100 0 50 1000 3 0 1 2 0 0\ncpu0 50 0 25 500 1 0 0 1 0 0\ncpu1 50 0 25 500 2 0 1 1 0 0\n");
+  dir.write("proc/stat",
+            "cpu  100 0 50 1000 3 0 1 2 0 0\ncpu0 50 0 25 500 1 0 0 1 0 0\ncpu1 50 0 25 500 2 0 1 "
+            "1 0 0\n");
   dir.write("proc/loadavg", "1.50 1.00 0.50 2/100 999\n");
   dir.write("cpu/cpu0/cpufreq/scaling_cur_freq", "1800000\n");
   dir.write("cpu/cpu0/cpufreq/scaling_governor", "powersave\n");

@@ -53,7 +53,8 @@ TEST(BusyMachine, OtherProcessesAboveTheThresholdWarnAndNameTheEvidence) {
   EXPECT_TRUE(e->busy);
   EXPECT_THAT(e->warning, HasSubstr("machine busy: "));
   EXPECT_THAT(e->warning, HasSubstr("other processes used 45% of the CPUs during the runs"));
-  EXPECT_THAT(e->warning, HasSubstr("load average 0.30 on 2 CPUs at run start (median over 10 runs"));
+  EXPECT_THAT(e->warning,
+              HasSubstr("load average 0.30 on 2 CPUs at run start (median over 10 runs"));
 }
 
 TEST(BusyMachine, LoadBeyondTheWorkloadsOwnWarns) {

@@ -46,7 +46,8 @@ TEST(ProcStat, MalformedTextIsAClearErrorNotACrash) {
            {"", "no \"cpu\" line"},
            {"intr 1 2 3\nctxt 4\n", "no \"cpu\" line"},
            {"cpu 1 2 3\ncpu0 1 2 3 4\n", "expected at least 4"},
-           {"cpu 1 2 x 4\ncpu0 1 2 3 4\n", "field 3 of the \"cpu\" line is not a count of ticks: 'x'"},
+           {"cpu 1 2 x 4\ncpu0 1 2 3 4\n",
+            "field 3 of the \"cpu\" line is not a count of ticks: 'x'"},
            {"cpu 1 2 -3 4\ncpu0 1 2 3 4\n", "field 3"},
            {"cpu 99999999999999999999999 2 3 4\ncpu0 1 2 3 4\n", "field 1"},
            {"cpu 1 2 3 4\n", "no per-CPU"},
@@ -74,11 +75,13 @@ TEST(LoadAverage, ParsesTheThreeAverages) {
 }
 
 TEST(LoadAverage, MalformedTextIsAClearError) {
-  for (const char* text : {"", "\n", "abc", "1.0 2.0", "1.0 x 3.0 1/2 3", "-1 2 3", "nan 1 1", "inf 1 1",
-                           "1.0\n2.0 3.0"}) {
+  for (const char* text : {"", "\n", "abc", "1.0 2.0", "1.0 x 3.0 1/2 3", "-1 2 3", "nan 1 1",
+                           "inf 1 1", "1.0\n2.0 3.0"}) {
     auto load = parse_loadavg(text);
     ASSERT_FALSE(load) << text;
-    EXPECT_THAT(load.error().message, HasSubstr("/proc/loadavg does not start with three load averages")) << text;
+    EXPECT_THAT(load.error().message,
+                HasSubstr("/proc/loadavg does not start with three load averages"))
+        << text;
   }
 }
 
@@ -92,7 +95,8 @@ TEST(CpuFrequency, MalformedTextIsAClearError) {
   for (const char* text : {"", "fast", "0", "-5", "2400 MHz", "1.5"}) {
     auto mhz = parse_frequency_mhz(text);
     ASSERT_FALSE(mhz) << text;
-    EXPECT_THAT(mhz.error().message, HasSubstr("scaling_cur_freq is not a frequency in kHz")) << text;
+    EXPECT_THAT(mhz.error().message, HasSubstr("scaling_cur_freq is not a frequency in kHz"))
+        << text;
   }
 }
 

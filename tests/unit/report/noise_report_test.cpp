@@ -21,7 +21,8 @@ using ::testing::Not;
 ResultsDocument noisy_session() {
   ResultsDocument doc;
   doc.host.hostname = "edge";
-  doc.commands = {{"busy", "sleep 0.5", {"sleep", "0.5"}, false}, {"drift", "work", {"work"}, false}};
+  doc.commands = {{"busy", "sleep 0.5", {"sleep", "0.5"}, false},
+                  {"drift", "work", {"work"}, false}};
   int sequence = 0;
   for (int i = 0; i < 12; ++i) {
     for (int c = 0; c < 2; ++c) {
@@ -56,11 +57,14 @@ TEST(NoiseReport, ConsoleWarnsUnderTheCommandWithTheEvidence) {
   ASSERT_TRUE(text);
   const std::string busy_part = text->substr(0, text->find("Command 'drift'"));
   const std::string drift_part = text->substr(text->find("Command 'drift'"));
-  EXPECT_THAT(busy_part, HasSubstr("  warning: machine busy: load average 1.20 on 2 CPUs at run start (median over "
-                                   "10 runs; the workload itself accounts for about 0.00); other processes used 45% "
-                                   "of the CPUs during the runs."));
+  EXPECT_THAT(
+      busy_part,
+      HasSubstr("  warning: machine busy: load average 1.20 on 2 CPUs at run start (median over "
+                "10 runs; the workload itself accounts for about 0.00); other processes used 45% "
+                "of the CPUs during the runs."));
   EXPECT_THAT(busy_part, Not(HasSubstr("run order")));
-  EXPECT_THAT(drift_part, HasSubstr("  warning: wall time rises with run order (Mann-Kendall p = "));
+  EXPECT_THAT(drift_part,
+              HasSubstr("  warning: wall time rises with run order (Mann-Kendall p = "));
   EXPECT_THAT(drift_part, HasSubstr("Sen's slope +5 ms/run over 12 runs"));
   EXPECT_THAT(drift_part, Not(HasSubstr("machine busy")));
 }
@@ -114,7 +118,9 @@ TEST(NoiseReport, CsvHasTheMachineColumnsEmptyWhenNull) {
   auto csv = CsvReporter().render(doc, &summary);
   ASSERT_TRUE(csv);
   const std::string header = csv->substr(0, csv->find('\n'));
-  EXPECT_THAT(header, HasSubstr(",load_1m_start,other_cpu_fraction,steal_fraction,iowait_fraction,cpu_freq_mhz"));
+  EXPECT_THAT(
+      header,
+      HasSubstr(",load_1m_start,other_cpu_fraction,steal_fraction,iowait_fraction,cpu_freq_mhz"));
   std::size_t first = csv->find('\n') + 1, second = csv->find('\n', first) + 1;
   const std::string row0 = csv->substr(first, second - first - 1);
   const std::string row1 = csv->substr(second, csv->find('\n', second) - second);

@@ -31,8 +31,10 @@ double enumerated_p(std::vector<double> values) {
 }
 
 TEST(StatsTrend, ExactPValueMatchesEnumerationOfEveryOrdering) {
-  for (const std::vector<double>& x : std::vector<std::vector<double>>{
-           {1, 2, 3, 4, 5, 6, 7}, {3, 1, 4, 7, 5, 9, 2}, {7, 6, 5, 4, 3, 1, 2}, {2, 1, 3, 5, 4, 7, 6}}) {
+  for (const std::vector<double>& x : std::vector<std::vector<double>>{{1, 2, 3, 4, 5, 6, 7},
+                                                                       {3, 1, 4, 7, 5, 9, 2},
+                                                                       {7, 6, 5, 4, 3, 1, 2},
+                                                                       {2, 1, 3, 5, 4, 7, 6}}) {
     TrendTest t = mann_kendall(x);
     EXPECT_TRUE(t.exact);
     EXPECT_NEAR(t.p_value, enumerated_p(x), 1e-12);
@@ -89,10 +91,11 @@ TEST(StatsTrend, FalseAlarmRateOnIidDataStaysAtOrBelowAlpha) {
   std::lognormal_distribution<double> lognormal(4.6, 0.5);
   for (int n : {8, 12, 20, 30, 60, 80}) {  // 80: the normal approximation
     for (double alpha : {0.05, 0.01}) {
-      double rate_normal = false_alarm_rate(n, kSessions, alpha, [&](auto& rng) { return normal(rng); }, 11 + n);
+      double rate_normal = false_alarm_rate(
+          n, kSessions, alpha, [&](auto& rng) { return normal(rng); }, 11 + n);
       expect_at_most_alpha(rate_normal, alpha, kSessions, "normal n=" + std::to_string(n));
-      double rate_lognormal =
-          false_alarm_rate(n, kSessions, alpha, [&](auto& rng) { return lognormal(rng); }, 29 + n);
+      double rate_lognormal = false_alarm_rate(
+          n, kSessions, alpha, [&](auto& rng) { return lognormal(rng); }, 29 + n);
       expect_at_most_alpha(rate_lognormal, alpha, kSessions, "lognormal n=" + std::to_string(n));
     }
   }
@@ -103,7 +106,8 @@ TEST(StatsTrend, FalseAlarmRateWithTiedValuesStaysAtOrBelowAlpha) {
   // Millisecond-rounded times of a tight workload: many ties.
   std::normal_distribution<double> normal(100, 1.5);
   for (int n : {10, 20, 40}) {
-    double rate = false_alarm_rate(n, kSessions, 0.05, [&](auto& rng) { return std::round(normal(rng)); }, 7 + n);
+    double rate = false_alarm_rate(
+        n, kSessions, 0.05, [&](auto& rng) { return std::round(normal(rng)); }, 7 + n);
     expect_at_most_alpha(rate, 0.05, kSessions, "rounded n=" + std::to_string(n));
   }
 }
@@ -122,8 +126,8 @@ double detection_rate(double sd_per_run, uint64_t seed) {
     if (t.p_value < 0.01 && t.sen_slope > 0) ++detected;
   }
   const double rate = double(detected) / kSessions;
-  std::printf("detected a drift of %.2f sd/run over 20 runs in %.1f%% of sessions at alpha 0.01\n", sd_per_run,
-              100 * rate);
+  std::printf("detected a drift of %.2f sd/run over 20 runs in %.1f%% of sessions at alpha 0.01\n",
+              sd_per_run, 100 * rate);
   return rate;
 }
 
