@@ -10,6 +10,7 @@
 #include "core/host.hpp"
 #include "core/shell_words.hpp"
 #include "markers/run_markers.hpp"
+#include "noise/machine_sampler.hpp"
 #include "proc/watchdog.hpp"
 
 extern char** environ;
@@ -228,7 +229,13 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   record.started_at = utc_timestamp();
   markers::RunMarkers collected(&options_.rules);
   MarkerObserver observer(collected);
+  // The machine's counters bracket the spawn and reap as closely as the
+  // harness can (docs/machine-noise.md); hooks' own work stays outside.
+  const noise::MachineSampler sampler;
+  const limits::CpuList run_cpus = noise::run_cpus(record);
+  const noise::MachineSample machine_before = sampler.sample(run_cpus, noise::MachineSampler::Moment::BeforeSpawn);
   auto spawned = proc::spawn_and_wait(request, observer);
+  const noise::MachineSample machine_after = sampler.sample(run_cpus, noise::MachineSampler::Moment::AfterReap);
   if (!spawned) {
     for (auto* hook : hooks) hook->after_reap(proc::SpawnResult{}, record);
     return Error{fmt::format("command '{}': {}", command.name, spawned.error().message)};
@@ -257,6 +264,15 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   record.usage.involuntary_switches = ru.ru_nivcsw;
 
   for (auto* hook : hooks) hook->after_reap(result, record);
+  // After the hooks: the workload's CPU time may come from its cgroup.
+  record.machine = noise::noise_between(machine_before, machine_after, noise::workload_cpu_ms(record),
+                                        sysconf(_SC_CLK_TCK));
+  for (const std::string* problem : {&machine_before.problem, &machine_after.problem}) {
+    if (!problem->empty()) {
+      record.warnings.push_back("machine noise not recorded: " + *problem);
+      break;
+    }
+  }
 
   record.error = describe_failure(record, options_.ignore_failure, options_.timeout_s);
   if (!record.succeeded()) {

@@ -234,6 +234,8 @@ Subcommand add_run_command(CLI::App& app) {
       "(https://github.com/google/re2/wiki/Syntax; no backreferences or lookaround, linear-time matching).\n"
       "Names (--name, -c NAME=, --phase/--metric NAME=) must be UTF-8; output and command lines that are not\n"
       "are recorded with U+FFFD for each invalid byte sequence (docs/result-schema.md).\n"
+      "Every run records the machine around it (load average, other processes' CPU, steal, iowait, CPU\n"
+      "frequency); a busy machine or wall times that drift with run order get a warning (docs/machine-noise.md).\n"
       "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
       "130 interrupted (the results measured so far are written).");
 

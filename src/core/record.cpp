@@ -31,6 +31,7 @@ void make_text_valid(RunRecord& run) {
   make_valid(run.error);
   make_valid(run.output_tail);
   make_valid(run.isolation);
+  if (run.machine) make_valid(run.machine->cpu_governor);  // a sysfs file's bytes
   for (auto& w : run.warnings) make_valid(w);
   // Marker names and info values come from the JSON parser, which accepts only UTF-8;
   // regex rule names are checked when parsed. Labels and paths are not.

@@ -78,6 +78,27 @@ struct ResidencySnapshot {
   double fraction() const { return total_bytes > 0 ? double(resident_bytes) / double(total_bytes) : 0.0; }
 };
 
+// The machine around one run (noise/, docs/machine-noise.md), from samples taken
+// just before the spawn and just after the reap. Each field is absent where
+// the machine does not expose it (no /proc/loadavg, no cpufreq in a VM or
+// container): absent, never zero.
+struct MachineNoise {
+  std::optional<double> load_1m_start;  // /proc/loadavg, 1-minute average
+  std::optional<double> load_1m_end;
+  std::optional<int> cpus;              // CPUs /proc/stat accounts (the machine's, also in a container)
+  std::optional<double> interval_ms;    // between the two /proc/stat samples
+  std::optional<double> busy_cpu_ms;    // all CPUs' user+nice+system+irq+softirq time in the interval
+  std::optional<double> harness_cpu_ms; // coldbench's own CPU time in the interval
+  // busy minus the workload's CPU (rusage, or its cgroup's if larger) minus the
+  // harness's, at least 0; and that as a fraction of interval x cpus.
+  std::optional<double> other_cpu_ms;
+  std::optional<double> other_cpu_fraction;
+  std::optional<double> steal_fraction;   // of interval x cpus: a hypervisor ran someone else
+  std::optional<double> iowait_fraction;  // of interval x cpus: idle CPUs waiting on I/O
+  std::optional<double> cpu_freq_mhz;     // scaling_cur_freq, mean over the run's CPUs, start and end
+  std::string cpu_governor;               // scaling_governor of the run's CPUs ("a/b" if they differ); "" = unknown
+};
+
 struct RunRecord {
   std::string command;  // the command's name
   int command_index = 0;
@@ -107,6 +128,7 @@ struct RunRecord {
   std::optional<CgroupStats> cgroup;
   std::optional<AppliedLimits> limits;
   std::optional<ResidencySnapshot> residency;
+  std::optional<MachineNoise> machine;  // absent when nothing could be sampled (no /proc)
   std::string isolation;  // host (empty) | sandbox | docker | podman
   std::map<std::string, std::string> labels;  // free-form, e.g. config parameters of a sweep
 

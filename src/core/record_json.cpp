@@ -92,6 +92,38 @@ json residency_json(const ResidencySnapshot& r) {
               {"resident_fraction", r.fraction()},    {"least_resident", least}};
 }
 
+json machine_json(const MachineNoise& m) {
+  return json{{"load_1m_start", optional_json(m.load_1m_start)},
+              {"load_1m_end", optional_json(m.load_1m_end)},
+              {"cpus", optional_json(m.cpus)},
+              {"interval_ms", optional_json(m.interval_ms)},
+              {"busy_cpu_ms", optional_json(m.busy_cpu_ms)},
+              {"harness_cpu_ms", optional_json(m.harness_cpu_ms)},
+              {"other_cpu_ms", optional_json(m.other_cpu_ms)},
+              {"other_cpu_fraction", optional_json(m.other_cpu_fraction)},
+              {"steal_fraction", optional_json(m.steal_fraction)},
+              {"iowait_fraction", optional_json(m.iowait_fraction)},
+              {"cpu_freq_mhz", optional_json(m.cpu_freq_mhz)},
+              {"cpu_governor", m.cpu_governor.empty() ? json(nullptr) : json(m.cpu_governor)}};
+}
+
+MachineNoise machine_from_json(const json& j) {
+  MachineNoise m;
+  read_optional(j, "load_1m_start", m.load_1m_start);
+  read_optional(j, "load_1m_end", m.load_1m_end);
+  read_optional(j, "cpus", m.cpus);
+  read_optional(j, "interval_ms", m.interval_ms);
+  read_optional(j, "busy_cpu_ms", m.busy_cpu_ms);
+  read_optional(j, "harness_cpu_ms", m.harness_cpu_ms);
+  read_optional(j, "other_cpu_ms", m.other_cpu_ms);
+  read_optional(j, "other_cpu_fraction", m.other_cpu_fraction);
+  read_optional(j, "steal_fraction", m.steal_fraction);
+  read_optional(j, "iowait_fraction", m.iowait_fraction);
+  read_optional(j, "cpu_freq_mhz", m.cpu_freq_mhz);
+  if (auto it = j.find("cpu_governor"); it != j.end() && !it->is_null()) m.cpu_governor = it->get<std::string>();
+  return m;
+}
+
 }  // namespace
 
 json to_json(const RunRecord& run) {
@@ -139,6 +171,7 @@ json to_json(const RunRecord& run) {
          {"cgroup", run.cgroup ? cgroup_json(*run.cgroup) : json(nullptr)},
          {"limits", run.limits ? limits_json(*run.limits) : json(nullptr)},
          {"residency", run.residency ? residency_json(*run.residency) : json(nullptr)},
+         {"machine", run.machine ? machine_json(*run.machine) : json(nullptr)},
          {"isolation", run.isolation.empty() ? "host" : run.isolation},
          {"labels", labels}};
   return j;
@@ -262,6 +295,7 @@ Expected<RunRecord> run_from_json(const json& j) {
       }
       run.residency = r;
     }
+    if (auto it = j.find("machine"); it != j.end() && it->is_object()) run.machine = machine_from_json(*it);
     return run;
   } catch (const json::exception& e) {
     return make_error("malformed run record: {}", e.what());

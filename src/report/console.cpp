@@ -137,6 +137,7 @@ void render_command(std::string& out, const CommandSummary& c) {
   for (const auto& p : c.phases) outlier_warnings(p, "phase " + p.name);
   if (out.size() != before.size()) out.insert(before.size(), "\n");
 
+  for (const auto& text : c.noise_warnings()) out += "  warning: " + text + "\n";
   if (c.malformed_markers > 0) {
     out += fmt::format("  warning: {} malformed marker line{} ignored (see docs/marker-protocol.md)\n",
                        c.malformed_markers, c.malformed_markers == 1 ? "" : "s");

@@ -44,7 +44,8 @@ std::optional<AppendLayout> CsvReporter::append_layout(const ResultsDocument& do
       "sequence,command,index,warmup,started_at,wall_ms,succeeded,exit_code,signal,timed_out,oom_killed,error,"
       "user_ms,system_ms,max_rss_kb,minor_faults,major_faults,voluntary_switches,involuntary_switches,"
       "malformed_markers,cgroup_cpu_usage_ms,cgroup_throttled_periods,cgroup_throttled_ms,cgroup_memory_peak_bytes,"
-      "cache_mode,resident_bytes,tracked_bytes";
+      "cache_mode,resident_bytes,tracked_bytes,load_1m_start,other_cpu_fraction,steal_fraction,iowait_fraction,"
+      "cpu_freq_mhz";
   std::vector<std::string> phases = phase_columns(document);
   for (const auto& name : phases) header += "," + csv_field("phase." + name + "_ms");
   return AppendLayout{header + '\n', "", "", std::move(phases)};
@@ -64,6 +65,10 @@ std::string CsvReporter::render_run(const AppendLayout& layout, const RunRecord&
                   optional_field(cg.memory_peak_bytes), run.residency ? run.residency->cache_mode : "",
                   run.residency ? fmt::format("{}", run.residency->resident_bytes) : "",
                   run.residency ? fmt::format("{}", run.residency->total_bytes) : "");
+  const MachineNoise machine = run.machine.value_or(MachineNoise{});
+  out += fmt::format(",{},{},{},{},{}", optional_field(machine.load_1m_start),
+                     optional_field(machine.other_cpu_fraction), optional_field(machine.steal_fraction),
+                     optional_field(machine.iowait_fraction), optional_field(machine.cpu_freq_mhz));
   for (const auto& name : layout.columns) {
     const PhaseRecord* p = run.phase(name);
     out += p ? fmt::format(",{:.6f}", p->duration_ms) : ",";

@@ -64,6 +64,9 @@ std::vector<std::string> study_notes(const ResultsDocument& document, const Sess
                                 command.failed_runs, command.measured_runs,
                                 first_error.empty() ? "" : " (first: " + first_error + ")"));
   }
+  for (const auto& command : summary.commands) {
+    for (const auto& text : command.noise_warnings()) notes.push_back(fmt::format("'{}': {}", command.name, text));
+  }
   if (document.interrupted)
     notes.push_back("the session was interrupted; rows cover the runs that finished");
   return notes;

@@ -208,10 +208,25 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
     summary.limits = run.limits;
   }
   summary.oversubscription = find_oversubscription(ok);
+
+  summary.machine = noise::assess_machine(ok);
+  std::vector<const RunRecord*> in_order = ok;
+  std::stable_sort(in_order.begin(), in_order.end(),
+                   [](const RunRecord* a, const RunRecord* b) { return a->sequence < b->sequence; });
+  std::vector<double> walls;
+  for (const auto* run : in_order) walls.push_back(run->wall_ms);
+  summary.wall_trend = noise::assess_trend(walls, "wall time", "ms");
   return summary;
 }
 
 }  // namespace
+
+std::vector<std::string> CommandSummary::noise_warnings() const {
+  std::vector<std::string> out;
+  if (machine && machine->busy) out.push_back(machine->warning);
+  if (wall_trend && wall_trend->drifted) out.push_back(wall_trend->warning);
+  return out;
+}
 
 SessionSummary summarize_session(const ResultsDocument& document, const stats::ComparisonOptions& options) {
   SessionSummary session;
@@ -278,6 +293,33 @@ nlohmann::json warnings_json(const std::vector<WarningNote>& warnings) {
   return out;
 }
 
+nlohmann::json machine_json(const noise::MachineEvidence& m) {
+  auto optional = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"runs", m.runs},
+          {"cpus", optional(m.cpus)},
+          {"load_1m_start_median", optional(m.load_1m_start)},
+          {"own_load", optional(m.own_load)},
+          {"sampled_cpu_ms", optional(m.sampled_cpu_ms)},
+          {"other_cpu_fraction", optional(m.other_cpu_fraction)},
+          {"steal_fraction", optional(m.steal_fraction)},
+          {"iowait_fraction", optional(m.iowait_fraction)},
+          {"cpu_freq_mhz_median", optional(m.cpu_freq_mhz)},
+          {"cpu_governor", m.cpu_governor.empty() ? nlohmann::json(nullptr) : nlohmann::json(m.cpu_governor)},
+          {"busy", m.busy}};
+}
+
+nlohmann::json trend_json(const noise::RunOrderTrend& t) {
+  return {{"test", "mann-kendall"},
+          {"runs", t.runs},
+          {"block", t.block},
+          {"s", t.test.s},
+          {"tau", t.test.tau},
+          {"p", t.test.p_value},
+          {"exact", t.test.exact},
+          {"sen_slope_per_run", t.slope_per_run},
+          {"drifted", t.drifted}};
+}
+
 nlohmann::json interval_json(const stats::Interval& i) {
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   return {{"low", num(i.low)}, {"high", num(i.high)}, {"level", i.level}};
@@ -309,6 +351,9 @@ nlohmann::json to_json(const SessionSummary& summary) {
                                               : nlohmann::json(nullptr)},
                         {"oversubscription", c.oversubscription ? oversubscription_json(*c.oversubscription)
                                                                 : nlohmann::json(nullptr)},
+                        {"machine", c.machine ? machine_json(*c.machine) : nlohmann::json(nullptr)},
+                        {"wall_trend", c.wall_trend ? trend_json(*c.wall_trend) : nlohmann::json(nullptr)},
+                        {"noise_warnings", c.noise_warnings()},
                         {"failures", failures}});
   }
   nlohmann::json comparisons = nlohmann::json::array();

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/record.hpp"
+#include "noise/noise_rules.hpp"
 #include "stats/comparison.hpp"
 #include "stats/descriptive.hpp"
 
@@ -80,6 +81,12 @@ struct CommandSummary {
   std::optional<Oversubscription> oversubscription;
   std::string isolation;                 // of the latest measured run ("" = host)
   std::optional<AppliedLimits> limits;   // of the latest measured run
+  // The machine around the successful measured runs, and their wall times'
+  // trend in run order (docs/machine-noise.md); each carries its warning.
+  std::optional<noise::MachineEvidence> machine;
+  std::optional<noise::RunOrderTrend> wall_trend;
+  // The warnings of those two, in words, for every reporter to print.
+  std::vector<std::string> noise_warnings() const;
 };
 
 struct QuantityComparison {

@@ -192,6 +192,28 @@ TEST(BenchSession, RunsTheScheduleAndFillsRecords) {
   EXPECT_EQ(b.output_tail, "oops\n");
 }
 
+// The machine's counters are sampled around each run (issue 11, item 5):
+// structure only, since the values depend on what else the machine does.
+TEST(BenchSession, EveryRunRecordsTheMachineAroundIt) {
+  Session session(Commands{fixture_command("a", {"burn:50"})}, quick(2, 0));
+  ResultsDocument doc;
+  auto outcome = session.run(doc);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  for (const RunRecord& run : doc.runs) {
+    ASSERT_TRUE(run.machine) << "run " << run.index;
+    const MachineNoise& m = *run.machine;
+    ASSERT_TRUE(m.cpus && m.interval_ms && m.other_cpu_fraction && m.load_1m_start);
+    EXPECT_GE(*m.cpus, 1);
+    EXPECT_GE(*m.interval_ms, run.wall_ms);  // the samples bracket exec .. reap
+    for (auto fraction : {m.other_cpu_fraction, m.steal_fraction, m.iowait_fraction}) {
+      ASSERT_TRUE(fraction);
+      EXPECT_GE(*fraction, 0.0);
+      EXPECT_LE(*fraction, 1.0);
+    }
+    EXPECT_TRUE(run.warnings.empty()) << run.warnings.front();
+  }
+}
+
 TEST(BenchSession, HooksSeeEveryRunAndCanEditRequestAndRecord) {
   FakeHook hook("one");
   FakeSink sink;

@@ -48,6 +48,20 @@ RunRecord full_run() {
       1000,
       {FileResidency{"/m/a.bin", 2000, 0}, FileResidency{"/m/b.bin", 1000, 1000}}};
   run.isolation = "docker";
+  MachineNoise machine;
+  machine.load_1m_start = 2.3;
+  machine.load_1m_end = 2.5;
+  machine.cpus = 2;
+  machine.interval_ms = 512.5;
+  machine.busy_cpu_ms = 900;
+  machine.harness_cpu_ms = 4;
+  machine.other_cpu_ms = 450;
+  machine.other_cpu_fraction = 0.44;
+  machine.steal_fraction = 0.03;
+  machine.iowait_fraction = 0.01;
+  machine.cpu_freq_mhz = 2400;
+  machine.cpu_governor = "performance";
+  run.machine = machine;
   run.labels = {{"batch", "32"}, {"threads", "4"}};
   return run;
 }
@@ -99,9 +113,45 @@ TEST(CoreRecordJson, FullRunRoundTrips) {
   EXPECT_EQ(back->residency->least_resident.at(0).path, "/m/a.bin");
   EXPECT_DOUBLE_EQ(back->residency->fraction(), 1.0 / 3.0);
   EXPECT_EQ(back->isolation, "docker");
+  ASSERT_TRUE(back->machine && back->machine->other_cpu_fraction && back->machine->cpus);
+  EXPECT_DOUBLE_EQ(*back->machine->other_cpu_fraction, 0.44);
+  EXPECT_EQ(*back->machine->cpus, 2);
+  EXPECT_EQ(back->machine->cpu_governor, "performance");
   EXPECT_EQ(back->labels.at("batch"), "32");
   EXPECT_EQ(back->warnings, run.warnings);
   EXPECT_FALSE(back->succeeded());
+}
+
+TEST(CoreRecordJson, MachineFieldsThatWereNotReadableAreNullNotZero) {
+  RunRecord run = full_run();
+  run.machine = MachineNoise{};
+  run.machine->load_1m_start = 0.5;  // a container with /proc but no cpufreq, counters unreadable
+  json j = to_json(run);
+  EXPECT_EQ(j["machine"]["load_1m_start"], 0.5);
+  for (const char* key : {"cpu_freq_mhz", "cpu_governor", "other_cpu_fraction", "steal_fraction", "cpus"}) {
+    EXPECT_TRUE(j["machine"][key].is_null()) << key;
+  }
+  auto back = run_from_json(reparse(j));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_TRUE(back->machine);
+  EXPECT_FALSE(back->machine->cpu_freq_mhz);
+  EXPECT_EQ(back->machine->cpu_governor, "");
+}
+
+TEST(CoreRecordJson, RunFromBeforeMachineNoiseHasNone) {
+  json j = to_json(full_run());
+  j.erase("machine");
+  auto back = run_from_json(j);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_FALSE(back->machine);
+}
+
+TEST(CoreRecordJson, MachineFieldOfTheWrongTypeIsAnError) {
+  json j = to_json(full_run());
+  j["machine"]["cpus"] = "two";
+  auto back = run_from_json(j);
+  ASSERT_FALSE(back.ok());
+  EXPECT_NE(back.error().message.find("malformed run record"), std::string::npos) << back.error().message;
 }
 
 TEST(CoreRecordJson, RunFromBeforeWarningsHasNone) {
