@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import signal
+import statistics
 import subprocess
 import tempfile
 import time
@@ -121,8 +122,6 @@ class CgroupLimits(unittest.TestCase):
                   f"control without quota CPU/wall {available:.3f}")
             self.assertLessEqual(ratio(run), 0.6)
             self.assertLessEqual(rusage_ratio(run), 0.6)
-            self.assertGreaterEqual(ratio(run), lower,
-                                    f"CPU/wall below {lower:.2f} (the control run got {available:.2f} CPU)")
             # A run that used (nearly) its whole quota ran into it. Throttled time
             # is not asserted: with task-based throttling (Linux 6.18) it can stay 0.
             if ratio(run) >= 0.45:
@@ -132,6 +131,12 @@ class CgroupLimits(unittest.TestCase):
             self.assertEqual(limits["cpus"], 0.5)
             self.assertEqual(limits["effective_cpus"], 1)
             self.assertIn(limits["cgroup"], ("v1", "v2", "v1+v2"))
+        # The lower bound holds for the median run: load beside the suite comes and goes within
+        # a 2 s run (one of three got 0.38 CPU/wall at load average 8 while the controls got 0.67),
+        # while a quota set too tight would hold every run down.
+        got = statistics.median(ratio(run) for run in result.measured_runs())
+        self.assertGreaterEqual(got, lower, f"median CPU/wall {got:.3f} below {lower:.2f} "
+                                            f"(the control run got {available:.2f} CPU)")
         summary = {s["name"] for s in result.command_summary(result.json["commands"][0]["name"])["cgroup"]}
         self.assertIn("throttled_periods", summary)
         self.assertIn("throttled_periods", result.stdout)
