@@ -109,7 +109,8 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(report.returncode, 0, describe(report))
         gate = run_coldbench(["compare", self.path("r.json"), self.path("r.json"), "--markdown",
                               self.path("gate.md")], json_output=False)
-        self.assertEqual(gate.returncode, 0, describe(gate))
+        # 3 runs a side cannot show anything equivalent: the gate says inconclusive (issue 11).
+        self.assertEqual(gate.returncode, 3, describe(gate))
         for name in ("run.md", "study.md", "gate.md"):
             with open(self.path(name)) as f:
                 markdown = f.read()
