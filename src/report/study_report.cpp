@@ -81,7 +81,7 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
         "\nResults (successful runs; phases and wall: median [CI] (its coverage); latency pooled over runs)\n";
     out += to_table(table.results_grid()).to_text();
     if (!summary->comparisons.empty()) {
-      out += "\nComparisons (" + comparison_policy_line(*summary) + ")\n";
+      out += "\n" + comparison_policy_line(*summary) + "\n";
       out += to_table(comparisons_grid(*summary)).to_text();
     }
     if (!notes.empty()) out += "\n";
