@@ -280,7 +280,7 @@ nlohmann::json comparison_fields(const stats::Comparison& r) {
           {"family", r.family},
           {"log_sd", num(r.log_sd)},
           {"mde_ratio", num(r.mde_ratio)},
-          {"detectable", !(std::isinf(r.mde_ratio))},
+          {"detectable", std::isfinite(r.mde_ratio)},  // false: none at this n, or no spread to judge
           {"runs_needed", r.runs_needed > 0 ? nlohmann::json(r.runs_needed) : nlohmann::json(nullptr)},
           {"verdict", std::string(stats::to_string(r.verdict))}};
 }
