@@ -15,8 +15,9 @@ void add_policy_options(CLI::App& app, std::string& threshold, std::optional<dou
                  fmt::format("Smallest change a comparison calls slower or faster; smaller is "
                              "'equivalent', e.g. 5% (default {:g}%)",
                              defaults.threshold * 100.0));
-  app.add_option("--alpha", alpha,
-                 fmt::format("Family-wise error rate of the verdicts (default {:g})", defaults.alpha));
+  app.add_option(
+      "--alpha", alpha,
+      fmt::format("Family-wise error rate of the verdicts (default {:g})", defaults.alpha));
   app.add_option("--correction", correction,
                  fmt::format("Multiple-comparison correction over all comparisons: holm or none "
                              "(default {})",

@@ -27,7 +27,8 @@ std::string_view to_string(Verdict verdict) {
 // exceed the threshold, so a trivially small but certain shift reads as
 // equivalent (or inconclusive), never as a regression.
 Verdict decide_verdict(const Comparison& c, const ComparisonPolicy& policy) {
-  if (c.n_baseline < 2 || c.n_candidate < 2 || !std::isfinite(c.ratio)) return Verdict::Inconclusive;
+  if (c.n_baseline < 2 || c.n_candidate < 2 || !std::isfinite(c.ratio))
+    return Verdict::Inconclusive;
   const double slower_above = 1.0 + policy.threshold;
   if (c.p_adjusted < policy.alpha) {
     if (c.ratio > slower_above) return Verdict::Slower;
@@ -73,18 +74,20 @@ void decide_family(std::span<Comparison* const> family, const ComparisonPolicy& 
   difference = adjust(difference, policy.correction);
   equivalence = adjust(equivalence, policy.correction);
   const std::size_t size = std::max<std::size_t>(family.size(), 1);
-  const double alpha_one = policy.correction == Correction::Holm ? policy.alpha / double(size) : policy.alpha;
+  const double alpha_one =
+      policy.correction == Correction::Holm ? policy.alpha / double(size) : policy.alpha;
   for (std::size_t k = 0; k < family.size(); ++k) {
     Comparison& c = *family[k];
     c.family = size;
     c.p_adjusted = difference[k];
     c.p_equivalence_adjusted = equivalence[k];
     c.verdict = decide_verdict(c, policy);
-    c.mde_ratio = minimum_detectable_ratio(c.n_baseline, c.n_candidate, c.log_sd, alpha_one, policy.threshold,
-                                           policy.power);
+    c.mde_ratio = minimum_detectable_ratio(c.n_baseline, c.n_candidate, c.log_sd, alpha_one,
+                                           policy.threshold, policy.power);
     c.runs_needed = 0;
     if (c.verdict == Verdict::Inconclusive && std::isfinite(c.ratio)) {
-      const std::size_t needed = runs_needed(c.ratio, c.log_sd, alpha_one, policy.threshold, policy.power);
+      const std::size_t needed =
+          runs_needed(c.ratio, c.log_sd, alpha_one, policy.threshold, policy.power);
       // The estimate assumes the observed ratio is the true one; it never
       // promises a decision from the runs already made.
       if (needed > 0) c.runs_needed = std::max(needed, std::max(c.n_baseline, c.n_candidate) + 1);

@@ -24,8 +24,8 @@ std::string_view to_string(Verdict verdict);
 struct Comparison {
   std::size_t n_baseline = 0, n_candidate = 0;
   double median_baseline = kNaN, median_candidate = kNaN;
-  double ratio = kNaN;  // median(candidate) / median(baseline)
-  Interval ratio_ci;    // Hodges-Lehmann on log ratios, with its actual coverage
+  double ratio = kNaN;      // median(candidate) / median(baseline)
+  Interval ratio_ci;        // Hodges-Lehmann on log ratios, with its actual coverage
   TestResult mann_whitney;  // the difference test (p: two-sided, uncorrected)
   TestResult welch;         // shown for reference; no verdict uses it
   double cohens_d = kNaN;
@@ -63,6 +63,8 @@ void decide_family(std::span<Comparison* const> family, const ComparisonPolicy& 
 Verdict decide_verdict(const Comparison& comparison, const ComparisonPolicy& policy);
 
 // A verdict that answers the question: faster, slower or equivalent.
-inline bool conclusive(Verdict verdict) { return verdict != Verdict::Inconclusive; }
+inline bool conclusive(Verdict verdict) {
+  return verdict != Verdict::Inconclusive;
+}
 
 }  // namespace coldbench::stats

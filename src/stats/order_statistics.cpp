@@ -37,7 +37,9 @@ const std::vector<double>& binomial_cdf_cached(std::size_t n, double p) {
   return it->second;
 }
 
-bool usable(double p, double level) { return p > 0.0 && p < 1.0 && level > 0.0 && level < 1.0; }
+bool usable(double p, double level) {
+  return p > 0.0 && p < 1.0 && level > 0.0 && level < 1.0;
+}
 
 }  // namespace
 
@@ -57,7 +59,8 @@ std::size_t min_n_for_quantile_ci(double p, double level) {
   return 0;
 }
 
-Interval quantile_ci_sorted(std::span<const double> sorted, double p, double level, ShortLevel short_level) {
+Interval quantile_ci_sorted(std::span<const double> sorted, double p, double level,
+                            ShortLevel short_level) {
   Interval out;
   out.requested_level = level;
   const std::size_t n = sorted.size();

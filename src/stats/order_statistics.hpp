@@ -20,7 +20,8 @@ enum class ShortLevel {
 
 // The pair with the smallest coverage >= `level` (ties: the most balanced
 // tails). `sorted` ascending; p and level in (0, 1). Invalid for n < 2.
-Interval quantile_ci_sorted(std::span<const double> sorted, double p, double level, ShortLevel short_level);
+Interval quantile_ci_sorted(std::span<const double> sorted, double p, double level,
+                            ShortLevel short_level);
 
 // The smallest n for which some pair reaches `level` for the p-quantile:
 // 1 - p^n - (1 - p)^n >= level (the [min, max] pair). p99 at 95%: 299.

@@ -19,7 +19,8 @@ namespace coldbench::stats {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr int kSimulations = 2000;  // Monte Carlo SE of the power at 0.85: 0.8 points, under kPowerMargin
+constexpr int kSimulations =
+    2000;  // Monte Carlo SE of the power at 0.85: 0.8 points, under kPowerMargin
 constexpr std::uint64_t kSeed = 0x706f776572;  // fixed: the same inputs give the same answer
 
 double z_quantile(double p) {
@@ -69,9 +70,11 @@ struct StandardSimulation {
   std::vector<double> shift_u, median_gap;
 };
 
-std::shared_ptr<const StandardSimulation> simulate(std::size_t m, std::size_t n, std::size_t u_crit) {
+std::shared_ptr<const StandardSimulation> simulate(std::size_t m, std::size_t n,
+                                                   std::size_t u_crit) {
   static std::mutex mutex;
-  static std::map<std::tuple<std::size_t, std::size_t, std::size_t>, std::shared_ptr<const StandardSimulation>>
+  static std::map<std::tuple<std::size_t, std::size_t, std::size_t>,
+                  std::shared_ptr<const StandardSimulation>>
       cache;
   std::lock_guard<std::mutex> lock(mutex);
   auto& slot = cache[{m, n, u_crit}];
@@ -86,7 +89,8 @@ std::shared_ptr<const StandardSimulation> simulate(std::size_t m, std::size_t n,
     for (double xi : x)
       for (double yj : y) differences[k++] = xi - yj;
     // U(d) = #{x_i - y_j < d} reaches u_crit once d passes the u_crit-th smallest.
-    std::nth_element(differences.begin(), differences.begin() + long(u_crit - 1), differences.end());
+    std::nth_element(differences.begin(), differences.begin() + long(u_crit - 1),
+                     differences.end());
     out->shift_u.push_back(differences[u_crit - 1]);
     out->median_gap.push_back(median(y) - median(x));
   }
@@ -111,9 +115,10 @@ double log_spread(std::span<const double> baseline, std::span<const double> cand
   return std::sqrt(squares / double(baseline.size() + candidate.size() - 2));
 }
 
-double minimum_detectable_ratio(std::size_t m, std::size_t n, double sigma, double alpha, double threshold,
-                                double power) {
-  if (!std::isfinite(sigma) || sigma < 0 || m < 2 || n < 2 || !(alpha > 0 && alpha < 1)) return kNaN;
+double minimum_detectable_ratio(std::size_t m, std::size_t n, double sigma, double alpha,
+                                double threshold, double power) {
+  if (!std::isfinite(sigma) || sigma < 0 || m < 2 || n < 2 || !(alpha > 0 && alpha < 1))
+    return kNaN;
   const double margin = std::log1p(std::max(threshold, 0.0));
   const double target = std::min(power + kPowerMargin, 0.99);
   if (m <= kExactRankMaxSize && n <= kExactRankMaxSize) {
@@ -133,12 +138,14 @@ double minimum_detectable_ratio(std::size_t m, std::size_t n, double sigma, doub
   // Large samples: both conditions normal; each gets half the miss probability.
   const double h = std::sqrt(1.0 / double(m) + 1.0 / double(n));
   const double z_power = z_quantile(1.0 - (1.0 - target) / 2.0);
-  const double test = (z_quantile(1.0 - alpha / 2.0) + z_power) * sigma * std::sqrt(std::numbers::pi / 3.0) * h;
+  const double test =
+      (z_quantile(1.0 - alpha / 2.0) + z_power) * sigma * std::sqrt(std::numbers::pi / 3.0) * h;
   const double beyond = margin + z_power * sigma * std::sqrt(std::numbers::pi / 2.0) * h;
   return std::exp(std::max(test, beyond));
 }
 
-double equivalence_power(std::size_t n, double log_ratio, double sigma, double alpha, double threshold) {
+double equivalence_power(std::size_t n, double log_ratio, double sigma, double alpha,
+                         double threshold) {
   if (!(threshold > 0) || n < 2 || !std::isfinite(sigma)) return 0.0;
   // The smallest one-sided p of a rank test at n + n is 1 / C(2n, n).
   if (!(RankNull(n, n).cdf(0.0) < alpha)) return 0.0;
@@ -147,7 +154,9 @@ double equivalence_power(std::size_t n, double log_ratio, double sigma, double a
   if (sigma == 0.0) return 1.0;
   const double se = sigma * std::sqrt(std::numbers::pi / 3.0) * std::sqrt(2.0 / double(n));
   const double z = z_quantile(1.0 - alpha);
-  auto phi = [](double x) { return boost::math::cdf(boost::math::normal_distribution<double>(), x); };
+  auto phi = [](double x) {
+    return boost::math::cdf(boost::math::normal_distribution<double>(), x);
+  };
   return std::max(0.0, phi((margin - d) / se - z) + phi((margin + d) / se - z) - 1.0);
 }
 

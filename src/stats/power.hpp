@@ -27,8 +27,8 @@ double log_spread(std::span<const double> baseline, std::span<const double> cand
 // `threshold` and sizes m, n; by symmetry 1/r is the smallest "faster".
 // Infinity when no rank test at these sizes can reach alpha (3 + 3 runs at
 // alpha 0.05: the smallest two-sided p is 0.1). NaN when sigma is not finite.
-double minimum_detectable_ratio(std::size_t m, std::size_t n, double sigma, double alpha, double threshold,
-                                double power);
+double minimum_detectable_ratio(std::size_t m, std::size_t n, double sigma, double alpha,
+                                double threshold, double power);
 
 // Runs per side (equal) with which a true ratio `ratio` gets a conclusive
 // verdict with probability >= `power`: "slower"/"faster" beyond the threshold,
@@ -39,6 +39,7 @@ std::size_t runs_needed(double ratio, double sigma, double alpha, double thresho
 // Power of the TOST equivalence test at a true log ratio, n runs per side
 // (normal approximation on the Hodges-Lehmann scale; 0 where the rank test
 // cannot reach alpha at n).
-double equivalence_power(std::size_t n, double log_ratio, double sigma, double alpha, double threshold);
+double equivalence_power(std::size_t n, double log_ratio, double sigma, double alpha,
+                         double threshold);
 
 }  // namespace coldbench::stats

@@ -106,7 +106,8 @@ PairCount count_pairs_above(std::span<const double> a, std::span<const double> b
   // many of a lie below it: O(m + n).
   std::size_t i = 0, j = 0, a_below = 0;
   while (i < a.size() || j < b.size()) {
-    const double value = j < b.size() && (i >= a.size() || b[j] - shift < a[i]) ? b[j] - shift : a[i];
+    const double value =
+        j < b.size() && (i >= a.size() || b[j] - shift < a[i]) ? b[j] - shift : a[i];
     std::size_t in_a = 0, in_b = 0;
     while (i < a.size() && a[i] == value) ++i, ++in_a;
     while (j < b.size() && b[j] - shift == value) ++j, ++in_b;
@@ -139,7 +140,8 @@ double rank_difference_p(std::span<const double> baseline, std::span<const doubl
   return std::min(1.0, 2.0 * std::min(null.cdf(count.u), null.sf(count.u)));
 }
 
-double rank_equivalence_p(std::span<const double> baseline, std::span<const double> candidate, double threshold) {
+double rank_equivalence_p(std::span<const double> baseline, std::span<const double> candidate,
+                          double threshold) {
   if (!(threshold > 0.0) || baseline.empty() || candidate.empty()) return 1.0;
   const std::vector<double> a = sorted_logs(baseline), b = sorted_logs(candidate);
   if (a.empty() || b.empty()) return 1.0;
@@ -153,7 +155,8 @@ double rank_equivalence_p(std::span<const double> baseline, std::span<const doub
   return std::max(p_upper, p_lower);
 }
 
-double kth_pairwise_difference(std::span<const double> a, std::span<const double> b, std::size_t k) {
+double kth_pairwise_difference(std::span<const double> a, std::span<const double> b,
+                               std::size_t k) {
   if (a.empty() || b.empty() || k < 1 || k > a.size() * b.size()) return kNaN;
   // #{(i, j): b_j - a_i <= t}: for each b_j the a_i that qualify are a suffix
   // of a, and that suffix only shrinks as b_j grows, so one pointer: O(m + n).
@@ -189,7 +192,8 @@ double kth_pairwise_difference(std::span<const double> a, std::span<const double
   return hi;
 }
 
-Interval ratio_ci(std::span<const double> baseline, std::span<const double> candidate, double level) {
+Interval ratio_ci(std::span<const double> baseline, std::span<const double> candidate,
+                  double level) {
   Interval out;
   out.requested_level = level;
   if (baseline.size() < 2 || candidate.size() < 2 || !(level > 0.0 && level < 1.0)) return out;
@@ -220,7 +224,8 @@ Interval ratio_ci(std::span<const double> baseline, std::span<const double> cand
       for (double ai : a) differences.push_back(bj - ai);
     std::nth_element(differences.begin(), differences.begin() + long(k - 1), differences.end());
     out.low = std::exp(differences[k - 1]);
-    std::nth_element(differences.begin() + long(k - 1), differences.begin() + long(pairs - k), differences.end());
+    std::nth_element(differences.begin() + long(k - 1), differences.begin() + long(pairs - k),
+                     differences.end());
     out.high = std::exp(differences[pairs - k]);
     return out;
   }

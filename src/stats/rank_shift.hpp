@@ -32,7 +32,8 @@ class RankNull {
   double m_, n_;
   double mean_, sd_;
   struct Tails {
-    std::vector<double> at_most, at_least;  // P(U <= k), P(U >= k), k = 0..mn: both tails summed from their end
+    std::vector<double> at_most,
+        at_least;  // P(U <= k), P(U >= k), k = 0..mn: both tails summed from their end
   };
   std::shared_ptr<const Tails> tails_;  // exact only
 };
@@ -43,7 +44,8 @@ struct PairCount {
   double u = 0;
   double tie_term = 0;
 };
-PairCount count_pairs_above(std::span<const double> sorted_a, std::span<const double> sorted_b, double shift);
+PairCount count_pairs_above(std::span<const double> sorted_a, std::span<const double> sorted_b,
+                            double shift);
 
 // Two-sided p-value that the candidate's times are not a shift of the
 // baseline's (the Mann-Whitney test; equal to mann_whitney_u's p).
@@ -53,18 +55,21 @@ double rank_difference_p(std::span<const double> baseline, std::span<const doubl
 // [1 / (1 + threshold), 1 + threshold] under the scale-shift model: the larger
 // of the two one-sided rank tests of the shifted log values. 1 when a value
 // is not positive (no logarithm) or threshold <= 0.
-double rank_equivalence_p(std::span<const double> baseline, std::span<const double> candidate, double threshold);
+double rank_equivalence_p(std::span<const double> baseline, std::span<const double> candidate,
+                          double threshold);
 
 // Hodges-Lehmann interval of the ratio: the k-th smallest and largest of the
 // m*n pairwise log ratios, k from the null distribution of U. Coverage is
 // exact for continuous data under the scale-shift model; where no k reaches
 // `level` (m = n = 3: 90%), k = 1 and the actual coverage is reported with
 // n_needed (runs per side). Invalid when a side has < 2 values or a value <= 0.
-Interval ratio_ci(std::span<const double> baseline, std::span<const double> candidate, double level);
+Interval ratio_ci(std::span<const double> baseline, std::span<const double> candidate,
+                  double level);
 
 // k-th smallest (1-based) of {b_j - a_i}, both sorted ascending, without
 // building the m*n differences (bisection on the count of differences <= t).
-double kth_pairwise_difference(std::span<const double> sorted_a, std::span<const double> sorted_b, std::size_t k);
+double kth_pairwise_difference(std::span<const double> sorted_a, std::span<const double> sorted_b,
+                               std::size_t k);
 
 // log of each value, sorted; empty when any value is not positive.
 std::vector<double> sorted_logs(std::span<const double> values);

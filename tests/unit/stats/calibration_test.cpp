@@ -25,7 +25,9 @@ class Draws {
  public:
   explicit Draws(std::uint64_t seed) : engine_(seed) {}
   double uniform() { return (double(engine_() >> 11) + 0.5) * 0x1.0p-53; }
-  double normal() { return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2.0 * M_PI * uniform()); }
+  double normal() {
+    return std::sqrt(-2.0 * std::log(uniform())) * std::cos(2.0 * M_PI * uniform());
+  }
 
  private:
   std::mt19937_64 engine_;
@@ -54,7 +56,9 @@ double draw(Draws& d, Shape shape) {
 }
 
 // The mixture's median: between the modes, where each contributes half its mass.
-double true_median(Shape shape) { return shape == Shape::Bimodal ? 125.0 : 100.0; }
+double true_median(Shape shape) {
+  return shape == Shape::Bimodal ? 125.0 : 100.0;
+}
 
 std::vector<double> sample(Draws& d, Shape shape, std::size_t n, double scale = 1.0) {
   std::vector<double> values(n);
@@ -97,7 +101,8 @@ TEST(StatsCalibration, MedianIntervalOfThreeValuesSaysSeventyFivePercent) {
   EXPECT_DOUBLE_EQ(ci.level, 0.75);
   EXPECT_FALSE(ci.reached());
   EXPECT_EQ(ci.n_needed, 6u);
-  EXPECT_DOUBLE_EQ(quantile_ci_sorted(std::vector<double>{1.0, 2.0}, 0.5, 0.95, ShortLevel::Widest).level, 0.5);
+  EXPECT_DOUBLE_EQ(
+      quantile_ci_sorted(std::vector<double>{1.0, 2.0}, 0.5, 0.95, ShortLevel::Widest).level, 0.5);
 }
 
 // Issue 11: "the console prints a p99 of 5 values". No interval below n 299.
@@ -155,7 +160,8 @@ TEST(StatsCalibration, RatioIntervalCoverageMatchesWhatItReports) {
         reported = ci.level;
         covered += ci.low <= kRatio && kRatio <= ci.high;
       }
-      EXPECT_NEAR(double(covered) / kSimulations, reported, kTolerance) << name(shape) << " n=" << n;
+      EXPECT_NEAR(double(covered) / kSimulations, reported, kTolerance)
+          << name(shape) << " n=" << n;
     }
   }
 }
@@ -202,7 +208,8 @@ TEST(StatsCalibration, PowerAtTheReportedMinimumDetectableEffectIsAtLeastEightyP
                        Case{20, 0.02, 4}, Case{30, 0.3, 112}, Case{60, 0.1, 1}}) {
     ComparisonPolicy policy;
     const double alpha = policy.alpha / c.family;  // Holm's bar for a lone real change
-    const double mde = minimum_detectable_ratio(c.n, c.n, c.sigma, alpha, policy.threshold, policy.power);
+    const double mde =
+        minimum_detectable_ratio(c.n, c.n, c.sigma, alpha, policy.threshold, policy.power);
     ASSERT_TRUE(std::isfinite(mde)) << "n=" << c.n;
     policy.alpha = alpha;
     policy.correction = Correction::None;
