@@ -30,6 +30,11 @@ double mad_of_sorted(std::span<const double> sorted, double center) {
 
 }  // namespace
 
+double relative_half_width(const Interval& interval, double center) {
+  if (!interval.valid() || !std::isfinite(center) || center == 0.0) return kNaN;
+  return std::max(center - interval.low, interval.high - center) / std::fabs(center);
+}
+
 double quantile_sorted(std::span<const double> sorted, double p) {
   // `!(p >= 0 && p <= 1)` also rejects a NaN p.
   if (sorted.empty() || !(p >= 0.0 && p <= 1.0)) return kNaN;

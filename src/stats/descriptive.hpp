@@ -43,6 +43,11 @@ struct Summary {
   Interval median_ci, p95_ci, p99_ci;
 };
 
+// The larger distance from `center` to an end of `interval`, as a fraction of
+// |center|: "the median is known to within 2%" (adaptive stopping asks this).
+// NaN for an invalid interval or a zero center.
+double relative_half_width(const Interval& interval, double center);
+
 // p in [0, 1]; `sorted` must be ascending and non-empty (NaN otherwise).
 double quantile_sorted(std::span<const double> sorted, double p);
 double quantile(std::span<const double> values, double p);

@@ -100,5 +100,14 @@ TEST(StatsDescriptive, SummarizeSingleValue) {
   EXPECT_FALSE(s.median_ci.valid());
 }
 
+TEST(StatsDescriptive, RelativeHalfWidthOfTheMedianInterval) {
+  Interval ci;
+  ci.low = 97.0;
+  ci.high = 104.0;
+  EXPECT_DOUBLE_EQ(relative_half_width(ci, 100.0), 0.04);  // the wider side counts
+  EXPECT_TRUE(std::isnan(relative_half_width(ci, 0.0)));
+  EXPECT_TRUE(std::isnan(relative_half_width(Interval{}, 100.0)));
+}
+
 }  // namespace
 }  // namespace coldbench::stats
