@@ -2,13 +2,17 @@
 // Each subcommand lives in its own file: it registers its options on the app
 // and returns the action to run when it was the one parsed. Only the CLI
 // prints errors and picks exit codes (0 ok, 1 failed runs or a regression,
-// 2 usage or input error, 130 interrupted).
+// 2 usage or input error, 3 compare could not decide, 130 interrupted).
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "core/expected.hpp"
+#include "stats/policy.hpp"
 
 namespace coldbench::cli {
 
@@ -29,6 +33,15 @@ Subcommand add_cache_command(CLI::App& app);
 Subcommand add_report_command(CLI::App& app);
 Subcommand add_compare_command(CLI::App& app);
 Subcommand add_env_command(CLI::App& app);
+
+// --threshold, --alpha, --correction: the comparison policy's options, shared
+// by run, compare, sweep and report so their defaults cannot drift apart.
+// Empty / unset values keep stats::ComparisonPolicy's defaults.
+void add_policy_options(CLI::App& app, std::string& threshold, std::optional<double>& alpha,
+                        std::string& correction);
+Expected<stats::ComparisonPolicy> comparison_policy(const std::string& threshold,
+                                                    const std::optional<double>& alpha,
+                                                    const std::string& correction);
 
 // Prints "coldbench: error: MESSAGE" on stderr and returns the exit code.
 int report_error(const std::string& message, int exit_code);

@@ -1,5 +1,6 @@
-// `coldbench compare BASE CURRENT`: the regression gate. Exit 0 when nothing
-// regressed, 1 on a regression, 2 on bad input.
+// `coldbench compare BASE CURRENT`: the regression gate. Exit 0 when every
+// quantity is shown faster or equivalent, 1 on a regression, 2 on bad input,
+// 3 when it cannot decide (too few runs for the spread).
 
 #include <fmt/format.h>
 
@@ -18,30 +19,18 @@ namespace {
 struct CompareArguments {
   std::string base;
   std::string current;
-  std::string threshold = "5%";
-  double alpha = 0.05;
-  std::string correction = "holm";
+  std::string threshold;  // empty: the policy's default (stats/policy.hpp)
+  std::optional<double> alpha;
+  std::string correction;
   std::string markdown;
   std::string json;
   std::string db;
 };
 
 int compare(const CompareArguments& args) {
-  compare::GateOptions options;
-  auto threshold = parse_percentage(args.threshold);
-  if (!threshold) return report_error("--threshold: " + threshold.error().message, kExitUsage);
-  options.threshold = *threshold;
-  if (!(args.alpha > 0 && args.alpha < 1))
-    return report_error("--alpha must be between 0 and 1", kExitUsage);
-  options.alpha = args.alpha;
-  if (args.correction == "holm") {
-    options.correction = compare::Correction::Holm;
-  } else if (args.correction == "none") {
-    options.correction = compare::Correction::None;
-  } else {
-    return report_error(fmt::format("--correction: '{}' is not holm or none", args.correction),
-                        kExitUsage);
-  }
+  auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
+  if (!policy) return report_error(policy.error().message, kExitUsage);
+  const compare::GateOptions& options = *policy;
 
   auto base = report::load_results(args.base, args.db);
   if (!base) return report_error("base: " + base.error().message, kExitUsage);
@@ -66,7 +55,8 @@ int compare(const CompareArguments& args) {
     if (!written) return report_error(written.error().message, kExitUsage);
     fmt::print(stderr, "wrote {}\n", args.json);
   }
-  return result->regressed() ? kExitFailedRuns : kExitOk;
+  if (result->regressed()) return kExitFailedRuns;
+  return result->passed() ? kExitOk : kExitInconclusive;
 }
 
 }  // namespace
@@ -82,20 +72,20 @@ Subcommand add_compare_command(CLI::App& app) {
       "and the\n"
       "latency metric (each run's median), one value per successful run. A quantity is slower when "
       "the\n"
-      "Mann-Whitney p (Holm-corrected over all comparisons) < alpha, the ratio of medians > 1 + "
-      "threshold\n"
-      "and its 95% bootstrap CI lies above 1. See docs/regression-gate.md.\n"
-      "Exit status: 0 no regression, 1 regression (a slower quantity, or more failed runs), 2 bad "
-      "input.");
+      "Mann-Whitney p (Holm-corrected over all comparisons) < alpha and the ratio of medians > 1 + "
+      "threshold;\n"
+      "equivalent when TOST shows it within the threshold; otherwise inconclusive, with the runs "
+      "needed.\n"
+      "The same policy as 'run' (docs/statistics.md, docs/regression-gate.md).\n"
+      "Exit status: 0 every quantity shown faster or equivalent, 1 regression (a slower quantity, or "
+      "more\n"
+      "failed runs), 2 bad input, 3 inconclusive: no regression shown, but too few runs to decide "
+      "(never 0).");
   sub->add_option("base", args->base, "Base results file or history session (e.g. from main)")
       ->required();
   sub->add_option("current", args->current, "Current results file or history session (the change)")
       ->required();
-  sub->add_option("--threshold", args->threshold,
-                  "Smallest slowdown that counts, e.g. 5% (default 5%)");
-  sub->add_option("--alpha", args->alpha, "Significance level (default 0.05)");
-  sub->add_option("--correction", args->correction,
-                  "Multiple-comparison correction of the p-values: holm (default) or none");
+  add_policy_options(*sub, args->threshold, args->alpha, args->correction);
   sub->add_option("--markdown", args->markdown,
                   "Write the result as Markdown (a pull-request comment) to FILE");
   sub->add_option("--json", args->json, "Write the result as JSON to FILE");

@@ -47,8 +47,9 @@ struct RunArguments {
   std::string name;
   std::vector<std::string> command_words;
   std::string json, csv, markdown, hyperfine;
-  std::string threshold = "0%";
-  double alpha = 0.05;
+  std::string threshold;  // empty: the comparison policy's defaults (stats/policy.hpp)
+  std::optional<double> alpha;
+  std::string correction;
 };
 
 // "NAME=CMD" split at the first '=', NAME of [A-Za-z0-9_.:+-]; nullopt when it is not that.
@@ -176,14 +177,9 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
   if (!commands) return report_error(commands.error().message, commands.error().exit_code);
   auto options = build_options(args);
   if (!options) return report_error(options.error().message, options.error().exit_code);
-  auto threshold = parse_percentage(args.threshold);
-  if (!threshold) return report_error("--threshold: " + threshold.error().message, kExitUsage);
-  if (!(args.alpha > 0 && args.alpha < 1)) return report_error("--alpha must be between 0 and 1", kExitUsage);
-
-  stats::ComparisonOptions comparison;
-  comparison.threshold = *threshold;
-  comparison.alpha = args.alpha;
-  report::SummaryCache summaries(comparison);
+  auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
+  if (!policy) return report_error(policy.error().message, kExitUsage);
+  report::SummaryCache summaries(*policy);
 
   std::vector<std::unique_ptr<report::FileExport>> exports;
   for (auto [format, path] : {std::pair{"json", &args.json}, std::pair{"csv", &args.csv},
@@ -236,6 +232,8 @@ Subcommand add_run_command(CLI::App& app) {
       "are recorded with U+FFFD for each invalid byte sequence (docs/result-schema.md).\n"
       "Every run records the machine around it (load average, other processes' CPU, steal, iowait, CPU\n"
       "frequency); a busy machine or wall times that drift with run order get a warning (docs/machine-noise.md).\n"
+      "With several commands, each is compared with the first: faster / slower / equivalent within the\n"
+      "threshold / inconclusive (with the runs needed), the same policy as 'compare' (docs/statistics.md).\n"
       "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
       "130 interrupted (the results measured so far are written).");
 
@@ -265,8 +263,7 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_option("--csv", args->csv, "Write one row per run to FILE, updated after each run");
   sub->add_option("--markdown", args->markdown, "Write the summary tables to FILE");
   sub->add_option("--export-hyperfine", args->hyperfine, "Write hyperfine's JSON layout to FILE");
-  sub->add_option("--threshold", args->threshold, "Smallest change a comparison calls slower/faster (default 0%)");
-  sub->add_option("--alpha", args->alpha, "Significance level of comparisons (default 0.05)");
+  add_policy_options(*sub, args->threshold, args->alpha, args->correction);
   auto groups = std::make_shared<std::vector<std::unique_ptr<RunOptionGroup>>>(make_run_option_groups());
   for (auto& group : *groups) group->add_options(*sub);
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <map>
-#include <numeric>
 
 #include "report/study_table.hpp"
 #include "stats/descriptive.hpp"
@@ -80,7 +79,7 @@ const Sample* find(const ConfigSamples& samples, const Sample& like) {
 }
 
 ConfigDelta compare_config(const std::string& name, const ConfigSamples& base,
-                           const ConfigSamples& current, const stats::ComparisonOptions& options) {
+                           const ConfigSamples& current, const stats::ComparisonPolicy& policy) {
   ConfigDelta delta;
   delta.config = name;
   delta.base_measured = base.measured;
@@ -95,6 +94,7 @@ ConfigDelta compare_config(const std::string& name, const ConfigSamples& base,
       continue;
     }
     if (b.values.size() < 2 || c->values.size() < 2) {
+      ++delta.too_few_runs;
       delta.skipped.push_back(label + ": needs at least 2 successful runs on each side (base " +
                               std::to_string(b.values.size()) + ", current " +
                               std::to_string(c->values.size()) + ")");
@@ -104,8 +104,7 @@ ConfigDelta compare_config(const std::string& name, const ConfigSamples& base,
     q.quantity = b.name;
     q.kind = b.kind;
     q.unit = b.unit;
-    q.comparison = stats::compare_samples(b.values, c->values, options);
-    q.p_adjusted = q.comparison.mann_whitney.p_value;
+    q.comparison = stats::measure_comparison(b.values, c->values, policy);
     delta.quantities.push_back(std::move(q));
   }
   for (const auto& c : current.samples) {
@@ -141,27 +140,29 @@ int GateResult::improvements() const {
   return n;
 }
 
-std::vector<double> holm_adjust(std::span<const double> p_values) {
-  const std::size_t m = p_values.size();
-  std::vector<std::size_t> order(m);
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
-  std::vector<double> adjusted(m, 1.0);
-  double running = 0;
-  for (std::size_t rank = 0; rank < m; ++rank) {
-    double p = std::min(1.0, double(m - rank) * p_values[order[rank]]);
-    running = std::max(running, p);  // step-down: never below an earlier (smaller) one
-    adjusted[order[rank]] = running;
+int GateResult::undecided() const {
+  int n = 0;
+  for (const auto& c : configs) {
+    n += c.too_few_runs;
+    for (const auto& q : c.quantities) n += stats::conclusive(q.comparison.verdict) ? 0 : 1;
   }
-  return adjusted;
+  return n;
+}
+
+std::size_t GateResult::most_runs_needed() const {
+  std::size_t most = 0;
+  for (const auto& c : configs) {
+    for (const auto& q : c.quantities) {
+      if (q.comparison.verdict == stats::Verdict::Inconclusive) most = std::max(most, q.comparison.runs_needed);
+    }
+  }
+  return most;
 }
 
 Expected<GateResult> compare_sessions(const ResultsDocument& base, const ResultsDocument& current,
                                       const GateOptions& options) {
   GateResult result;
   result.options = options;
-  stats::ComparisonOptions comparison{options.threshold, options.alpha, options.bootstrap};
   for (std::size_t i = 0; i < base.commands.size(); ++i) {
     const std::string& name = base.commands[i].name;
     int j = command_index(current, name);
@@ -170,7 +171,7 @@ Expected<GateResult> compare_sessions(const ResultsDocument& base, const Results
       continue;
     }
     result.configs.push_back(
-        compare_config(name, collect(base, static_cast<int>(i)), collect(current, j), comparison));
+        compare_config(name, collect(base, static_cast<int>(i)), collect(current, j), options));
   }
   for (const auto& c : current.commands) {
     if (command_index(base, c.name) < 0) result.only_in_current.push_back(c.name);
@@ -180,9 +181,9 @@ Expected<GateResult> compare_sessions(const ResultsDocument& base, const Results
                       names(current));
   }
 
-  std::vector<QuantityDelta*> family;
+  std::vector<stats::Comparison*> family;
   for (auto& c : result.configs) {
-    for (auto& q : c.quantities) family.push_back(&q);
+    for (auto& q : c.quantities) family.push_back(&q.comparison);
   }
   result.tests = static_cast<int>(family.size());
   bool failures = std::any_of(result.configs.begin(), result.configs.end(),
@@ -191,14 +192,7 @@ Expected<GateResult> compare_sessions(const ResultsDocument& base, const Results
     return make_error(
         "nothing to compare: no config has at least 2 successful measured runs on both sides");
   }
-  if (options.correction == Correction::Holm) {
-    std::vector<double> raw;
-    for (const auto* q : family) raw.push_back(q->comparison.mann_whitney.p_value);
-    auto adjusted = holm_adjust(raw);
-    for (std::size_t k = 0; k < family.size(); ++k) family[k]->p_adjusted = adjusted[k];
-  }
-  for (auto* q : family)
-    q->comparison.verdict = stats::decide_verdict(q->comparison, q->p_adjusted, comparison);
+  stats::decide_family(family, options);
   return result;
 }
 
@@ -212,10 +206,6 @@ std::string_view to_string(QuantityKind kind) {
       return "metric";
   }
   return "wall";
-}
-
-std::string_view to_string(Correction correction) {
-  return correction == Correction::Holm ? "holm" : "none";
 }
 
 }  // namespace coldbench::compare

@@ -1,11 +1,12 @@
 #pragma once
 // The regression gate: two sessions (base and current), configs matched by
 // name; per config the wall time, every phase both sides report, and the
-// latency metric, compared with stats::compare_samples. A quantity regressed
-// when its verdict is "slower": Mann-Whitney p (Holm-adjusted over all the
-// quantities compared) < alpha, ratio of medians > 1 + threshold, and the
-// ratio's 95% bootstrap CI above 1. A config whose runs fail more often than
-// in the base also regressed. docs/regression-gate.md explains the choices.
+// latency metric, compared under the one ComparisonPolicy (stats/policy.hpp),
+// all quantities one family. A quantity regressed when its verdict is
+// "slower"; a config whose runs fail more often than in the base also
+// regressed. The gate passes only when every quantity is shown faster or
+// equivalent; otherwise it cannot decide (exit 3), with the runs it would
+// need. docs/regression-gate.md and docs/statistics.md explain the choices.
 
 #include <span>
 #include <string>
@@ -17,14 +18,9 @@
 
 namespace coldbench::compare {
 
-enum class Correction { Holm, None };
-
-struct GateOptions {
-  double threshold = 0.05;  // fraction: 0.05 = 5%
-  double alpha = 0.05;
-  Correction correction = Correction::Holm;
-  stats::BootstrapOptions bootstrap;
-};
+using Correction = stats::Correction;
+using GateOptions = stats::ComparisonPolicy;
+using stats::holm_adjust;
 
 enum class QuantityKind { Wall, Phase, Metric };
 
@@ -35,8 +31,7 @@ struct QuantityDelta {
   std::string quantity;  // "wall", a phase name, or the metric name
   QuantityKind kind = QuantityKind::Wall;
   std::string unit;
-  stats::Comparison comparison;  // its verdict uses p_adjusted
-  double p_adjusted = 1;         // Mann-Whitney p after the correction
+  stats::Comparison comparison;  // decided with the whole gate as one family
 };
 
 struct ConfigDelta {
@@ -45,6 +40,7 @@ struct ConfigDelta {
   int base_failed = 0, current_failed = 0;
   std::vector<QuantityDelta> quantities;
   std::vector<std::string> skipped;  // quantities not compared, and why
+  int too_few_runs = 0;              // of those, skipped for fewer than 2 successful runs a side
 
   // The current session fails a larger share of its measured runs.
   bool more_failures() const;
@@ -58,17 +54,18 @@ struct GateResult {
 
   int regressions() const;   // slower quantities plus configs with more failures
   int improvements() const;  // faster quantities
+  int undecided() const;     // inconclusive quantities plus those with too few runs to compare
   bool regressed() const { return regressions() > 0; }
+  // No regression, and every quantity shown faster or equivalent: the only pass.
+  bool passed() const { return !regressed() && undecided() == 0; }
+  std::size_t most_runs_needed() const;  // over the inconclusive quantities; 0 when unknown
 };
 
 // Errors (exit 2): no config in common, or nothing comparable in any.
 Expected<GateResult> compare_sessions(const ResultsDocument& base, const ResultsDocument& current,
                                       const GateOptions& options = {});
 
-// Holm-Bonferroni adjusted p-values, in the order given (monotone, at most 1).
-std::vector<double> holm_adjust(std::span<const double> p_values);
-
 std::string_view to_string(QuantityKind kind);
-std::string_view to_string(Correction correction);
+using stats::to_string;
 
 }  // namespace coldbench::compare

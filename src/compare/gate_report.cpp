@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "report/markdown_text.hpp"
+#include "report/summary.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
 
@@ -24,15 +25,8 @@ std::string quantity_label(const QuantityDelta& q) {
 }
 
 std::string verdict_text(const QuantityDelta& q) {
-  switch (q.comparison.verdict) {
-    case stats::Verdict::Slower:
-      return "SLOWER (regression)";
-    case stats::Verdict::Faster:
-      return "faster";
-    case stats::Verdict::NoDifference:
-      break;
-  }
-  return "no detectable difference";
+  if (q.comparison.verdict == stats::Verdict::Slower) return "SLOWER (regression)";
+  return report::format_verdict(q.comparison);
 }
 
 std::string failures_text(const ConfigDelta& c) {
@@ -41,15 +35,7 @@ std::string failures_text(const ConfigDelta& c) {
 }
 
 std::string settings(const GateResult& result) {
-  const auto& o = result.options;
-  std::string correction = o.correction == Correction::Holm
-                               ? fmt::format("Holm-corrected over {} comparison{}", result.tests,
-                                             result.tests == 1 ? "" : "s")
-                               : "no multiple-comparison correction";
-  return fmt::format(
-      "threshold {:g}%, alpha {:g} ({}); ratio = median(current) / median(base) with a 95% "
-      "bootstrap CI",
-      o.threshold * 100.0, o.alpha, correction);
+  return report::policy_sentence(result.options, static_cast<std::size_t>(result.tests));
 }
 
 std::vector<std::string> regression_list(const GateResult& result) {
@@ -68,9 +54,7 @@ std::vector<std::string> regression_list(const GateResult& result) {
   return items;
 }
 
-std::string p_header(const GateResult& result) {
-  return result.options.correction == Correction::Holm ? "p (MW, Holm)" : "p (MW)";
-}
+std::string p_header(const GateResult& result) { return report::p_header(result.options); }
 
 }  // namespace
 
@@ -82,10 +66,20 @@ std::string gate_conclusion(const GateResult& result) {
     return fmt::format("REGRESSION: {} ({} of {} comparisons)", list, regressions.size(),
                        result.tests);
   }
+  if (int undecided = result.undecided(); undecided > 0) {
+    int too_few = 0;
+    for (const auto& c : result.configs) too_few += c.too_few_runs;
+    const int total = result.tests + too_few;
+    const std::size_t runs = result.most_runs_needed();
+    return fmt::format(
+        "INCONCLUSIVE: no regression shown, but {} of {} quantit{} cannot be decided at these runs{}; not a pass",
+        undecided, total, total == 1 ? "y" : "ies",
+        runs > 0 ? fmt::format(" (needs {} runs per config and side)", runs) : "");
+  }
   int faster = result.improvements();
-  return fmt::format("OK: no regression beyond {:g}% in {} comparison{}{}",
+  return fmt::format("OK: every comparison shown faster or equivalent within {:g}% ({} comparison{}{})",
                      result.options.threshold * 100.0, result.tests, result.tests == 1 ? "" : "s",
-                     faster > 0 ? fmt::format(" ({} faster)", faster) : "");
+                     faster > 0 ? fmt::format(", {} faster", faster) : "");
 }
 
 std::string render_gate_text(const GateResult& result, const GateSources& sources) {
@@ -94,15 +88,14 @@ std::string render_gate_text(const GateResult& result, const GateSources& source
   for (const auto& c : result.configs) {
     out += fmt::format("\nconfig '{}' ({} / {} successful runs)\n", c.config,
                        c.base_measured - c.base_failed, c.current_measured - c.current_failed);
-    report::Table table({"quantity", "base", "current", "ratio [95% CI]", p_header(result),
-                         "p (Welch)", "Cliff's delta", "Cohen's d", "verdict"});
+    report::Table table({"quantity", "base", "current", "ratio [CI] (coverage)", p_header(result),
+                         "p (Welch)", "Cliff's delta", "detects", "verdict"});
     for (const auto& q : c.quantities) {
       const auto& r = q.comparison;
       table.add_row({quantity_label(q), format_value(r.median_baseline, q.unit),
                      format_value(r.median_candidate, q.unit), format_ratio_ci(r),
-                     format_p(q.p_adjusted), format_p(r.welch.p_value),
-                     signed_number(r.cliffs_delta, "{:+.2f}"), signed_number(r.cohens_d, "{:+.2f}"),
-                     verdict_text(q)});
+                     format_p(r.p_adjusted), format_p(r.welch.p_value),
+                     signed_number(r.cliffs_delta, "{:+.2f}"), report::format_mde(r), verdict_text(q)});
     }
     if (!table.empty()) out += table.to_text();
     if (c.base_failed > 0 || c.current_failed > 0) {
@@ -119,24 +112,25 @@ std::string render_gate_text(const GateResult& result, const GateSources& source
 }
 
 std::string render_gate_markdown(const GateResult& result, const GateSources& sources) {
-  std::string out = result.regressed() ? "### ❌ coldbench: performance regression\n\n"
-                                       : "### ✅ coldbench: no performance regression\n\n";
+  std::string out = result.regressed()  ? "### ❌ coldbench: performance regression\n\n"
+                    : result.passed() ? "### ✅ coldbench: no performance regression\n\n"
+                                      : "### ⚠️ coldbench: inconclusive (more runs needed)\n\n";
   // Config and quantity names come from results files, the sources from the
   // command line: all through markdown_text (the table escapes its cells).
   using report::markdown_text;
   out += markdown_text(gate_conclusion(result)) + "\n\n";
   out += fmt::format("Base {} → current {}; {}.\n\n", markdown_text(sources.base),
                      markdown_text(sources.current), markdown_text(settings(result)));
-  report::Table table({"Config", "Quantity", "Base", "Current", "Ratio [95% CI]", p_header(result),
-                       "p (Welch)", "Cliff's δ", "Verdict"});
+  report::Table table({"Config", "Quantity", "Base", "Current", "Ratio [CI] (coverage)", p_header(result),
+                       "p (Welch)", "Detects", "Verdict"});
   for (const auto& c : result.configs) {
     for (const auto& q : c.quantities) {
       const auto& r = q.comparison;
       bool slower = r.verdict == stats::Verdict::Slower;
       table.add_row({c.config, quantity_label(q), format_value(r.median_baseline, q.unit),
                      format_value(r.median_candidate, q.unit), format_ratio_ci(r),
-                     format_p(q.p_adjusted), format_p(r.welch.p_value),
-                     signed_number(r.cliffs_delta, "{:+.2f}"), slower ? "slower" : verdict_text(q)},
+                     format_p(r.p_adjusted), format_p(r.welch.p_value), report::format_mde(r),
+                     slower ? "slower" : verdict_text(q)},
                     slower ? std::vector<std::size_t>{4, 8} : std::vector<std::size_t>{});
     }
   }
@@ -157,9 +151,9 @@ std::string render_gate_markdown(const GateResult& result, const GateSources& so
   if (!notes.empty()) out += "\n" + notes;
   out +=
       "\n<sub>Wall, phases: one value per successful run; latency: each run's median. Verdict "
-      "\"slower\": "
-      "p below alpha, ratio above 1 + threshold and its CI above 1 "
-      "(docs/regression-gate.md).</sub>\n";
+      "\"slower\": corrected Mann-Whitney p below alpha and the ratio above 1 + threshold; "
+      "\"equivalent\": TOST within the threshold; the gate passes only when every quantity is faster or "
+      "equivalent (docs/regression-gate.md, docs/statistics.md).</sub>\n";
   return out;
 }
 
@@ -172,22 +166,18 @@ nlohmann::json to_json(const GateResult& result, const GateSources& sources) {
     nlohmann::json quantities = nlohmann::json::array();
     for (const auto& q : c.quantities) {
       const auto& r = q.comparison;
-      quantities.push_back(
-          {{"quantity", q.quantity},
-           {"kind", std::string(to_string(q.kind))},
-           {"unit", q.unit},
-           {"n_base", r.n_baseline},
-           {"n_current", r.n_candidate},
-           {"median_base", num(r.median_baseline)},
-           {"median_current", num(r.median_candidate)},
-           {"ratio", num(r.ratio)},
-           {"ratio_ci", {{"low", num(r.ratio_ci.low)}, {"high", num(r.ratio_ci.high)}}},
-           {"p_mann_whitney", num(r.mann_whitney.p_value)},
-           {"p_adjusted", num(q.p_adjusted)},
-           {"p_welch", num(r.welch.p_value)},
-           {"cliffs_delta", num(r.cliffs_delta)},
-           {"cohens_d", num(r.cohens_d)},
-           {"verdict", std::string(stats::to_string(r.verdict))}});
+      nlohmann::json entry = report::comparison_fields(r);
+      // The gate's names for the two sides (base / current), kept from schema 1.
+      entry["n_base"] = r.n_baseline;
+      entry["n_current"] = r.n_candidate;
+      entry["median_base"] = num(r.median_baseline);
+      entry["median_current"] = num(r.median_candidate);
+      entry["p_mann_whitney"] = num(r.mann_whitney.p_value);
+      entry["p_welch"] = num(r.welch.p_value);
+      entry["quantity"] = q.quantity;
+      entry["kind"] = std::string(to_string(q.kind));
+      entry["unit"] = q.unit;
+      quantities.push_back(std::move(entry));
     }
     configs.push_back({{"config", c.config},
                        {"base_measured", c.base_measured},
@@ -202,11 +192,17 @@ nlohmann::json to_json(const GateResult& result, const GateSources& sources) {
           {"current", sources.current},
           {"threshold", result.options.threshold},
           {"alpha", result.options.alpha},
-          {"correction", std::string(to_string(result.options.correction))},
+          {"correction", std::string(stats::to_string(result.options.correction))},
+          {"power", result.options.power},
           {"tests", result.tests},
           {"regressions", result.regressions()},
           {"improvements", result.improvements()},
+          {"undecided", result.undecided()},
           {"regressed", result.regressed()},
+          {"passed", result.passed()},
+          {"outcome", result.regressed() ? "regression" : result.passed() ? "pass" : "inconclusive"},
+          {"runs_needed", result.most_runs_needed() > 0 ? nlohmann::json(result.most_runs_needed())
+                                                          : nlohmann::json(nullptr)},
           {"configs", configs},
           {"only_in_base", result.only_in_base},
           {"only_in_current", result.only_in_current}};

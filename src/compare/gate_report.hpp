@@ -19,7 +19,7 @@ std::string render_gate_text(const GateResult& result, const GateSources& source
 std::string render_gate_markdown(const GateResult& result, const GateSources& sources);
 nlohmann::json to_json(const GateResult& result, const GateSources& sources);
 
-// One line: "REGRESSION: ..." or "OK: ...".
+// One line: "REGRESSION: ...", "INCONCLUSIVE: ... (needs N runs ...)" or "OK: ...".
 std::string gate_conclusion(const GateResult& result);
 
 }  // namespace coldbench::compare

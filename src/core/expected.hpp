@@ -16,6 +16,7 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailedRuns = 1,  // a run failed, or a regression was detected
   kExitUsage = 2,       // bad input, bad usage, or something we cannot start
+  kExitInconclusive = 3,  // compare: no regression shown, but not every quantity decided
   kExitInterrupted = 130,
 };
 

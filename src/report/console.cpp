@@ -91,7 +91,7 @@ void render_command(std::string& out, const CommandSummary& c) {
   render_settings(out, c);
 
   if (c.succeeded_runs > 0) {
-    Table phases({"phase", "median [95% CI]", "min .. max"});
+    Table phases({"phase", "median [CI] (coverage)", "min .. max"});
     for (const auto& p : c.phases) phases.add_row({p.name, format_median_ci(p), format_range(p)});
     phases.add_row({"total (wall)", format_median_ci(c.wall), format_range(c.wall)});
     out += "\n" + phases.to_text();
@@ -117,8 +117,8 @@ void render_command(std::string& out, const CommandSummary& c) {
       const auto& s = m.summary;
       metrics.add_row({m.name + (m.unit.empty() ? "" : " (" + m.unit + ")"),
                        fmt::format("{} over {} run{}", s.n, m.runs, m.runs == 1 ? "" : "s"),
-                       format_value(s.median, m.unit), format_value(s.p5, m.unit), format_value(s.p95, m.unit),
-                       format_value(s.p99, m.unit), format_value(s.mean, m.unit)});
+                       format_value(s.median, m.unit), format_value(s.p5, m.unit), format_tail(s, 0.95, m.unit),
+                       format_tail(s, 0.99, m.unit), format_value(s.mean, m.unit)});
     }
     out += "\n" + metrics.to_text();
   }
@@ -182,15 +182,16 @@ std::optional<std::string> ConsoleReporter::render(const ResultsDocument& docume
     if (!out.empty()) out += "\n";
     render_command(out, c);
   }
+  if (!summary->comparisons.empty()) out += "\n" + comparison_policy_line(*summary) + "\n";
   for (const auto& cmp : summary->comparisons) {
-    out += fmt::format("\n'{}' vs '{}' (ratio of medians, 95% bootstrap CI; p: Mann-Whitney U / Welch t)\n",
-                       cmp.candidate, cmp.baseline);
-    Table table({"quantity", "ratio [95% CI]", "p (MW)", "p (Welch)", "Cliff's delta", "verdict"});
+    out += fmt::format("\n'{}' vs '{}'\n", cmp.candidate, cmp.baseline);
+    Table table({"quantity", "ratio [CI] (coverage)", p_header(summary->policy), "p (Welch)", "Cliff's delta",
+                 "detects", "verdict"});
     for (const auto& q : cmp.quantities) {
       const auto& r = q.comparison;
-      table.add_row({q.quantity, format_ratio_ci(r), format_p(r.mann_whitney.p_value), format_p(r.welch.p_value),
-                     std::isfinite(r.cliffs_delta) ? fmt::format("{:+.2f}", r.cliffs_delta) : "n/a",
-                     std::string(stats::to_string(r.verdict))});
+      table.add_row({q.quantity, format_ratio_ci(r), format_p(r.p_adjusted), format_p(r.welch.p_value),
+                     std::isfinite(r.cliffs_delta) ? fmt::format("{:+.2f}", r.cliffs_delta) : "n/a", format_mde(r),
+                     format_verdict(r)});
     }
     out += table.empty() ? "  (not enough successful runs to compare)\n" : table.to_text();
   }

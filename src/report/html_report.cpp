@@ -6,6 +6,7 @@
 #include "report/report_charts.hpp"
 #include "report/study_report.hpp"
 #include "report/study_table.hpp"
+#include "report/text_format.hpp"
 
 namespace coldbench::report {
 namespace {
@@ -169,11 +170,15 @@ std::optional<std::string> HtmlReporter::render(const ResultsDocument& document,
   page += html_table(table.setup_grid());
   page +=
       "<h2>Results</h2>\n<p class=\"caption\">Phases, time to first inference and wall: median "
-      "[95% bootstrap "
-      "CI] of the successful measured runs; steady latency pooled over runs; peak RSS and "
-      "throttling: median per "
-      "run.</p>\n";
+      "[distribution-free CI] (its actual coverage) of the successful measured runs; steady latency "
+      "pooled over runs, p95/p99 with an order-statistic CI or \"n too small\"; peak RSS and "
+      "throttling: median per run.</p>\n";
   page += html_table(table.results_grid());
+  if (!summary->comparisons.empty()) {
+    page += "<h2>Comparisons</h2>\n<p class=\"caption\">" + html_escape(comparison_policy_line(*summary)) +
+            "</p>\n";
+    page += html_table(comparisons_grid(*summary));
+  }
   auto notes = study_notes(document, *summary, table);
   if (!notes.empty()) {
     page += "<ul class=\"notes\">\n";

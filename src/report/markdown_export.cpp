@@ -20,7 +20,7 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
       md(document.host.hostname), md(document.host.cpu_model), document.host.online_cpus,
       md(document.started_at), document.interrupted ? " (interrupted)" : "");
 
-  Table overview({"Command", "Runs ok/total", "Wall median [95% CI]", "Min", "Max", "Relative"});
+  Table overview({"Command", "Runs ok/total", "Wall median [CI] (coverage)", "Min", "Max", "Relative"});
   double fastest = 0;
   for (const auto& c : summary->commands) {
     double m = c.wall.summary.median;
@@ -39,7 +39,7 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
     out += fmt::format("\n## {}\n\n", md(c.name));
     if (c.command_text != c.name) out += fmt::format("Command: {}\n\n", md(c.command_text));
     if (!c.phases.empty()) {
-      Table phases({"Phase", "Median [95% CI]", "Min", "Max"});
+      Table phases({"Phase", "Median [CI] (coverage)", "Min", "Max"});
       for (const auto& p : c.phases) {
         phases.add_row({p.name, format_median_ci(p), format_value(p.summary.min, p.unit),
                         format_value(p.summary.max, p.unit)});
@@ -50,7 +50,7 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
       Table metrics({"Metric", "Values", "p50", "p95", "p99"});
       for (const auto& m : c.metrics) {
         metrics.add_row({m.name, fmt::format("{}", m.summary.n), format_value(m.summary.median, m.unit),
-                         format_value(m.summary.p95, m.unit), format_value(m.summary.p99, m.unit)});
+                         format_tail(m.summary, 0.95, m.unit), format_tail(m.summary, 0.99, m.unit)});
       }
       out += metrics.to_markdown() + "\n";
     }
@@ -59,12 +59,13 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
                          md(f.error));
   }
 
+  if (!summary->comparisons.empty()) out += "\n" + md(comparison_policy_line(*summary)) + "\n";
   for (const auto& cmp : summary->comparisons) {
     out += fmt::format("\n## {} vs {}\n\n", md(cmp.candidate), md(cmp.baseline));
-    Table table({"Quantity", "Ratio [95% CI]", "p (Mann-Whitney)", "p (Welch)", "Verdict"});
+    Table table({"Quantity", "Ratio [CI] (coverage)", p_header(summary->policy), "p (Welch)", "Detects", "Verdict"});
     for (const auto& q : cmp.quantities) {
-      table.add_row({q.quantity, format_ratio_ci(q.comparison), format_p(q.comparison.mann_whitney.p_value),
-                     format_p(q.comparison.welch.p_value), std::string(stats::to_string(q.comparison.verdict))});
+      table.add_row({q.quantity, format_ratio_ci(q.comparison), format_p(q.comparison.p_adjusted),
+                     format_p(q.comparison.welch.p_value), format_mde(q.comparison), format_verdict(q.comparison)});
     }
     out += table.to_markdown();
   }

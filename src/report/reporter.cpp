@@ -24,7 +24,7 @@ std::unique_ptr<Reporter> make_reporter(std::string_view format) {
 
 const SessionSummary& SummaryCache::get(const ResultsDocument& document) {
   if (!summary_ || runs_seen_ != document.runs.size()) {
-    summary_ = summarize_session(document, options_);
+    summary_ = summarize_session(document, policy_);
     runs_seen_ = document.runs.size();
   }
   return *summary_;

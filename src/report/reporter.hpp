@@ -58,11 +58,11 @@ std::unique_ptr<Reporter> make_reporter(std::string_view format);
 // Computes the summary once per document state and shares it between sinks.
 class SummaryCache {
  public:
-  explicit SummaryCache(stats::ComparisonOptions options = {}) : options_(options) {}
+  explicit SummaryCache(stats::ComparisonPolicy policy = {}) : policy_(policy) {}
   const SessionSummary& get(const ResultsDocument& document);
 
  private:
-  stats::ComparisonOptions options_;
+  stats::ComparisonPolicy policy_;
   std::optional<SessionSummary> summary_;
   std::size_t runs_seen_ = 0;
 };

@@ -81,8 +81,12 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
   if (style_ == Style::Text) {
     out += describe_session(document) + "\n\nSetup\n" + to_table(table.setup_grid()).to_text();
     out +=
-        "\nResults (successful runs; phases and wall: median [95% CI]; latency pooled over runs)\n";
+        "\nResults (successful runs; phases and wall: median [CI] (its coverage); latency pooled over runs)\n";
     out += to_table(table.results_grid()).to_text();
+    if (!summary->comparisons.empty()) {
+      out += "\n" + comparison_policy_line(*summary) + "\n";
+      out += to_table(comparisons_grid(*summary)).to_text();
+    }
     if (!notes.empty()) out += "\n";
     for (const auto& note : notes) out += "  note: " + note + "\n";
     return out;
@@ -92,9 +96,13 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
   out += "## Setup\n\n" + to_table(table.setup_grid()).to_markdown();
   out +=
       "\n## Results\n\nSuccessful measured runs. Phases, time to first inference and wall: median "
-      "[95% bootstrap CI]; steady latency: pooled over runs; peak RSS, throttling: median per "
-      "run.\n\n";
+      "[distribution-free CI] (its actual coverage); steady latency: pooled over runs, p95/p99 with an "
+      "order-statistic CI or \"n too small\"; peak RSS, throttling: median per run.\n\n";
   out += to_table(table.results_grid()).to_markdown();
+  if (!summary->comparisons.empty()) {
+    out += "\n## Comparisons\n\n" + markdown_text(comparison_policy_line(*summary)) + "\n\n";
+    out += to_table(comparisons_grid(*summary)).to_markdown();
+  }
   if (!notes.empty()) out += "\n## Notes\n\n";
   for (const auto& note : notes) out += "- " + markdown_text(note) + "\n";
   return out;

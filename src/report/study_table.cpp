@@ -40,12 +40,7 @@ std::optional<double> median_of(const std::vector<SampleSummary>& samples,
 
 std::string median_ci(const stats::Summary& s, const std::string& unit) {
   if (s.n == 0) return kNone;
-  std::string text = format_value(s.median, unit);
-  if (s.median_ci.valid()) {
-    text += fmt::format(" [{}, {}]", format_value(s.median_ci.low, unit),
-                        format_value(s.median_ci.high, unit));
-  }
-  return text;
+  return format_median_ci(s, unit);
 }
 
 std::string joined(const std::vector<std::string>& items) {
@@ -264,7 +259,7 @@ StudyGrid StudyTable::results_grid() const {
   for (const char* h : {"latency p50", "p95", "p99", "peak RSS", "throttled", "oversubscribed"})
     grid.header.push_back(h);
   grid.groups = {{"", 1},
-                 {"cold start, median [95% CI]", start_columns},
+                 {"cold start, median [CI] (coverage)", start_columns},
                  {"steady latency", 3},
                  {"resources", 3}};
 
@@ -279,14 +274,28 @@ StudyGrid StudyTable::results_grid() const {
                                                   : kNone);
     }
     cells.push_back(median_ci(row.wall, "ms"));
-    for (double stats::Summary::*q :
-         {&stats::Summary::median, &stats::Summary::p95, &stats::Summary::p99}) {
-      cells.push_back(row.latency ? format_value((*row.latency).*q, row.latency_unit) : kNone);
-    }
+    cells.push_back(row.latency ? format_value(row.latency->median, row.latency_unit) : kNone);
+    for (double p : {0.95, 0.99})
+      cells.push_back(row.latency ? format_tail(*row.latency, p, row.latency_unit) : kNone);
     cells.push_back(row.peak_rss_kb ? format_value(*row.peak_rss_kb, "KiB") : kNone);
     cells.push_back(format_throttling(row));
     cells.push_back(format_oversubscription(row));
     grid.rows.push_back(std::move(cells));
+  }
+  return grid;
+}
+
+StudyGrid comparisons_grid(const SessionSummary& summary) {
+  StudyGrid grid;
+  grid.header = {"config", "vs", "quantity", "ratio [CI] (coverage)", p_header(summary.policy), "detects",
+                 "verdict"};
+  grid.groups = {{"", 3}, {"candidate / baseline", 4}};
+  for (const auto& cmp : summary.comparisons) {
+    for (const auto& q : cmp.quantities) {
+      const auto& r = q.comparison;
+      grid.rows.push_back({cmp.candidate, cmp.baseline, q.quantity, format_ratio_ci(r), format_p(r.p_adjusted),
+                           format_mde(r), format_verdict(r)});
+    }
   }
   return grid;
 }
@@ -303,8 +312,11 @@ nlohmann::json to_json(const StudyRow& row) {
                           {"median", num(s.median)},
                           {"ci_low", num(s.median_ci.low)},
                           {"ci_high", num(s.median_ci.high)},
+                          {"ci_level", s.median_ci.level},
                           {"p95", num(s.p95)},
-                          {"p99", num(s.p99)}};
+                          {"p99", num(s.p99)},
+                          {"p95_ci", to_json(s.p95_ci)},
+                          {"p99_ci", to_json(s.p99_ci)}};
   };
   nlohmann::json phases = nlohmann::json::object();
   for (const auto& [name, s] : row.phases) phases[name] = stat(s);

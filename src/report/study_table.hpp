@@ -89,6 +89,10 @@ std::string format_cache(const StudyRow& row);    // "cold, 3.2 % resident"
 std::string format_throttling(const StudyRow& row);        // "45 % of periods, 812 ms"
 std::string format_oversubscription(const StudyRow& row);  // "YES: 8 threads > 1 CPU", "no", "?"
 
+// The session's comparisons (each config against the first), one row per
+// quantity: ratio with its coverage, corrected p, detectable effect, verdict.
+StudyGrid comparisons_grid(const SessionSummary& summary);
+
 nlohmann::json to_json(const StudyRow& row);
 
 }  // namespace coldbench::report

@@ -15,13 +15,11 @@ namespace {
 constexpr double kOutlierMinRelativeDeviation = 0.01;
 
 SampleSummary make_sample(std::string name, std::string unit, std::vector<double> values,
-                          const std::vector<int>& run_indices, bool find_outliers, bool median_ci = true) {
+                          const std::vector<int>& run_indices, bool find_outliers) {
   SampleSummary sample;
   sample.name = std::move(name);
   sample.unit = std::move(unit);
-  stats::BootstrapOptions bootstrap;
-  if (!median_ci) bootstrap.resamples = 0;
-  sample.summary = stats::summarize(values, bootstrap);
+  sample.summary = stats::summarize(values);
   sample.runs = static_cast<int>(run_indices.size());
   if (find_outliers && values.size() >= 5) {
     // Timer-tight samples (sleeps, MAD of microseconds) would flag every
@@ -165,10 +163,9 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
     }
   }
   for (const auto& name : metric_names) {
-    // Pooled iterations are not independent draws (they share a process), so
-    // a bootstrap CI of their median would claim false precision, and it
-    // costs seconds for long loops; comparisons use per-run values instead.
-    auto sample = make_sample(name, pooled[name].first, pooled[name].second, {}, false, /*median_ci=*/false);
+    // Pooled iterations share a process, so their order-statistic intervals
+    // treat them as independent (docs/statistics.md); comparisons use per-run values.
+    auto sample = make_sample(name, pooled[name].first, pooled[name].second, {}, false);
     sample.runs = static_cast<int>(metric_runs[name].size());
     summary.metrics.push_back(std::move(sample));
   }
@@ -228,8 +225,9 @@ std::vector<std::string> CommandSummary::noise_warnings() const {
   return out;
 }
 
-SessionSummary summarize_session(const ResultsDocument& document, const stats::ComparisonOptions& options) {
+SessionSummary summarize_session(const ResultsDocument& document, const stats::ComparisonPolicy& policy) {
   SessionSummary session;
+  session.policy = policy;
   for (int c = 0; c < static_cast<int>(document.commands.size()); ++c) {
     session.commands.push_back(summarize_command(document, c));
   }
@@ -239,15 +237,21 @@ SessionSummary summarize_session(const ResultsDocument& document, const stats::C
     const CommandSummary& candidate = session.commands[c];
     CommandComparison comparison{base.name, candidate.name, {}};
     if (base.wall.values.size() >= 2 && candidate.wall.values.size() >= 2) {
-      comparison.quantities.push_back({"wall", stats::compare_samples(base.wall.values, candidate.wall.values, options)});
+      comparison.quantities.push_back({"wall", stats::measure_comparison(base.wall.values, candidate.wall.values, policy)});
     }
     for (const auto& phase : candidate.phases) {
       auto it = std::find_if(base.phases.begin(), base.phases.end(), [&](const auto& p) { return p.name == phase.name; });
       if (it == base.phases.end() || it->values.size() < 2 || phase.values.size() < 2) continue;
-      comparison.quantities.push_back({phase.name, stats::compare_samples(it->values, phase.values, options)});
+      comparison.quantities.push_back({phase.name, stats::measure_comparison(it->values, phase.values, policy)});
     }
     session.comparisons.push_back(std::move(comparison));
   }
+  // One family for the whole session, as the gate does (stats/policy.hpp).
+  std::vector<stats::Comparison*> family;
+  for (auto& cmp : session.comparisons) {
+    for (auto& q : cmp.quantities) family.push_back(&q.comparison);
+  }
+  stats::decide_family(family, policy);
   return session;
 }
 
@@ -257,8 +261,43 @@ nlohmann::json to_json(const stats::Summary& s) {
                         {"mean", num(s.mean)}, {"sd", num(s.sd)},         {"median", num(s.median)},
                         {"mad", num(s.mad)},   {"p5", num(s.p5)},         {"p25", num(s.p25)},
                         {"p75", num(s.p75)},   {"p95", num(s.p95)},       {"p99", num(s.p99)},
-                        {"median_ci", {{"low", num(s.median_ci.low)}, {"high", num(s.median_ci.high)},
-                                       {"level", s.median_ci.level}}}};
+                        {"median_ci", to_json(s.median_ci)},
+                        {"p95_ci", to_json(s.p95_ci)},
+                        {"p99_ci", to_json(s.p99_ci)}};
+}
+
+nlohmann::json to_json(const stats::Interval& i) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"low", num(i.low)},
+          {"high", num(i.high)},
+          {"level", i.level},
+          {"requested_level", i.requested_level},
+          {"exact", i.exact},
+          {"n_needed", i.n_needed > 0 ? nlohmann::json(i.n_needed) : nlohmann::json(nullptr)}};
+}
+
+nlohmann::json comparison_fields(const stats::Comparison& r) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"n_baseline", r.n_baseline},
+          {"n_candidate", r.n_candidate},
+          {"median_baseline", num(r.median_baseline)},
+          {"median_candidate", num(r.median_candidate)},
+          {"ratio", num(r.ratio)},
+          {"ratio_ci", to_json(r.ratio_ci)},
+          {"mann_whitney", {{"u", num(r.mann_whitney.statistic)}, {"p", num(r.mann_whitney.p_value)},
+                            {"exact", r.mann_whitney.exact}}},
+          {"welch", {{"t", num(r.welch.statistic)}, {"df", num(r.welch.df)}, {"p", num(r.welch.p_value)}}},
+          {"cohens_d", num(r.cohens_d)},
+          {"cliffs_delta", num(r.cliffs_delta)},
+          {"p_adjusted", num(r.p_adjusted)},
+          {"p_equivalence", num(r.p_equivalence)},
+          {"p_equivalence_adjusted", num(r.p_equivalence_adjusted)},
+          {"family", r.family},
+          {"log_sd", num(r.log_sd)},
+          {"mde_ratio", num(r.mde_ratio)},
+          {"detectable", std::isfinite(r.mde_ratio)},  // false: none at this n, or no spread to judge
+          {"runs_needed", r.runs_needed > 0 ? nlohmann::json(r.runs_needed) : nlohmann::json(nullptr)},
+          {"verdict", std::string(stats::to_string(r.verdict))}};
 }
 
 namespace {
@@ -320,15 +359,9 @@ nlohmann::json trend_json(const noise::RunOrderTrend& t) {
           {"drifted", t.drifted}};
 }
 
-nlohmann::json interval_json(const stats::Interval& i) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  return {{"low", num(i.low)}, {"high", num(i.high)}, {"level", i.level}};
-}
-
 }  // namespace
 
 nlohmann::json to_json(const SessionSummary& summary) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   nlohmann::json commands = nlohmann::json::array();
   for (const auto& c : summary.commands) {
     nlohmann::json failures = nlohmann::json::array();
@@ -360,22 +393,19 @@ nlohmann::json to_json(const SessionSummary& summary) {
   for (const auto& cmp : summary.comparisons) {
     nlohmann::json quantities = nlohmann::json::array();
     for (const auto& q : cmp.quantities) {
-      const auto& r = q.comparison;
-      quantities.push_back({{"quantity", q.quantity},
-                            {"median_baseline", num(r.median_baseline)},
-                            {"median_candidate", num(r.median_candidate)},
-                            {"ratio", num(r.ratio)},
-                            {"ratio_ci", interval_json(r.ratio_ci)},
-                            {"mann_whitney", {{"u", num(r.mann_whitney.statistic)}, {"p", num(r.mann_whitney.p_value)},
-                                              {"exact", r.mann_whitney.exact}}},
-                            {"welch", {{"t", num(r.welch.statistic)}, {"df", num(r.welch.df)}, {"p", num(r.welch.p_value)}}},
-                            {"cohens_d", num(r.cohens_d)},
-                            {"cliffs_delta", num(r.cliffs_delta)},
-                            {"verdict", std::string(stats::to_string(r.verdict))}});
+      nlohmann::json entry = comparison_fields(q.comparison);
+      entry["quantity"] = q.quantity;
+      quantities.push_back(std::move(entry));
     }
     comparisons.push_back({{"baseline", cmp.baseline}, {"candidate", cmp.candidate}, {"quantities", quantities}});
   }
-  return {{"commands", commands}, {"comparisons", comparisons}};
+  const auto& p = summary.policy;
+  nlohmann::json policy = {{"threshold", p.threshold},
+                           {"alpha", p.alpha},
+                           {"correction", std::string(stats::to_string(p.correction))},
+                           {"level", p.level},
+                           {"power", p.power}};
+  return {{"commands", commands}, {"comparisons", comparisons}, {"policy", policy}};
 }
 
 }  // namespace coldbench::report

@@ -13,6 +13,7 @@
 #include "noise/noise_rules.hpp"
 #include "stats/comparison.hpp"
 #include "stats/descriptive.hpp"
+#include "stats/policy.hpp"
 
 namespace coldbench::report {
 
@@ -101,14 +102,19 @@ struct CommandComparison {
 };
 
 struct SessionSummary {
+  stats::ComparisonPolicy policy;  // what the comparisons were decided under
   std::vector<CommandSummary> commands;
   std::vector<CommandComparison> comparisons;  // each command vs the first
 };
 
+// Comparisons: each command against the first, one family under `policy`.
 SessionSummary summarize_session(const ResultsDocument& document,
-                                 const stats::ComparisonOptions& options = {});
+                                 const stats::ComparisonPolicy& policy = {});
 
 nlohmann::json to_json(const stats::Summary& summary);
+nlohmann::json to_json(const stats::Interval& interval);  // with its actual and requested coverage
+// Every field of a comparison (ratio, CI, tests, MDE, runs needed, verdict), shared with the gate.
+nlohmann::json comparison_fields(const stats::Comparison& comparison);
 nlohmann::json to_json(const SessionSummary& summary);
 
 }  // namespace coldbench::report

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "stats/bootstrap.hpp"
+#include "stats/order_statistics.hpp"
 
 namespace coldbench::stats {
 
@@ -29,6 +29,11 @@ double mad_of_sorted(std::span<const double> sorted, double center) {
 }
 
 }  // namespace
+
+double relative_half_width(const Interval& interval, double center) {
+  if (!interval.valid() || !std::isfinite(center) || center == 0.0) return kNaN;
+  return std::max(center - interval.low, interval.high - center) / std::fabs(center);
+}
 
 double quantile_sorted(std::span<const double> sorted, double p) {
   // `!(p >= 0 && p <= 1)` also rejects a NaN p.
@@ -75,10 +80,10 @@ double mad(std::span<const double> values) {
   return mad_of_sorted(sorted, median_of_sorted(sorted));
 }
 
-Summary summarize(std::span<const double> values, const BootstrapOptions& bootstrap) {
+Summary summarize(std::span<const double> values, double level) {
   Summary summary;
   summary.n = values.size();
-  summary.median_ci.level = bootstrap.level;
+  for (Interval* ci : {&summary.median_ci, &summary.p95_ci, &summary.p99_ci}) ci->requested_level = level;
   if (values.empty()) return summary;
 
   const std::vector<double> sorted = sorted_copy(values);
@@ -93,9 +98,11 @@ Summary summarize(std::span<const double> values, const BootstrapOptions& bootst
   summary.p75 = quantile_sorted(sorted, 0.75);
   summary.p95 = quantile_sorted(sorted, 0.95);
   summary.p99 = quantile_sorted(sorted, 0.99);
-  // The bootstrap sorts its own copy, so the CI depends only on the values,
-  // not their order: summarize() and bootstrap_median_ci() agree.
-  summary.median_ci = bootstrap_median_ci(sorted, bootstrap);
+  if (level > 0.0 && level < 1.0) {
+    summary.median_ci = quantile_ci_sorted(sorted, 0.5, level, ShortLevel::Widest);
+    summary.p95_ci = quantile_ci_sorted(sorted, 0.95, level, ShortLevel::None);
+    summary.p99_ci = quantile_ci_sorted(sorted, 0.99, level, ShortLevel::None);
+  }
   return summary;
 }
 

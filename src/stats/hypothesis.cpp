@@ -1,19 +1,17 @@
 #include "stats/hypothesis.hpp"
 
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
 #include <cstddef>
 #include <vector>
 
 #include "stats/descriptive.hpp"
+#include "stats/rank_shift.hpp"
 
 namespace coldbench::stats {
 
 namespace {
-
-constexpr std::size_t kExactMaxSize = 50;
 
 struct Ranked {
   double rank_sum_a = 0;  // sum of the midranks of the first sample
@@ -48,55 +46,6 @@ Ranked rank_pooled(std::span<const double> a, std::span<const double> b) {
   return ranked;
 }
 
-// Null distribution of U (pairs with a > b) for sizes m, n, as probabilities.
-// Conditioning on which sample holds the largest value gives
-//   P(i, j, k) = i/(i+j) P(i-1, j, k-j) + j/(i+j) P(i, j-1, k),
-// a recursion with only positive terms, so no cancellation and no overflow
-// (the raw counts reach C(100, 50) ~ 1e29).
-std::vector<double> exact_u_distribution(std::size_t m, std::size_t n) {
-  // prev[j] / cur[j]: the distribution for (i - 1, j) / (i, j), length i*j + 1.
-  std::vector<std::vector<double>> prev(n + 1, std::vector<double>{1.0});
-  for (std::size_t i = 1; i <= m; ++i) {
-    std::vector<std::vector<double>> cur(n + 1);
-    cur[0] = {1.0};
-    for (std::size_t j = 1; j <= n; ++j) {
-      const double total = static_cast<double>(i + j);
-      const double from_a = static_cast<double>(i) / total;
-      const double from_b = static_cast<double>(j) / total;
-      std::vector<double>& out = cur[j];
-      out.assign(i * j + 1, 0.0);
-      for (std::size_t k = 0; k < prev[j].size(); ++k) out[k + j] += from_a * prev[j][k];
-      for (std::size_t k = 0; k < cur[j - 1].size(); ++k) out[k] += from_b * cur[j - 1][k];
-    }
-    prev = std::move(cur);
-  }
-  return prev[n];
-}
-
-double exact_two_sided_p(double u, std::size_t m, std::size_t n) {
-  const std::vector<double> pmf = exact_u_distribution(m, n);
-  const auto k = static_cast<std::size_t>(std::llround(u));
-  double lower = 0, upper = 0;  // P(U <= u), P(U >= u)
-  for (std::size_t i = 0; i < pmf.size(); ++i) {
-    if (i <= k) lower += pmf[i];
-    if (i >= k) upper += pmf[i];
-  }
-  return std::min(1.0, 2.0 * std::min(lower, upper));
-}
-
-// As scipy.stats.mannwhitneyu(method='asymptotic', use_continuity=True).
-double asymptotic_two_sided_p(double u, std::size_t m, std::size_t n, double tie_term) {
-  const double n1 = static_cast<double>(m), n2 = static_cast<double>(n), total = n1 + n2;
-  const double mu = n1 * n2 / 2.0;
-  const double variance = n1 * n2 / 12.0 * ((total + 1.0) - tie_term / (total * (total - 1.0)));
-  // All values tied: no spread, no evidence of a difference.
-  if (!(variance > 0.0)) return 1.0;
-  const double z = (std::max(u, n1 * n2 - u) - mu - 0.5) / std::sqrt(variance);
-  const double p = 2.0 * boost::math::cdf(boost::math::complement(
-                             boost::math::normal_distribution<double>(), z));
-  return std::clamp(p, 0.0, 1.0);
-}
-
 double variance_or_zero(std::span<const double> values) {
   if (values.size() < 2) return 0.0;
   const double sd = stddev(values);
@@ -116,10 +65,10 @@ TestResult mann_whitney_u(std::span<const double> a, std::span<const double> b) 
   const Ranked ranked = rank_pooled(a, b);
   const double n1 = static_cast<double>(a.size());
   result.statistic = ranked.rank_sum_a - n1 * (n1 + 1.0) / 2.0;
-  result.exact = a.size() <= kExactMaxSize && b.size() <= kExactMaxSize && ranked.tie_term == 0.0;
-  result.p_value =
-      result.exact ? exact_two_sided_p(result.statistic, a.size(), b.size())
-                   : asymptotic_two_sided_p(result.statistic, a.size(), b.size(), ranked.tie_term);
+  // One null distribution for every rank-based answer (rank_shift.hpp).
+  const RankNull null(a.size(), b.size(), ranked.tie_term);
+  result.exact = null.exact();
+  result.p_value = std::min(1.0, 2.0 * std::min(null.cdf(result.statistic), null.sf(result.statistic)));
   return result;
 }
 

@@ -1,4 +1,4 @@
-"""coldbench compare: the regression gate (exit 0 / 1 / 2, Markdown, JSON).
+"""coldbench compare: the regression gate (exit 0 / 1 / 2 / 3, Markdown, JSON).
 
 Acceptance (issue 5): a fixture made 10% slower is flagged as a regression;
 20 A/A comparisons of identical fixtures give at most one false alarm, with
@@ -35,7 +35,8 @@ class CompareTest(unittest.TestCase):
             base = self.synthetic(f"aa{pair}-base.json", seed=1000 + 2 * pair)
             current = self.synthetic(f"aa{pair}-current.json", seed=1001 + 2 * pair)
             result = run_coldbench(["compare", base, current])
-            self.assertIn(result.returncode, (0, 1), describe(result))
+            # 3: some quantity could not be shown equivalent at 15 runs (issue 11: never a pass then).
+            self.assertIn(result.returncode, (0, 1, 3), describe(result))
             if result.returncode == 1:
                 alarms.append(pair)
         print(f"A/A: {len(alarms)} false alarm(s) in 20 pairs (pairs {alarms})")
@@ -71,7 +72,7 @@ class CompareTest(unittest.TestCase):
         current = self.synthetic("current.json", seed=4, scale=0.9)
         result = run_coldbench(["compare", base, current, "--markdown", self.path("comment.md")])
         self.assertEqual(result.returncode, 0, describe(result))
-        self.assertIn("OK: no regression", result.stdout)
+        self.assertIn("OK: every comparison shown faster or equivalent", result.stdout)
         self.assertIn("faster", result.stdout)
         with open(self.path("comment.md")) as f:
             self.assertIn("no performance regression", f.read())
@@ -133,9 +134,10 @@ class CompareTest(unittest.TestCase):
 
         # A/A: Holm keeps the chance of any false alarm in one comparison below alpha,
         # so at 0.001 this check fails by chance once in a thousand runs, loaded or not,
-        # while a 10% shift like the one above still has p < 1e-6.
+        # while a 10% shift like the one above still has p < 1e-6. Showing the copy
+        # equivalent within 5% may take more runs on a loaded machine: 3 is honest then.
         result = run_coldbench(["compare", base, same, "--alpha", "0.001"])
-        self.assertEqual(result.returncode, 0, describe(result))
+        self.assertIn(result.returncode, (0, 3), describe(result))
         result = run_coldbench(["compare", base, slower, "--alpha", "0.001"])
         self.assertEqual(result.returncode, 1, describe(result))
 
@@ -181,7 +183,42 @@ class CompareTest(unittest.TestCase):
         result = run_coldbench(["compare", "--help"])
         self.assertEqual(result.returncode, 0)
         self.assertIn("--threshold", result.stdout)
-        self.assertIn("Exit status: 0 no regression, 1 regression", result.stdout)
+        self.assertIn("Exit status: 0 every quantity shown faster or equivalent, 1 regression", result.stdout)
+        self.assertIn("3 inconclusive", result.stdout)
+
+    def demo_shaped(self, name, seed, scale=1.0):
+        """A session shaped like `make demo`'s: 14 configs, 3 runs each, 5 quantities each."""
+        configs = {}
+        for i, mode in enumerate(["host", "cpu0", "quota1", "quota1-8threads", "mem2g", "sandbox", "host-script"]):
+            for cache in ("cold", "warm"):
+                configs[f"{mode}-{cache}"] = {"runtime_ready": 900.0 + 40 * i, "model_loaded": 120.0 + 5 * i,
+                                              "first_inference": 60.0 + 3 * i, "latency": 8.0 + i}
+        return write_results(self.path(name), seed=seed, scale=scale, runs=3, noise=0.05, configs=configs)
+
+    def test_demo_export_scaled_by_one_and_a_half_is_never_a_pass(self):
+        # Issue 11: `make demo`'s export x 1.5 gave "OK: no regression beyond 5% in 112 comparisons", exit 0.
+        base = self.demo_shaped("demo-base.json", seed=60)
+        slower = self.demo_shaped("demo-slower.json", seed=60, scale=1.5)
+        result = run_coldbench(["compare", base, slower, "--json", self.path("gate.json")])
+        self.assertIn(result.returncode, (1, 3), describe(result))
+        if result.returncode == 3:
+            self.assertRegex(result.stdout, r"INCONCLUSIVE: .*needs \d+ runs per config and side")
+        with open(self.path("gate.json")) as f:
+            gate = json.load(f)
+        self.assertEqual(gate["tests"], 70)  # 14 configs x (wall, 3 phases, latency)
+        self.assertFalse(gate["passed"])
+        for config in gate["configs"]:
+            for q in config["quantities"]:
+                self.assertIsNone(q["mde_ratio"], q)  # 3 + 3 runs cannot reach alpha / 70
+                self.assertFalse(q["detectable"], q)
+                self.assertLess(q["ratio_ci"]["level"], 0.95, q)  # and the CI says it is short
+
+    def test_demo_shaped_aa_is_never_a_regression(self):
+        base = self.demo_shaped("aa-base.json", seed=61)
+        current = self.demo_shaped("aa-current.json", seed=62)
+        result = run_coldbench(["compare", base, current])
+        self.assertIn(result.returncode, (0, 3), describe(result))
+        self.assertNotIn("REGRESSION", result.stdout)
 
 
 if __name__ == "__main__":

@@ -98,7 +98,7 @@ TEST(CompareGate, TenPercentSlowerIsARegression) {
   const auto* wall = quantity(*result, "a", "wall");
   ASSERT_NE(wall, nullptr);
   EXPECT_NEAR(wall->comparison.ratio, 1.1, 0.02);
-  EXPECT_LT(wall->p_adjusted, 0.001);
+  EXPECT_LT(wall->comparison.p_adjusted, 0.001);
   EXPECT_EQ(wall->comparison.verdict, stats::Verdict::Slower);
   const auto* latency = quantity(*result, "a", "latency");
   ASSERT_NE(latency, nullptr);
@@ -204,13 +204,61 @@ TEST(CompareGate, WithoutCorrectionThePValueIsTheRawOne) {
   auto result = compare_sessions(base, current, options);
   ASSERT_TRUE(result);
   for (const auto& q : result->configs[0].quantities) {
-    EXPECT_DOUBLE_EQ(q.p_adjusted, q.comparison.mann_whitney.p_value);
+    EXPECT_DOUBLE_EQ(q.comparison.p_adjusted, q.comparison.mann_whitney.p_value);
   }
   options.correction = Correction::Holm;
   result = compare_sessions(base, current, options);
   ASSERT_TRUE(result);
   for (const auto& q : result->configs[0].quantities)
-    EXPECT_GE(q.p_adjusted, q.comparison.mann_whitney.p_value);
+    EXPECT_GE(q.comparison.p_adjusted, q.comparison.mann_whitney.p_value);
+}
+
+// Issue 11: the demo's 3 runs per config, scaled by 1.5, passed the gate.
+// Now 3 + 3 runs cannot reach alpha at all: the gate cannot pass, and says
+// how many runs it needs.
+TEST(CompareGate, FiftyPercentSlowerAtThreeRunsIsNeverAPass) {
+  std::vector<ConfigPlan> plans{{"a", 50, 10, 5}, {"b", 80, 20, 9}, {"c", 30, 5}};
+  auto base = session(plans, 3, 0.03, 40);
+  auto current = base;
+  for (auto& run : current.runs) {
+    run.wall_ms *= 1.5;
+    for (auto& p : run.phases) p.duration_ms *= 1.5, p.end_ms *= 1.5;
+    for (auto& m : run.metrics)
+      for (double& v : m.values) v *= 1.5;
+  }
+  auto result = compare_sessions(base, current);
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->passed());
+  EXPECT_GT(result->undecided(), 0);
+  EXPECT_GT(result->most_runs_needed(), 3u);
+  for (const auto& c : result->configs) {
+    for (const auto& q : c.quantities) EXPECT_TRUE(std::isinf(q.comparison.mde_ratio)) << q.quantity;
+  }
+}
+
+TEST(CompareGate, TightAaSessionsPassAsEquivalent) {
+  std::vector<ConfigPlan> plans{{"a", 50, 10, 5}};
+  auto result = compare_sessions(session(plans, 20, 0.005, 50), session(plans, 20, 0.005, 51));
+  ASSERT_TRUE(result);
+  EXPECT_TRUE(result->passed());
+  for (const auto& q : result->configs[0].quantities)
+    EXPECT_EQ(q.comparison.verdict, stats::Verdict::Equivalent) << q.quantity;
+}
+
+TEST(CompareGate, TooFewRunsForAQuantityIsUndecided) {
+  auto base = session({{"a"}, {"b"}}, 6, 0.005, 52);
+  auto current = session({{"a"}, {"b"}}, 6, 0.005, 53);
+  // Config b: every run but one failed on both sides (same failure rate: no regression).
+  for (auto* doc : {&base, &current}) {
+    for (auto& run : doc->runs) {
+      if (run.command_index == 1 && run.index > 0) run.error = "exit code 1";
+    }
+  }
+  auto result = compare_sessions(base, current);
+  ASSERT_TRUE(result);
+  EXPECT_FALSE(result->regressed());
+  EXPECT_GT(result->configs[1].too_few_runs, 0);
+  EXPECT_FALSE(result->passed());
 }
 
 }  // namespace

@@ -153,11 +153,11 @@ TEST_F(ReportFormats, MarkdownNeedsASummary) {
   std::string md = render(MarkdownReporter());
   EXPECT_THAT(md, HasSubstr("# coldbench results"));
   EXPECT_THAT(md, HasSubstr("coldbench 0.1.0 on testhost (Test CPU, 8 CPUs)"));
-  EXPECT_THAT(md, HasSubstr("| Command | Runs ok/total | Wall median \\[95% CI\\] |"));
+  EXPECT_THAT(md, HasSubstr("| Command | Runs ok/total | Wall median \\[CI\\] (coverage) |"));
   EXPECT_THAT(md, HasSubstr("| base | 6/7 |"));
   EXPECT_THAT(md, HasSubstr("## base\n"));
   EXPECT_THAT(md, HasSubstr("Command: python3 base.py\n"));
-  EXPECT_THAT(md, HasSubstr("| Phase | Median \\[95% CI\\] | Min | Max |"));
+  EXPECT_THAT(md, HasSubstr("| Phase | Median \\[CI\\] (coverage) | Min | Max |"));
   EXPECT_THAT(md, HasSubstr("| load | 20.00 ms"));
   EXPECT_THAT(md, HasSubstr("| lat | 12 |"));
   EXPECT_THAT(md, HasSubstr("- failed run 6: exited with code 1"));

@@ -157,6 +157,33 @@ TEST(StudyReport, TextAndMarkdownShowTheTableAndNotes) {
   EXPECT_TRUE(make_reporter("study-markdown"));
 }
 
+// Issue 11: the study report reports every contrast's verdict, the effect it
+// could detect and, for an inconclusive one, the runs it needs.
+TEST(StudyReport, ComparisonsShowVerdictsDetectableEffectAndCoverage) {
+  const auto doc = study_session();
+  const auto summary = summarize_session(doc);
+  const StudyGrid grid = comparisons_grid(summary);
+  ASSERT_EQ(grid.rows.size(), 4u);  // quota1-t8 vs host: wall and three phases
+  for (const auto& row : grid.rows) {
+    ASSERT_EQ(row.size(), grid.header.size());
+    EXPECT_EQ(row[0], "quota1-t8");
+    EXPECT_EQ(row[1], "host");
+    EXPECT_NE(row[3].find("%)"), std::string::npos) << row[3];  // the ratio CI's coverage
+    EXPECT_EQ(row[6], "slower") << row[2];                     // twice as slow, 6 runs a side
+    EXPECT_NE(row[5].find('%'), std::string::npos) << row[5];   // "+x%": detectable at 6 + 6
+  }
+  auto text = StudyReporter(StudyReporter::Style::Text).render(doc, &summary);
+  ASSERT_TRUE(text);
+  EXPECT_NE(text->find("Comparisons: threshold 5%, alpha 0.05 (Holm-corrected over 4 comparisons)"),
+            std::string::npos)
+      << *text;
+  auto markdown = StudyReporter(StudyReporter::Style::Markdown).render(doc, &summary);
+  ASSERT_TRUE(markdown);
+  EXPECT_NE(markdown->find("## Comparisons"), std::string::npos);
+  // Latency of 24 pooled values: no p99 interval, and the cell says why.
+  EXPECT_NE(markdown->find("n too small: 24 &lt; 299"), std::string::npos) << *markdown;  // "<" escaped
+}
+
 TEST(StudyTable, RowJsonCarriesTheNumbers) {
   const auto doc = study_session();
   const StudyTable table = build_study_table(doc, summarize_session(doc));

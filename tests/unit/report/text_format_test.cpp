@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace coldbench::report {
 namespace {
@@ -59,9 +61,37 @@ TEST(ReportTextFormat, RatioWithAndWithoutInterval) {
   EXPECT_EQ(format_ratio_ci(c), "1.250x");
   c.ratio_ci.low = 1.2;
   c.ratio_ci.high = 1.3;
-  EXPECT_EQ(format_ratio_ci(c), "1.250x [1.200x, 1.300x]");
+  c.ratio_ci.level = 0.9523;
+  EXPECT_EQ(format_ratio_ci(c), "1.250x [1.200x, 1.300x] (95.2%)");
+  c.ratio_ci.level = 0.9;  // 3 + 3 runs cannot reach 95%: the text says so
+  EXPECT_EQ(format_ratio_ci(c), "1.250x [1.200x, 1.300x] (only 90%)");
   c.ratio_ci.high = kNaN;
   EXPECT_EQ(format_ratio_ci(c), "1.250x");
+}
+
+// Issue 11: a p99 of 5 values is their maximum; the cell says so.
+TEST(ReportTextFormat, TailPercentileOfFewValuesSaysNTooSmall) {
+  const stats::Summary five = stats::summarize(std::vector<double>{5, 1, 4, 2, 3});
+  EXPECT_EQ(format_tail(five, 0.99, "ms"), "n too small: 5 < 299 (max 5.000 ms)");
+  std::vector<double> many;
+  for (int i = 1; i <= 400; ++i) many.push_back(double(i));
+  const std::string p99 = format_tail(stats::summarize(many), 0.99, "");
+  EXPECT_NE(p99.find("396"), std::string::npos) << p99;  // type-7 p99 of 1..400 is 396.01
+  EXPECT_NE(p99.find("%)"), std::string::npos) << p99;
+}
+
+TEST(ReportTextFormat, VerdictAndDetectableEffect) {
+  stats::Comparison c;
+  c.n_baseline = c.n_candidate = 3;
+  c.mde_ratio = std::numeric_limits<double>::infinity();
+  EXPECT_EQ(format_mde(c), "none at n 3/3");
+  c.mde_ratio = 1.123;
+  EXPECT_EQ(format_mde(c), "+12.3%");
+  c.verdict = stats::Verdict::Inconclusive;
+  c.runs_needed = 7;
+  EXPECT_EQ(format_verdict(c), "inconclusive: needs ~7 runs/side");
+  c.verdict = stats::Verdict::Equivalent;
+  EXPECT_EQ(format_verdict(c), "equivalent");
 }
 
 TEST(ReportTextFormat, MedianWithIntervalAndRange) {
@@ -73,7 +103,10 @@ TEST(ReportTextFormat, MedianWithIntervalAndRange) {
   EXPECT_EQ(format_median_ci(s), "45.60 ms");
   s.summary.median_ci.low = 44.9;
   s.summary.median_ci.high = 46.2;
-  EXPECT_EQ(format_median_ci(s), "45.60 ms [44.90 ms, 46.20 ms]");
+  s.summary.median_ci.level = 0.9785;
+  EXPECT_EQ(format_median_ci(s), "45.60 ms [44.90 ms, 46.20 ms] (97.9%)");
+  s.summary.median_ci.level = 0.75;
+  EXPECT_EQ(format_median_ci(s), "45.60 ms [44.90 ms, 46.20 ms] (only 75%)");
   EXPECT_EQ(format_range(s), "44.10 ms .. 48.00 ms");
   SampleSummary empty;
   empty.unit = "ms";

@@ -2,10 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <vector>
 
-#include "stats/bootstrap.hpp"
+#include "stats/order_statistics.hpp"
 
 namespace coldbench::stats {
 namespace {
@@ -71,8 +73,10 @@ TEST(StatsDescriptive, SummarizeMatchesIndividualFunctions) {
   ASSERT_TRUE(s.median_ci.valid());
   EXPECT_LE(s.median_ci.low, s.median);
   EXPECT_GE(s.median_ci.high, s.median);
-  // One stats path: the summary's CI is the bootstrap's.
-  const Interval direct = bootstrap_median_ci(kSample);
+  // One stats path: the summary's CI is the order-statistic one.
+  std::vector<double> sorted(std::begin(kSample), std::end(kSample));
+  std::sort(sorted.begin(), sorted.end());
+  const Interval direct = quantile_ci_sorted(sorted, 0.5, 0.95, ShortLevel::Widest);
   EXPECT_EQ(s.median_ci.low, direct.low);
   EXPECT_EQ(s.median_ci.high, direct.high);
 }
@@ -94,6 +98,15 @@ TEST(StatsDescriptive, SummarizeSingleValue) {
   EXPECT_EQ(s.mad, 0.0);
   EXPECT_TRUE(std::isnan(s.sd));
   EXPECT_FALSE(s.median_ci.valid());
+}
+
+TEST(StatsDescriptive, RelativeHalfWidthOfTheMedianInterval) {
+  Interval ci;
+  ci.low = 97.0;
+  ci.high = 104.0;
+  EXPECT_DOUBLE_EQ(relative_half_width(ci, 100.0), 0.04);  // the wider side counts
+  EXPECT_TRUE(std::isnan(relative_half_width(ci, 0.0)));
+  EXPECT_TRUE(std::isnan(relative_half_width(Interval{}, 100.0)));
 }
 
 }  // namespace
