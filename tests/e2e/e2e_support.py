@@ -47,6 +47,14 @@ class Result:
         raise KeyError(phase)
 
 
+def temp_dir(test, prefix="cb-e2e-", **kwargs):
+    """A temporary folder removed when TEST ends, pass or fail (a suite run
+    ten times must not leave a thousand folders in /tmp)."""
+    path = tempfile.mkdtemp(prefix=prefix, **kwargs)
+    test.addCleanup(shutil.rmtree, path, True)
+    return path
+
+
 def run_coldbench(args, timeout=600, env=None, json_output=True, user_prefix=None, input_text=None):
     """Runs `coldbench ARGS` (with --json into a temp file unless told not to)."""
     tmp = tempfile.mkdtemp(prefix="cb-e2e-")

@@ -4,11 +4,10 @@ one clear error and exit 2, before anything big is allocated or read."""
 import os
 import resource
 import subprocess
-import tempfile
 import textwrap
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, temp_dir
 
 # Far more than a refusal needs, far less than the audit's 12.5 GB: a
 # regression fails here with an allocation error instead of eating the machine.
@@ -33,7 +32,7 @@ def coldbench(*args):
 
 class BoundsTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cb-bounds-")
+        self.tmp = temp_dir(self, "cb-bounds-")
 
     def write(self, name, text):
         path = os.path.join(self.tmp, name)

@@ -7,11 +7,10 @@ killed mid-run."""
 import os
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from e2e_support import COLDBENCH, describe, main, run_coldbench
+from e2e_support import COLDBENCH, describe, main, temp_dir, run_coldbench
 
 
 def state_of(pid):
@@ -57,7 +56,7 @@ def writes_pid(pidfile):
 
 class ProcessesTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cb-procs-")
+        self.tmp = temp_dir(self, "cb-procs-")
         self.leftovers = []
 
     def tearDown(self):

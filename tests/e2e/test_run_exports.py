@@ -3,15 +3,14 @@
 import csv
 import json
 import os
-import tempfile
 import unittest
 
-from e2e_support import CB_FIXTURE, describe, main, run_coldbench
+from e2e_support import CB_FIXTURE, describe, main, temp_dir, run_coldbench
 
 
 class ExportTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        self.tmp = temp_dir(self)
 
     def path(self, name):
         return os.path.join(self.tmp, name)

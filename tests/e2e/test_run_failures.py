@@ -4,11 +4,10 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, temp_dir, run_coldbench
 
 
 def tagged_processes(tag):
@@ -96,7 +95,7 @@ class FailureTest(unittest.TestCase):
         self.assertIn("command not found", result.stderr)
 
     def test_sigint_writes_what_was_measured_and_exits_130(self):
-        tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        tmp = temp_dir(self)
         json_path = os.path.join(tmp, "r.json")
         csv_path = os.path.join(tmp, "r.csv")
         proc = subprocess.Popen([COLDBENCH, "run", "-n", "100", "--no-progress", "--json", json_path,

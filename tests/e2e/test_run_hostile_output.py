@@ -7,11 +7,10 @@ import json
 import os
 import signal
 import subprocess
-import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, temp_dir, run_coldbench
 
 REPLACED = "\ufffd"
 # Lines that made std::regex backtrack for ever ((a+)+$ on the short one) or
@@ -38,7 +37,7 @@ class InvalidUtf8Test(unittest.TestCase):
         self.assertEqual(result.measured_runs()[0]["command"], command["name"])
 
     def test_invalid_utf8_from_failing_workload_is_kept_not_fatal(self):
-        tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        tmp = temp_dir(self)
         exports = {fmt: os.path.join(tmp, "r." + fmt) for fmt in ("csv", "md", "hf.json")}
         result = run_coldbench(["run", "-n", "2", "--csv", exports["csv"], "--markdown", exports["md"],
                                 "--export-hyperfine", exports["hf.json"], "--",
@@ -92,7 +91,7 @@ class CacheDiscoveryTest(unittest.TestCase):
     def test_file_name_that_is_not_utf8_does_not_abort_cache_discovery(self):
         # The discovery cache (JSON) got the path of a file the workload
         # opened; a name that is not UTF-8 threw type_error 316: SIGABRT.
-        tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        tmp = temp_dir(self)
         data = os.path.join(os.fsencode(tmp), b"data-\xff.bin")
         with open(data, "wb") as f:
             f.write(b"x" * 4096)
@@ -145,7 +144,7 @@ class RegexRuleTest(unittest.TestCase):
         self.assertTrue(run["timed_out"], run)
 
     def test_sigint_during_a_run_with_rules_exits_130(self):
-        tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        tmp = temp_dir(self)
         json_path = os.path.join(tmp, "r.json")
         proc = subprocess.Popen([COLDBENCH, "run", "-n", "3", "--no-progress", "--json", json_path, "--shell"] +
                                 PATHOLOGICAL_RULES + ["--", ENDLESS_LONG_LINES],
@@ -180,7 +179,7 @@ class MarkerLimitTest(unittest.TestCase):
         self.assertIn("nested deeper than 64 levels", result.stdout)
 
     def test_60kb_info_value_is_kept_and_exports_stay_proportional(self):
-        tmp = tempfile.mkdtemp(prefix="cb-e2e-")
+        tmp = temp_dir(self)
         json_path = os.path.join(tmp, "r.json")
         # 60 levels around 30,000 zeros: 60 KB, within both limits.
         result = run_coldbench(["run", "-n", "3", "--no-progress", "--json", json_path, "--",

@@ -6,12 +6,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import textwrap
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, temp_dir, run_coldbench
 
 EXPERIMENT = textwrap.dedent("""\
     [experiment]
@@ -51,7 +50,7 @@ BINARY_STDERR_EXPERIMENT = textwrap.dedent("""\
 
 class SweepTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cb-sweep-")
+        self.tmp = temp_dir(self, "cb-sweep-")
         self.db = os.path.join(self.tmp, "history.sqlite")
 
     def write(self, name, text):

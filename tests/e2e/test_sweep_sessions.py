@@ -8,12 +8,11 @@ import os
 import signal
 import sqlite3
 import subprocess
-import tempfile
 import textwrap
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, unprivileged_prefix
+from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, temp_dir, run_coldbench, unprivileged_prefix
 
 STUDY = textwrap.dedent("""\
     [experiment]
@@ -42,7 +41,7 @@ def damage_table(db, table):
 
 class SweepSessionsTest(unittest.TestCase):
     def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="cb-sessions-")
+        self.tmp = temp_dir(self, "cb-sessions-")
         self.db = os.path.join(self.tmp, "history.sqlite")
 
     def study(self, runs=2, command=None):
