@@ -3,8 +3,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <random>
 
 #include "core/clock.hpp"
 #include "core/host.hpp"
@@ -92,7 +95,8 @@ Session::Session(std::vector<CommandPlan> plans, SessionOptions options)
     : plans_(std::move(plans)), options_(std::move(options)) {}
 
 int Session::planned_runs() const {
-  return static_cast<int>(plans_.size()) * (options_.runs + options_.warmup);
+  const int runs = options_.adaptive ? options_.adaptive->max_runs : options_.runs;
+  return static_cast<int>(plans_.size()) * (runs + options_.warmup);
 }
 
 std::vector<std::string> Session::child_environment(const CommandPlan& plan, int sequence) const {
@@ -114,8 +118,16 @@ std::vector<std::string> Session::child_environment(const CommandPlan& plan, int
 
 Expected<SessionOutcome> Session::run(ResultsDocument& document) {
   // Bounded before anything is allocated for it (the schedule, the records).
-  auto size = check_session_size(static_cast<int64_t>(plans_.size()), options_.runs, options_.warmup);
+  const int runs = options_.adaptive ? options_.adaptive->max_runs : options_.runs;
+  auto size = check_session_size(static_cast<int64_t>(plans_.size()), runs, options_.warmup);
   if (!size) return size.error();
+  if (options_.adaptive) {
+    if (auto checked = check_adaptive_options(*options_.adaptive, true); !checked) return checked.error();
+    if (options_.stop_rule == StopRule::Comparison && plans_.size() > 1 && options_.order == Order::Sequential) {
+      return make_error("--runs auto compares commands between whole rounds of runs; --order sequential has no "
+                        "rounds: use --order interleaved (the default) or random");
+    }
+  }
   // Started now, while the harness has one thread (a hook may start a sampler thread).
   proc::RunWatchdog::instance();
   // Resolve every program first: a typo is an error before anything runs.
@@ -152,40 +164,13 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
     make_text_valid(document.commands.back());  // the plan keeps the bytes the workload runs with
   }
 
-  auto schedule = build_schedule(static_cast<int>(plans_.size()), options_.runs, options_.warmup, options_.order,
-                                 options_.seed);
-  auto done_already = [&](const ScheduledRun& s) {
-    if (!resume_) return false;
-    const std::string& name = document.commands[s.command_index].name;
-    for (const auto& run : document.runs) {
-      if (run.command == name && run.warmup == s.warmup && run.index == s.index) return true;
-    }
-    return false;
-  };
   SessionOutcome outcome;
   for (const auto& run : document.runs) {
     if (!run.warmup) ++outcome.measured_runs;
   }
-  for (std::size_t i = 0; i < schedule.size(); ++i) {
-    if (proc::interrupt_requested()) {
-      outcome.interrupted = true;
-      break;
-    }
-    if (done_already(schedule[i])) continue;
-    const int position = static_cast<int>(document.runs.size());
-    const int total = static_cast<int>(schedule.size());
-    if (progress_) {
-      progress_->on_run_start(position, total, plans_[schedule[i].command_index].command, schedule[i].warmup);
-    }
-    auto done = run_one(schedule[i], position, document, outcome);
-    if (!done) {
-      if (progress_) progress_->on_finish();
-      return done.error();
-    }
-    if (outcome.interrupted) break;
-    if (progress_) progress_->on_run_end(position, total, document.runs.back());
-  }
+  auto looped = options_.adaptive ? run_adaptive(document, outcome) : run_fixed(document, outcome);
   if (progress_) progress_->on_finish();
+  if (!looped) return looped.error();
   document.finished_at = utc_timestamp();
   document.interrupted = outcome.interrupted;
   for (auto* sink : sinks_) {
@@ -193,6 +178,119 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
     if (!written) return written.error();
   }
   return outcome;
+}
+
+bool Session::done_already(const ScheduledRun& s, const ResultsDocument& document) const {
+  if (!resume_) return false;
+  const std::string& name = document.commands[s.command_index].name;
+  for (const auto& run : document.runs) {
+    if (run.command == name && run.warmup == s.warmup && run.index == s.index) return true;
+  }
+  return false;
+}
+
+Expected<bool> Session::step(const ScheduledRun& scheduled, int total, ResultsDocument& document,
+                             SessionOutcome& outcome) {
+  if (proc::interrupt_requested()) {
+    outcome.interrupted = true;
+    return false;
+  }
+  const int position = static_cast<int>(document.runs.size());
+  if (progress_) {
+    progress_->on_run_start(position, total, plans_[scheduled.command_index].command, scheduled.warmup);
+  }
+  auto done = run_one(scheduled, position, document, outcome);
+  if (!done) return done.error();
+  if (outcome.interrupted) return false;
+  if (progress_) progress_->on_run_end(position, total, document.runs.back());
+  return true;
+}
+
+Expected<void> Session::run_fixed(ResultsDocument& document, SessionOutcome& outcome) {
+  auto schedule = build_schedule(static_cast<int>(plans_.size()), options_.runs, options_.warmup, options_.order,
+                                 options_.seed);
+  const int total = static_cast<int>(schedule.size());
+  for (const auto& scheduled : schedule) {
+    if (done_already(scheduled, document)) continue;
+    auto stepped = step(scheduled, total, document, outcome);
+    if (!stepped) return stepped.error();
+    if (!*stepped) break;
+  }
+  return {};
+}
+
+Expected<void> Session::run_adaptive(ResultsDocument& document, SessionOutcome& outcome) {
+  const int commands = static_cast<int>(plans_.size());
+  const int total = planned_runs();
+  ConclusiveAt conclusive_at;
+  if (options_.stop_rule == StopRule::Comparison && options_.conclusive) {
+    conclusive_at = [&](double alpha) { return options_.conclusive(document, alpha); };
+  }
+  AdaptiveStopper stopper(*options_.adaptive, options_.stop_rule, plans_.size(), conclusive_at);
+  for (const auto& run : document.runs) stopper.record(run);  // a resumed session's runs count
+  const int64_t started_ns = monotonic_ns();
+  auto elapsed_s = [&] { return double(monotonic_ns() - started_ns) / 1e9; };
+  auto publish = [&] { document.adaptive = stopper.to_json(document.commands); };
+
+  auto warmups = [&](int command) -> Expected<bool> {
+    for (int i = 0; i < options_.warmup; ++i) {
+      const ScheduledRun scheduled{command, i, true};
+      if (done_already(scheduled, document)) continue;
+      auto stepped = step(scheduled, total, document, outcome);
+      if (!stepped || !*stepped) return stepped;
+    }
+    return true;
+  };
+  auto measured = [&](int command) -> Expected<bool> {
+    const ScheduledRun scheduled{command, stopper.attempts(command), false};
+    auto stepped = step(scheduled, total, document, outcome);
+    if (stepped && *stepped) stopper.record(document.runs.back());
+    return stepped;
+  };
+  auto finish = [&](Expected<bool> stepped) -> Expected<void> {
+    if (!stepped) return stepped.error();
+    stopper.interrupt();  // only commands still running are marked
+    publish();
+    return {};
+  };
+
+  stopper.evaluate(0);  // a resumed session may already be done
+  if (options_.order == Order::Sequential) {
+    for (int command = 0; command < commands; ++command) {
+      if (!stopper.running(command)) continue;
+      if (auto w = warmups(command); !w || !*w) return finish(w);
+      while (stopper.running(command)) {
+        auto m = measured(command);
+        if (!m || !*m) return finish(m);
+        stopper.evaluate(elapsed_s());
+        publish();
+      }
+    }
+  } else {
+    for (int command = 0; command < commands; ++command) {
+      if (auto w = warmups(command); !w || !*w) return finish(w);
+    }
+    std::mt19937_64 shuffle(options_.seed);
+    while (!stopper.finished()) {
+      std::vector<int> round;
+      int target = std::numeric_limits<int>::max();
+      for (int command = 0; command < commands; ++command) {
+        if (!stopper.running(command)) continue;
+        round.push_back(command);
+        target = std::min(target, stopper.attempts(command) + 1);
+      }
+      if (options_.order == Order::Random) std::shuffle(round.begin(), round.end(), shuffle);
+      for (int command : round) {
+        if (stopper.attempts(command) >= target) continue;  // ahead after a resume
+        auto m = measured(command);
+        if (!m || !*m) return finish(m);
+      }
+      stopper.evaluate(elapsed_s());
+      publish();
+    }
+  }
+  publish();
+  return {};
 }
 
 Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,

@@ -2,12 +2,14 @@
 // The run loop: every scheduled run in a fresh process, hooks around each
 // spawn, one RunRecord per run handed to the sinks as soon as it ends.
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "bench/adaptive.hpp"
 #include "bench/hooks.hpp"
 #include "bench/schedule.hpp"
 #include "core/expected.hpp"
@@ -32,6 +34,14 @@ struct SessionOptions {
   // inside a container image.
   bool resolve_programs = true;
   std::vector<markers::RegexRule> rules;
+  // `--runs auto`: `runs` is ignored; rounds of runs until the stopper says
+  // stop (bench/adaptive.hpp). The comparison rule needs an interleaved or
+  // random order (its looks are between whole rounds).
+  std::optional<AdaptiveOptions> adaptive;
+  StopRule stop_rule = StopRule::Precision;
+  // The comparison rule's question (bench/adaptive.hpp) about the session's
+  // runs so far: are its comparisons conclusive when decided at alpha?
+  std::function<bool(const ResultsDocument& document, double alpha)> conclusive;
 };
 
 // One command with what is particular to it in a sweep: extra environment,
@@ -67,7 +77,8 @@ class Session {
   // runs; scheduled runs that match one (command, warmup, index) are skipped.
   // The schedule is rebuilt from the same seed, so it is the same schedule.
   void set_resume(bool resume) { resume_ = resume; }
-  // How many runs the full schedule has (for progress and history).
+  // How many runs the full schedule has (for progress and history); with
+  // adaptive runs, the most it can have (every command to max_runs).
   int planned_runs() const;
 
   // Runs the whole schedule, appending to `document.runs`. Errors: a command
@@ -75,6 +86,11 @@ class Session {
   Expected<SessionOutcome> run(ResultsDocument& document);
 
  private:
+  // One scheduled run with its progress events; false when it was interrupted.
+  Expected<bool> step(const ScheduledRun& scheduled, int total, ResultsDocument& document, SessionOutcome& outcome);
+  Expected<void> run_fixed(ResultsDocument& document, SessionOutcome& outcome);
+  Expected<void> run_adaptive(ResultsDocument& document, SessionOutcome& outcome);
+  bool done_already(const ScheduledRun& scheduled, const ResultsDocument& document) const;
   Expected<void> run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,
                          SessionOutcome& outcome);
   std::vector<std::string> child_environment(const CommandPlan& plan, int sequence) const;

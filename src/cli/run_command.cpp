@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <charconv>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -22,13 +23,15 @@
 #include "proc/spawn.hpp"
 #include "report/formats.hpp"
 #include "report/progress.hpp"
+#include "report/summary.hpp"
 #include "report/reporter.hpp"
 
 namespace coldbench::cli {
 namespace {
 
 struct RunArguments {
-  int runs = 10;
+  std::string runs = "10";  // a count, or "auto"
+  bench::AdaptiveSettings adaptive;
   int warmup = 0;
   std::string order = "interleaved";
   std::string seed = "1";
@@ -103,19 +106,48 @@ Expected<std::vector<CommandSpec>> build_commands(const RunArguments& args) {
   return commands;
 }
 
-Expected<bench::SessionOptions> build_options(const RunArguments& args) {
-  bench::SessionOptions options;
-  if (args.runs < 1 || args.runs > bench::kMaxRunsPerCommand) {
+// "--runs auto" with its settings, or a count with none of them.
+Expected<void> set_runs(const RunArguments& args, std::size_t commands, const stats::ComparisonPolicy& policy,
+                        bench::SessionOptions& options) {
+  const bool tuned = !args.adaptive.target_ci.empty() || args.adaptive.min_runs || args.adaptive.max_runs ||
+                     !args.adaptive.max_time.empty();
+  if (args.runs == "auto") {
+    auto adaptive = bench::make_adaptive_options(args.adaptive, true);
+    if (!adaptive) return adaptive.error();
+    adaptive->policy = policy;
+    options.adaptive = std::move(adaptive).value();
+    options.stop_rule = commands > 1 ? bench::StopRule::Comparison : bench::StopRule::Precision;
+    return {};
+  }
+  if (tuned) {
+    return make_error("--target-ci, --min-runs, --max-runs and --max-time go with --runs auto; give --runs auto, "
+                      "or drop them for a fixed --runs {}",
+                      args.runs);
+  }
+  int64_t runs = 0;
+  const auto [end, ec] = std::from_chars(args.runs.data(), args.runs.data() + args.runs.size(), runs);
+  if (ec != std::errc() || end != args.runs.data() + args.runs.size()) {
+    return make_error("--runs '{}': give a number of runs (1 to {}) or auto", escape_invalid_utf8(args.runs),
+                      bench::kMaxRunsPerCommand);
+  }
+  if (runs < 1 || runs > bench::kMaxRunsPerCommand) {
     return make_error("--runs {}: give 1 to {} runs per command (the same cap as 'runs' in an experiment file); "
                       "split a longer study into several sessions",
-                      args.runs, bench::kMaxRunsPerCommand);
+                      runs, bench::kMaxRunsPerCommand);
   }
+  options.runs = static_cast<int>(runs);
+  return {};
+}
+
+Expected<bench::SessionOptions> build_options(const RunArguments& args, std::size_t commands,
+                                              const stats::ComparisonPolicy& policy) {
+  bench::SessionOptions options;
+  if (auto runs = set_runs(args, commands, policy, options); !runs) return runs.error();
   if (args.warmup < 0 || args.warmup > bench::kMaxRunsPerCommand) {
     return make_error("--warmup {}: give 0 to {} warmup runs per command (the same cap as 'warmup' in an "
                       "experiment file)",
                       args.warmup, bench::kMaxRunsPerCommand);
   }
-  options.runs = args.runs;
   options.warmup = args.warmup;
   auto order = bench::parse_order(args.order);
   if (!order) return Error{"--order: " + order.error().message};
@@ -157,7 +189,7 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args) {
 }
 
 nlohmann::json options_json(const RunArguments& args, const bench::SessionOptions& options) {
-  return {{"runs", args.runs},
+  return {{"runs", options.adaptive ? nlohmann::json("auto") : nlohmann::json(options.runs)},
           {"warmup", args.warmup},
           {"order", args.order},
           {"seed", options.seed},
@@ -175,10 +207,16 @@ nlohmann::json options_json(const RunArguments& args, const bench::SessionOption
 int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGroup>>& groups) {
   auto commands = build_commands(args);
   if (!commands) return report_error(commands.error().message, commands.error().exit_code);
-  auto options = build_options(args);
-  if (!options) return report_error(options.error().message, options.error().exit_code);
   auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
   if (!policy) return report_error(policy.error().message, kExitUsage);
+  auto options = build_options(args, commands->size(), *policy);
+  if (!options) return report_error(options.error().message, options.error().exit_code);
+  // --runs auto with several commands: stop when the verdicts this command prints are conclusive.
+  options->conclusive = [policy = *policy](const ResultsDocument& document, double alpha) {
+    stats::ComparisonPolicy at_look = policy;
+    at_look.alpha = alpha;
+    return report::wall_comparisons_conclusive(report::summarize_session_at(document, at_look));
+  };
   report::SummaryCache summaries(*policy);
 
   std::vector<std::unique_ptr<report::FileExport>> exports;
@@ -234,10 +272,29 @@ Subcommand add_run_command(CLI::App& app) {
       "frequency); a busy machine or wall times that drift with run order get a warning (docs/machine-noise.md).\n"
       "With several commands, each is compared with the first: faster / slower / equivalent within the\n"
       "threshold / inconclusive (with the runs needed), the same policy as 'compare' (docs/statistics.md).\n"
+      "--runs auto runs in rounds and looks after each: one command stops when its median is known to\n"
+      "--target-ci; several commands stop together when every comparison with the first is conclusive,\n"
+      "decided at an alpha-spending share of --alpha so that looking after every round keeps the false-alarm\n"
+      "rate at --alpha (docs/statistics.md, \"Adaptive stopping\"). The summary says how many runs each used and why\n"
+      "it stopped.\n"
       "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
       "130 interrupted (the results measured so far are written).");
 
-  sub->add_option("-n,--runs", args->runs, "Measured runs per command, 1 to 1000000 (default 10)");
+  sub->add_option("-n,--runs", args->runs,
+                  "Measured runs per command, 1 to 1000000 (default 10), or auto: run until the answer is known "
+                  "(--target-ci; with several commands, until every comparison is conclusive)");
+  const bench::AdaptiveOptions adaptive_defaults;
+  sub->add_option("--target-ci", args->adaptive.target_ci,
+                  fmt::format("With --runs auto: stop a command once its median's 95% interval is within +-PCT "
+                              "(default {:g}%)",
+                              adaptive_defaults.target_ci * 100));
+  sub->add_option("--min-runs", args->adaptive.min_runs,
+                  fmt::format("With --runs auto: runs per command before the first look (default {})",
+                              adaptive_defaults.min_runs));
+  sub->add_option("--max-runs", args->adaptive.max_runs,
+                  fmt::format("With --runs auto: the most runs per command (default {})", adaptive_defaults.max_runs));
+  sub->add_option("--max-time", args->adaptive.max_time,
+                  "With --runs auto: stop after this long (e.g. 10m), whatever the target");
   sub->add_option("-w,--warmup", args->warmup, "Warmup runs per command, not counted, up to 1000000 (default 0)");
   sub->add_option("--order", args->order, "interleaved (A B A B, default), sequential or random");
   sub->add_option("--seed", args->seed, "Seed for --order random, 0 to 2^63-1 (default 1)");

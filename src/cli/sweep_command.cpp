@@ -30,10 +30,19 @@ struct SweepArguments {
 };
 
 int print_dry_run(const sweep::Experiment& experiment) {
-  fmt::print("experiment '{}' from {}: {} configs x ({} runs + {} warmup) = {} runs, order {}, seed {}\n\n",
-             experiment.name, experiment.file, experiment.configs.size(), experiment.runs, experiment.warmup,
-             experiment.configs.size() * static_cast<std::size_t>(experiment.runs + experiment.warmup),
-             experiment.order, experiment.seed);
+  if (const auto& adaptive = experiment.adaptive) {
+    fmt::print("experiment '{}' from {}: {} configs x (auto: {} to {} runs, until the median is known to +-{:g}%; + {} "
+               "warmup) = at most {} runs, order {}, seed {}\n\n",
+               experiment.name, experiment.file, experiment.configs.size(), adaptive->min_runs, adaptive->max_runs,
+               adaptive->target_ci * 100, experiment.warmup,
+               experiment.configs.size() * static_cast<std::size_t>(adaptive->max_runs + experiment.warmup),
+               experiment.order, experiment.seed);
+  } else {
+    fmt::print("experiment '{}' from {}: {} configs x ({} runs + {} warmup) = {} runs, order {}, seed {}\n\n",
+               experiment.name, experiment.file, experiment.configs.size(), experiment.runs, experiment.warmup,
+               experiment.configs.size() * static_cast<std::size_t>(experiment.runs + experiment.warmup),
+               experiment.order, experiment.seed);
+  }
   report::Table table({"config", "command", "settings"});
   for (const auto& config : experiment.configs) {
     std::string settings;

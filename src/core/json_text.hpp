@@ -5,6 +5,7 @@
 // aborting the harness. parse_json_bounded refuses deep nesting without
 // recursion, because copying or printing a deep value recurses.
 
+#include <cmath>
 #include <string>
 #include <string_view>
 
@@ -17,6 +18,11 @@ namespace coldbench {
 // Serialises `value` (indent < 0: one line). Header-only: coldbench-torch uses it too.
 inline std::string json_text(const nlohmann::json& value, int indent = -1) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
+}
+
+// A number as JSON: null where it is NaN or infinite (JSON has neither).
+inline nlohmann::json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
 }
 
 // How deep any JSON coldbench reads back may nest (results files, history

@@ -167,6 +167,9 @@ struct ResultsDocument {
   bool interrupted = false;
   HostInfo host;
   nlohmann::json options = nlohmann::json::object();  // the options the session ran with
+  // `--runs auto`: the stopping rule and why each command stopped
+  // (bench/adaptive.hpp, docs/result-schema.md); null for a fixed number of runs.
+  nlohmann::json adaptive;
   std::vector<CommandSpec> commands;
   std::vector<RunRecord> runs;
 };

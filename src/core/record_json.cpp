@@ -192,7 +192,7 @@ json to_json(const HostInfo& host) {
 json document_header_json(const ResultsDocument& document) {
   json commands = json::array();
   for (const auto& c : document.commands) commands.push_back(to_json(c));
-  return json{{"schema", kResultsSchema},
+  json header{{"schema", kResultsSchema},
               {"tool", {{"name", "coldbench"}, {"version", document.tool_version}}},
               {"started_at", document.started_at},
               {"finished_at", document.finished_at},
@@ -200,6 +200,8 @@ json document_header_json(const ResultsDocument& document) {
               {"host", to_json(document.host)},
               {"options", document.options},
               {"commands", commands}};
+  if (!document.adaptive.is_null()) header["adaptive"] = document.adaptive;
+  return header;
 }
 
 json to_json(const ResultsDocument& document) {
@@ -323,6 +325,7 @@ Expected<ResultsDocument> document_from_json(const json& j) {
       doc.host.memory_bytes = integer_field(*it, "memory_bytes", int64_t{0});
     }
     doc.options = j.value("options", json::object());
+    if (auto it = j.find("adaptive"); it != j.end() && it->is_object()) doc.adaptive = *it;
     for (const auto& c : j.at("commands")) {
       doc.commands.push_back(CommandSpec{c.at("name").get<std::string>(), c.value("command", ""),
                                          c.value("argv", std::vector<std::string>{}), c.value("shell", false)});

@@ -182,6 +182,10 @@ std::optional<std::string> ConsoleReporter::render(const ResultsDocument& docume
     if (!out.empty()) out += "\n";
     render_command(out, c);
   }
+  if (auto lines = adaptive_lines(document); !lines.empty()) {
+    out += "\n";
+    for (const auto& line : lines) out += line + "\n";
+  }
   if (!summary->comparisons.empty()) out += "\n" + comparison_policy_line(*summary) + "\n";
   for (const auto& cmp : summary->comparisons) {
     out += fmt::format("\n'{}' vs '{}'\n", cmp.candidate, cmp.baseline);

@@ -59,6 +59,12 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
                          md(f.error));
   }
 
+  if (auto lines = adaptive_lines(document); !lines.empty()) {
+    out += "\n";
+    for (const auto& line : lines) {
+      out += line.starts_with("  ") ? "  - " + md(line.substr(2)) + "\n" : "- " + md(line) + "\n";
+    }
+  }
   if (!summary->comparisons.empty()) out += "\n" + md(comparison_policy_line(*summary)) + "\n";
   for (const auto& cmp : summary->comparisons) {
     out += fmt::format("\n## {} vs {}\n\n", md(cmp.candidate), md(cmp.baseline));

@@ -67,6 +67,10 @@ std::vector<std::string> study_notes(const ResultsDocument& document, const Sess
   for (const auto& command : summary.commands) {
     for (const auto& text : command.noise_warnings()) notes.push_back(fmt::format("'{}': {}", command.name, text));
   }
+  auto adaptive = adaptive_lines(document, /*short_only=*/true);
+  for (std::size_t k = 0; k < adaptive.size(); ++k) {
+    notes.push_back(k == 0 ? adaptive[k] : adaptive[k].substr(adaptive[k].find_first_not_of(' ')));
+  }
   if (document.interrupted)
     notes.push_back("the session was interrupted; rows cover the runs that finished");
   return notes;

@@ -225,7 +225,32 @@ std::vector<std::string> CommandSummary::noise_warnings() const {
   return out;
 }
 
+stats::ComparisonPolicy decision_policy(const ResultsDocument& document, stats::ComparisonPolicy policy) {
+  if (!document.adaptive.is_object()) return policy;
+  auto sequential = document.adaptive.find("sequential");
+  if (sequential == document.adaptive.end() || !sequential->is_object()) return policy;
+  auto alpha = sequential->find("decision_alpha");
+  if (alpha != sequential->end() && alpha->is_number()) {
+    const double value = alpha->get<double>();
+    if (value > 0 && value < policy.alpha) policy.alpha = value;
+  }
+  return policy;
+}
+
+bool wall_comparisons_conclusive(const SessionSummary& summary) {
+  for (const auto& comparison : summary.comparisons) {
+    auto wall = std::find_if(comparison.quantities.begin(), comparison.quantities.end(),
+                             [](const QuantityComparison& q) { return q.quantity == "wall"; });
+    if (wall == comparison.quantities.end() || !stats::conclusive(wall->comparison.verdict)) return false;
+  }
+  return !summary.comparisons.empty();
+}
+
 SessionSummary summarize_session(const ResultsDocument& document, const stats::ComparisonPolicy& policy) {
+  return summarize_session_at(document, decision_policy(document, policy));
+}
+
+SessionSummary summarize_session_at(const ResultsDocument& document, const stats::ComparisonPolicy& policy) {
   SessionSummary session;
   session.policy = policy;
   for (int c = 0; c < static_cast<int>(document.commands.size()); ++c) {

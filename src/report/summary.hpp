@@ -107,9 +107,21 @@ struct SessionSummary {
   std::vector<CommandComparison> comparisons;  // each command vs the first
 };
 
-// Comparisons: each command against the first, one family under `policy`.
+// The policy a document's comparisons are decided under: `policy`, with alpha
+// lowered to the decision alpha of an adaptive session that stopped on its
+// comparisons (document.adaptive.sequential.decision_alpha; docs/statistics.md,
+// "Adaptive stopping"): verdicts reached by looking after every round are
+// only valid at the look's share of alpha.
+stats::ComparisonPolicy decision_policy(const ResultsDocument& document, stats::ComparisonPolicy policy);
+
+// Comparisons: each command against the first, one family under
+// decision_policy(document, policy).
 SessionSummary summarize_session(const ResultsDocument& document,
                                  const stats::ComparisonPolicy& policy = {});
+// The same under `policy` exactly (an adaptive session's look asks this).
+SessionSummary summarize_session_at(const ResultsDocument& document, const stats::ComparisonPolicy& policy);
+// Every command's wall-time comparison with the first has a conclusive verdict.
+bool wall_comparisons_conclusive(const SessionSummary& summary);
 
 nlohmann::json to_json(const stats::Summary& summary);
 nlohmann::json to_json(const stats::Interval& interval);  // with its actual and requested coverage

@@ -85,6 +85,66 @@ std::string comparison_policy_line(const SessionSummary& summary) {
   return "Comparisons: " + policy_sentence(summary.policy, family);
 }
 
+std::vector<std::string> adaptive_lines(const ResultsDocument& document, bool short_only) {
+  const nlohmann::json& a = document.adaptive;
+  if (!a.is_object()) return {};
+  auto number = [](const nlohmann::json& j, const char* key, double fallback) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_number() ? it->get<double>() : fallback;
+  };
+  auto text = [](const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const double target = number(a, "target_ci", stats::kNaN) * 100.0;
+  const double level = number(a, "level", 0.95) * 100.0;
+  std::string limits = fmt::format("min {:g}, max {:g} runs", number(a, "min_runs", 0), number(a, "max_runs", 0));
+  if (const double max_time = number(a, "max_time_s", stats::kNaN); std::isfinite(max_time)) {
+    limits += fmt::format(", at most {}", format_value(max_time * 1000.0, "ms"));
+  }
+  std::vector<std::string> lines;
+  const auto sequential = a.find("sequential");
+  if (text(a, "rule") == "comparison" && sequential != a.end() && sequential->is_object()) {
+    const double looks = number(*sequential, "looks", 0), max_looks = number(*sequential, "max_looks", 0);
+    const double decision = number(*sequential, "decision_alpha", stats::kNaN);
+    std::string at = std::isfinite(decision)
+                         ? fmt::format("verdicts decided at look {:g} of {:g}, alpha {:.2g} of the {:g} spread over "
+                                       "the looks",
+                                       looks, max_looks, decision, number(*sequential, "alpha", stats::kNaN))
+                         : std::string("no look taken");
+    lines.push_back(fmt::format("Runs: auto, in rounds until every comparison with the first command is conclusive "
+                                "(alpha spending: one look per round; {}; {})",
+                                at, limits));
+  } else {
+    lines.push_back(fmt::format("Runs: auto, until each median's {:g}% interval is within +-{:g}% ({})", level,
+                                target, limits));
+  }
+  const auto commands = a.find("commands");
+  if (commands == a.end() || !commands->is_array()) return lines;
+  for (const auto& c : *commands) {
+    const std::string reason = text(c, "stopped");
+    if (short_only && (reason == "target-ci" || reason == "conclusive")) continue;
+    const double half = number(c, "median_ci_half_width", stats::kNaN) * 100.0;
+    std::string why;
+    if (reason == "target-ci") {
+      why = fmt::format("median known to +-{:.1f}%", half);
+    } else if (reason == "conclusive") {
+      why = "every comparison conclusive";
+    } else if (reason == "max-runs" || reason == "max-time") {
+      why = fmt::format("{} reached, {}", reason == "max-runs" ? "--max-runs" : "--max-time",
+                        std::isfinite(half) ? fmt::format("median known to +-{:.1f}%", half)
+                                            : std::string("median interval not yet at the level"));
+    } else if (reason == "failing") {
+      why = "its first runs all failed";
+    } else {
+      why = reason;
+    }
+    const double runs = number(c, "runs", 0);
+    lines.push_back(fmt::format("  '{}': {:g} run{}, stopped: {}", text(c, "name"), runs, runs == 1 ? "" : "s", why));
+  }
+  return lines;
+}
+
 std::string format_mde(const stats::Comparison& c) {
   if (std::isinf(c.mde_ratio)) return fmt::format("none at n {}/{}", c.n_baseline, c.n_candidate);
   if (!std::isfinite(c.mde_ratio)) return "n/a";

@@ -2,6 +2,7 @@
 // Formatting of summary numbers shared by the console and Markdown reporters.
 
 #include <string>
+#include <vector>
 
 #include "report/summary.hpp"
 
@@ -26,6 +27,10 @@ std::string p_header(const stats::ComparisonPolicy& policy);
 std::string policy_sentence(const stats::ComparisonPolicy& policy, std::size_t family);
 // policy_sentence for a session's comparisons.
 std::string comparison_policy_line(const SessionSummary& summary);
+// `--runs auto` (document.adaptive): the stopping rule, then one line per
+// command with the runs it used and why it stopped (`short_only`: only the
+// commands that stopped short of their target). Empty for a fixed --runs.
+std::vector<std::string> adaptive_lines(const ResultsDocument& document, bool short_only = false);
 // "slower", "equivalent", "inconclusive: needs ~12 runs/side" (or just "inconclusive" when unknown).
 std::string format_verdict(const stats::Comparison& comparison);
 

@@ -64,7 +64,7 @@ Comparison compare_samples(std::span<const double> baseline, std::span<const dou
   return c;
 }
 
-void decide_family(std::span<Comparison* const> family, const ComparisonPolicy& policy) {
+void decide_verdicts(std::span<Comparison* const> family, const ComparisonPolicy& policy) {
   std::vector<double> difference, equivalence;
   for (const Comparison* c : family) {
     const double p = c->mann_whitney.p_value;
@@ -73,15 +73,22 @@ void decide_family(std::span<Comparison* const> family, const ComparisonPolicy& 
   }
   difference = adjust(difference, policy.correction);
   equivalence = adjust(equivalence, policy.correction);
-  const std::size_t size = std::max<std::size_t>(family.size(), 1);
-  const double alpha_one =
-      policy.correction == Correction::Holm ? policy.alpha / double(size) : policy.alpha;
   for (std::size_t k = 0; k < family.size(); ++k) {
     Comparison& c = *family[k];
-    c.family = size;
+    c.family = std::max<std::size_t>(family.size(), 1);
     c.p_adjusted = difference[k];
     c.p_equivalence_adjusted = equivalence[k];
     c.verdict = decide_verdict(c, policy);
+  }
+}
+
+void decide_family(std::span<Comparison* const> family, const ComparisonPolicy& policy) {
+  decide_verdicts(family, policy);
+  const std::size_t size = std::max<std::size_t>(family.size(), 1);
+  const double alpha_one =
+      policy.correction == Correction::Holm ? policy.alpha / double(size) : policy.alpha;
+  for (Comparison* member : family) {
+    Comparison& c = *member;
     c.mde_ratio = minimum_detectable_ratio(c.n_baseline, c.n_candidate, c.log_sd, alpha_one,
                                            policy.threshold, policy.power);
     c.runs_needed = 0;

@@ -59,6 +59,11 @@ Comparison compare_samples(std::span<const double> baseline, std::span<const dou
 // needed (at alpha / family: Holm's first step, the bar a lone change meets).
 void decide_family(std::span<Comparison* const> family, const ComparisonPolicy& policy);
 
+// Only the correction and the verdicts of decide_family, without the minimum
+// detectable effect and runs needed (a power model per comparison): what an
+// adaptive session's look needs to know.
+void decide_verdicts(std::span<Comparison* const> family, const ComparisonPolicy& policy);
+
 // The rule above from the comparison's adjusted p-values.
 Verdict decide_verdict(const Comparison& comparison, const ComparisonPolicy& policy);
 

@@ -25,7 +25,8 @@
 namespace coldbench::sweep {
 namespace {
 
-const std::set<std::string> kExperimentKeys = {"name", "runs", "warmup", "order", "cache", "seed", "timeout"};
+const std::set<std::string> kExperimentKeys = {"name",    "runs",   "warmup",    "order",    "cache",   "seed",
+                                               "timeout", "target_ci", "min_runs", "max_runs", "max_time"};
 const std::set<std::string> kConfigKeys = {"command", "shell",   "env",   "cpus",      "cpuset",   "memory",
                                            "affinity", "threads", "cache", "track",     "isolation", "image",
                                            "mounts"};
@@ -289,7 +290,37 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
     out = static_cast<int>(*value);
     return {};
   };
-  if (auto done = positive_int("runs", experiment.runs, 1); !done) return done.error();
+  const toml::node* runs_node = header->get("runs");
+  if (runs_node && runs_node->is_string() && *runs_node->value<std::string>() == "auto") {
+    // runs = "auto": the adaptive settings beside it (bench/adaptive.hpp).
+    bench::AdaptiveSettings settings;
+    if (const toml::node* node = header->get("target_ci")) {
+      settings.target_ci = node->is_string() ? *node->value<std::string>() : scalar_text(*node);
+    }
+    for (auto [key, target] : {std::pair{"min_runs", &settings.min_runs}, std::pair{"max_runs", &settings.max_runs}}) {
+      const toml::node* node = header->get(key);
+      if (!node) continue;
+      if (!node->is_integer()) return reader.at(node->source(), "'{}' must be an integer number of runs", key);
+      *target = *node->value<int64_t>();
+    }
+    if (const toml::node* node = header->get("max_time")) {
+      settings.max_time = node->is_string() ? *node->value<std::string>() : scalar_text(*node);
+    }
+    auto adaptive = bench::make_adaptive_options(settings, false);
+    if (!adaptive) return reader.at(header->source(), "{}", adaptive.error().message);
+    experiment.adaptive = std::move(adaptive).value();
+  } else {
+    if (runs_node && runs_node->is_string()) {
+      return reader.at(runs_node->source(), "'runs' must be an integer >= 1 or \"auto\"");
+    }
+    if (auto done = positive_int("runs", experiment.runs, 1); !done) return done.error();
+    for (const char* key : {"target_ci", "min_runs", "max_runs", "max_time"}) {
+      if (const toml::node* node = header->get(key)) {
+        return reader.at(node->source(), "'{}' goes with runs = \"auto\"; set runs = \"auto\" or remove '{}'", key,
+                         key);
+      }
+    }
+  }
   if (auto done = positive_int("warmup", experiment.warmup, 0); !done) return done.error();
   if (const toml::node* node = header->get("order")) {
     auto order = node->value<std::string>();
@@ -391,7 +422,10 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
   const toml::node* matrix_node = root.get("matrix");
   if (auto counted = count_configs(bases.size(), axes); !counted) {
     return reader.at(matrix_node ? matrix_node->source() : header->source(), "{}", counted.error().message);
-  } else if (auto size = bench::check_session_size(*counted, experiment.runs, experiment.warmup, "configs"); !size) {
+  } else if (auto size = bench::check_session_size(
+                 *counted, experiment.adaptive ? experiment.adaptive->max_runs : experiment.runs, experiment.warmup,
+                 "configs");
+             !size) {
     return reader.at(header->source(), "{}", size.error().message);
   }
 
@@ -483,6 +517,12 @@ Expected<Experiment> load_experiment(const std::string& path) {
 std::string Experiment::fingerprint() const {
   nlohmann::json j{{"name", name}, {"runs", runs}, {"warmup", warmup}, {"order", order}, {"seed", seed},
                    {"phases", phase_rules}, {"metrics", metric_rules}};
+  if (adaptive) {  // only when set: fingerprints of fixed-run experiments stay what they were
+    j["adaptive"] = {{"target_ci", adaptive->target_ci},
+                     {"min_runs", adaptive->min_runs},
+                     {"max_runs", adaptive->max_runs},
+                     {"max_time_s", adaptive->max_time_s ? nlohmann::json(*adaptive->max_time_s) : nlohmann::json()}};
+  }
   for (const auto& c : configs) {
     j["configs"].push_back({{"name", c.name}, {"argv", c.argv}, {"env", c.env}, {"labels", c.labels},
                             {"track", c.track}, {"image", c.image}, {"mounts", c.mounts}});

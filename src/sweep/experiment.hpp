@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/adaptive.hpp"
 #include "core/expected.hpp"
 #include "limits/limit_spec.hpp"
 
@@ -43,6 +44,9 @@ struct Experiment {
   std::string name;
   std::string file;  // where it was read from
   int runs = 10;
+  // runs = "auto": runs per config until its median is known to target_ci
+  // (bench/adaptive.hpp); `runs` is then unused.
+  std::optional<bench::AdaptiveOptions> adaptive;
   int warmup = 0;
   std::string order = "random";
   uint64_t seed = 1;

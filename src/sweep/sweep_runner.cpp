@@ -22,6 +22,7 @@ std::vector<CommandSpec> experiment_commands(const Experiment& experiment) {
 Expected<bench::SessionOptions> experiment_session_options(const Experiment& experiment) {
   bench::SessionOptions options;
   options.runs = experiment.runs;
+  options.adaptive = experiment.adaptive;  // each config until its own target (the precision rule)
   options.warmup = experiment.warmup;
   auto order = bench::parse_order(experiment.order);
   if (!order) return order.error();
@@ -103,7 +104,8 @@ Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOption
     result.document.options = nlohmann::json{{"experiment", experiment.name},
                                               {"experiment_file", experiment.file},
                                               {"fingerprint", fingerprint},
-                                              {"runs", experiment.runs},
+                                              {"runs", experiment.adaptive ? nlohmann::json("auto")
+                                                                           : nlohmann::json(experiment.runs)},
                                               {"warmup", experiment.warmup},
                                               {"order", experiment.order},
                                               {"seed", experiment.seed},
