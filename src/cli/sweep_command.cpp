@@ -53,6 +53,13 @@ int print_dry_run(const sweep::Experiment& experiment) {
     table.add_row({config.name, config.command_text, settings});
   }
   print_for_terminal(stdout, table.to_text());
+  if (experiment.contrasts.empty()) {
+    print_for_terminal(stdout, "\ncompares: each config with the first\n");
+  } else {
+    report::Table contrasts({"contrast", "candidate", "baseline"});
+    for (const auto& c : experiment.contrasts) contrasts.add_row({c.name, c.candidate, c.baseline});
+    print_for_terminal(stdout, "\ncompares ([[contrast]]):\n" + contrasts.to_text());
+  }
   return kExitOk;
 }
 

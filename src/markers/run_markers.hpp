@@ -26,8 +26,8 @@
 namespace coldbench::markers {
 
 // Distinct phase names, metric names and info names (each) one run may report.
-// Every phase and metric name costs a summary (a bootstrap interval, ~1 ms per
-// run measured) and a row in every table; real workloads report tens.
+// Every phase and metric name costs a summary (intervals, comparisons with
+// their power model) and a row in every table; real workloads report tens.
 inline constexpr std::size_t kMaxDistinctNames = 1'000;
 // What one run's info values may hold together, serialised (1 MiB): with the
 // per-value limit alone, 1,000 names could keep 64 MB per run in memory and in every export.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 namespace coldbench::report {
 namespace {
 
@@ -204,6 +206,7 @@ ReportChart cold_start_ci(const SessionSummary& summary, const StudyTable& table
                       {"median_ms", rounded(s->median)},
                       {"ci_low", rounded(low)},
                       {"ci_high", rounded(high)},
+                      {"ci_coverage", s->median_ci.valid() ? fmt::format("{:.1f}%", s->median_ci.level * 100) : std::string("none")},
                       {"runs", s->n}});
   }
   std::string what = first_inference ? "time to first inference (ms)" : "wall time (ms)";
@@ -235,7 +238,8 @@ ReportChart cold_start_ci(const SessionSummary& summary, const StudyTable& table
             {"legend", nullptr}}}}}}});
   return {
       "chart-cold-start", first_inference ? "Time to first inference" : "Wall time",
-      "Median per config with its 95% bootstrap confidence interval (successful measured runs).",
+      "Median per config with its distribution-free confidence interval, 95% where the runs reach it (the "
+      "tooltip's ci_coverage is its actual coverage; successful measured runs).",
       std::move(spec)};
 }
 

@@ -38,7 +38,7 @@ class Reporter {
   virtual ~Reporter() = default;
   virtual std::string_view format() const = 0;
   // The whole file. `summary` is null for the intermediate writes made while
-  // the session runs (no bootstrap between runs); reporters that only make
+  // the session runs (no statistics between runs); reporters that only make
   // sense with a summary return nullopt then.
   virtual std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const = 0;
   // For formats whose intermediate file can grow run by run (render with a

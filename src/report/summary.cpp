@@ -225,6 +225,28 @@ std::vector<std::string> CommandSummary::noise_warnings() const {
   return out;
 }
 
+std::vector<std::pair<std::size_t, std::size_t>> comparison_pairs(const ResultsDocument& document) {
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  auto index = [&](const nlohmann::json& name) -> std::optional<std::size_t> {
+    if (!name.is_string()) return std::nullopt;
+    for (std::size_t k = 0; k < document.commands.size(); ++k) {
+      if (document.commands[k].name == name.get<std::string>()) return k;
+    }
+    return std::nullopt;
+  };
+  if (auto contrasts = document.options.find("contrasts");
+      contrasts != document.options.end() && contrasts->is_array() && !contrasts->empty()) {
+    for (const auto& c : *contrasts) {
+      if (!c.is_object()) continue;
+      auto b = index(c.value("baseline", nlohmann::json())), k = index(c.value("candidate", nlohmann::json()));
+      if (b && k && *b != *k) pairs.emplace_back(*b, *k);
+    }
+    return pairs;
+  }
+  for (std::size_t k = 1; k < document.commands.size(); ++k) pairs.emplace_back(0, k);
+  return pairs;
+}
+
 stats::ComparisonPolicy decision_policy(const ResultsDocument& document, stats::ComparisonPolicy policy) {
   if (!document.adaptive.is_object()) return policy;
   auto sequential = document.adaptive.find("sequential");
@@ -256,9 +278,8 @@ SessionSummary summarize_session_at(const ResultsDocument& document, const stats
   for (int c = 0; c < static_cast<int>(document.commands.size()); ++c) {
     session.commands.push_back(summarize_command(document, c));
   }
-  if (session.commands.size() < 2) return session;
-  const CommandSummary& base = session.commands.front();
-  for (std::size_t c = 1; c < session.commands.size(); ++c) {
+  for (const auto& [b, c] : comparison_pairs(document)) {
+    const CommandSummary& base = session.commands[b];
     const CommandSummary& candidate = session.commands[c];
     CommandComparison comparison{base.name, candidate.name, {}};
     if (base.wall.values.size() >= 2 && candidate.wall.values.size() >= 2) {

@@ -4,6 +4,7 @@
 // across commands the comparisons against the first (baseline) command.
 
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -104,8 +105,13 @@ struct CommandComparison {
 struct SessionSummary {
   stats::ComparisonPolicy policy;  // what the comparisons were decided under
   std::vector<CommandSummary> commands;
-  std::vector<CommandComparison> comparisons;  // each command vs the first
+  std::vector<CommandComparison> comparisons;  // comparison_pairs(): contrasts, or each command vs the first
 };
+
+// Which commands a session compares (baseline, candidate indexes): an
+// experiment's [[contrast]] list (document.options.contrasts), else each
+// command against the first.
+std::vector<std::pair<std::size_t, std::size_t>> comparison_pairs(const ResultsDocument& document);
 
 // The policy a document's comparisons are decided under: `policy`, with alpha
 // lowered to the decision alpha of an adaptive session that stopped on its

@@ -30,7 +30,8 @@ const std::set<std::string> kExperimentKeys = {"name",    "runs",   "warmup",   
 const std::set<std::string> kConfigKeys = {"command", "shell",   "env",   "cpus",      "cpuset",   "memory",
                                            "affinity", "threads", "cache", "track",     "isolation", "image",
                                            "mounts"};
-const std::set<std::string> kTopLevelKeys = {"experiment", "defaults", "config", "matrix"};
+const std::set<std::string> kTopLevelKeys = {"experiment", "defaults", "config", "matrix", "contrast"};
+const std::set<std::string> kContrastKeys = {"name", "baseline", "candidate"};
 
 // Formats errors as "file:line:column: message".
 class Reader {
@@ -472,6 +473,35 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
       if (a == axes.size()) break;
     }
   }
+
+  // [[contrast]]: the comparisons the study reports, by expanded config name.
+  if (const toml::node* node = root.get("contrast")) {
+    const auto* array = node->as_array();
+    if (!array || !array->is_array_of_tables()) {
+      return reader.at(node->source(), "'contrast' must be [[contrast]] tables (baseline = \"CONFIG\", candidate = ...)");
+    }
+    for (const auto& item : *array) {
+      const auto& table = *item.as_table();
+      if (auto done = check_keys(reader, table, kContrastKeys, "[[contrast]]"); !done) return done.error();
+      Contrast contrast;
+      for (auto [key, target] : {std::pair{"baseline", &contrast.baseline}, std::pair{"candidate", &contrast.candidate}}) {
+        auto value = table[key].value<std::string>();
+        if (!value) return reader.at(table.source(), "[[contrast]] needs '{}' = \"CONFIG NAME\"", key);
+        if (!names.count(*value)) {
+          return reader.at(table[key].node()->source(),
+                           "[[contrast]] {} '{}' is not a config of this experiment (names after the matrix, e.g. "
+                           "'{}'; --dry-run lists them)",
+                           key, *value, experiment.configs.front().name);
+        }
+        *target = *value;
+      }
+      if (contrast.baseline == contrast.candidate) {
+        return reader.at(table.source(), "[[contrast]] compares '{}' with itself; name two configs", contrast.baseline);
+      }
+      contrast.name = table["name"].value<std::string>().value_or(contrast.candidate + " vs " + contrast.baseline);
+      experiment.contrasts.push_back(std::move(contrast));
+    }
+  }
   return experiment;
 }
 
@@ -517,6 +547,7 @@ Expected<Experiment> load_experiment(const std::string& path) {
 std::string Experiment::fingerprint() const {
   nlohmann::json j{{"name", name}, {"runs", runs}, {"warmup", warmup}, {"order", order}, {"seed", seed},
                    {"phases", phase_rules}, {"metrics", metric_rules}};
+  for (const auto& c : contrasts) j["contrasts"].push_back({c.name, c.baseline, c.candidate});
   if (adaptive) {  // only when set: fingerprints of fixed-run experiments stay what they were
     j["adaptive"] = {{"target_ci", adaptive->target_ci},
                      {"min_runs", adaptive->min_runs},

@@ -40,6 +40,13 @@ struct ConfigSpec {
   std::map<std::string, std::string> labels;
 };
 
+// A comparison the study reports: candidate against baseline (config names).
+struct Contrast {
+  std::string name;  // default "CANDIDATE vs BASELINE"
+  std::string baseline;
+  std::string candidate;
+};
+
 struct Experiment {
   std::string name;
   std::string file;  // where it was read from
@@ -54,6 +61,8 @@ struct Experiment {
   std::vector<std::string> phase_rules;   // NAME=REGEX
   std::vector<std::string> metric_rules;  // NAME=REGEX
   std::vector<ConfigSpec> configs;        // expanded: [[config]] x [matrix]
+  // [[contrast]]: what the study compares; none means each config against the first.
+  std::vector<Contrast> contrasts;
 
   // Stable fingerprint of everything that shapes the schedule and the
   // configs; a resume must see the same one.

@@ -111,6 +111,12 @@ Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOption
                                               {"seed", experiment.seed},
                                               {"phase_rules", experiment.phase_rules},
                                               {"metric_rules", experiment.metric_rules}};
+    if (!experiment.contrasts.empty()) {
+      auto& contrasts = result.document.options["contrasts"] = nlohmann::json::array();
+      for (const auto& c : experiment.contrasts) {
+        contrasts.push_back({{"name", c.name}, {"baseline", c.baseline}, {"candidate", c.candidate}});
+      }
+    }
     result.document.tool_version = COLDBENCH_VERSION;
     result.document.started_at = utc_timestamp();
     result.document.host = read_host_info();

@@ -243,6 +243,30 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(result.returncode, 2)
         self.assertIn("the experiment changed", result.stderr)
 
+    def test_contrasts_choose_what_the_study_compares(self):
+        text = EXPERIMENT.format(runs=3, fixture=CB_FIXTURE, hold="") + textwrap.dedent("""\
+
+            [[contrast]]
+            name = "longer delay"
+            baseline = "plain/delay=10"
+            candidate = "plain/delay=30"
+            """)
+        path = self.write("study.toml", text)
+        dry = self.sweep(path, "--dry-run")
+        self.assertEqual(dry.returncode, 0, describe(dry))
+        self.assertIn("compares ([[contrast]]):", dry.stdout)
+        self.assertRegex(dry.stdout, r"longer delay\s+plain/delay=30\s+plain/delay=10")
+        result = self.sweep(path)
+        self.assertEqual(result.returncode, 0, describe(result))
+        document = json.loads(run_coldbench(["export", "1", "--json", "--db", self.db], json_output=False).stdout)
+        comparisons = document["summary"]["comparisons"]
+        self.assertEqual([(c["baseline"], c["candidate"]) for c in comparisons], [("plain/delay=10", "plain/delay=30")])
+        self.assertEqual(document["options"]["contrasts"],
+                         [{"name": "longer delay", "baseline": "plain/delay=10", "candidate": "plain/delay=30"}])
+        # The study table lists that comparison only (not every config against the first).
+        self.assertNotIn("pinned/delay=10  plain/delay=10", result.stdout)
+        self.assertRegex(result.stdout, r"plain/delay=30\s+plain/delay=10\s+wall")
+
     def test_bad_experiment_files_point_to_file_and_line(self):
         cases = {
             "syntax": ("[experiment]\nname = \"x\"\nruns = \n", "syntax.toml:3:"),
@@ -268,6 +292,13 @@ class SweepTest(unittest.TestCase):
                     "the command contains a NUL character"),
             "nulmatrix": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = [\"echo\", \"{w}\"]\n"
                           "[matrix]\nw = [\"a\\u0000b\"]\n", "the command contains a NUL character"),
+            "contrast": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\n[[contrast]]\n"
+                         "baseline = \"x\"\ncandidate = \"y\"\n",
+                         "contrast.toml:7:13: [[contrast]] candidate 'y' is not a config of this experiment"),
+            "contrastself": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\n[[contrast]]\n"
+                             "baseline = \"x\"\ncandidate = \"x\"\n", "compares 'x' with itself"),
+            "contrastkey": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\n[[contrast]]\n"
+                            "base = \"x\"\n", "unknown key 'base' in [[contrast]]"),
             "backref": ("[experiment]\nname = \"x\"\n[defaults]\ncommand = \"true\"\nphases = { p = \"(a)\\\\1\" }\n",
                         "--phase p: invalid regular expression '(a)\\1'"),
         }

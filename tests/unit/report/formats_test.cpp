@@ -19,7 +19,7 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// The sample document and its summary, computed once (bootstrap is not free).
+// The sample document and its summary, computed once (the power model is not free).
 class ReportFormats : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
