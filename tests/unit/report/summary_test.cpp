@@ -125,6 +125,40 @@ TEST(ReportSummary, CgroupAndResidencyOnlyWhenRecorded) {
   EXPECT_EQ(slow.residency->unit, "%");
 }
 
+TEST(ReportSummary, ContrastsInTheOptionsChooseTheComparisons) {
+  ResultsDocument doc = sample_document();
+  doc.options["contrasts"] = nlohmann::json::array(
+      {{{"name", "x"}, {"baseline", "fast"}, {"candidate", "slow"}},
+       {{"name", "unknown names are skipped"}, {"baseline", "fast"}, {"candidate", "gone"}}});
+  SessionSummary s = summarize_session(doc);
+  ASSERT_EQ(s.comparisons.size(), 1u);
+  EXPECT_EQ(s.comparisons[0].baseline, "fast");
+  EXPECT_EQ(s.comparisons[0].candidate, "slow");
+  ASSERT_FALSE(s.comparisons[0].quantities.empty());
+  EXPECT_EQ(s.comparisons[0].quantities[0].quantity, "wall");
+  EXPECT_NEAR(s.comparisons[0].quantities[0].comparison.ratio, 202.5 / 52.5, 1e-9);
+}
+
+TEST(ReportSummary, AdaptiveSessionDecidesAtItsLooksAlpha) {
+  ResultsDocument doc = sample_document();
+  SessionSummary fixed = summarize_session(doc);
+  EXPECT_DOUBLE_EQ(fixed.policy.alpha, 0.05);
+  doc.adaptive = {{"rule", "comparison"}, {"sequential", {{"decision_alpha", 0.0009}}}};
+  SessionSummary sequential = summarize_session(doc);
+  EXPECT_DOUBLE_EQ(sequential.policy.alpha, 0.0009);
+  // 6 runs a side: the smallest exact two-sided p (0.0022) passes Holm at 0.05, never at 0.0009.
+  EXPECT_EQ(fixed.comparisons[0].quantities[0].comparison.verdict, stats::Verdict::Slower);
+  EXPECT_EQ(sequential.comparisons[0].quantities[0].comparison.verdict, stats::Verdict::Inconclusive);
+  // A precision-rule session (no sequential object) keeps the policy's alpha.
+  doc.adaptive = {{"rule", "precision"}};
+  EXPECT_DOUBLE_EQ(summarize_session(doc).policy.alpha, 0.05);
+  // summarize_session_at is the look's own question: exactly the policy given.
+  stats::ComparisonPolicy at;
+  at.alpha = 0.01;
+  doc.adaptive = {{"sequential", {{"decision_alpha", 0.0009}}}};
+  EXPECT_DOUBLE_EQ(summarize_session_at(doc, at).policy.alpha, 0.01);
+}
+
 TEST(ReportSummary, ComparisonsAgainstTheFirstCommand) {
   SessionSummary s = summarize_session(sample_document());
   ASSERT_EQ(s.comparisons.size(), 2u);
