@@ -30,6 +30,8 @@ class ResultSink {
 class ProgressListener {
  public:
   virtual ~ProgressListener() = default;
+  // Before the first run: `total` is exact, or (adaptive runs) the most the session can take.
+  virtual void on_session_start(bool total_is_upper_bound) { (void)total_is_upper_bound; }
   virtual void on_run_start(int position, int total, const CommandSpec& command, bool warmup) = 0;
   virtual void on_run_end(int position, int total, const RunRecord& run) = 0;
   virtual void on_finish() = 0;

@@ -168,6 +168,7 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
   for (const auto& run : document.runs) {
     if (!run.warmup) ++outcome.measured_runs;
   }
+  if (progress_) progress_->on_session_start(options_.adaptive.has_value());
   auto looped = options_.adaptive ? run_adaptive(document, outcome) : run_fixed(document, outcome);
   if (progress_) progress_->on_finish();
   if (!looped) return looped.error();

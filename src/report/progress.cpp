@@ -24,8 +24,9 @@ void ProgressDisplay::draw_bar(int done, int total, const std::string& label) {
   std::string bar(static_cast<std::size_t>(filled), '#');
   bar.resize(kWidth, '.');
   std::string eta = done > 0 ? clock_text(elapsed / done * (total - done)) : "?";
-  fmt::print(out_, "\r\033[K[{}] {}/{}  elapsed {}  ETA {}  {}", bar, done, total, clock_text(elapsed), eta,
-             terminal_safe(label));
+  const char* at_most = upper_bound_ ? "<=" : "";
+  fmt::print(out_, "\r\033[K[{}] {}/{}{}  elapsed {}  ETA {}{}  {}", bar, done, at_most, total, clock_text(elapsed),
+             at_most, eta, terminal_safe(label));
   std::fflush(out_);
   drawn_ = true;
 }
@@ -40,7 +41,8 @@ void ProgressDisplay::on_run_end(int position, int total, const RunRecord& run) 
     draw_bar(position + 1, total, run.command);
     return;
   }
-  fmt::print(out_, "[{}/{}] {} {}run {}: {} {}\n", position + 1, total, terminal_safe(run.command),
+  fmt::print(out_, "[{}/{}{}] {} {}run {}: {} {}\n", position + 1, upper_bound_ ? "<=" : "", total,
+             terminal_safe(run.command),
              run.warmup ? "warmup " : "", run.index, format_ms(run.wall_ms),
              run.succeeded() ? "ok" : "FAILED: " + terminal_safe(run.error));
   std::fflush(out_);

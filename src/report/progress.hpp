@@ -14,6 +14,7 @@ class ProgressDisplay : public bench::ProgressListener {
   // `tty`: draw a bar; otherwise print a line per run.
   ProgressDisplay(std::FILE* out, bool tty) : out_(out), tty_(tty) {}
 
+  void on_session_start(bool total_is_upper_bound) override { upper_bound_ = total_is_upper_bound; }
   void on_run_start(int position, int total, const CommandSpec& command, bool warmup) override;
   void on_run_end(int position, int total, const RunRecord& run) override;
   void on_finish() override;
@@ -25,6 +26,7 @@ class ProgressDisplay : public bench::ProgressListener {
   bool tty_;
   int64_t started_ns_ = 0;
   bool drawn_ = false;
+  bool upper_bound_ = false;  // --runs auto: "12/<=224", the ETA an upper bound
 };
 
 }  // namespace coldbench::report

@@ -51,6 +51,29 @@ TEST(ReportProgress, PlainOutputHasOneLinePerFinishedRun) {
   std::fclose(file);
 }
 
+TEST(ReportProgress, AdaptiveSessionsShowTheTotalAsAnUpperBound) {
+  std::FILE* file = std::tmpfile();
+  ASSERT_NE(file, nullptr);
+  ProgressDisplay display(file, /*tty=*/false);
+  display.on_session_start(/*total_is_upper_bound=*/true);
+  CommandSpec a{"a", "a", {"a"}, false};
+  display.on_run_start(0, 200, a, false);
+  display.on_run_end(0, 200, run_of("a", 0, false, 12.5));
+  display.on_finish();
+  EXPECT_EQ(written(file), "[1/<=200] a run 0: 12.50 ms ok\n");
+  std::fclose(file);
+
+  std::FILE* bar = std::tmpfile();
+  ASSERT_NE(bar, nullptr);
+  ProgressDisplay tty(bar, /*tty=*/true);
+  tty.on_session_start(true);
+  tty.on_run_start(0, 200, a, false);
+  tty.on_run_end(0, 200, run_of("a", 0, false, 12.5));
+  EXPECT_THAT(written(bar), HasSubstr("1/<=200  elapsed"));
+  EXPECT_THAT(written(bar), HasSubstr("ETA <="));
+  std::fclose(bar);
+}
+
 TEST(ReportProgress, TerminalOutputRedrawsABarAndClearsIt) {
   std::FILE* file = std::tmpfile();
   ASSERT_NE(file, nullptr);
