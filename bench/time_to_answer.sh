@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time to an answer: how many runs, and how much wall time, it takes to know
-# MobileNetV2's cold start (one `coldbench-torch infer` process, page cache
-# evicted before each run) to a given precision, three ways:
+# MobileNetV2's cold start (a fresh `coldbench-torch infer` process: load
+# LibTorch and the model, optimize, first inference) to a given precision,
+# three ways:
 #   coldbench run --runs auto --target-ci PCT   stops when the median's 95% interval is within +-PCT
 #   a fixed 30-run protocol                     coldbench run -n 30
 #   hyperfine's default of 10 runs              the first 10 runs of the 30 (hyperfine runs at
@@ -12,7 +13,8 @@
 #
 # Usage: bench/time_to_answer.sh [TARGET]      (default 2%)
 # Environment: COLDBENCH, COLDBENCH_TORCH (default build/...), MODEL (default mobilenet_v2),
-# KEEP=1 keeps the results files.
+# CACHE (the page cache before each run: warm, the default, or cold: evicted, which adds the
+# disk's own variation), KEEP=1 keeps the results files.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,11 +22,13 @@ target="${1:-2%}"
 coldbench="${COLDBENCH:-$root/build/coldbench}"
 torch="${COLDBENCH_TORCH:-$root/build/coldbench-torch}"
 model="${MODEL:-mobilenet_v2}"
+cache="${CACHE:-warm}"
 
 die() { echo "time_to_answer: $*" >&2; exit 2; }
 [[ -x "$coldbench" ]] || die "no coldbench at $coldbench (make build, or set COLDBENCH)"
 [[ -x "$torch" ]] || die "no coldbench-torch at $torch (make build, or set COLDBENCH_TORCH)"
 [[ "$target" =~ ^[0-9]+(\.[0-9]+)?%$ ]] || die "TARGET must be a percentage such as 2%, got '$target'"
+[[ "$cache" == warm || "$cache" == cold ]] || die "CACHE must be warm or cold, got '$cache'"
 
 out="$(mktemp -d /var/tmp/time-to-answer.XXXXXX)"
 trap '[[ -n "${KEEP:-}" ]] && echo "kept $out" >&2 || rm -rf "$out"' EXIT
@@ -35,24 +39,24 @@ session() {  # NAME ARGS...: one coldbench session; its wall time goes to NAME.s
   shift
   local start end
   start=$(date +%s.%N)
-  "$coldbench" run --cache cold --no-progress --json "$out/$name.json" "$@" -- "${workload[@]}" > "$out/$name.txt"
+  "$coldbench" run --cache "$cache" --no-progress --json "$out/$name.json" "$@" -- "${workload[@]}" > "$out/$name.txt"
   end=$(date +%s.%N)
   echo "$start $end" | awk '{ printf "%.3f\n", $2 - $1 }' > "$out/$name.seconds"
 }
 
-echo "time_to_answer: MobileNetV2 cold start ($model, --cache cold), target +-$target" >&2
-# One unmeasured session first: the cold-cache discovery (one traced run) is
-# cached, so neither protocol below pays for it.
-"$coldbench" run --cache cold --no-progress -n 1 -- "${workload[@]}" > /dev/null
+echo "time_to_answer: $model cold start (--cache $cache), target +-$target" >&2
+# One unmeasured session first: the discovery of the files to warm or evict
+# (one traced run) is cached, so neither protocol below pays for it.
+"$coldbench" run --cache "$cache" --no-progress -n 1 -- "${workload[@]}" > /dev/null
 session auto --runs auto --target-ci "$target"
 session fixed -n 30
 
-python3 - "$out" "$target" <<'PY'
+python3 - "$out" "$target" "$cache" <<'PY'
 import json
 import math
 import sys
 
-out, target = sys.argv[1], sys.argv[2]
+out, target, cache = sys.argv[1], sys.argv[2], sys.argv[3]
 
 
 def coverage(n, l, u):
@@ -111,7 +115,7 @@ per_run = rows[1][2] / max(len(fixed_values), 1)
 rows.append(("hyperfine default (first 10 of the 30)", first10, per_run * len(first10)))
 
 adaptive = docs["auto"]["adaptive"]["commands"][0]
-print(f"MobileNetV2 cold start (wall of one coldbench-torch infer process, page cache evicted), target +-{target}")
+print(f"cold start: wall of one fresh coldbench-torch infer process (--cache {cache}), target +-{target}")
 print(f"auto stopped: {adaptive['stopped']} after {adaptive['runs']} runs\n")
 print(f"{'protocol':<40} {'runs':>5} {'session':>9} {'median':>10} {'CI half-width (coverage)':>26}")
 auto_seconds, auto_half = rows[0][2], None
