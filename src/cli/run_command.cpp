@@ -44,6 +44,7 @@ struct RunArguments {
   bool shell = false;
   bool no_markers = false;
   bool no_progress = false;
+  bool gate = false;
   std::vector<std::string> phase_rules;
   std::vector<std::string> metric_rules;
   std::vector<std::string> named_commands;
@@ -209,6 +210,11 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
   if (!commands) return report_error(commands.error().message, commands.error().exit_code);
   auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
   if (!policy) return report_error(policy.error().message, kExitUsage);
+  if (args.gate && commands->size() < 2) {
+    return report_error("--gate compares commands with the first: give a baseline and a candidate, e.g. "
+                        "-c base=./old -c new=./new",
+                        kExitUsage);
+  }
   auto options = build_options(args, commands->size(), *policy);
   if (!options) return report_error(options.error().message, options.error().exit_code);
   // --runs auto with several commands: stop when the verdicts this command prints are conclusive.
@@ -251,6 +257,28 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
 
   if (outcome->interrupted) return kExitInterrupted;
   if (outcome->failed_runs > 0) return kExitFailedRuns;
+  if (args.gate) {
+    // compare's exit codes over this session's comparisons (docs/regression-gate.md).
+    bool slower = false, undecided = false;
+    for (const auto& comparison : summaries.get(document).comparisons) {
+      if (comparison.quantities.empty()) undecided = true;
+      for (const auto& q : comparison.quantities) {
+        slower = slower || q.comparison.verdict == stats::Verdict::Slower;
+        undecided = undecided || q.comparison.verdict == stats::Verdict::Inconclusive;
+      }
+    }
+    if (slower) {
+      fmt::print(stderr, "gate: REGRESSION: a command is slower than '{}' beyond the threshold\n",
+                 terminal_safe(document.commands.front().name));
+      return kExitFailedRuns;
+    }
+    if (undecided) {
+      fmt::print(stderr, "gate: INCONCLUSIVE: no regression shown, but not every quantity was decided{}\n",
+                 args.runs == "auto" ? " before the session stopped" : "; --runs auto runs until it can decide");
+      return kExitInconclusive;
+    }
+    fmt::print(stderr, "gate: OK: every quantity faster or equivalent within the threshold\n");
+  }
   return kExitOk;
 }
 
@@ -277,7 +305,8 @@ Subcommand add_run_command(CLI::App& app) {
       "decided at an alpha-spending share of --alpha so that looking after every round keeps the false-alarm\n"
       "rate at --alpha (docs/statistics.md, \"Adaptive stopping\"). The summary says how many runs each used and why\n"
       "it stopped.\n"
-      "Exit status: 0 all runs succeeded, 1 some run failed, 2 bad usage or a command that cannot start,\n"
+      "Exit status: 0 all runs succeeded, 1 some run failed (or, with --gate, a regression), 2 bad usage or a\n"
+      "command that cannot start, 3 with --gate: a comparison undecided,\n"
       "130 interrupted (the results measured so far are written).");
 
   sub->add_option("-n,--runs", args->runs,
@@ -316,6 +345,9 @@ Subcommand add_run_command(CLI::App& app) {
       ->allow_extra_args(false);
   sub->add_flag("--no-markers", args->no_markers, "Do not give workloads a marker fd (COLDBENCH_FD)");
   sub->add_flag("--no-progress", args->no_progress, "No progress bar or progress lines on stderr");
+  sub->add_flag("--gate", args->gate,
+                "Exit like 'compare': 1 when a command is slower than the first beyond the threshold, 3 when some "
+                "quantity is undecided, 0 when all are faster or equivalent (with --runs auto: run until decided)");
   sub->add_option("--json", args->json, "Write all results (schema coldbench/1) to FILE, updated after each run");
   sub->add_option("--csv", args->csv, "Write one row per run to FILE, updated after each run");
   sub->add_option("--markdown", args->markdown, "Write the summary tables to FILE");

@@ -78,6 +78,29 @@ class RunAutoTest(unittest.TestCase):
         self.assertLess(wall["p_adjusted"], sequential["decision_alpha"])
         self.assertIn("in rounds until every comparison with the first command is conclusive", result.stdout)
 
+    def test_gate_runs_until_it_can_decide_and_exits_like_compare(self):
+        slower = run_coldbench(["run", "--runs", "auto", "--max-runs", "30", "--gate",
+                                "-c", f"base={CB_FIXTURE} sleep:10", "-c", f"new={CB_FIXTURE} sleep:80"])
+        self.assertEqual(slower.returncode, 1, describe(slower))
+        self.assertIn("gate: REGRESSION", slower.stderr)
+        self.assertEqual(slower.json["adaptive"]["commands"][1]["stopped"], "conclusive")
+        # A/A: the same command twice is never a regression; with a 50% threshold
+        # "equivalent" is reachable within the runs allowed.
+        same = run_coldbench(["run", "--runs", "auto", "--max-runs", "20", "--gate", "--threshold", "50%",
+                              "-c", f"a={CB_FIXTURE} sleep:20", "-c", f"b={CB_FIXTURE} sleep:20"])
+        self.assertIn(same.returncode, (0, 3), describe(same))
+        verdicts = [q["verdict"] for c in same.json["summary"]["comparisons"] for q in c["quantities"]]
+        self.assertNotIn("slower", verdicts)
+        self.assertIn("gate: OK" if same.returncode == 0 else "gate: INCONCLUSIVE", same.stderr)
+        # Three fixed runs a side cannot decide: 3, and the way out.
+        few = run_coldbench(["run", "-n", "3", "--gate", "-c", f"a={CB_FIXTURE} sleep:10",
+                             "-c", f"b={CB_FIXTURE} sleep:80"])
+        self.assertEqual(few.returncode, 3, describe(few))
+        self.assertIn("--runs auto runs until it can decide", few.stderr)
+        alone = run_coldbench(["run", "-n", "3", "--gate", "--", CB_FIXTURE], json_output=False)
+        self.assertEqual(alone.returncode, 2, describe(alone))
+        self.assertIn("--gate compares commands with the first", alone.stderr)
+
     def test_max_time_stops_the_session(self):
         result = run_coldbench(["run", "--runs", "auto", "--target-ci", "0.01%", "--max-time", "1s",
                                 "--", CB_FIXTURE, "sleep:100"])
