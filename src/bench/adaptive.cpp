@@ -1,10 +1,10 @@
 #include "bench/adaptive.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "bench/schedule.hpp"
 #include "core/json_text.hpp"
@@ -15,26 +15,31 @@
 namespace coldbench::bench {
 
 Expected<AdaptiveOptions> make_adaptive_options(const AdaptiveSettings& settings, bool cli) {
-  auto name = [cli](std::string_view flag, std::string_view key) { return cli ? std::string(flag) : std::string(key); };
+  auto name = [cli](std::string_view flag, std::string_view key) {
+    return cli ? std::string(flag) : std::string(key);
+  };
   AdaptiveOptions options;
   if (!settings.target_ci.empty()) {
     auto parsed = parse_percentage(settings.target_ci);
-    if (!parsed) return make_error("{}: {}", name("--target-ci", "target_ci"), parsed.error().message);
+    if (!parsed)
+      return make_error("{}: {}", name("--target-ci", "target_ci"), parsed.error().message);
     options.target_ci = *parsed;
   }
   for (auto [value, target] : {std::pair{&settings.min_runs, &options.min_runs},
                                std::pair{&settings.max_runs, &options.max_runs}}) {
     if (!*value) continue;
     if (**value < 0 || **value > kMaxRunsPerCommand) {
-      return make_error("{} {}: give 2 to {} runs", name(target == &options.min_runs ? "--min-runs" : "--max-runs",
-                                                         target == &options.min_runs ? "min_runs =" : "max_runs ="),
+      return make_error("{} {}: give 2 to {} runs",
+                        name(target == &options.min_runs ? "--min-runs" : "--max-runs",
+                             target == &options.min_runs ? "min_runs =" : "max_runs ="),
                         **value, kMaxRunsPerCommand);
     }
     *target = static_cast<int>(**value);
   }
   if (!settings.max_time.empty()) {
     auto parsed = parse_duration_seconds(settings.max_time);
-    if (!parsed) return make_error("{}: {}", name("--max-time", "max_time"), parsed.error().message);
+    if (!parsed)
+      return make_error("{}: {}", name("--max-time", "max_time"), parsed.error().message);
     options.max_time_s = *parsed;
   }
   if (auto checked = check_adaptive_options(options, cli); !checked) return checked.error();
@@ -42,18 +47,21 @@ Expected<AdaptiveOptions> make_adaptive_options(const AdaptiveSettings& settings
 }
 
 Expected<void> check_adaptive_options(const AdaptiveOptions& options, bool cli) {
-  auto name = [cli](std::string_view flag, std::string_view key) { return cli ? std::string(flag) : std::string(key); };
+  auto name = [cli](std::string_view flag, std::string_view key) {
+    return cli ? std::string(flag) : std::string(key);
+  };
   if (!std::isfinite(options.target_ci) || options.target_ci <= 0 || options.target_ci >= 1) {
     return make_error("{} {:g}%: give a half-width above 0% and below 100%, e.g. 2%",
                       name("--target-ci", "target_ci ="), options.target_ci * 100);
   }
   if (options.min_runs < 2 || options.min_runs > kMaxRunsPerCommand) {
-    return make_error("{} {}: give 2 to {} runs (an interval needs at least 2)", name("--min-runs", "min_runs ="),
-                      options.min_runs, kMaxRunsPerCommand);
+    return make_error("{} {}: give 2 to {} runs (an interval needs at least 2)",
+                      name("--min-runs", "min_runs ="), options.min_runs, kMaxRunsPerCommand);
   }
   if (options.max_runs < options.min_runs || options.max_runs > kMaxRunsPerCommand) {
-    return make_error("{} {}: give {} ({}) to {} runs", name("--max-runs", "max_runs ="), options.max_runs,
-                      options.min_runs, name("--min-runs", "min_runs"), kMaxRunsPerCommand);
+    return make_error("{} {}: give {} ({}) to {} runs", name("--max-runs", "max_runs ="),
+                      options.max_runs, options.min_runs, name("--min-runs", "min_runs"),
+                      kMaxRunsPerCommand);
   }
   if (options.max_time_s && !(*options.max_time_s > 0)) {
     return make_error("{}: give a positive duration, e.g. 10m", name("--max-time", "max_time"));
@@ -67,39 +75,57 @@ std::string_view to_string(StopRule rule) {
 
 std::string_view to_string(StopReason reason) {
   switch (reason) {
-    case StopReason::Running: return "running";
-    case StopReason::TargetReached: return "target-ci";
-    case StopReason::Conclusive: return "conclusive";
-    case StopReason::MaxRuns: return "max-runs";
-    case StopReason::MaxTime: return "max-time";
-    case StopReason::Failing: return "failing";
-    case StopReason::Interrupted: return "interrupted";
+    case StopReason::Running:
+      return "running";
+    case StopReason::TargetReached:
+      return "target-ci";
+    case StopReason::Conclusive:
+      return "conclusive";
+    case StopReason::MaxRuns:
+      return "max-runs";
+    case StopReason::MaxTime:
+      return "max-time";
+    case StopReason::Failing:
+      return "failing";
+    case StopReason::Interrupted:
+      return "interrupted";
   }
   return "running";
 }
 
 std::string describe_stop(StopReason reason) {
   switch (reason) {
-    case StopReason::Running: return "still running";
-    case StopReason::TargetReached: return "the median's interval reached the target half-width";
-    case StopReason::Conclusive: return "every comparison reached a verdict";
-    case StopReason::MaxRuns: return "reached --max-runs before the target";
-    case StopReason::MaxTime: return "reached --max-time before the target";
-    case StopReason::Failing: return "its first runs all failed";
-    case StopReason::Interrupted: return "interrupted";
+    case StopReason::Running:
+      return "still running";
+    case StopReason::TargetReached:
+      return "the median's interval reached the target half-width";
+    case StopReason::Conclusive:
+      return "every comparison reached a verdict";
+    case StopReason::MaxRuns:
+      return "reached --max-runs before the target";
+    case StopReason::MaxTime:
+      return "reached --max-time before the target";
+    case StopReason::Failing:
+      return "its first runs all failed";
+    case StopReason::Interrupted:
+      return "interrupted";
   }
   return "";
 }
 
 AdaptiveStopper::AdaptiveStopper(AdaptiveOptions options, StopRule rule, std::size_t commands,
                                  ConclusiveAt conclusive_at)
-    : options_(std::move(options)), rule_(rule), states_(commands), conclusive_at_(std::move(conclusive_at)) {
+    : options_(std::move(options)),
+      rule_(rule),
+      states_(commands),
+      conclusive_at_(std::move(conclusive_at)) {
   // One command has nothing to compare with; without the question there is no comparison rule.
   if (commands < 2 || !conclusive_at_) rule_ = StopRule::Precision;
 }
 
 void AdaptiveStopper::record(const RunRecord& run) {
-  if (run.warmup || run.command_index < 0 || std::size_t(run.command_index) >= states_.size()) return;
+  if (run.warmup || run.command_index < 0 || std::size_t(run.command_index) >= states_.size())
+    return;
   CommandState& state = states_[run.command_index];
   ++state.attempts;
   if (run.succeeded() && std::isfinite(run.wall_ms)) state.wall.push_back(run.wall_ms);
@@ -120,9 +146,11 @@ void AdaptiveStopper::update_precision(CommandState& state) const {
   if (state.wall.size() < 2) return;
   std::vector<double> sorted = state.wall;
   std::sort(sorted.begin(), sorted.end());
-  const stats::Interval ci = stats::quantile_ci_sorted(sorted, 0.5, options_.policy.level, stats::ShortLevel::None);
-  state.half_width = ci.reached() ? stats::relative_half_width(ci, stats::quantile_sorted(sorted, 0.5))
-                                  : std::numeric_limits<double>::quiet_NaN();
+  const stats::Interval ci =
+      stats::quantile_ci_sorted(sorted, 0.5, options_.policy.level, stats::ShortLevel::None);
+  state.half_width = ci.reached()
+                         ? stats::relative_half_width(ci, stats::quantile_sorted(sorted, 0.5))
+                         : std::numeric_limits<double>::quiet_NaN();
 }
 
 void AdaptiveStopper::evaluate(double elapsed_s) {
@@ -190,19 +218,21 @@ nlohmann::json AdaptiveStopper::to_json(const std::vector<CommandSpec>& commands
                            {"stopped", to_string(state.reason)},
                            {"median_ci_half_width", finite_or_null(state.half_width)}});
   }
-  nlohmann::json j{{"rule", to_string(rule_)},
-                   {"target_ci", options_.target_ci},
-                   {"min_runs", options_.min_runs},
-                   {"max_runs", options_.max_runs},
-                   {"max_time_s", options_.max_time_s ? nlohmann::json(*options_.max_time_s) : nlohmann::json()},
-                   {"level", options_.policy.level},
-                   {"commands", per_command}};
+  nlohmann::json j{
+      {"rule", to_string(rule_)},
+      {"target_ci", options_.target_ci},
+      {"min_runs", options_.min_runs},
+      {"max_runs", options_.max_runs},
+      {"max_time_s", options_.max_time_s ? nlohmann::json(*options_.max_time_s) : nlohmann::json()},
+      {"level", options_.policy.level},
+      {"commands", per_command}};
   if (rule_ == StopRule::Comparison) {
-    j["sequential"] = {{"design", "alpha spending, Lan-DeMets Pocock-type, one look per round, union bound"},
-                       {"alpha", options_.policy.alpha},
-                       {"looks", look_},
-                       {"max_looks", max_looks()},
-                       {"decision_alpha", decision_alpha_ ? nlohmann::json(*decision_alpha_) : nlohmann::json()}};
+    j["sequential"] = {
+        {"design", "alpha spending, Lan-DeMets Pocock-type, one look per round, union bound"},
+        {"alpha", options_.policy.alpha},
+        {"looks", look_},
+        {"max_looks", max_looks()},
+        {"decision_alpha", decision_alpha_ ? nlohmann::json(*decision_alpha_) : nlohmann::json()}};
   }
   return j;
 }

@@ -19,12 +19,11 @@
 #include <cstddef>
 #include <functional>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/expected.hpp"
 #include "core/record.hpp"
@@ -37,7 +36,7 @@ struct AdaptiveOptions {
   int min_runs = 5;
   int max_runs = 100;
   std::optional<double> max_time_s;  // measured from the first run of the session
-  stats::ComparisonPolicy policy;    // interval level; the comparisons' threshold, alpha, correction
+  stats::ComparisonPolicy policy;  // interval level; the comparisons' threshold, alpha, correction
 };
 
 // The settings as a user gives them (`run`'s options or an experiment's
@@ -56,7 +55,15 @@ Expected<void> check_adaptive_options(const AdaptiveOptions& options, bool cli);
 enum class StopRule { Precision, Comparison };
 std::string_view to_string(StopRule rule);
 
-enum class StopReason { Running, TargetReached, Conclusive, MaxRuns, MaxTime, Failing, Interrupted };
+enum class StopReason {
+  Running,
+  TargetReached,
+  Conclusive,
+  MaxRuns,
+  MaxTime,
+  Failing,
+  Interrupted
+};
 // "running", "target-ci", "conclusive", "max-runs", "max-time", "failing", "interrupted"
 std::string_view to_string(StopReason reason);
 // In words, for the console: "median known to +-1.8% (target 2%)".
@@ -71,7 +78,8 @@ using ConclusiveAt = std::function<bool(double alpha)>;
 class AdaptiveStopper {
  public:
   // `conclusive_at` is needed by the comparison rule only.
-  AdaptiveStopper(AdaptiveOptions options, StopRule rule, std::size_t commands, ConclusiveAt conclusive_at = {});
+  AdaptiveStopper(AdaptiveOptions options, StopRule rule, std::size_t commands,
+                  ConclusiveAt conclusive_at = {});
 
   // The comparison rule's looks: one per round from min_runs to max_runs.
   int max_looks() const { return options_.max_runs - options_.min_runs + 1; }
@@ -83,7 +91,9 @@ class AdaptiveStopper {
   // Marks every running command as stopped by an interruption.
   void interrupt();
 
-  bool running(std::size_t command) const { return states_.at(command).reason == StopReason::Running; }
+  bool running(std::size_t command) const {
+    return states_.at(command).reason == StopReason::Running;
+  }
   bool finished() const;
   int attempts(std::size_t command) const { return states_.at(command).attempts; }
   StopRule rule() const { return rule_; }

@@ -57,7 +57,8 @@ TEST(BenchAdaptiveOptions, SettingsAreParsedAndBadOnesNamed) {
 
   auto ambiguous = make_adaptive_options({"0.02", {}, {}, ""}, true);
   ASSERT_FALSE(ambiguous.ok());
-  EXPECT_NE(ambiguous.error().message.find("--target-ci"), std::string::npos) << ambiguous.error().message;
+  EXPECT_NE(ambiguous.error().message.find("--target-ci"), std::string::npos)
+      << ambiguous.error().message;
   auto zero = make_adaptive_options({"0%", {}, {}, ""}, false);
   ASSERT_FALSE(zero.ok());
   EXPECT_NE(zero.error().message.find("target_ci"), std::string::npos) << zero.error().message;
@@ -66,7 +67,8 @@ TEST(BenchAdaptiveOptions, SettingsAreParsedAndBadOnesNamed) {
   EXPECT_NE(one.error().message.find("--min-runs 1"), std::string::npos) << one.error().message;
   auto inverted = make_adaptive_options({"", 10, 5, ""}, true);
   ASSERT_FALSE(inverted.ok());
-  EXPECT_NE(inverted.error().message.find("--max-runs 5"), std::string::npos) << inverted.error().message;
+  EXPECT_NE(inverted.error().message.find("--max-runs 5"), std::string::npos)
+      << inverted.error().message;
   auto huge = make_adaptive_options({"", {}, int64_t{1} << 40, ""}, true);
   ASSERT_FALSE(huge.ok());
   auto time = make_adaptive_options({"", {}, {}, "soon"}, true);
@@ -140,7 +142,8 @@ TEST(BenchAdaptiveStopper, FailingCommandStopsAfterMinRunsAndMaxTimeStopsEveryon
     failing.evaluate(0);
   }
   EXPECT_FALSE(failing.running(0));
-  EXPECT_EQ(failing.to_json({CommandSpec{"f", "", {}, false}})["commands"][0]["stopped"], "failing");
+  EXPECT_EQ(failing.to_json({CommandSpec{"f", "", {}, false}})["commands"][0]["stopped"],
+            "failing");
 
   AdaptiveOptions timed;
   timed.max_time_s = 10;
@@ -150,7 +153,8 @@ TEST(BenchAdaptiveStopper, FailingCommandStopsAfterMinRunsAndMaxTimeStopsEveryon
   EXPECT_TRUE(stopper.running(0));
   stopper.evaluate(10.0);
   EXPECT_TRUE(stopper.finished());
-  EXPECT_EQ(stopper.to_json({CommandSpec{"a", "", {}, false}, CommandSpec{"b", "", {}, false}})["commands"][1]["stopped"],
+  EXPECT_EQ(stopper.to_json({CommandSpec{"a", "", {}, false},
+                             CommandSpec{"b", "", {}, false}})["commands"][1]["stopped"],
             "max-time");
 }
 
@@ -169,7 +173,8 @@ TEST(BenchAdaptiveStopper, ResumedRunsCountAndWarmupsDoNot) {
 
 // The question `run` asks at each look, answered here by the stats layer
 // directly for wall times of command 0 against each other command.
-ConclusiveAt conclusive_from(const std::vector<std::vector<double>>& samples, stats::ComparisonPolicy policy,
+ConclusiveAt conclusive_from(const std::vector<std::vector<double>>& samples,
+                             stats::ComparisonPolicy policy,
                              std::vector<stats::Verdict>* verdicts = nullptr) {
   return [&samples, policy, verdicts](double alpha) {
     stats::ComparisonPolicy at = policy;
@@ -197,7 +202,8 @@ struct SessionResult {
 };
 
 // One simulated `run --runs auto -c a -c b ...`: rounds of one run per command.
-SessionResult simulate(Draws& d, const std::vector<double>& medians, double sigma, const AdaptiveOptions& options) {
+SessionResult simulate(Draws& d, const std::vector<double>& medians, double sigma,
+                       const AdaptiveOptions& options) {
   std::vector<std::vector<double>> samples(medians.size());
   SessionResult result;
   AdaptiveStopper stopper(options, StopRule::Comparison, medians.size(),
@@ -291,7 +297,8 @@ TEST(BenchAdaptiveStopper, AaFalseAlarmRateWithLooksAfterEveryRoundIsAtMostAlpha
       }
     }
   }
-  // And under the default policy (threshold 5%, log-SD 3%): most sessions stop early on "equivalent".
+  // And under the default policy (threshold 5%, log-SD 3%): most sessions stop early on
+  // "equivalent".
   AdaptiveOptions defaults;
   defaults.max_runs = 30;
   Draws default_draws(12);
@@ -303,15 +310,18 @@ TEST(BenchAdaptiveStopper, AaFalseAlarmRateWithLooksAfterEveryRoundIsAtMostAlpha
     });
     equivalent += r.stopped == "conclusive";
   }
-  std::printf("A/A with --runs auto, threshold 5%%: false alarms %.3f, %d of %d sessions concluded 'equivalent'\n",
-              double(default_alarms) / kSessions, equivalent, kSessions);
+  std::printf(
+      "A/A with --runs auto, threshold 5%%: false alarms %.3f, %d of %d sessions concluded "
+      "'equivalent'\n",
+      double(default_alarms) / kSessions, equivalent, kSessions);
   EXPECT_LE(double(default_alarms) / kSessions, 0.05);
   EXPECT_GT(equivalent, kSessions / 2);
 
   const double rate = double(alarms) / kSessions, naive = double(naive_alarms) / kSessions;
-  std::printf("A/A with --runs auto over %d sessions: false alarms %.3f (alpha 0.05), %d conclusive, "
-              "%.1f rounds on average; looking at full alpha every round: %.3f\n",
-              kSessions, rate, conclusive, double(rounds) / kSessions, naive);
+  std::printf(
+      "A/A with --runs auto over %d sessions: false alarms %.3f (alpha 0.05), %d conclusive, "
+      "%.1f rounds on average; looking at full alpha every round: %.3f\n",
+      kSessions, rate, conclusive, double(rounds) / kSessions, naive);
   EXPECT_LE(rate, 0.05);
   EXPECT_GT(naive, 0.05);
 }

@@ -22,7 +22,8 @@ TEST(StatsSequential, LookLevelsSumToAlphaAndShrinkLookByLook) {
     for (int look = 1; look <= looks; ++look) {
       const double a = look_alpha(0.05, look, looks);
       EXPECT_GT(a, 0.0) << look << "/" << looks;
-      EXPECT_LE(a, previous) << "look " << look << " of " << looks << " spends more than the one before";
+      EXPECT_LE(a, previous) << "look " << look << " of " << looks
+                             << " spends more than the one before";
       previous = a;
       sum += a;
     }
