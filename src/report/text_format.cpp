@@ -73,7 +73,7 @@ std::string policy_sentence(const stats::ComparisonPolicy& policy, std::size_t f
           ? fmt::format("Holm-corrected over {} comparison{}", family, family == 1 ? "" : "s")
           : "no multiple-comparison correction";
   return fmt::format(
-      "threshold {:g}%, alpha {:g} ({}); ratio = median(candidate) / median(baseline), CI: Hodges-Lehmann with its "
+      "threshold {:g}%, alpha {:.3g} ({}); ratio = median(candidate) / median(baseline), CI: Hodges-Lehmann with its "
       "coverage; slower/faster: Mann-Whitney p < alpha and the ratio beyond the threshold; equivalent: TOST "
       "within it; detects: the smallest slowdown found with {:g}% power (docs/statistics.md)",
       policy.threshold * 100.0, policy.alpha, correction, policy.power * 100.0);
@@ -100,7 +100,8 @@ std::vector<std::string> adaptive_lines(const ResultsDocument& document, bool sh
   const double level = number(a, "level", 0.95) * 100.0;
   std::string limits = fmt::format("min {:g}, max {:g} runs", number(a, "min_runs", 0), number(a, "max_runs", 0));
   if (const double max_time = number(a, "max_time_s", stats::kNaN); std::isfinite(max_time)) {
-    limits += fmt::format(", at most {}", format_value(max_time * 1000.0, "ms"));
+    const bool minutes = max_time >= 60 && std::fmod(max_time, 60) == 0;
+    limits += minutes ? fmt::format(", at most {:g} min", max_time / 60) : fmt::format(", at most {:g} s", max_time);
   }
   std::vector<std::string> lines;
   const auto sequential = a.find("sequential");

@@ -17,6 +17,7 @@ import mmap
 import os
 import pwd
 import random
+import re
 import shutil
 import subprocess
 import tempfile
@@ -32,6 +33,14 @@ _libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_
 _libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 _libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_ubyte)]
 _MAP_FAILED = ctypes.c_void_p(-1).value
+
+
+def percent_in(output):
+    """The total's percentage from `coldbench cache` output ("1 file: X resident of Y (99.9 %)")."""
+    match = re.search(r"\d+ files?: .* \((\d+\.\d) %\)", output)
+    if not match:
+        raise AssertionError(f"no total percentage in {output!r}")
+    return float(match.group(1))
 
 
 def resident_bytes(path):
@@ -154,6 +163,10 @@ class CacheFilesCommands(unittest.TestCase):
         skip_unless_evictable(self, self.data)
 
     def test_evict_status_warm_agree_with_mincore(self):
+        # The kernel may drop a clean page at any moment (memory pressure, DAMON
+        # reclaim): residency is checked against mincore measured around each
+        # command, never against an exact 100 % (stress round with a CPU burner:
+        # one 4 KiB page went between `warm` and `status`, 99.9 %).
         read_whole(self.data)
         evicted = run_coldbench(["cache", "evict", self.data])
         self.assertEqual(evicted.returncode, 0, describe(evicted))
@@ -163,17 +176,27 @@ class CacheFilesCommands(unittest.TestCase):
         self.assertRegex(evicted.stdout, r"\b0\.0 %")
         self.assertIn("1 file: ", evicted.stdout)
 
+        # status only looks: an evicted file stays evicted (reading it would make it resident).
+        cold_status = run_coldbench(["cache", "status", self.data])
+        self.assertEqual(cold_status.returncode, 0, describe(cold_status))
+        self.assertRegex(cold_status.stdout, r"1 file: .* \(0\.0 %\)")
+        self.assertLessEqual(resident_bytes(self.data)[1], size // 100, "status must not read the file")
+
         warmed = run_coldbench(["cache", "warm", self.data])
         self.assertEqual(warmed.returncode, 0, describe(warmed))
         size, resident = resident_bytes(self.data)
         self.assertGreaterEqual(resident, size * 99 // 100)
-        self.assertIn("100.0 %", warmed.stdout)
+        self.assertGreaterEqual(percent_in(warmed.stdout), 99.0, warmed.stdout)
 
+        before = resident_bytes(self.data)[1]
         status = run_coldbench(["cache", "status", self.data])
+        after = resident_bytes(self.data)[1]
         self.assertEqual(status.returncode, 0, describe(status))
-        self.assertIn("8.00 MiB resident of 8.00 MiB (100.0 %)", status.stdout)
-        size_after, resident_after = resident_bytes(self.data)
-        self.assertEqual(resident_after, resident, "status must not change residency")
+        # What status saw lies between mincore just before and just after it (0.05: its rounding).
+        seen = percent_in(status.stdout)
+        self.assertLessEqual(seen, 100.0 * before / size + 0.05, status.stdout)
+        self.assertGreaterEqual(seen, 100.0 * after / size - 0.05, status.stdout)
+        self.assertIn("resident of 8.00 MiB (", status.stdout)
 
     def test_globs_directories_and_problems(self):
         other = write_data(self.dir, "weights.pt", 4096 * 3)

@@ -116,3 +116,43 @@ TEST(ReportTextFormat, MedianWithIntervalAndRange) {
 
 }  // namespace
 }  // namespace coldbench::report
+
+namespace coldbench::report {
+namespace {
+
+TEST(ReportTextFormat, AdaptiveLinesSayTheRuleAndWhyEachCommandStopped) {
+  ResultsDocument fixed;
+  EXPECT_TRUE(adaptive_lines(fixed).empty());
+
+  ResultsDocument doc;
+  doc.adaptive = {{"rule", "precision"},
+                  {"target_ci", 0.02},
+                  {"level", 0.95},
+                  {"min_runs", 7},
+                  {"max_runs", 15},
+                  {"max_time_s", 300},
+                  {"commands",
+                   {{{"name", "a"}, {"runs", 9}, {"stopped", "target-ci"}, {"median_ci_half_width", 0.0183}},
+                    {{"name", "b"}, {"runs", 15}, {"stopped", "max-runs"}, {"median_ci_half_width", 0.071}},
+                    {{"name", "c"}, {"runs", 7}, {"stopped", "failing"}, {"median_ci_half_width", nullptr}}}}};
+  auto lines = adaptive_lines(doc);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0],
+            "Runs: auto, until each median's 95% interval is within +-2% (min 7, max 15 runs, at most 5 min)");
+  EXPECT_EQ(lines[1], "  'a': 9 runs, stopped: median known to +-1.8%");
+  EXPECT_EQ(lines[2], "  'b': 15 runs, stopped: --max-runs reached, median known to +-7.1%");
+  EXPECT_EQ(lines[3], "  'c': 7 runs, stopped: its first runs all failed");
+  auto short_of_target = adaptive_lines(doc, /*short_only=*/true);
+  ASSERT_EQ(short_of_target.size(), 3u);
+  EXPECT_EQ(short_of_target[1], lines[2]);
+
+  doc.adaptive["rule"] = "comparison";
+  doc.adaptive["sequential"] = {{"alpha", 0.05}, {"looks", 3}, {"max_looks", 9}, {"decision_alpha", 0.0061}};
+  EXPECT_EQ(adaptive_lines(doc)[0],
+            "Runs: auto, in rounds until every comparison with the first command is conclusive (alpha spending: "
+            "one look per round; verdicts decided at look 3 of 9, alpha 0.0061 of the 0.05 spread over the looks; "
+            "min 7, max 15 runs, at most 5 min)");
+}
+
+}  // namespace
+}  // namespace coldbench::report
