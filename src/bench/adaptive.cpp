@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "bench/schedule.hpp"
@@ -14,59 +15,72 @@
 
 namespace coldbench::bench {
 
+namespace {
+
+// An option as the user wrote it: `--min-runs` on the command line, `min_runs` in a file.
+std::string option_name(bool cli, std::string_view flag, std::string_view key) {
+  return std::string(cli ? flag : key);
+}
+
+Expected<void> check_adaptive_options(const AdaptiveOptions& options, bool cli) {
+  if (!std::isfinite(options.target_ci) || options.target_ci <= 0 || options.target_ci >= 1) {
+    return make_error("{} {:g}%: give a half-width above 0% and below 100%, e.g. 2%",
+                      option_name(cli, "--target-ci", "target_ci ="), options.target_ci * 100);
+  }
+  if (options.min_runs < 2 || options.min_runs > kMaxRunsPerCommand) {
+    return make_error("{} {}: give 2 to {} runs (an interval needs at least 2)",
+                      option_name(cli, "--min-runs", "min_runs ="), options.min_runs,
+                      kMaxRunsPerCommand);
+  }
+  if (options.max_runs < options.min_runs || options.max_runs > kMaxRunsPerCommand) {
+    return make_error("{} {}: give {} ({}) to {} runs",
+                      option_name(cli, "--max-runs", "max_runs ="), options.max_runs,
+                      options.min_runs, option_name(cli, "--min-runs", "min_runs"),
+                      kMaxRunsPerCommand);
+  }
+  return {};
+}
+
+}  // namespace
+
 Expected<AdaptiveOptions> make_adaptive_options(const AdaptiveSettings& settings, bool cli) {
-  auto name = [cli](std::string_view flag, std::string_view key) {
-    return cli ? std::string(flag) : std::string(key);
-  };
   AdaptiveOptions options;
   if (!settings.target_ci.empty()) {
     auto parsed = parse_percentage(settings.target_ci);
-    if (!parsed)
-      return make_error("{}: {}", name("--target-ci", "target_ci"), parsed.error().message);
+    if (!parsed) {
+      return make_error("{}: {}", option_name(cli, "--target-ci", "target_ci"),
+                        parsed.error().message);
+    }
     options.target_ci = *parsed;
   }
-  for (auto [value, target] : {std::pair{&settings.min_runs, &options.min_runs},
-                               std::pair{&settings.max_runs, &options.max_runs}}) {
-    if (!*value) continue;
-    if (**value < 0 || **value > kMaxRunsPerCommand) {
-      return make_error("{} {}: give 2 to {} runs",
-                        name(target == &options.min_runs ? "--min-runs" : "--max-runs",
-                             target == &options.min_runs ? "min_runs =" : "max_runs ="),
-                        **value, kMaxRunsPerCommand);
+  // Counts beyond an int are refused here, before they are narrowed.
+  auto take = [&](const std::optional<int64_t>& value, int& target, std::string_view flag,
+                  std::string_view key) -> Expected<void> {
+    if (!value) return {};
+    if (*value < 0 || *value > kMaxRunsPerCommand) {
+      return make_error("{} {}: give 2 to {} runs", option_name(cli, flag, key), *value,
+                        kMaxRunsPerCommand);
     }
-    *target = static_cast<int>(**value);
+    target = static_cast<int>(*value);
+    return {};
+  };
+  if (auto taken = take(settings.min_runs, options.min_runs, "--min-runs", "min_runs ="); !taken) {
+    return taken.error();
+  }
+  if (auto taken = take(settings.max_runs, options.max_runs, "--max-runs", "max_runs ="); !taken) {
+    return taken.error();
   }
   if (!settings.max_time.empty()) {
+    // parse_duration_seconds refuses zero and negative durations.
     auto parsed = parse_duration_seconds(settings.max_time);
-    if (!parsed)
-      return make_error("{}: {}", name("--max-time", "max_time"), parsed.error().message);
+    if (!parsed) {
+      return make_error("{}: {}", option_name(cli, "--max-time", "max_time"),
+                        parsed.error().message);
+    }
     options.max_time_s = *parsed;
   }
   if (auto checked = check_adaptive_options(options, cli); !checked) return checked.error();
   return options;
-}
-
-Expected<void> check_adaptive_options(const AdaptiveOptions& options, bool cli) {
-  auto name = [cli](std::string_view flag, std::string_view key) {
-    return cli ? std::string(flag) : std::string(key);
-  };
-  if (!std::isfinite(options.target_ci) || options.target_ci <= 0 || options.target_ci >= 1) {
-    return make_error("{} {:g}%: give a half-width above 0% and below 100%, e.g. 2%",
-                      name("--target-ci", "target_ci ="), options.target_ci * 100);
-  }
-  if (options.min_runs < 2 || options.min_runs > kMaxRunsPerCommand) {
-    return make_error("{} {}: give 2 to {} runs (an interval needs at least 2)",
-                      name("--min-runs", "min_runs ="), options.min_runs, kMaxRunsPerCommand);
-  }
-  if (options.max_runs < options.min_runs || options.max_runs > kMaxRunsPerCommand) {
-    return make_error("{} {}: give {} ({}) to {} runs", name("--max-runs", "max_runs ="),
-                      options.max_runs, options.min_runs, name("--min-runs", "min_runs"),
-                      kMaxRunsPerCommand);
-  }
-  if (options.max_time_s && !(*options.max_time_s > 0)) {
-    return make_error("{}: give a positive duration, e.g. 10m", name("--max-time", "max_time"));
-  }
-  return {};
 }
 
 std::string_view to_string(StopRule rule) {

@@ -48,9 +48,9 @@ struct AdaptiveSettings {
 };
 
 // The one parser and check of those for `run` and experiment files; `cli`
-// picks the names errors use (--min-runs or min_runs).
+// picks the names errors use (--min-runs or min_runs). Options built any
+// other way are the caller's to keep in range.
 Expected<AdaptiveOptions> make_adaptive_options(const AdaptiveSettings& settings, bool cli);
-Expected<void> check_adaptive_options(const AdaptiveOptions& options, bool cli);
 
 enum class StopRule { Precision, Comparison };
 std::string_view to_string(StopRule rule);

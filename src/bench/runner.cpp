@@ -122,7 +122,7 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
   auto size = check_session_size(static_cast<int64_t>(plans_.size()), runs, options_.warmup);
   if (!size) return size.error();
   if (options_.adaptive) {
-    if (auto checked = check_adaptive_options(*options_.adaptive, true); !checked) return checked.error();
+    // The numbers were checked where they were parsed (make_adaptive_options); the order is the session's.
     if (options_.stop_rule == StopRule::Comparison && plans_.size() > 1 && options_.order == Order::Sequential) {
       return make_error("--runs auto compares commands between whole rounds of runs; --order sequential has no "
                         "rounds: use --order interleaved (the default) or random");

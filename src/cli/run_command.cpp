@@ -221,7 +221,7 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
   options->conclusive = [policy = *policy](const ResultsDocument& document, double alpha) {
     stats::ComparisonPolicy at_look = policy;
     at_look.alpha = alpha;
-    return report::wall_comparisons_conclusive(report::summarize_session_at(document, at_look));
+    return report::wall_comparisons_conclusive(report::summarize_session_at(document, at_look, /*power=*/false));
   };
   report::SummaryCache summaries(*policy);
 

@@ -272,7 +272,8 @@ SessionSummary summarize_session(const ResultsDocument& document, const stats::C
   return summarize_session_at(document, decision_policy(document, policy));
 }
 
-SessionSummary summarize_session_at(const ResultsDocument& document, const stats::ComparisonPolicy& policy) {
+SessionSummary summarize_session_at(const ResultsDocument& document, const stats::ComparisonPolicy& policy,
+                                    bool power) {
   SessionSummary session;
   session.policy = policy;
   for (int c = 0; c < static_cast<int>(document.commands.size()); ++c) {
@@ -297,7 +298,11 @@ SessionSummary summarize_session_at(const ResultsDocument& document, const stats
   for (auto& cmp : session.comparisons) {
     for (auto& q : cmp.quantities) family.push_back(&q.comparison);
   }
-  stats::decide_family(family, policy);
+  if (power) {
+    stats::decide_family(family, policy);
+  } else {
+    stats::decide_verdicts(family, policy);
+  }
   return session;
 }
 

@@ -125,7 +125,10 @@ stats::ComparisonPolicy decision_policy(const ResultsDocument& document, stats::
 SessionSummary summarize_session(const ResultsDocument& document,
                                  const stats::ComparisonPolicy& policy = {});
 // The same under `policy` exactly (an adaptive session's look asks this).
-SessionSummary summarize_session_at(const ResultsDocument& document, const stats::ComparisonPolicy& policy);
+// `power` false leaves out the detectable effects and runs needed (a power
+// model per comparison): a look between runs needs only the verdicts.
+SessionSummary summarize_session_at(const ResultsDocument& document, const stats::ComparisonPolicy& policy,
+                                    bool power = true);
 // Every command's wall-time comparison with the first has a conclusive verdict.
 bool wall_comparisons_conclusive(const SessionSummary& summary);
 
