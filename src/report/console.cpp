@@ -8,7 +8,7 @@
 namespace coldbench::report {
 namespace {
 
-std::string value_of(const std::vector<SampleSummary>& samples, const std::string& name) {
+std::string value_of(const std::vector<analysis::SampleSummary>& samples, const std::string& name) {
   for (const auto& s : samples) {
     if (s.name == name) return format_value(s.summary.median, s.unit);
   }
@@ -16,7 +16,7 @@ std::string value_of(const std::vector<SampleSummary>& samples, const std::strin
 }
 
 // The evidence that oversubscription costs time: CFS throttling and involuntary switches.
-std::string oversubscription_line(const Oversubscription& o) {
+std::string oversubscription_line(const analysis::Oversubscription& o) {
   std::string evidence;
   if (o.throttled_periods) {
     evidence += fmt::format("{:g}", *o.throttled_periods);
@@ -34,7 +34,7 @@ std::string oversubscription_line(const Oversubscription& o) {
 }
 
 // Next to the phases, so the reader sees that a cold run was cold (or why not).
-std::string residency_lines(const CommandSummary& c) {
+std::string residency_lines(const analysis::CommandSummary& c) {
   const auto& r = c.residency->summary;
   std::string out = fmt::format(
       "  page cache{}: {} tracked file{}, {}; resident before each measured run: median {} (min {}, max {})\n",
@@ -57,7 +57,7 @@ std::string residency_lines(const CommandSummary& c) {
 
 // "under: sandbox; cpus 1, memory 2.00 GiB; effective CPUs 1, threads 1" when
 // the runs had isolation or limits, so the numbers below carry their setting.
-void render_settings(std::string& out, const CommandSummary& c) {
+void render_settings(std::string& out, const analysis::CommandSummary& c) {
   std::vector<std::string> parts;
   if (!c.isolation.empty() && c.isolation != "host") parts.push_back("isolation " + c.isolation);
   if (c.limits) {
@@ -81,7 +81,7 @@ void render_settings(std::string& out, const CommandSummary& c) {
   out += line;
 }
 
-void render_command(std::string& out, const CommandSummary& c) {
+void render_command(std::string& out, const analysis::CommandSummary& c) {
   out += fmt::format("Command '{}'", c.name);
   if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
   out += fmt::format("\n  {} measured run{}, {} succeeded", c.measured_runs, c.measured_runs == 1 ? "" : "s",
@@ -123,7 +123,7 @@ void render_command(std::string& out, const CommandSummary& c) {
     out += "\n" + metrics.to_text();
   }
 
-  auto outlier_warnings = [&](const SampleSummary& s, const std::string& what) {
+  auto outlier_warnings = [&](const analysis::SampleSummary& s, const std::string& what) {
     if (s.outliers.empty()) return;
     out += fmt::format("  warning: outlier{} in {} (median {}):", s.outliers.size() == 1 ? "" : "s", what,
                        format_value(s.summary.median, s.unit));
@@ -175,7 +175,7 @@ void render_command(std::string& out, const CommandSummary& c) {
 }  // namespace
 
 std::optional<std::string> ConsoleReporter::render(const ResultsDocument& document,
-                                                   const SessionSummary* summary) const {
+                                                   const analysis::SessionSummary* summary) const {
   if (!summary) return std::nullopt;
   std::string out;
   for (const auto& c : summary->commands) {

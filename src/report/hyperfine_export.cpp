@@ -6,7 +6,7 @@
 
 namespace coldbench::report {
 
-std::optional<std::string> HyperfineReporter::render(const ResultsDocument& document, const SessionSummary*) const {
+std::optional<std::string> HyperfineReporter::render(const ResultsDocument& document, const analysis::SessionSummary*) const {
   // hyperfine lists every measured run in "times" and "exit_codes"; the
   // statistics are over the successful runs, as hyperfine computes them.
   nlohmann::json results = nlohmann::json::array();

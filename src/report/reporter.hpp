@@ -1,6 +1,6 @@
 #pragma once
 // One Reporter per output format (console, json, csv, markdown, hyperfine),
-// all rendering the same SessionSummary; FileExport writes a reporter's output
+// all rendering the same analysis::SessionSummary; FileExport writes a reporter's output
 // to a file after every run, so an interrupted or killed session keeps
 // everything measured so far: formats with an AppendLayout grow in place by
 // one run's bytes (the harness does O(1) work between runs, not a rewrite of
@@ -18,7 +18,7 @@
 #include "core/output_file.hpp"
 #include "core/record.hpp"
 #include "proc/fd.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 
 namespace coldbench::report {
 
@@ -40,7 +40,7 @@ class Reporter {
   // The whole file. `summary` is null for the intermediate writes made while
   // the session runs (no statistics between runs); reporters that only make
   // sense with a summary return nullopt then.
-  virtual std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const = 0;
+  virtual std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const = 0;
   // For formats whose intermediate file can grow run by run (render with a
   // null summary must then equal the layout filled with every run).
   virtual std::optional<AppendLayout> append_layout(const ResultsDocument&) const { return std::nullopt; }
@@ -59,11 +59,11 @@ std::unique_ptr<Reporter> make_reporter(std::string_view format);
 class SummaryCache {
  public:
   explicit SummaryCache(stats::ComparisonPolicy policy = {}) : policy_(policy) {}
-  const SessionSummary& get(const ResultsDocument& document);
+  const analysis::SessionSummary& get(const ResultsDocument& document);
 
  private:
   stats::ComparisonPolicy policy_;
-  std::optional<SessionSummary> summary_;
+  std::optional<analysis::SessionSummary> summary_;
   std::size_t runs_seen_ = 0;
 };
 

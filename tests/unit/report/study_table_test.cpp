@@ -9,6 +9,11 @@
 namespace coldbench::report {
 namespace {
 
+using analysis::build_study_table;
+using analysis::StudyRow;
+using analysis::StudyTable;
+using analysis::summarize_session;
+
 // Two configs as a sweep records them: "host" unrestricted with 2 threads on
 // a 4-CPU host, "quota1-t8" with a 1-CPU quota and 8 threads (oversubscribed).
 ResultsDocument study_session() {
@@ -97,14 +102,14 @@ TEST(StudyTable, OneRowPerConfigWithSetupAndResults) {
 TEST(StudyTable, GridsHaveOneCellPerHeader) {
   const auto doc = study_session();
   const StudyTable table = build_study_table(doc, summarize_session(doc));
-  for (const StudyGrid& grid : {table.setup_grid(), table.results_grid()}) {
+  for (const StudyGrid& grid : {setup_grid(table), results_grid(table)}) {
     ASSERT_EQ(grid.rows.size(), 2u);
     int grouped = 0;
     for (const auto& g : grid.groups) grouped += g.columns;
     EXPECT_EQ(grouped, static_cast<int>(grid.header.size()));
     for (const auto& row : grid.rows) EXPECT_EQ(row.size(), grid.header.size());
   }
-  const StudyGrid results = table.results_grid();
+  const StudyGrid results = results_grid(table);
   EXPECT_EQ(results.header[1], "runtime_ready");
   EXPECT_EQ(results.header[4], "to first inference");
   EXPECT_EQ(results.header[5], "wall");
@@ -132,7 +137,7 @@ TEST(StudyTable, FallsBackToSessionEnvAndUnknownThreads) {
   EXPECT_EQ(format_cache(row), "-");
   EXPECT_TRUE(table.phase_names.empty());
   EXPECT_FALSE(row.latency);
-  const StudyGrid results = table.results_grid();
+  const StudyGrid results = results_grid(table);
   EXPECT_EQ(results.header[1], "wall");
   EXPECT_EQ(results.rows[0][2], "-");  // latency p50
 }
