@@ -1,11 +1,12 @@
 #pragma once
-// One Reporter per output format (console, json, csv, markdown, hyperfine),
-// all rendering the same analysis::SessionSummary; FileExport writes a reporter's output
-// to a file after every run, so an interrupted or killed session keeps
-// everything measured so far: formats with an AppendLayout grow in place by
-// one run's bytes (the harness does O(1) work between runs, not a rewrite of
-// every run so far), the others are replaced whole (temp file + rename, both
-// created as core/output_file.hpp describes).
+// One Reporter per output format (console, json, csv, markdown, hyperfine,
+// study, study-markdown, html), all rendering the same
+// analysis::SessionSummary; FileExport writes a reporter's output to a file
+// after every run, so an interrupted or killed session keeps everything
+// measured so far: formats with an AppendLayout grow in place by one run's
+// bytes (the harness does O(1) work between runs, not a rewrite of every run
+// so far), the others are replaced whole (temp file + rename, both created as
+// core/output_file.hpp describes).
 
 #include <memory>
 #include <optional>
@@ -52,7 +53,8 @@ class Reporter {
 std::string fill_layout(const Reporter& reporter, const AppendLayout& layout,
                         const ResultsDocument& document, std::size_t* runs_end = nullptr);
 
-// "console", "json", "csv", "markdown", "hyperfine"; null for an unknown name.
+// "console", "json", "csv", "markdown", "hyperfine", "study", "study-markdown";
+// null for an unknown name. "html" needs its web assets: make_html_reporter (html_report.hpp).
 std::unique_ptr<Reporter> make_reporter(std::string_view format);
 
 // Computes the summary once per document state and shares it between sinks.
