@@ -31,6 +31,26 @@
 
 namespace coldbench::marker {
 
+// The protocol's shared vocabulary: names workloads emit and the harness's
+// reports read, so both sides spell them one way (docs/marker-protocol.md).
+// Standard phases of an inference workload, in the order they end.
+inline constexpr const char* kPhaseRuntimeReady = "runtime_ready";  // libraries loaded
+inline constexpr const char* kPhaseModelLoaded = "model_loaded";
+inline constexpr const char* kPhaseModelOptimized = "model_optimized";  // if any
+inline constexpr const char* kPhaseFirstInference = "first_inference";  // "time to first inference"
+inline constexpr const char* kPhaseWarmupDone = "warmup_done";
+inline constexpr const char* kPhaseInferenceDone = "inference_done";
+// Phases of a profiling workload (after kPhaseRuntimeReady; kPhaseWarmupDone between these two).
+inline constexpr const char* kPhaseSetupDone = "setup_done";
+inline constexpr const char* kPhaseProfileDone = "profile_done";
+// The per-iteration metric the steady-latency columns and the gate read.
+inline constexpr const char* kMetricLatency = "latency";
+// Info keys with a workload's compute thread count, in the order the harness
+// looks for them (LibTorch's intra-op threads first), and its inter-op threads.
+inline constexpr const char* kInfoTorchNumThreads = "torch.num_threads";
+inline constexpr const char* kInfoComputeThreads = "compute_threads";
+inline constexpr const char* kInfoTorchNumInteropThreads = "torch.num_interop_threads";
+
 inline int64_t monotonic_ns() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);

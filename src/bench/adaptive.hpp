@@ -71,7 +71,7 @@ std::string describe_stop(StopReason reason);
 
 // The comparison rule's question, asked at each look: are the comparisons
 // conclusive when decided at `alpha`? The caller answers it with the same
-// code that decides the verdicts it reports (report::summarize_session for
+// code that decides the verdicts it reports (analysis::summarize_session for
 // `run`), so the session stops exactly when its printed verdicts are conclusive.
 using ConclusiveAt = std::function<bool(double alpha)>;
 

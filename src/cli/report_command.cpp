@@ -8,7 +8,7 @@
 #include "report/html_report.hpp"
 #include "report/results_source.hpp"
 #include "report/study_report.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 
 namespace coldbench::cli {
 namespace {
@@ -39,7 +39,7 @@ int report(const ReportArguments& args) {
                         kExitUsage);
   }
 
-  const report::SessionSummary summary = report::summarize_session(*document);
+  const analysis::SessionSummary summary = analysis::summarize_session(*document);
   std::vector<std::pair<std::unique_ptr<report::Reporter>, std::string>> outputs;
   if (!args.markdown.empty()) {
     outputs.emplace_back(

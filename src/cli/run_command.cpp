@@ -23,7 +23,7 @@
 #include "proc/spawn.hpp"
 #include "report/formats.hpp"
 #include "report/progress.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 #include "report/reporter.hpp"
 
 namespace coldbench::cli {
@@ -221,7 +221,7 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
   options->conclusive = [policy = *policy](const ResultsDocument& document, double alpha) {
     stats::ComparisonPolicy at_look = policy;
     at_look.alpha = alpha;
-    return report::wall_comparisons_conclusive(report::summarize_session_at(document, at_look, /*power=*/false));
+    return analysis::wall_comparisons_conclusive(analysis::summarize_session_at(document, at_look, /*power=*/false));
   };
   report::SummaryCache summaries(*policy);
 

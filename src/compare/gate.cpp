@@ -1,10 +1,10 @@
 #include "compare/gate.hpp"
 
-#include <algorithm>
-#include <map>
+#include <coldbench/marker.hpp>
 
-#include "report/study_table.hpp"
-#include "stats/descriptive.hpp"
+#include <algorithm>
+
+#include "analysis/run_samples.hpp"
 
 namespace coldbench::compare {
 namespace {
@@ -23,38 +23,17 @@ struct ConfigSamples {
 };
 
 ConfigSamples collect(const ResultsDocument& document, int command_index) {
+  const analysis::CommandRuns runs = analysis::command_runs(document, command_index);
   ConfigSamples out;
-  std::vector<const RunRecord*> ok;
-  for (const auto& run : document.runs) {
-    if (run.command_index != command_index || run.warmup) continue;
-    ++out.measured;
-    if (run.succeeded()) {
-      ok.push_back(&run);
-    } else {
-      ++out.failed;
-    }
-  }
-  Sample wall{"wall", QuantityKind::Wall, "ms", {}};
-  std::map<std::string, std::vector<double>> durations, ends;
-  Sample latency{report::kLatencyMetric, QuantityKind::Metric, "ms", {}};
-  for (const auto* run : ok) {
-    wall.values.push_back(run->wall_ms);
-    for (const auto& p : run->phases) {
-      durations[p.name].push_back(p.duration_ms);
-      ends[p.name].push_back(p.end_ms);
-    }
-    if (const auto* m = run->metric(report::kLatencyMetric); m && !m->values.empty()) {
-      latency.values.push_back(stats::median(m->values));
-      if (!m->unit.empty()) latency.unit = m->unit;
-    }
-  }
-  out.samples.push_back(std::move(wall));
-  std::vector<std::pair<double, std::string>> order;
-  for (const auto& [name, values] : ends) order.emplace_back(stats::median(values), name);
-  std::sort(order.begin(), order.end());
-  for (const auto& [end, name] : order)
-    out.samples.push_back({name, QuantityKind::Phase, "ms", durations[name]});
-  if (!latency.values.empty()) out.samples.push_back(std::move(latency));
+  out.measured = static_cast<int>(runs.measured.size());
+  out.failed = runs.failed();
+  auto add = [&out](analysis::RunValues values, QuantityKind kind) {
+    out.samples.push_back({std::move(values.name), kind, std::move(values.unit), std::move(values.values)});
+  };
+  add(analysis::wall_values(runs.ok), QuantityKind::Wall);
+  for (auto& phase : analysis::phase_values(runs.ok)) add(std::move(phase), QuantityKind::Phase);
+  auto latency = analysis::metric_run_medians(runs.ok, marker::kMetricLatency);
+  if (!latency.values.empty()) add(std::move(latency), QuantityKind::Metric);
   return out;
 }
 

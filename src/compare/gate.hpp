@@ -26,7 +26,8 @@ enum class QuantityKind { Wall, Phase, Metric };
 
 // One quantity of one config. Samples are one value per successful measured
 // run: the wall time, a phase's duration, or the median of the run's latency
-// values (a run is the independent unit; iterations within it are not).
+// values (a run is the independent unit; iterations within it are not),
+// collected by analysis/run_samples.hpp as the report's summary collects them.
 struct QuantityDelta {
   std::string quantity;  // "wall", a phase name, or the metric name
   QuantityKind kind = QuantityKind::Wall;

@@ -4,8 +4,9 @@
 
 #include <cmath>
 
+#include "core/json_text.hpp"
 #include "report/markdown_text.hpp"
-#include "report/summary.hpp"
+#include "report/summary_json.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
 
@@ -158,9 +159,6 @@ std::string render_gate_markdown(const GateResult& result, const GateSources& so
 }
 
 nlohmann::json to_json(const GateResult& result, const GateSources& sources) {
-  auto num = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-  };
   nlohmann::json configs = nlohmann::json::array();
   for (const auto& c : result.configs) {
     nlohmann::json quantities = nlohmann::json::array();
@@ -170,10 +168,10 @@ nlohmann::json to_json(const GateResult& result, const GateSources& sources) {
       // The gate's names for the two sides (base / current), kept from schema 1.
       entry["n_base"] = r.n_baseline;
       entry["n_current"] = r.n_candidate;
-      entry["median_base"] = num(r.median_baseline);
-      entry["median_current"] = num(r.median_candidate);
-      entry["p_mann_whitney"] = num(r.mann_whitney.p_value);
-      entry["p_welch"] = num(r.welch.p_value);
+      entry["median_base"] = finite_or_null(r.median_baseline);
+      entry["median_current"] = finite_or_null(r.median_candidate);
+      entry["p_mann_whitney"] = finite_or_null(r.mann_whitney.p_value);
+      entry["p_welch"] = finite_or_null(r.welch.p_value);
       entry["quantity"] = q.quantity;
       entry["kind"] = std::string(to_string(q.kind));
       entry["unit"] = q.unit;

@@ -8,7 +8,7 @@
 namespace coldbench::report {
 namespace {
 
-std::string value_of(const std::vector<SampleSummary>& samples, const std::string& name) {
+std::string value_of(const std::vector<analysis::SampleSummary>& samples, const std::string& name) {
   for (const auto& s : samples) {
     if (s.name == name) return format_value(s.summary.median, s.unit);
   }
@@ -16,7 +16,7 @@ std::string value_of(const std::vector<SampleSummary>& samples, const std::strin
 }
 
 // The evidence that oversubscription costs time: CFS throttling and involuntary switches.
-std::string oversubscription_line(const Oversubscription& o) {
+std::string oversubscription_line(const analysis::Oversubscription& o) {
   std::string evidence;
   if (o.throttled_periods) {
     evidence += fmt::format("{:g}", *o.throttled_periods);
@@ -34,7 +34,7 @@ std::string oversubscription_line(const Oversubscription& o) {
 }
 
 // Next to the phases, so the reader sees that a cold run was cold (or why not).
-std::string residency_lines(const CommandSummary& c) {
+std::string residency_lines(const analysis::CommandSummary& c) {
   const auto& r = c.residency->summary;
   std::string out = fmt::format(
       "  page cache{}: {} tracked file{}, {}; resident before each measured run: median {} (min {}, max {})\n",
@@ -57,7 +57,7 @@ std::string residency_lines(const CommandSummary& c) {
 
 // "under: sandbox; cpus 1, memory 2.00 GiB; effective CPUs 1, threads 1" when
 // the runs had isolation or limits, so the numbers below carry their setting.
-void render_settings(std::string& out, const CommandSummary& c) {
+void render_settings(std::string& out, const analysis::CommandSummary& c) {
   std::vector<std::string> parts;
   if (!c.isolation.empty() && c.isolation != "host") parts.push_back("isolation " + c.isolation);
   if (c.limits) {
@@ -81,49 +81,43 @@ void render_settings(std::string& out, const CommandSummary& c) {
   out += line;
 }
 
-void render_command(std::string& out, const CommandSummary& c) {
-  out += fmt::format("Command '{}'", c.name);
-  if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
-  out += fmt::format("\n  {} measured run{}, {} succeeded", c.measured_runs, c.measured_runs == 1 ? "" : "s",
-                     c.succeeded_runs);
-  if (c.failed_runs > 0) out += fmt::format(", {} FAILED", c.failed_runs);
-  out += "\n";
-  render_settings(out, c);
+// Phases and wall, the page cache before the runs, process and cgroup medians.
+void render_timings(std::string& out, const analysis::CommandSummary& c) {
+  Table phases({"phase", "median [CI] (coverage)", "min .. max"});
+  for (const auto& p : c.phases) phases.add_row({p.name, format_median_ci(p), format_range(p)});
+  phases.add_row({"total (wall)", format_median_ci(c.wall), format_range(c.wall)});
+  out += "\n" + phases.to_text();
+  if (c.residency) out += residency_lines(c);
 
-  if (c.succeeded_runs > 0) {
-    Table phases({"phase", "median [CI] (coverage)", "min .. max"});
-    for (const auto& p : c.phases) phases.add_row({p.name, format_median_ci(p), format_range(p)});
-    phases.add_row({"total (wall)", format_median_ci(c.wall), format_range(c.wall)});
-    out += "\n" + phases.to_text();
-    if (c.residency) out += residency_lines(c);
-
-    out += fmt::format(
-        "\n  process (medians): user {}, system {}, max RSS {}, page faults {} minor / {} major, "
-        "context switches {} voluntary / {} involuntary\n",
-        value_of(c.process, "user_cpu"), value_of(c.process, "system_cpu"), value_of(c.process, "max_rss"),
-        value_of(c.process, "minor_faults"), value_of(c.process, "major_faults"),
-        value_of(c.process, "voluntary_switches"), value_of(c.process, "involuntary_switches"));
-    if (!c.cgroup.empty()) {
-      out += "  cgroup (medians):";
-      for (const auto& s : c.cgroup) out += fmt::format(" {} {},", s.name, format_value(s.summary.median, s.unit));
-      out.back() = '\n';
-    }
-    if (c.oversubscription) out += oversubscription_line(*c.oversubscription);
+  out += fmt::format(
+      "\n  process (medians): user {}, system {}, max RSS {}, page faults {} minor / {} major, "
+      "context switches {} voluntary / {} involuntary\n",
+      value_of(c.process, "user_cpu"), value_of(c.process, "system_cpu"), value_of(c.process, "max_rss"),
+      value_of(c.process, "minor_faults"), value_of(c.process, "major_faults"),
+      value_of(c.process, "voluntary_switches"), value_of(c.process, "involuntary_switches"));
+  if (!c.cgroup.empty()) {
+    out += "  cgroup (medians):";
+    for (const auto& s : c.cgroup) out += fmt::format(" {} {},", s.name, format_value(s.summary.median, s.unit));
+    out.back() = '\n';
   }
+  if (c.oversubscription) out += oversubscription_line(*c.oversubscription);
+}
 
-  if (!c.metrics.empty()) {
-    Table metrics({"metric", "values", "median", "p5", "p95", "p99", "mean"});
-    for (const auto& m : c.metrics) {
-      const auto& s = m.summary;
-      metrics.add_row({m.name + (m.unit.empty() ? "" : " (" + m.unit + ")"),
-                       fmt::format("{} over {} run{}", s.n, m.runs, m.runs == 1 ? "" : "s"),
-                       format_value(s.median, m.unit), format_value(s.p5, m.unit), format_tail(s, 0.95, m.unit),
-                       format_tail(s, 0.99, m.unit), format_value(s.mean, m.unit)});
-    }
-    out += "\n" + metrics.to_text();
+void render_metrics(std::string& out, const analysis::CommandSummary& c) {
+  Table metrics({"metric", "values", "median", "p5", "p95", "p99", "mean"});
+  for (const auto& m : c.metrics) {
+    const auto& s = m.summary;
+    metrics.add_row({m.name + (m.unit.empty() ? "" : " (" + m.unit + ")"),
+                     fmt::format("{} over {} run{}", s.n, m.runs, m.runs == 1 ? "" : "s"),
+                     format_value(s.median, m.unit), format_value(s.p5, m.unit), format_tail(s, 0.95, m.unit),
+                     format_tail(s, 0.99, m.unit), format_value(s.mean, m.unit)});
   }
+  out += "\n" + metrics.to_text();
+}
 
-  auto outlier_warnings = [&](const SampleSummary& s, const std::string& what) {
+// Outliers of the wall time and the phases, after a blank line when there are any.
+void render_outliers(std::string& out, const analysis::CommandSummary& c) {
+  auto outlier_warnings = [&](const analysis::SampleSummary& s, const std::string& what) {
     if (s.outliers.empty()) return;
     out += fmt::format("  warning: outlier{} in {} (median {}):", s.outliers.size() == 1 ? "" : "s", what,
                        format_value(s.summary.median, s.unit));
@@ -136,7 +130,10 @@ void render_command(std::string& out, const CommandSummary& c) {
   outlier_warnings(c.wall, "total wall time");
   for (const auto& p : c.phases) outlier_warnings(p, "phase " + p.name);
   if (out.size() != before.size()) out.insert(before.size(), "\n");
+}
 
+// Machine noise, malformed markers and the runs' own warnings.
+void render_warnings(std::string& out, const analysis::CommandSummary& c) {
   for (const auto& text : c.noise_warnings()) out += "  warning: " + text + "\n";
   if (c.malformed_markers > 0) {
     out += fmt::format("  warning: {} malformed marker line{} ignored (see docs/marker-protocol.md)\n",
@@ -151,6 +148,9 @@ void render_command(std::string& out, const CommandSummary& c) {
   if (c.warnings.size() > kShownWarnings) {
     out += fmt::format("  ... {} more warnings in the runs' \"warnings\" (--json)\n", c.warnings.size() - kShownWarnings);
   }
+}
+
+void render_failures(std::string& out, const analysis::CommandSummary& c) {
   for (const auto& f : c.failures) {
     out += fmt::format("  failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index, f.error);
     if (!f.output_tail.empty()) {
@@ -172,10 +172,25 @@ void render_command(std::string& out, const CommandSummary& c) {
   }
 }
 
+void render_command(std::string& out, const analysis::CommandSummary& c) {
+  out += fmt::format("Command '{}'", c.name);
+  if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
+  out += fmt::format("\n  {} measured run{}, {} succeeded", c.measured_runs, c.measured_runs == 1 ? "" : "s",
+                     c.succeeded_runs);
+  if (c.failed_runs > 0) out += fmt::format(", {} FAILED", c.failed_runs);
+  out += "\n";
+  render_settings(out, c);
+  if (c.succeeded_runs > 0) render_timings(out, c);
+  if (!c.metrics.empty()) render_metrics(out, c);
+  render_outliers(out, c);
+  render_warnings(out, c);
+  render_failures(out, c);
+}
+
 }  // namespace
 
 std::optional<std::string> ConsoleReporter::render(const ResultsDocument& document,
-                                                   const SessionSummary* summary) const {
+                                                   const analysis::SessionSummary* summary) const {
   if (!summary) return std::nullopt;
   std::string out;
   for (const auto& c : summary->commands) {

@@ -76,7 +76,7 @@ std::string CsvReporter::render_run(const AppendLayout& layout, const RunRecord&
   return out + '\n';
 }
 
-std::optional<std::string> CsvReporter::render(const ResultsDocument& document, const SessionSummary*) const {
+std::optional<std::string> CsvReporter::render(const ResultsDocument& document, const analysis::SessionSummary*) const {
   return fill_layout(*this, *append_layout(document), document);
 }
 

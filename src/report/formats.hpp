@@ -11,7 +11,7 @@ class ConsoleReporter : public Reporter {
  public:
   explicit ConsoleReporter(bool color = false) : color_(color) {}
   std::string_view format() const override { return "console"; }
-  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
 
  private:
   bool color_;
@@ -21,7 +21,7 @@ class ConsoleReporter : public Reporter {
 class JsonReporter : public Reporter {
  public:
   std::string_view format() const override { return "json"; }
-  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
   std::optional<AppendLayout> append_layout(const ResultsDocument& document) const override;
   std::string render_run(const AppendLayout& layout, const RunRecord& run) const override;
 };
@@ -30,7 +30,7 @@ class JsonReporter : public Reporter {
 class CsvReporter : public Reporter {
  public:
   std::string_view format() const override { return "csv"; }
-  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
   std::optional<AppendLayout> append_layout(const ResultsDocument& document) const override;
   std::string render_run(const AppendLayout& layout, const RunRecord& run) const override;
 };
@@ -39,14 +39,14 @@ class CsvReporter : public Reporter {
 class MarkdownReporter : public Reporter {
  public:
   std::string_view format() const override { return "markdown"; }
-  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
 };
 
 // hyperfine's --export-json layout (times in seconds), so its scripts work.
 class HyperfineReporter : public Reporter {
  public:
   std::string_view format() const override { return "hyperfine"; }
-  std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const override;
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
 };
 
 }  // namespace coldbench::report

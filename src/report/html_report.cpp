@@ -147,9 +147,9 @@ std::string script_safe(std::string source) {
 }
 
 std::optional<std::string> HtmlReporter::render(const ResultsDocument& document,
-                                                const SessionSummary* summary) const {
+                                                const analysis::SessionSummary* summary) const {
   if (!summary) return std::nullopt;
-  StudyTable table = build_study_table(document, *summary);
+  analysis::StudyTable table = analysis::build_study_table(document, *summary);
   auto charts = build_report_charts(document, *summary, table);
 
   std::string page = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
@@ -167,13 +167,13 @@ std::optional<std::string> HtmlReporter::render(const ResultsDocument& document,
   page += "<p class=\"meta\">" + html_escape(describe_session(document)) + "</p>\n";
 
   page += "<h2>Configurations</h2>\n<p class=\"caption\">One row per config: how it ran.</p>\n";
-  page += html_table(table.setup_grid());
+  page += html_table(setup_grid(table));
   page +=
       "<h2>Results</h2>\n<p class=\"caption\">Phases, time to first inference and wall: median "
       "[distribution-free CI] (its actual coverage) of the successful measured runs; steady latency "
       "pooled over runs, p95/p99 with an order-statistic CI or \"n too small\"; peak RSS and "
       "throttling: median per run.</p>\n";
-  page += html_table(table.results_grid());
+  page += html_table(results_grid(table));
   if (!summary->comparisons.empty()) {
     page += "<h2>Comparisons</h2>\n<p class=\"caption\">" + html_escape(comparison_policy_line(*summary)) +
             "</p>\n";

@@ -18,7 +18,7 @@ class HtmlReporter : public Reporter {
   explicit HtmlReporter(WebAssets assets) : assets_(std::move(assets)) {}
   std::string_view format() const override { return "html"; }
   std::optional<std::string> render(const ResultsDocument& document,
-                                    const SessionSummary* summary) const override;
+                                    const analysis::SessionSummary* summary) const override;
 
  private:
   WebAssets assets_;

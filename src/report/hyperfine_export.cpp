@@ -6,7 +6,7 @@
 
 namespace coldbench::report {
 
-std::optional<std::string> HyperfineReporter::render(const ResultsDocument& document, const SessionSummary*) const {
+std::optional<std::string> HyperfineReporter::render(const ResultsDocument& document, const analysis::SessionSummary*) const {
   // hyperfine lists every measured run in "times" and "exit_codes"; the
   // statistics are over the successful runs, as hyperfine computes them.
   nlohmann::json results = nlohmann::json::array();
@@ -21,16 +21,15 @@ std::optional<std::string> HyperfineReporter::render(const ResultsDocument& docu
       user.push_back(run.usage.user_ms / 1e3);
       system.push_back(run.usage.system_ms / 1e3);
     }
-    auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
     double sd = times.size() >= 2 ? stats::stddev(times) : stats::kNaN;
     results.push_back({{"command", document.commands[c].name},
-                       {"mean", num(times.empty() ? stats::kNaN : stats::mean(times))},
-                       {"stddev", num(sd)},
-                       {"median", num(times.empty() ? stats::kNaN : stats::median(times))},
-                       {"user", num(user.empty() ? stats::kNaN : stats::mean(user))},
-                       {"system", num(system.empty() ? stats::kNaN : stats::mean(system))},
-                       {"min", num(times.empty() ? stats::kNaN : *std::min_element(times.begin(), times.end()))},
-                       {"max", num(times.empty() ? stats::kNaN : *std::max_element(times.begin(), times.end()))},
+                       {"mean", finite_or_null(times.empty() ? stats::kNaN : stats::mean(times))},
+                       {"stddev", finite_or_null(sd)},
+                       {"median", finite_or_null(times.empty() ? stats::kNaN : stats::median(times))},
+                       {"user", finite_or_null(user.empty() ? stats::kNaN : stats::mean(user))},
+                       {"system", finite_or_null(system.empty() ? stats::kNaN : stats::mean(system))},
+                       {"min", finite_or_null(times.empty() ? stats::kNaN : *std::min_element(times.begin(), times.end()))},
+                       {"max", finite_or_null(times.empty() ? stats::kNaN : *std::max_element(times.begin(), times.end()))},
                        {"times", times},
                        {"exit_codes", exit_codes}});
   }

@@ -1,6 +1,7 @@
 #include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "report/formats.hpp"
+#include "report/summary_json.hpp"
 
 namespace coldbench::report {
 namespace {
@@ -36,7 +37,7 @@ std::string JsonReporter::render_run(const AppendLayout&, const RunRecord& run) 
 }
 
 std::optional<std::string> JsonReporter::render(const ResultsDocument& document,
-                                                const SessionSummary* summary) const {
+                                                const analysis::SessionSummary* summary) const {
   nlohmann::json j = document_header_json(document);
   j["summary"] = summary ? to_json(*summary) : nlohmann::json(nullptr);
   if (auto layout = layout_around_runs(std::move(j))) return fill_layout(*this, *layout, document);

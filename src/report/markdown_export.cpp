@@ -8,7 +8,7 @@
 namespace coldbench::report {
 
 std::optional<std::string> MarkdownReporter::render(const ResultsDocument& document,
-                                                    const SessionSummary* summary) const {
+                                                    const analysis::SessionSummary* summary) const {
   if (!summary) return std::nullopt;
   // Names, commands, host facts and errors come from users, workloads and
   // results files: all of it goes through markdown_text (tables do it per cell).

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <coldbench/marker.hpp>
 #include <fmt/format.h>
 
 namespace coldbench::report {
@@ -18,7 +19,7 @@ double rounded(double ms) {
   return std::round(ms * 1000.0) / 1000.0;
 }
 
-json config_names(const SessionSummary& summary) {
+json config_names(const analysis::SessionSummary& summary) {
   json names = json::array();
   for (const auto& c : summary.commands) names.push_back(c.name);
   return names;
@@ -30,7 +31,7 @@ json base_spec(json values) {
               {"config", {{"view", {{"stroke", nullptr}}}}}};
 }
 
-ReportChart phase_bars(const SessionSummary& summary, const StudyTable& table) {
+ReportChart phase_bars(const analysis::SessionSummary& summary, const analysis::StudyTable& table) {
   json values = json::array();
   bool any_phase = !table.phase_names.empty();
   for (const auto& row : table.rows) {
@@ -79,11 +80,11 @@ ReportChart phase_bars(const SessionSummary& summary, const StudyTable& table) {
           std::move(spec)};
 }
 
-ReportChart latency_distribution(const SessionSummary& summary, const ChartOptions& options) {
+ReportChart latency_distribution(const analysis::SessionSummary& summary, const ChartOptions& options) {
   bool any_latency = false;
   for (const auto& c : summary.commands) {
     for (const auto& m : c.metrics)
-      any_latency = any_latency || (m.name == kLatencyMetric && !m.values.empty());
+      any_latency = any_latency || (m.name == marker::kMetricLatency && !m.values.empty());
   }
   json values = json::array();
   std::string unit = "ms";
@@ -91,7 +92,7 @@ ReportChart latency_distribution(const SessionSummary& summary, const ChartOptio
     std::vector<double> pooled;
     if (any_latency) {
       for (const auto& m : c.metrics) {
-        if (m.name != kLatencyMetric) continue;
+        if (m.name != marker::kMetricLatency) continue;
         pooled = m.values;
         if (!m.unit.empty()) unit = m.unit;
       }
@@ -134,8 +135,8 @@ ReportChart latency_distribution(const SessionSummary& summary, const ChartOptio
           caption, std::move(spec)};
 }
 
-ReportChart run_order(const ResultsDocument& document, const SessionSummary& summary,
-                      const StudyTable& table) {
+ReportChart run_order(const ResultsDocument& document, const analysis::SessionSummary& summary,
+                      const analysis::StudyTable& table) {
   const std::string first_phase = table.phase_names.empty() ? "" : table.phase_names.front();
   const std::string first_label = "first phase (" + first_phase + ")";
   json values = json::array();
@@ -190,8 +191,8 @@ ReportChart run_order(const ResultsDocument& document, const SessionSummary& sum
           std::move(spec)};
 }
 
-ReportChart cold_start_ci(const SessionSummary& summary, const StudyTable& table) {
-  bool first_inference = std::any_of(table.rows.begin(), table.rows.end(), [](const StudyRow& r) {
+ReportChart cold_start_ci(const analysis::SessionSummary& summary, const analysis::StudyTable& table) {
+  bool first_inference = std::any_of(table.rows.begin(), table.rows.end(), [](const analysis::StudyRow& r) {
     return r.time_to_first_inference.has_value();
   });
   json values = json::array();
@@ -257,7 +258,7 @@ std::vector<double> subsample_sorted(std::vector<double> values, std::size_t max
 }
 
 std::vector<ReportChart> build_report_charts(const ResultsDocument& document,
-                                             const SessionSummary& summary, const StudyTable& table,
+                                             const analysis::SessionSummary& summary, const analysis::StudyTable& table,
                                              const ChartOptions& options) {
   std::vector<ReportChart> charts;
   charts.push_back(phase_bars(summary, table));

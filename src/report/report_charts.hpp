@@ -10,7 +10,7 @@
 
 #include "core/record.hpp"
 #include "report/study_table.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 
 namespace coldbench::report {
 
@@ -28,7 +28,7 @@ struct ChartOptions {
 };
 
 std::vector<ReportChart> build_report_charts(const ResultsDocument& document,
-                                             const SessionSummary& summary, const StudyTable& table,
+                                             const analysis::SessionSummary& summary, const analysis::StudyTable& table,
                                              const ChartOptions& options = {});
 
 // At most `max_points` values, sorted: the minimum, the maximum and evenly

@@ -22,9 +22,9 @@ std::unique_ptr<Reporter> make_reporter(std::string_view format) {
   return nullptr;
 }
 
-const SessionSummary& SummaryCache::get(const ResultsDocument& document) {
+const analysis::SessionSummary& SummaryCache::get(const ResultsDocument& document) {
   if (!summary_ || runs_seen_ != document.runs.size()) {
-    summary_ = summarize_session(document, policy_);
+    summary_ = analysis::summarize_session(document, policy_);
     runs_seen_ = document.runs.size();
   }
   return *summary_;

@@ -1,11 +1,12 @@
 #pragma once
-// One Reporter per output format (console, json, csv, markdown, hyperfine),
-// all rendering the same SessionSummary; FileExport writes a reporter's output
-// to a file after every run, so an interrupted or killed session keeps
-// everything measured so far: formats with an AppendLayout grow in place by
-// one run's bytes (the harness does O(1) work between runs, not a rewrite of
-// every run so far), the others are replaced whole (temp file + rename, both
-// created as core/output_file.hpp describes).
+// One Reporter per output format (console, json, csv, markdown, hyperfine,
+// study, study-markdown, html), all rendering the same
+// analysis::SessionSummary; FileExport writes a reporter's output to a file
+// after every run, so an interrupted or killed session keeps everything
+// measured so far: formats with an AppendLayout grow in place by one run's
+// bytes (the harness does O(1) work between runs, not a rewrite of every run
+// so far), the others are replaced whole (temp file + rename, both created as
+// core/output_file.hpp describes).
 
 #include <memory>
 #include <optional>
@@ -18,7 +19,7 @@
 #include "core/output_file.hpp"
 #include "core/record.hpp"
 #include "proc/fd.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 
 namespace coldbench::report {
 
@@ -40,7 +41,7 @@ class Reporter {
   // The whole file. `summary` is null for the intermediate writes made while
   // the session runs (no statistics between runs); reporters that only make
   // sense with a summary return nullopt then.
-  virtual std::optional<std::string> render(const ResultsDocument& document, const SessionSummary* summary) const = 0;
+  virtual std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const = 0;
   // For formats whose intermediate file can grow run by run (render with a
   // null summary must then equal the layout filled with every run).
   virtual std::optional<AppendLayout> append_layout(const ResultsDocument&) const { return std::nullopt; }
@@ -52,18 +53,19 @@ class Reporter {
 std::string fill_layout(const Reporter& reporter, const AppendLayout& layout,
                         const ResultsDocument& document, std::size_t* runs_end = nullptr);
 
-// "console", "json", "csv", "markdown", "hyperfine"; null for an unknown name.
+// "console", "json", "csv", "markdown", "hyperfine", "study", "study-markdown";
+// null for an unknown name. "html" needs its web assets: make_html_reporter (html_report.hpp).
 std::unique_ptr<Reporter> make_reporter(std::string_view format);
 
 // Computes the summary once per document state and shares it between sinks.
 class SummaryCache {
  public:
   explicit SummaryCache(stats::ComparisonPolicy policy = {}) : policy_(policy) {}
-  const SessionSummary& get(const ResultsDocument& document);
+  const analysis::SessionSummary& get(const ResultsDocument& document);
 
  private:
   stats::ComparisonPolicy policy_;
-  std::optional<SessionSummary> summary_;
+  std::optional<analysis::SessionSummary> summary_;
   std::size_t runs_seen_ = 0;
 };
 

@@ -34,12 +34,12 @@ std::string describe_session(const ResultsDocument& document) {
       document.interrupted ? " (interrupted: covers the runs finished before it stopped)" : "");
 }
 
-std::vector<std::string> study_notes(const ResultsDocument& document, const SessionSummary& summary,
-                                     const StudyTable& table) {
+std::vector<std::string> study_notes(const ResultsDocument& document, const analysis::SessionSummary& summary,
+                                     const analysis::StudyTable& table) {
   std::vector<std::string> notes;
   for (const auto& row : table.rows) {
     if (!row.oversubscription) continue;
-    const Oversubscription& o = *row.oversubscription;
+    const analysis::Oversubscription& o = *row.oversubscription;
     std::string evidence;
     if (o.throttled_periods && o.periods && *o.periods > 0) {
       evidence += fmt::format("throttled in {:.0f} % of CFS periods",
@@ -77,16 +77,16 @@ std::vector<std::string> study_notes(const ResultsDocument& document, const Sess
 }
 
 std::optional<std::string> StudyReporter::render(const ResultsDocument& document,
-                                                 const SessionSummary* summary) const {
+                                                 const analysis::SessionSummary* summary) const {
   if (!summary) return std::nullopt;
-  StudyTable table = build_study_table(document, *summary);
+  analysis::StudyTable table = analysis::build_study_table(document, *summary);
   auto notes = study_notes(document, *summary, table);
   std::string out;
   if (style_ == Style::Text) {
-    out += describe_session(document) + "\n\nSetup\n" + to_table(table.setup_grid()).to_text();
+    out += describe_session(document) + "\n\nSetup\n" + to_table(setup_grid(table)).to_text();
     out +=
         "\nResults (successful runs; phases and wall: median [CI] (its coverage); latency pooled over runs)\n";
-    out += to_table(table.results_grid()).to_text();
+    out += to_table(results_grid(table)).to_text();
     if (!summary->comparisons.empty()) {
       out += "\n" + comparison_policy_line(*summary) + "\n";
       out += to_table(comparisons_grid(*summary)).to_text();
@@ -97,12 +97,12 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
   }
   // Host facts and notes carry names and errors from users and workloads.
   out += "# coldbench study report\n\n" + markdown_text(describe_session(document)) + "\n\n";
-  out += "## Setup\n\n" + to_table(table.setup_grid()).to_markdown();
+  out += "## Setup\n\n" + to_table(setup_grid(table)).to_markdown();
   out +=
       "\n## Results\n\nSuccessful measured runs. Phases, time to first inference and wall: median "
       "[distribution-free CI] (its actual coverage); steady latency: pooled over runs, p95/p99 with an "
       "order-statistic CI or \"n too small\"; peak RSS, throttling: median per run.\n\n";
-  out += to_table(table.results_grid()).to_markdown();
+  out += to_table(results_grid(table)).to_markdown();
   if (!summary->comparisons.empty()) {
     out += "\n## Comparisons\n\n" + markdown_text(comparison_policy_line(*summary)) + "\n\n";
     out += to_table(comparisons_grid(*summary)).to_markdown();

@@ -19,7 +19,7 @@ class StudyReporter : public Reporter {
     return style_ == Style::Text ? "study" : "study-markdown";
   }
   std::optional<std::string> render(const ResultsDocument& document,
-                                    const SessionSummary* summary) const override;
+                                    const analysis::SessionSummary* summary) const override;
 
  private:
   Style style_;
@@ -29,7 +29,7 @@ class StudyReporter : public Reporter {
 std::string describe_session(const ResultsDocument& document);
 
 // Sentences worth a reader's attention, one per item (no trailing newline).
-std::vector<std::string> study_notes(const ResultsDocument& document, const SessionSummary& summary,
-                                     const StudyTable& table);
+std::vector<std::string> study_notes(const ResultsDocument& document, const analysis::SessionSummary& summary,
+                                     const analysis::StudyTable& table);
 
 }  // namespace coldbench::report

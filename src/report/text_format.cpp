@@ -35,7 +35,7 @@ std::string format_median_ci(const stats::Summary& s, const std::string& unit) {
   return text;
 }
 
-std::string format_median_ci(const SampleSummary& sample) { return format_median_ci(sample.summary, sample.unit); }
+std::string format_median_ci(const analysis::SampleSummary& sample) { return format_median_ci(sample.summary, sample.unit); }
 
 std::string format_tail(const stats::Summary& s, double p, const std::string& unit) {
   const bool p99 = p > 0.97;
@@ -51,7 +51,7 @@ std::string format_tail(const stats::Summary& s, double p, const std::string& un
   return format_value(value, unit);  // intervals were not asked for
 }
 
-std::string format_range(const SampleSummary& sample) {
+std::string format_range(const analysis::SampleSummary& sample) {
   return format_value(sample.summary.min, sample.unit) + " .. " + format_value(sample.summary.max, sample.unit);
 }
 
@@ -79,7 +79,7 @@ std::string policy_sentence(const stats::ComparisonPolicy& policy, std::size_t f
       policy.threshold * 100.0, policy.alpha, correction, policy.power * 100.0);
 }
 
-std::string comparison_policy_line(const SessionSummary& summary) {
+std::string comparison_policy_line(const analysis::SessionSummary& summary) {
   std::size_t family = 0;
   for (const auto& cmp : summary.comparisons) family += cmp.quantities.size();
   return "Comparisons: " + policy_sentence(summary.policy, family);

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 
 namespace coldbench::report {
 
@@ -12,11 +12,11 @@ namespace coldbench::report {
 std::string format_value(double value, const std::string& unit);
 // Every interval carries its actual coverage; short of the requested level it says "only".
 std::string format_coverage(const stats::Interval& interval);  // "(97.9%)", "(only 75%)"
-std::string format_median_ci(const SampleSummary& sample);  // "45.6 ms [44.9 ms, 46.2 ms] (97.9%)"
+std::string format_median_ci(const analysis::SampleSummary& sample);  // "45.6 ms [44.9 ms, 46.2 ms] (97.9%)"
 std::string format_median_ci(const stats::Summary& summary, const std::string& unit);
 // p95/p99 with its interval, or why there is none: "n too small: 5 < 299 (max 48.0 ms)".
 std::string format_tail(const stats::Summary& summary, double p, const std::string& unit);
-std::string format_range(const SampleSummary& sample);      // "44.1 ms .. 48.0 ms"
+std::string format_range(const analysis::SampleSummary& sample);      // "44.1 ms .. 48.0 ms"
 std::string format_ratio_ci(const stats::Comparison& comparison);  // "1.234x [1.200x, 1.270x] (95.2%)"
 std::string format_p(double p);  // "0.0012", "<1e-6"
 // The smallest slowdown the comparison could detect: "+12.3%", "none at n 3/3", "n/a".
@@ -26,7 +26,7 @@ std::string p_header(const stats::ComparisonPolicy& policy);
 // One sentence on how the verdicts were reached (threshold, alpha, correction over N, power).
 std::string policy_sentence(const stats::ComparisonPolicy& policy, std::size_t family);
 // policy_sentence for a session's comparisons.
-std::string comparison_policy_line(const SessionSummary& summary);
+std::string comparison_policy_line(const analysis::SessionSummary& summary);
 // `--runs auto` (document.adaptive): the stopping rule, then one line per
 // command with the runs it used and why it stopped (`short_only`: only the
 // commands that stopped short of their target). Empty for a fixed --runs.

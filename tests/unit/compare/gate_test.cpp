@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "analysis/summary.hpp"
+
 namespace coldbench::compare {
 namespace {
 
@@ -194,6 +196,36 @@ TEST(CompareGate, PhaseOnlyOnOneSideIsSkipped) {
   ASSERT_EQ(result->configs[0].skipped.size(), 1u);
   EXPECT_EQ(result->configs[0].skipped[0], "phase extra: only in current");
   EXPECT_EQ(quantity(*result, "a", "extra"), nullptr);
+}
+
+// Issue 12: the gate takes its samples where the report's summary does
+// (analysis/run_samples.hpp), so both list a config's phases in one order and
+// compare the same values.
+TEST(CompareGate, QuantitiesAreTheSummarysSamplesInTheSummarysOrder) {
+  auto base = session({{"a", 50, 10, 5}}, 6, 0.02, 31);
+  auto current = session({{"a", 50, 10, 5}}, 6, 0.02, 32);
+  // Listed out of time order, and a failed run whose values must not count.
+  for (auto* doc : {&base, &current}) {
+    for (auto& run : doc->runs) std::swap(run.phases[0], run.phases[1]);
+    doc->runs[0].error = "exit code 1";
+  }
+  auto result = compare_sessions(base, current);
+  ASSERT_TRUE(result);
+  const auto summary = analysis::summarize_session(base);
+  const auto& phases = summary.commands[0].phases;
+  const auto& quantities = result->configs[0].quantities;
+  ASSERT_EQ(phases.size(), 2u);
+  ASSERT_EQ(quantities.size(), 4u);  // wall, the two phases, latency
+  EXPECT_EQ(quantities[0].quantity, "wall");
+  for (std::size_t k = 0; k < phases.size(); ++k) {
+    EXPECT_EQ(quantities[k + 1].quantity, phases[k].name);
+    EXPECT_EQ(quantities[k + 1].comparison.n_baseline, phases[k].values.size());
+    EXPECT_DOUBLE_EQ(quantities[k + 1].comparison.median_baseline, phases[k].summary.median);
+  }
+  EXPECT_EQ(quantities[1].quantity, "load");  // ends first although listed second
+  EXPECT_EQ(quantities[3].quantity, "latency");
+  EXPECT_EQ(quantities[0].comparison.n_baseline, summary.commands[0].wall.values.size());
+  EXPECT_EQ(result->configs[0].base_failed, summary.commands[0].failed_runs);
 }
 
 TEST(CompareGate, WithoutCorrectionThePValueIsTheRawOne) {

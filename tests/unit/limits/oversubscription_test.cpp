@@ -4,7 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "report/formats.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
+#include "report/summary_json.hpp"
 
 namespace coldbench::report {
 namespace {
@@ -40,7 +41,7 @@ ResultsDocument document_of(std::vector<RunRecord> runs) {
 
 TEST(Oversubscription, FlaggedWithThrottlingAndSwitchesAsEvidence) {
   auto document = document_of({run_with(0, 8, 1), run_with(1, 8, 1), run_with(2, 8, 1)});
-  auto summary = summarize_session(document);
+  auto summary = analysis::summarize_session(document);
   const auto& flag = summary.commands[0].oversubscription;
   ASSERT_TRUE(flag.has_value());
   EXPECT_EQ(flag->source, "torch.num_threads");
@@ -69,13 +70,13 @@ TEST(Oversubscription, FlaggedWithThrottlingAndSwitchesAsEvidence) {
 }
 
 TEST(Oversubscription, NotFlaggedWhenThreadsFit) {
-  auto summary = summarize_session(document_of({run_with(0, 2, 2), run_with(1, 1, 2)}));
+  auto summary = analysis::summarize_session(document_of({run_with(0, 2, 2), run_with(1, 1, 2)}));
   EXPECT_FALSE(summary.commands[0].oversubscription.has_value());
   EXPECT_TRUE(to_json(summary)["commands"][0]["oversubscription"].is_null());
 }
 
 TEST(Oversubscription, ComputeThreadsKeyAndStringValues) {
-  auto summary = summarize_session(document_of({run_with(0, "4", 2, "compute_threads")}));
+  auto summary = analysis::summarize_session(document_of({run_with(0, "4", 2, "compute_threads")}));
   ASSERT_TRUE(summary.commands[0].oversubscription.has_value());
   EXPECT_EQ(summary.commands[0].oversubscription->source, "compute_threads");
   EXPECT_EQ(summary.commands[0].oversubscription->compute_threads, 4);
@@ -84,7 +85,7 @@ TEST(Oversubscription, ComputeThreadsKeyAndStringValues) {
 TEST(Oversubscription, NeedsTheEffectiveCpus) {
   RunRecord run = run_with(0, 8, 1);
   run.limits.reset();
-  EXPECT_FALSE(summarize_session(document_of({run})).commands[0].oversubscription.has_value());
+  EXPECT_FALSE(analysis::summarize_session(document_of({run})).commands[0].oversubscription.has_value());
 }
 
 }  // namespace

@@ -24,7 +24,7 @@ class ReportFormats : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     document_ = new ResultsDocument(sample_document());
-    summary_ = new SessionSummary(summarize_session(*document_));
+    summary_ = new analysis::SessionSummary(analysis::summarize_session(*document_));
   }
   static void TearDownTestSuite() {
     delete summary_;
@@ -37,10 +37,10 @@ class ReportFormats : public ::testing::Test {
   }
 
   static ResultsDocument* document_;
-  static SessionSummary* summary_;
+  static analysis::SessionSummary* summary_;
 };
 ResultsDocument* ReportFormats::document_ = nullptr;
-SessionSummary* ReportFormats::summary_ = nullptr;
+analysis::SessionSummary* ReportFormats::summary_ = nullptr;
 
 // RFC 4180 fields of one CSV line.
 std::vector<std::string> csv_fields(const std::string& line) {
@@ -230,7 +230,7 @@ TEST_F(ReportFormats, ConsoleShowsPhasesMetricsFailuresAndComparisons) {
 TEST_F(ReportFormats, ConsoleShowsAShortTailWhole) {
   ResultsDocument doc = *document_;
   doc.runs.back().output_tail = "only line\n";
-  SessionSummary summary = summarize_session(doc);
+  analysis::SessionSummary summary = analysis::summarize_session(doc);
   std::string out = *ConsoleReporter().render(doc, &summary);
   EXPECT_THAT(out, HasSubstr("exited with code 1\n    | only line\n"));
 }
@@ -239,7 +239,7 @@ TEST_F(ReportFormats, ConsoleSaysWhenInterruptedOrTooFewRunsToCompare) {
   ResultsDocument doc = *document_;
   doc.interrupted = true;
   std::erase_if(doc.runs, [](const RunRecord& r) { return r.command == "fast" && r.index > 0; });
-  SessionSummary summary = summarize_session(doc);
+  analysis::SessionSummary summary = analysis::summarize_session(doc);
   std::string out = *ConsoleReporter().render(doc, &summary);
   EXPECT_THAT(out, HasSubstr("Interrupted: the summary covers the runs finished before Ctrl-C."));
   EXPECT_THAT(out, HasSubstr("'fast' vs 'base'"));

@@ -62,7 +62,7 @@ TEST(HtmlReport, EscapesTextAndScripts) {
 
 TEST(HtmlReport, PageIsSelfContainedWithChartsDataAndStatus) {
   const auto doc = two_configs(10);
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   auto page = HtmlReporter(fake_assets()).render(doc, &summary);
   ASSERT_TRUE(page);
   // Every <script> closes exactly once: the inlined library could not end its element early.
@@ -93,7 +93,7 @@ TEST(HtmlReport, PageIsSelfContainedWithChartsDataAndStatus) {
 
 TEST(HtmlReport, ChartsCarryTheirDataAndSubsampleLatency) {
   const auto doc = two_configs(1000);  // 4 measured runs x 1000 values per config
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   const auto table = build_study_table(doc, summary);
   ChartOptions options;
   options.max_points_per_config = 500;
@@ -113,7 +113,7 @@ TEST(HtmlReport, ChartsCarryTheirDataAndSubsampleLatency) {
 TEST(HtmlReport, ChartsWithoutDataAreLeftOut) {
   auto doc = two_configs(3);
   for (auto& run : doc.runs) run.error = "crashed (signal 11)";
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   const auto charts = build_report_charts(doc, summary, build_study_table(doc, summary));
   ASSERT_EQ(charts.size(), 1u);  // only the run order: failed runs are drawn there
   EXPECT_EQ(charts[0].id, "chart-run-order");

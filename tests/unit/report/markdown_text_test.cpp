@@ -78,7 +78,7 @@ ResultsDocument hostile_document() {
 
 TEST(MarkdownReports, HostileNamesAndCommandsLeaveNoRawTagInTheResultsMarkdown) {
   ResultsDocument doc = hostile_document();
-  auto summary = summarize_session(doc);
+  auto summary = analysis::summarize_session(doc);
   auto markdown = MarkdownReporter().render(doc, &summary);
   ASSERT_TRUE(markdown);
   expect_no_raw_markup(*markdown);
@@ -91,7 +91,7 @@ TEST(MarkdownReports, HostileNamesAndCommandsLeaveNoRawTagInTheResultsMarkdown) 
 
 TEST(MarkdownReports, HostileNamesAndLabelsLeaveNoRawTagInTheStudyMarkdown) {
   ResultsDocument doc = hostile_document();
-  auto summary = summarize_session(doc);
+  auto summary = analysis::summarize_session(doc);
   auto markdown = StudyReporter(StudyReporter::Style::Markdown).render(doc, &summary);
   ASSERT_TRUE(markdown);
   expect_no_raw_markup(*markdown);

@@ -8,7 +8,8 @@
 
 #include "report/formats.hpp"
 #include "report/study_report.hpp"
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
+#include "report/summary_json.hpp"
 
 namespace coldbench::report {
 namespace {
@@ -52,7 +53,7 @@ ResultsDocument noisy_session() {
 
 TEST(NoiseReport, ConsoleWarnsUnderTheCommandWithTheEvidence) {
   const auto doc = noisy_session();
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   auto text = ConsoleReporter().render(doc, &summary);
   ASSERT_TRUE(text);
   const std::string busy_part = text->substr(0, text->find("Command 'drift'"));
@@ -71,7 +72,7 @@ TEST(NoiseReport, ConsoleWarnsUnderTheCommandWithTheEvidence) {
 
 TEST(NoiseReport, JsonSummaryCarriesTheEvidenceAndTheWarnings) {
   const auto doc = noisy_session();
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   nlohmann::json j = to_json(summary);
   const auto& busy = j["commands"][0];
   EXPECT_EQ(busy["machine"]["busy"], true);
@@ -88,7 +89,7 @@ TEST(NoiseReport, JsonSummaryCarriesTheEvidenceAndTheWarnings) {
 
 TEST(NoiseReport, StudyNotesNameTheConfigAndTheEvidence) {
   const auto doc = noisy_session();
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   auto text = StudyReporter(StudyReporter::Style::Text).render(doc, &summary);
   ASSERT_TRUE(text);
   EXPECT_THAT(*text, HasSubstr("'busy': machine busy: load average 1.20 on 2 CPUs"));
@@ -101,7 +102,7 @@ TEST(NoiseReport, ResultsFromBeforeMachineNoiseRenderWithoutIt) {
     run.machine.reset();
     run.wall_ms = 100 + (run.index % 3);
   }
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   EXPECT_FALSE(summary.commands[0].machine);
   EXPECT_TRUE(summary.commands[0].noise_warnings().empty());
   nlohmann::json j = to_json(summary);
@@ -114,7 +115,7 @@ TEST(NoiseReport, ResultsFromBeforeMachineNoiseRenderWithoutIt) {
 TEST(NoiseReport, CsvHasTheMachineColumnsEmptyWhenNull) {
   auto doc = noisy_session();
   doc.runs[1].machine.reset();
-  const auto summary = summarize_session(doc);
+  const auto summary = analysis::summarize_session(doc);
   auto csv = CsvReporter().render(doc, &summary);
   ASSERT_TRUE(csv);
   const std::string header = csv->substr(0, csv->find('\n'));

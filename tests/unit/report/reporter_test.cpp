@@ -183,9 +183,9 @@ TEST_F(ReportFiles, FileExportReportsWriteErrors) {
 TEST(ReportSummaryCache, RecomputesOnlyWhenRunsWereAdded) {
   ResultsDocument doc = fixtures::sample_document();
   SummaryCache cache;
-  const SessionSummary& first = cache.get(doc);
+  const analysis::SessionSummary& first = cache.get(doc);
   EXPECT_EQ(first.commands[0].measured_runs, 7);
-  const SessionSummary* address = &first;
+  const analysis::SessionSummary* address = &first;
   EXPECT_EQ(&cache.get(doc), address);
   EXPECT_EQ(cache.get(doc).commands[0].measured_runs, 7);
   doc.runs.pop_back();

@@ -95,7 +95,7 @@ TEST(ReportTextFormat, VerdictAndDetectableEffect) {
 }
 
 TEST(ReportTextFormat, MedianWithIntervalAndRange) {
-  SampleSummary s;
+  analysis::SampleSummary s;
   s.unit = "ms";
   s.summary.median = 45.6;
   s.summary.min = 44.1;
@@ -108,7 +108,7 @@ TEST(ReportTextFormat, MedianWithIntervalAndRange) {
   s.summary.median_ci.level = 0.75;
   EXPECT_EQ(format_median_ci(s), "45.60 ms [44.90 ms, 46.20 ms] (only 75%)");
   EXPECT_EQ(format_range(s), "44.10 ms .. 48.00 ms");
-  SampleSummary empty;
+  analysis::SampleSummary empty;
   empty.unit = "ms";
   EXPECT_EQ(format_median_ci(empty), "n/a");
   EXPECT_EQ(format_range(empty), "n/a .. n/a");

@@ -1,4 +1,4 @@
-#include "report/summary.hpp"
+#include "analysis/summary.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "sample_document.hpp"
+#include "../report/sample_document.hpp"
 
-namespace coldbench::report {
+namespace coldbench::analysis {
 namespace {
 
-using fixtures::sample_document;
-using fixtures::sample_run;
+using report::fixtures::sample_document;
+using report::fixtures::sample_run;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
@@ -24,7 +24,7 @@ const SampleSummary* find(const std::vector<SampleSummary>& samples, const std::
   return nullptr;
 }
 
-TEST(ReportSummary, FailedRunsAreCountedButNotMeasured) {
+TEST(AnalysisSummary, FailedRunsAreCountedButNotMeasured) {
   SessionSummary s = summarize_session(sample_document());
   ASSERT_EQ(s.commands.size(), 3u);
   const CommandSummary& base = s.commands[0];
@@ -44,7 +44,7 @@ TEST(ReportSummary, FailedRunsAreCountedButNotMeasured) {
   EXPECT_EQ(base.malformed_markers, 2);  // counted from every run, failed ones too
 }
 
-TEST(ReportSummary, FailedWarmupIsListedButNotCountedAsAFailedRun) {
+TEST(AnalysisSummary, FailedWarmupIsListedButNotCountedAsAFailedRun) {
   ResultsDocument doc = sample_document();
   doc.runs[0].error = "killed by signal 9 (Killed)";
   SessionSummary s = summarize_session(doc);
@@ -54,7 +54,7 @@ TEST(ReportSummary, FailedWarmupIsListedButNotCountedAsAFailedRun) {
   EXPECT_TRUE(base.failures[0].warmup);
 }
 
-TEST(ReportSummary, PhasesAreOrderedByMedianEndTime) {
+TEST(AnalysisSummary, PhasesAreOrderedByMedianEndTime) {
   SessionSummary s = summarize_session(sample_document());
   const CommandSummary& base = s.commands[0];
   ASSERT_EQ(base.phases.size(), 2u);
@@ -67,7 +67,7 @@ TEST(ReportSummary, PhasesAreOrderedByMedianEndTime) {
   EXPECT_THAT(s.commands[2].phases, IsEmpty());
 }
 
-TEST(ReportSummary, PhaseMissingFromSomeRunsCountsOnlyThoseThatHaveIt) {
+TEST(AnalysisSummary, PhaseMissingFromSomeRunsCountsOnlyThoseThatHaveIt) {
   ResultsDocument doc = sample_document();
   for (auto& run : doc.runs) {
     if (run.command == "base" && run.index >= 4) run.phases.clear();
@@ -78,7 +78,7 @@ TEST(ReportSummary, PhaseMissingFromSomeRunsCountsOnlyThoseThatHaveIt) {
   EXPECT_EQ(base.phases[0].summary.n, 4u);
 }
 
-TEST(ReportSummary, MetricValuesArePooledOverSuccessfulRuns) {
+TEST(AnalysisSummary, MetricValuesArePooledOverSuccessfulRuns) {
   SessionSummary s = summarize_session(sample_document());
   const CommandSummary& base = s.commands[0];
   ASSERT_EQ(base.metrics.size(), 1u);
@@ -91,7 +91,7 @@ TEST(ReportSummary, MetricValuesArePooledOverSuccessfulRuns) {
   EXPECT_DOUBLE_EQ(lat.summary.max, 7);  // the failed run's 9999 is left out
 }
 
-TEST(ReportSummary, ProcessStatsAndInfoFromTheLatestSuccessfulRun) {
+TEST(AnalysisSummary, ProcessStatsAndInfoFromTheLatestSuccessfulRun) {
   ResultsDocument doc = sample_document();
   doc.runs[1].info["threads"] = 2;       // base run 0
   doc.runs[16].info["threads"] = 4;      // base run 5
@@ -108,7 +108,7 @@ TEST(ReportSummary, ProcessStatsAndInfoFromTheLatestSuccessfulRun) {
   EXPECT_FALSE(base.residency);
 }
 
-TEST(ReportSummary, CgroupAndResidencyOnlyWhenRecorded) {
+TEST(AnalysisSummary, CgroupAndResidencyOnlyWhenRecorded) {
   ResultsDocument doc = sample_document();
   for (auto& run : doc.runs) {
     if (run.command != "slow") continue;
@@ -125,7 +125,7 @@ TEST(ReportSummary, CgroupAndResidencyOnlyWhenRecorded) {
   EXPECT_EQ(slow.residency->unit, "%");
 }
 
-TEST(ReportSummary, ContrastsInTheOptionsChooseTheComparisons) {
+TEST(AnalysisSummary, ContrastsInTheOptionsChooseTheComparisons) {
   ResultsDocument doc = sample_document();
   doc.options["contrasts"] = nlohmann::json::array(
       {{{"name", "x"}, {"baseline", "fast"}, {"candidate", "slow"}},
@@ -139,7 +139,7 @@ TEST(ReportSummary, ContrastsInTheOptionsChooseTheComparisons) {
   EXPECT_NEAR(s.comparisons[0].quantities[0].comparison.ratio, 202.5 / 52.5, 1e-9);
 }
 
-TEST(ReportSummary, AdaptiveSessionDecidesAtItsLooksAlpha) {
+TEST(AnalysisSummary, AdaptiveSessionDecidesAtItsLooksAlpha) {
   ResultsDocument doc = sample_document();
   SessionSummary fixed = summarize_session(doc);
   EXPECT_DOUBLE_EQ(fixed.policy.alpha, 0.05);
@@ -159,7 +159,7 @@ TEST(ReportSummary, AdaptiveSessionDecidesAtItsLooksAlpha) {
   EXPECT_DOUBLE_EQ(summarize_session_at(doc, at).policy.alpha, 0.01);
 }
 
-TEST(ReportSummary, ComparisonsAgainstTheFirstCommand) {
+TEST(AnalysisSummary, ComparisonsAgainstTheFirstCommand) {
   SessionSummary s = summarize_session(sample_document());
   ASSERT_EQ(s.comparisons.size(), 2u);
   const CommandComparison& slow = s.comparisons[0];
@@ -178,7 +178,7 @@ TEST(ReportSummary, ComparisonsAgainstTheFirstCommand) {
   EXPECT_EQ(fast.quantities[0].comparison.verdict, stats::Verdict::Faster);
 }
 
-TEST(ReportSummary, OneCommandHasNoComparisonsAndTooFewRunsGiveNoQuantities) {
+TEST(AnalysisSummary, OneCommandHasNoComparisonsAndTooFewRunsGiveNoQuantities) {
   ResultsDocument doc = sample_document();
   doc.commands.resize(1);
   EXPECT_THAT(summarize_session(doc).comparisons, IsEmpty());
@@ -190,7 +190,7 @@ TEST(ReportSummary, OneCommandHasNoComparisonsAndTooFewRunsGiveNoQuantities) {
   EXPECT_THAT(s.comparisons[1].quantities, IsEmpty());
 }
 
-TEST(ReportSummary, CommandWithoutRunsSummarizesToNothing) {
+TEST(AnalysisSummary, CommandWithoutRunsSummarizesToNothing) {
   ResultsDocument doc = sample_document();
   doc.runs.clear();
   SessionSummary s = summarize_session(doc);
@@ -208,13 +208,13 @@ ResultsDocument single_command(const std::vector<double>& walls) {
   return doc;
 }
 
-TEST(ReportSummary, TimerTightDeviationsAreNotOutliers) {
+TEST(AnalysisSummary, TimerTightDeviationsAreNotOutliers) {
   // 100.9 has a modified z-score above 3.5 but is within 1% of the median.
   auto s = summarize_session(single_command({100, 100, 100.1, 100.2, 100.1, 100.9}));
   EXPECT_THAT(s.commands[0].wall.outliers, IsEmpty());
 }
 
-TEST(ReportSummary, RealOutliersAreFlaggedWithTheirRun) {
+TEST(AnalysisSummary, RealOutliersAreFlaggedWithTheirRun) {
   auto s = summarize_session(single_command({100, 100, 100.1, 100.2, 100.1, 110}));
   const auto& outliers = s.commands[0].wall.outliers;
   ASSERT_EQ(outliers.size(), 1u);
@@ -223,28 +223,10 @@ TEST(ReportSummary, RealOutliersAreFlaggedWithTheirRun) {
   EXPECT_GT(outliers[0].z, 3.5);
 }
 
-TEST(ReportSummary, FewerThanFiveRunsAreNeverFlagged) {
+TEST(AnalysisSummary, FewerThanFiveRunsAreNeverFlagged) {
   auto s = summarize_session(single_command({100, 100.1, 100.2, 500}));
   EXPECT_THAT(s.commands[0].wall.outliers, IsEmpty());
 }
 
-TEST(ReportSummary, JsonHasEveryCommandAndComparison) {
-  nlohmann::json j = to_json(summarize_session(sample_document()));
-  ASSERT_EQ(j["commands"].size(), 3u);
-  EXPECT_EQ(j["commands"][0]["name"], "base");
-  EXPECT_EQ(j["commands"][0]["failed_runs"], 1);
-  EXPECT_EQ(j["commands"][0]["wall"]["stats"]["n"], 6);
-  EXPECT_EQ(j["commands"][0]["phases"][0]["name"], "load");
-  EXPECT_TRUE(j["commands"][0]["residency"].is_null());
-  EXPECT_EQ(j["comparisons"][0]["quantities"][0]["verdict"], "slower");
-  EXPECT_EQ(j["comparisons"][1]["quantities"][0]["verdict"], "faster");
-  // NaN never reaches JSON: a command without runs has null statistics.
-  ResultsDocument empty = sample_document();
-  empty.runs.clear();
-  nlohmann::json e = to_json(summarize_session(empty));
-  EXPECT_TRUE(e["commands"][0]["wall"]["stats"]["median"].is_null());
-  EXPECT_EQ(nlohmann::json::parse(e.dump()), e);
-}
-
 }  // namespace
-}  // namespace coldbench::report
+}  // namespace coldbench::analysis

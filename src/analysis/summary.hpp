@@ -2,6 +2,7 @@
 // What every reporter prints, computed once from the run records: per command
 // the phase, wall, process-stat and metric summaries, outliers and failures;
 // across commands the comparisons against the first (baseline) command.
+// report/ formats these (report/summary_json.hpp for JSON); nothing here prints.
 
 #include <optional>
 #include <utility>
@@ -10,13 +11,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/oversubscription.hpp"
 #include "core/record.hpp"
 #include "noise/noise_rules.hpp"
 #include "stats/comparison.hpp"
 #include "stats/descriptive.hpp"
 #include "stats/policy.hpp"
 
-namespace coldbench::report {
+namespace coldbench::analysis {
 
 struct Outlier {
   int run_index = 0;
@@ -44,20 +46,6 @@ struct FailureNote {
   bool warmup = false;
   std::string error;
   std::string output_tail;
-};
-
-// A workload that reports more compute threads (info "torch.num_threads" or
-// "compute_threads") than the effective CPUs its runs had, with the evidence.
-struct Oversubscription {
-  std::string source;       // the info key the thread count came from
-  int compute_threads = 0;  // the largest count reported
-  int effective_cpus = 0;   // the smallest effective CPUs among those runs
-  int runs = 0;             // successful measured runs that were oversubscribed
-  // Medians over those runs: cgroup throttling (when the runs had a cgroup) and involuntary switches.
-  std::optional<double> periods;
-  std::optional<double> throttled_periods;
-  std::optional<double> throttled_ms;
-  double involuntary_switches = 0;
 };
 
 struct CommandSummary {
@@ -132,10 +120,4 @@ SessionSummary summarize_session_at(const ResultsDocument& document, const stats
 // Every command's wall-time comparison with the first has a conclusive verdict.
 bool wall_comparisons_conclusive(const SessionSummary& summary);
 
-nlohmann::json to_json(const stats::Summary& summary);
-nlohmann::json to_json(const stats::Interval& interval);  // with its actual and requested coverage
-// Every field of a comparison (ratio, CI, tests, MDE, runs needed, verdict), shared with the gate.
-nlohmann::json comparison_fields(const stats::Comparison& comparison);
-nlohmann::json to_json(const SessionSummary& summary);
-
-}  // namespace coldbench::report
+}  // namespace coldbench::analysis
