@@ -56,7 +56,9 @@ pid_t clone_child(const SpawnRequest& request, const ExecImage& image, const Chi
   if (request.clone_flags == 0) {
     // fork, not vfork: a vfork child runs on our address space until exec,
     // and the kernel records that address space's peak RSS as the child's
-    // (ru_maxrss), so every small workload would report the harness's peak.
+    // (ru_maxrss), so every small workload would report the harness's peak;
+    // and setup steps may allocate. Requests without steps avoid this fork
+    // through the spawner (spawner.hpp).
     pid = fork();
   } else {
     // The raw clone syscall without CLONE_VM behaves like fork (child gets 0).

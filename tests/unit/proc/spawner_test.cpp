@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -65,6 +67,19 @@ TEST(ProcSpawner, WorkloadIsTheHarnesssChildInItsOwnProcessGroup) {
   EXPECT_EQ(observer.lines[0], std::to_string(getpid()));  // CLONE_PARENT: ours, not the spawner's
   EXPECT_EQ(observer.lines[1], std::to_string(result->pid));
   EXPECT_NE(result->pid, Spawner::get()->pid());
+}
+
+TEST(ProcSpawner, KilledSpawnerIsReplacedAndTheRunStillStarts) {
+  Spawner* spawner = Spawner::get();
+  ASSERT_NE(spawner, nullptr);
+  const pid_t first = spawner->pid();
+  ASSERT_EQ(kill(first, SIGKILL), 0);
+  KeepLines observer;
+  SpawnResult result = run_fixture(observer);  // this run forks: the spawner is found gone
+  EXPECT_TRUE(WIFEXITED(result.wait_status));
+  EXPECT_EQ(WEXITSTATUS(result.wait_status), 0);
+  ASSERT_NE(Spawner::get(), nullptr);
+  EXPECT_NE(Spawner::get()->pid(), first);
 }
 
 // The regression test for the workload's own max RSS: the same tiny workload
