@@ -14,7 +14,6 @@
 #include "core/shell_words.hpp"
 #include "markers/run_markers.hpp"
 #include "noise/machine_sampler.hpp"
-#include "proc/watchdog.hpp"
 
 extern char** environ;
 
@@ -128,8 +127,9 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
                         "rounds: use --order interleaved (the default) or random");
     }
   }
-  // Started now, while the harness has one thread (a hook may start a sampler thread).
-  proc::RunWatchdog::instance();
+  // Now, while the harness has one thread (a hook may start a sampler thread):
+  // the real runner starts its watchdog here.
+  runner_->prepare();
   // Resolve every program first: a typo is an error before anything runs.
   programs_.clear();
   bool any_on_host = false;
@@ -333,7 +333,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   const noise::MachineSampler sampler;
   const limits::CpuList run_cpus = noise::run_cpus(record);
   const noise::MachineSample machine_before = sampler.sample(run_cpus, noise::MachineSampler::Moment::BeforeSpawn);
-  auto spawned = proc::spawn_and_wait(request, observer);
+  auto spawned = runner_->run(request, observer);
   const noise::MachineSample machine_after = sampler.sample(run_cpus, noise::MachineSampler::Moment::AfterReap);
   if (!spawned) {
     for (auto* hook : hooks) hook->after_reap(proc::SpawnResult{}, record);

@@ -15,6 +15,7 @@
 #include "core/expected.hpp"
 #include "core/record.hpp"
 #include "markers/rules.hpp"
+#include "proc/child_runner.hpp"
 
 namespace coldbench::bench {
 
@@ -72,6 +73,8 @@ class Session {
   void add_hook(RunHook* hook) { hooks_.push_back(hook); }
   void add_sink(ResultSink* sink) { sinks_.push_back(sink); }
   void set_progress(ProgressListener* progress) { progress_ = progress; }
+  // Where the runs' processes come from; real processes unless a test injects a fake.
+  void set_child_runner(proc::ChildRunner* runner) { runner_ = runner; }
 
   // Continue an interrupted session: `document` already holds its finished
   // runs; scheduled runs that match one (command, warmup, index) are skipped.
@@ -101,6 +104,7 @@ class Session {
   std::vector<RunHook*> hooks_;
   std::vector<ResultSink*> sinks_;
   ProgressListener* progress_ = nullptr;
+  proc::ChildRunner* runner_ = &proc::process_runner();
   bool resume_ = false;
 };
 

@@ -27,6 +27,7 @@
 #include "core/clock.hpp"
 #include "proc/fd.hpp"
 #include "proc/spawn.hpp"
+#include "proc/spawner.hpp"
 
 namespace coldbench::cache {
 namespace {
@@ -359,6 +360,8 @@ Expected<DiscoveryResult> discover_files(const DiscoveryRequest& request) {
   proc::Pipe error_pipe;
   if (!error_pipe.open()) return make_error("cannot create a pipe: {}", std::strerror(errno));
 
+  // The tracer waits until we have no child left; the spawner is one.
+  proc::Spawner::stop();
   BlockChildSignal blocked;
   pid_t pid = fork();
   if (pid < 0) return make_error("cannot start a process: {}", std::strerror(errno));

@@ -1,9 +1,14 @@
 #pragma once
-// The one spawn path: fork/exec (or clone with namespace flags) of a workload
-// in its own process group, stdin from /dev/null, stdout/stderr captured line
-// by line, an optional marker pipe (COLDBENCH_FD), a timeout that kills the
-// whole group, and wait4 rusage. Hooks run in the child between clone and exec
-// (join a cgroup, set affinity, set up a sandbox).
+// Starting workloads: what a run asks for (SpawnRequest) and what it gives
+// back (SpawnResult). Every workload the harness measures or probes is started
+// by proc::ChildProcess (child_process.hpp), here wrapped as spawn_and_wait:
+// fork/exec (or clone with namespace flags) in its own process group, stdin
+// from /dev/null, stdout/stderr captured line by line, an optional marker pipe
+// (COLDBENCH_FD), a timeout that kills the whole group, and wait4 rusage.
+// Hooks run in the child between clone and exec (join a cgroup, set affinity,
+// set up a sandbox). Two places clone on their own, for reasons given there:
+// cache discovery's tracer (ptrace of every task, cache/discovery.cpp) and
+// the sandbox probe (setup steps without exec, isolate/sandbox_probe.cpp).
 //
 // Nothing of a run outlives it or the harness: the workload dies with the
 // harness (PR_SET_PDEATHSIG); when the run ends, its process group and every
@@ -84,7 +89,7 @@ struct SpawnResult {
   std::string tail_text() const;
 };
 
-// Runs one process to completion. An Error means it could not be started
+// Runs one process to completion (ChildProcess start + wait). An Error means it could not be started
 // (exec failed, a child setup step failed): the caller should stop, since the
 // next run would fail the same way. Everything else, including crashes and
 // timeouts, is a SpawnResult.

@@ -1,4 +1,5 @@
-// Runs real processes in the sandbox through the one spawn path. Needs the
+// Runs real processes in the sandbox the way runs start them
+// (proc::spawn_and_wait, i.e. proc::ChildProcess). Needs the
 // right to create namespaces (root, or unprivileged user namespaces); skips
 // with the reason otherwise.
 

@@ -1,0 +1,59 @@
+#pragma once
+// One workload process from start to reap: started in its own process group
+// with its output piped to us, waited for with a deadline and cancellation
+// (SIGINT/SIGTERM to the harness), and, however it ends, its whole group and
+// every orphan it left to us (we are a child subreaper) killed and reaped.
+//
+//   ChildProcess child(request);
+//   if (auto started = child.start(); !started) ...;  // exec or a setup step failed
+//   SpawnResult result = child.wait(observer);        // exit status, rusage, output tail
+//
+// spawn_and_wait (spawn.hpp) is these three lines; the run loop reaches them
+// through a ChildRunner (child_runner.hpp), so its tests can run without processes.
+
+#include <sys/types.h>
+
+#include <vector>
+
+#include "core/expected.hpp"
+#include "proc/fd.hpp"
+#include "proc/spawn.hpp"
+
+namespace coldbench::proc {
+
+class RunWatchdog;
+
+class ChildProcess {
+ public:
+  explicit ChildProcess(const SpawnRequest& request);  // the request must outlive the process
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  // Kills the group, ends the orphans and tells the watchdog the run is over.
+  ~ChildProcess();
+
+  // Clones the child and returns once it has exec'd. An Error means it could
+  // not start (no pipes, clone refused, a setup step or the exec failed);
+  // the child is reaped already.
+  Expected<void> start();
+  // Until the child is reaped: output to `observer`, the group killed at the
+  // request's timeout or on an interrupt. Call once, after a successful start.
+  SpawnResult wait(OutputObserver& observer);
+  // SIGKILL to the whole process group (idempotent).
+  void kill_group();
+
+  pid_t pid() const { return result_.pid; }
+
+ private:
+  void reap(int options);
+
+  const SpawnRequest& request_;
+  SpawnResult result_;
+  std::vector<pid_t> children_before_;  // anything else that is our child after the run is its orphan
+  RunWatchdog* watchdog_ = nullptr;      // set once the run is registered with it
+  Fd pidfd_;
+  Fd out_, err_, marker_;  // read ends, handed to the output capture by wait()
+  bool reaped_ = false;
+  bool killed_ = false;
+};
+
+}  // namespace coldbench::proc
