@@ -19,7 +19,7 @@
 #include "core/clock.hpp"
 #include "proc/descendants.hpp"
 #include "core/utf8.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 #include "proc/watchdog.hpp"
 
 namespace coldbench::proc {
