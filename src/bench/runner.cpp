@@ -10,12 +10,12 @@
 #include <random>
 
 #include "core/clock.hpp"
+#include "core/env_var.hpp"
 #include "core/host.hpp"
 #include "core/shell_words.hpp"
 #include "markers/run_markers.hpp"
 #include "noise/machine_sampler.hpp"
 
-extern char** environ;
 
 namespace coldbench::bench {
 namespace {
@@ -32,31 +32,6 @@ class MarkerObserver : public proc::OutputObserver {
  private:
   markers::RunMarkers& markers_;
 };
-
-std::string env_value(const std::vector<std::string>& env, std::string_view key) {
-  for (const auto& entry : env) {
-    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=') {
-      return entry.substr(key.size() + 1);
-    }
-  }
-  return {};
-}
-
-void set_env(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  for (auto& entry : env) {
-    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=') {
-      entry = key + "=" + value;
-      return;
-    }
-  }
-  env.push_back(key + "=" + value);
-}
-
-void unset_env(std::vector<std::string>& env, const std::string& key) {
-  std::erase_if(env, [&](const std::string& entry) {
-    return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 && entry[key.size()] == '=';
-  });
-}
 
 }  // namespace
 
@@ -100,17 +75,15 @@ int Session::planned_runs() const {
 
 std::vector<std::string> Session::child_environment(const CommandPlan& plan, int sequence) const {
   std::vector<std::string> env;
-  if (!options_.env_clear) {
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  }
+  if (!options_.env_clear) env = current_environment();
   // A harness inside a harness must not hand its own marker fd down.
-  unset_env(env, "COLDBENCH_FD");
-  unset_env(env, "COLDBENCH_RUN_ID");
-  for (const auto& [key, value] : options_.env) set_env(env, key, value);
-  for (const auto& [key, value] : plan.env) set_env(env, key, value);
+  unset_env_entry(env, "COLDBENCH_FD");
+  unset_env_entry(env, "COLDBENCH_RUN_ID");
+  for (const auto& [key, value] : options_.env) set_env_entry(env, key, value);
+  for (const auto& [key, value] : plan.env) set_env_entry(env, key, value);
   if (options_.markers) {
-    set_env(env, "COLDBENCH_FD", std::to_string(proc::kMarkerFd));
-    set_env(env, "COLDBENCH_RUN_ID", fmt::format("{}-{}", getpid(), sequence));
+    set_env_entry(env, "COLDBENCH_FD", std::to_string(proc::kMarkerFd));
+    set_env_entry(env, "COLDBENCH_RUN_ID", fmt::format("{}-{}", getpid(), sequence));
   }
   return env;
 }
@@ -140,7 +113,8 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
     }
     any_on_host = true;
     std::vector<std::string> probe_env = child_environment(plan, 0);
-    std::string path_value = env_value(probe_env, "PATH");
+    const std::string* path_entry = find_env_entry(probe_env, "PATH");
+    std::string path_value = path_entry ? std::string(split_env_entry(*path_entry)->value) : "";
     if (path_value.empty()) {
       const char* ours = std::getenv("PATH");
       path_value = ours ? ours : "/usr/local/bin:/usr/bin:/bin";
@@ -331,7 +305,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   // The machine's counters bracket the spawn and reap as closely as the
   // harness can (docs/machine-noise.md); hooks' own work stays outside.
   const noise::MachineSampler sampler;
-  const limits::CpuList run_cpus = noise::run_cpus(record);
+  const CpuList run_cpus = noise::run_cpus(record);
   const noise::MachineSample machine_before = sampler.sample(run_cpus, noise::MachineSampler::Moment::BeforeSpawn);
   auto spawned = runner_->run(request, observer);
   const noise::MachineSample machine_after = sampler.sample(run_cpus, noise::MachineSampler::Moment::AfterReap);

@@ -25,7 +25,7 @@
 
 #include "cache/file_set.hpp"
 #include "core/clock.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 #include "proc/spawn.hpp"
 #include "proc/spawner.hpp"
 
@@ -355,9 +355,9 @@ Expected<DiscoveryResult> discover_files(const DiscoveryRequest& request) {
   for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
-  proc::Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+  Fd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
   if (!devnull) return make_error("cannot open /dev/null: {}", std::strerror(errno));
-  proc::Pipe error_pipe;
+  Pipe error_pipe;
   if (!error_pipe.open()) return make_error("cannot create a pipe: {}", std::strerror(errno));
 
   // The tracer waits until we have no child left; the spawner is one.

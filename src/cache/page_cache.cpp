@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench::cache {
 namespace {
@@ -18,7 +18,7 @@ constexpr int64_t kBigFileBytes = 1 << 20;
 constexpr std::size_t kLeastResidentShown = 5;
 
 struct OpenFile {
-  proc::Fd fd;
+  Fd fd;
   int64_t size = 0;
 };
 
@@ -150,7 +150,7 @@ std::optional<std::string> drop_caches_unavailable_reason() {
 
 Expected<void> drop_all_page_caches() {
   sync();  // dirty pages cannot be dropped, so write them out first
-  proc::Fd fd(::open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC));
+  Fd fd(::open("/proc/sys/vm/drop_caches", O_WRONLY | O_CLOEXEC));
   if (!fd) return make_error("cannot open /proc/sys/vm/drop_caches: {}", std::strerror(errno));
   ssize_t written;
   do {

@@ -17,13 +17,13 @@
 #include "cache/page_cache.hpp"
 #include "cache/tracked_files.hpp"
 #include "cli/commands.hpp"
+#include "core/env_var.hpp"
 #include "core/shell_words.hpp"
 #include "core/terminal_text.hpp"
 #include "core/units.hpp"
 #include "proc/spawn.hpp"
 #include "report/table.hpp"
 
-extern char** environ;
 
 namespace coldbench::cli {
 namespace {
@@ -147,13 +147,11 @@ int run_files(const FilesArguments& args, FileAction action) {
 
 std::vector<std::string> discovery_environment(const DiscoverArguments& args) {
   std::vector<std::string> env;
-  if (!args.env_clear) {
-    for (char** e = environ; *e; ++e) env.emplace_back(*e);
-  }
+  if (!args.env_clear) env = current_environment();
   for (const auto& kv : args.env) {
-    std::string key = kv.substr(0, kv.find('='));
-    std::erase_if(
-        env, [&](const std::string& e) { return e.compare(0, key.size() + 1, key + "=") == 0; });
+    // Checked by run_discover: every entry splits.
+    auto entry = split_env_entry(kv);
+    unset_env_entry(env, entry->name);
     env.push_back(kv);
   }
   return env;
@@ -165,7 +163,7 @@ int run_discover(const DiscoverArguments& args) {
   if (args.top < 0) return report_error("--top must not be negative", kExitUsage);
   cache::DiscoveryRequest request;
   for (const auto& kv : args.env) {
-    if (kv.find('=') == std::string::npos || kv[0] == '=') {
+    if (!split_env_entry(kv)) {
       return report_error(fmt::format("--env '{}': expected KEY=VALUE", kv), kExitUsage);
     }
   }

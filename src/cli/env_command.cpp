@@ -104,9 +104,9 @@ limits::Capability engine_capability(isolate::IsolationMode engine) {
   return capability;
 }
 
-std::string cpu_list_text(const limits::CpuList& cpus, const std::string& empty) {
+std::string cpu_list_text(const CpuList& cpus, const std::string& empty) {
   if (cpus.empty()) return empty;
-  return fmt::format("{} ({} CPU{})", limits::format_cpu_list(cpus), cpus.size(),
+  return fmt::format("{} ({} CPU{})", format_cpu_list(cpus), cpus.size(),
                      cpus.size() == 1 ? "" : "s");
 }
 

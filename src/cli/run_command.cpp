@@ -163,14 +163,12 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args, std::siz
   }
   options.ignore_failure = args.ignore_failure;
   for (const auto& kv : args.env) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return make_error("--env '{}': expected KEY=VALUE, e.g. --env OMP_NUM_THREADS=2", kv);
-    }
-    if (auto valid = check_env_var(kv.substr(0, eq), kv.substr(eq + 1)); !valid) {
+    auto entry = split_env_entry(kv);
+    if (!entry) return make_error("--env '{}': expected KEY=VALUE, e.g. --env OMP_NUM_THREADS=2", kv);
+    if (auto valid = check_env_var(entry->name, entry->value); !valid) {
       return Error{fmt::format("--env '{}': {}", kv, valid.error().message)};
     }
-    options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    options.env.emplace_back(entry->name, entry->value);
   }
   options.env_clear = args.env_clear;
   options.cwd = args.cwd;  // checked by the session (inside a container it names the image's directory)

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/run_option_groups.hpp"
+#include "core/env_var.hpp"
 #include "core/units.hpp"
 #include "limits/limit_spec.hpp"
 #include "limits/limits_hook.hpp"
@@ -91,7 +92,7 @@ class LimitsOptionGroup : public RunOptionGroup {
       if (!threads) return threads.error();
       spec.threads = *threads;
       for (const auto& [key, value] : options.env) {
-        for (const auto& name : limits::thread_variables()) {
+        for (std::string_view name : thread_count_variables()) {
           if (key == name) {
             return make_error("--threads and --env {}={} both set {}; keep one of them", key, value,
                               name);

@@ -45,11 +45,11 @@ Expected<void> write_all(int fd, std::string_view content, const std::string& pa
 
 }  // namespace
 
-Expected<proc::Fd> replace_file(const std::string& path, std::string_view content) {
+Expected<Fd> replace_file(const std::string& path, std::string_view content) {
   if (path.empty() || path.back() == '/')
     return make_error("cannot write '{}': not a file name", path);
   std::string temp;
-  proc::Fd fd;
+  Fd fd;
   // A collision with an existing name (planted or not) just means another name.
   for (int attempt = 0; attempt < 16 && !fd; ++attempt) {
     temp = path + ".tmp-" + random_suffix();

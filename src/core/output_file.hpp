@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "core/expected.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench {
 
@@ -26,6 +26,6 @@ namespace coldbench {
 Expected<void> write_file_atomically(const std::string& path, std::string_view content);
 
 // The same, returning the new file open for writing (for appends in place).
-Expected<proc::Fd> replace_file(const std::string& path, std::string_view content);
+Expected<Fd> replace_file(const std::string& path, std::string_view content);
 
 }  // namespace coldbench

@@ -4,18 +4,10 @@
 
 #include <algorithm>
 
+#include "core/env_var.hpp"
+
 namespace coldbench::isolate {
 namespace {
-
-const std::string* find_value(const std::vector<std::string>& env, std::string_view key) {
-  for (const auto& entry : env) {
-    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
-        entry[key.size()] == '=') {
-      return &entry;
-    }
-  }
-  return nullptr;
-}
 
 void set_pair(std::vector<std::pair<std::string, std::string>>& env, const std::string& key,
               std::string value) {
@@ -41,29 +33,28 @@ std::vector<std::pair<std::string, std::string>> container_environment(
   std::vector<std::pair<std::string, std::string>> env;
   for (const auto& [key, value] : user_env) set_pair(env, key, value);
   for (const auto& entry : run_env) {
-    auto eq = entry.find('=');
-    if (eq == std::string::npos || eq == 0) continue;
-    std::string key = entry.substr(0, eq);
+    auto split = split_env_entry(entry);
+    if (!split) continue;
+    std::string key(split->name);
     // The marker variables are the harness's own, handled below.
     if (key == "COLDBENCH_FD" || key == "COLDBENCH_RUN_ID" || key == "COLDBENCH_MARKERS") continue;
     if (std::find(host_env.begin(), host_env.end(), entry) != host_env.end())
       continue;  // inherited as is
-    set_pair(env, key, entry.substr(eq + 1));
+    set_pair(env, key, std::string(split->value));
   }
   if (limits.threads) {
-    for (std::string_view key : kThreadVariables) {
-      if (const std::string* entry = find_value(run_env, key)) {
-        set_pair(env, std::string(key), entry->substr(key.size() + 1));
+    // The variables --threads sets, passed into the container when it was given.
+    for (std::string_view key : thread_count_variables()) {
+      if (const std::string* entry = find_env_entry(run_env, key)) {
+        set_pair(env, std::string(key), std::string(split_env_entry(*entry)->value));
       }
     }
   }
   if (markers) {
     // No fd crosses into a container: markers come back as "@coldbench " stdout lines.
     set_pair(env, "COLDBENCH_MARKERS", "stdout");
-    if (const std::string* entry = find_value(run_env, "COLDBENCH_RUN_ID")) {
-      set_pair(env, "COLDBENCH_RUN_ID",
-               entry->substr(std::string_view("COLDBENCH_RUN_ID=").size()));
-    }
+    if (const std::string* entry = find_env_entry(run_env, "COLDBENCH_RUN_ID"))
+      set_pair(env, "COLDBENCH_RUN_ID", std::string(split_env_entry(*entry)->value));
   }
   return env;
 }

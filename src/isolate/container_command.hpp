@@ -12,10 +12,6 @@
 
 namespace coldbench::isolate {
 
-// The variables --threads sets, passed into the container when it was given.
-inline constexpr const char* kThreadVariables[] = {"OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                                   "OPENBLAS_NUM_THREADS"};
-
 struct ContainerRun {
   std::string client;  // the engine's client program, e.g. /usr/bin/docker
   std::string image;

@@ -6,9 +6,9 @@
 
 #include <cstdlib>
 
+#include "core/env_var.hpp"
 #include "proc/spawn.hpp"
 
-extern char** environ;
 
 namespace coldbench::isolate {
 namespace {
@@ -61,7 +61,7 @@ Expected<EngineReply> run_engine_command(const std::vector<std::string>& argv, d
   proc::SpawnRequest request;
   request.program = argv.at(0);
   request.argv = argv;
-  for (char** e = environ; *e; ++e) request.env.emplace_back(*e);
+  request.env = current_environment();
   request.timeout_s = timeout_s;
   request.marker_pipe = false;
   request.tail_lines = 50;

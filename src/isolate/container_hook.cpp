@@ -5,24 +5,19 @@
 
 #include <algorithm>
 
+#include "core/env_var.hpp"
 #include "isolate/container_engine.hpp"
 
-extern char** environ;
 
 namespace coldbench::isolate {
 namespace {
 
 constexpr double kKillTimeoutS = 15;
 
-bool has_key(const std::string& entry, std::string_view key) {
-  return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
-         entry[key.size()] == '=';
-}
-
 }  // namespace
 
 ContainerHook::ContainerHook(ContainerSettings settings) : settings_(std::move(settings)) {
-  for (char** e = environ; *e; ++e) host_env_.emplace_back(*e);
+  host_env_ = current_environment();
 }
 
 Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnRequest& request,
@@ -45,7 +40,7 @@ Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnReques
   // but no marker fd: markers arrive on stdout.
   request.marker_pipe = false;
   std::erase_if(request.env, [](const std::string& entry) {
-    return has_key(entry, "COLDBENCH_FD") || has_key(entry, "COLDBENCH_RUN_ID");
+    return is_entry_for(entry, "COLDBENCH_FD") || is_entry_for(entry, "COLDBENCH_RUN_ID");
   });
   current_name_ = run.name;
   record.isolation = isolation_name(settings_.engine);

@@ -13,7 +13,7 @@ namespace {
 
 class SendMountNamespaceStep : public proc::ChildSetup {
  public:
-  explicit SendMountNamespaceStep(const proc::Fd& socket) : socket_(socket) {}
+  explicit SendMountNamespaceStep(const Fd& socket) : socket_(socket) {}
 
   int apply_in_child() noexcept override {
     if (!socket_) return 0;
@@ -42,7 +42,7 @@ class SendMountNamespaceStep : public proc::ChildSetup {
   }
 
  private:
-  const proc::Fd& socket_;
+  const Fd& socket_;
 };
 
 }  // namespace

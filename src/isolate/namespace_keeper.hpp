@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/expected.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 #include "proc/spawn.hpp"
 
 namespace coldbench::isolate {
@@ -35,8 +35,8 @@ class MountNamespaceKeeper {
   void release();
 
  private:
-  proc::Fd parent_end_;
-  proc::Fd child_end_;
+  Fd parent_end_;
+  Fd child_end_;
   std::unique_ptr<proc::ChildSetup> step_;
 };
 

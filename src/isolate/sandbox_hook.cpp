@@ -8,17 +8,12 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "core/env_var.hpp"
 #include "isolate/sandbox_probe.hpp"
 
-extern char** environ;
 
 namespace coldbench::isolate {
 namespace {
-
-bool has_key(const std::string& entry, std::string_view key) {
-  return entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
-         entry[key.size()] == '=';
-}
 
 std::string real_path(const std::string& path) {
   char buffer[PATH_MAX];
@@ -95,9 +90,9 @@ void apply_sandbox_environment(std::vector<std::string>& env, const std::string&
   for (std::string_view key : kRedirecting) {
     if (set_by_user(key)) continue;
     std::erase_if(
-        env, [&](const std::string& entry) { return has_key(entry, key) && inherited(entry); });
+        env, [&](const std::string& entry) { return is_entry_for(entry, key) && inherited(entry); });
   }
-  std::erase_if(env, [](const std::string& entry) { return has_key(entry, "HOME"); });
+  std::erase_if(env, [](const std::string& entry) { return is_entry_for(entry, "HOME"); });
   env.push_back("HOME=" + home);
 }
 
@@ -131,7 +126,7 @@ SandboxHook::SandboxHook(SandboxHome home, SandboxPlan plan,
       plan_(std::move(plan)),
       steps_(make_sandbox_steps(plan_)),
       user_env_(std::move(user_env)) {
-  for (char** e = environ; *e; ++e) host_env_.emplace_back(*e);
+  host_env_ = current_environment();
   char buffer[PATH_MAX];
   if (getcwd(buffer, sizeof buffer)) harness_cwd_ = buffer;
 }

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench::isolate {
 namespace {
@@ -123,7 +123,7 @@ std::string explain_step_failure(const std::string& step, int error, bool user_n
 }
 
 Expected<void> probe_sandbox(const SandboxPlan& plan, const std::vector<proc::ChildSetup*>& steps) {
-  proc::Pipe report;
+  Pipe report;
   if (!report.open())
     return make_error("--isolate sandbox: cannot create a pipe: {}", std::strerror(errno));
   // A raw clone without CLONE_VM behaves like fork; the child is PID 1 of its

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "core/text.hpp"
-#include "limits/cpu_list.hpp"
+#include "core/cpu_list.hpp"
 
 namespace coldbench::limits {
 namespace {

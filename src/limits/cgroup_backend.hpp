@@ -15,7 +15,7 @@
 
 #include "core/expected.hpp"
 #include "limits/cgroup_fs.hpp"
-#include "limits/cgroup_layout.hpp"
+#include "core/cgroup_layout.hpp"
 #include "limits/limit_spec.hpp"
 #include "limits/run_cgroup.hpp"
 

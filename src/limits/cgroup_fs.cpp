@@ -10,7 +10,7 @@
 #include <charconv>
 #include <ctime>
 
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench::limits {
 namespace {
@@ -18,7 +18,7 @@ namespace {
 class RealCgroupFs : public CgroupFs {
  public:
   std::optional<std::string> read(const std::string& path, int* error = nullptr) const override {
-    proc::Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
       if (error) *error = errno;
       return std::nullopt;
@@ -39,7 +39,7 @@ class RealCgroupFs : public CgroupFs {
   }
 
   int write(const std::string& path, std::string_view text) override {
-    proc::Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    Fd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) return errno;
     ssize_t n = ::write(fd.get(), text.data(), text.size());
     if (n < 0) return errno;

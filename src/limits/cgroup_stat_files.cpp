@@ -34,14 +34,6 @@ std::map<std::string, int64_t> parse_flat_keyed(std::string_view text) {
   return values;
 }
 
-std::optional<int64_t> parse_single_value(std::string_view text) {
-  text = trim(text);
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
-  return value;
-}
-
 void apply_v2_cpu_stat(std::string_view text, CgroupStats& stats) {
   auto values = parse_flat_keyed(text);
   if (auto usage = value_of(values, "usage_usec")) stats.cpu_usage_ms = double(*usage) / 1e3;

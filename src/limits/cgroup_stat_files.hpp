@@ -9,15 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "core/cgroup_layout.hpp"  // parse_single_value
 #include "core/record.hpp"
 
 namespace coldbench::limits {
 
 // "key value" lines (cpu.stat, memory.events, memory.oom_control).
 std::map<std::string, int64_t> parse_flat_keyed(std::string_view text);
-
-// A file holding one number ("12345\n"); "max" and garbage give nullopt.
-std::optional<int64_t> parse_single_value(std::string_view text);
 
 // v2 cpu.stat: usage_usec, nr_periods, nr_throttled, throttled_usec.
 void apply_v2_cpu_stat(std::string_view text, CgroupStats& stats);

@@ -17,12 +17,12 @@ constexpr int kFirstStepFd = 10;  // above stdin, stdout, stderr and proc::kMark
 Expected<JoinCgroupStep> JoinCgroupStep::open(const std::vector<std::string>& procs_files) {
   JoinCgroupStep step;
   for (const auto& file : procs_files) {
-    proc::Fd opened(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    Fd opened(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
     if (!opened)
       return make_error("cannot open {} to join the run's cgroup: {}", file, std::strerror(errno));
     // The child replaces fds 0-3 (stdio and the marker pipe) before its setup
     // steps run; a low fd of ours would be the marker pipe by then.
-    proc::Fd fd(fcntl(opened.get(), F_DUPFD_CLOEXEC, kFirstStepFd));
+    Fd fd(fcntl(opened.get(), F_DUPFD_CLOEXEC, kFirstStepFd));
     if (!fd) return make_error("cannot duplicate the fd of {}: {}", file, std::strerror(errno));
     step.fds_.push_back(std::move(fd));
     step.files_.push_back(file);

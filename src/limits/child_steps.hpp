@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "core/expected.hpp"
-#include "limits/cpu_list.hpp"
-#include "proc/fd.hpp"
+#include "core/cpu_list.hpp"
+#include "core/fd.hpp"
 #include "proc/spawn.hpp"
 
 namespace coldbench::limits {
@@ -24,7 +24,7 @@ class JoinCgroupStep : public proc::ChildSetup {
   std::string describe() const override;
 
  private:
-  std::vector<proc::Fd> fds_;
+  std::vector<Fd> fds_;
   std::vector<std::string> files_;
 };
 

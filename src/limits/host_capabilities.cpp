@@ -9,7 +9,7 @@
 
 #include "limits/cgroup_backend.hpp"
 #include "limits/child_steps.hpp"
-#include "limits/effective_cpus.hpp"
+#include "core/effective_cpus.hpp"
 
 namespace coldbench::limits {
 namespace {

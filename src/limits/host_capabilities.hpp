@@ -4,7 +4,7 @@
 // and removed, the affinity set to what it already is, namespaces created by
 // a child that exits at once.
 
-#include "limits/cgroup_layout.hpp"
+#include "core/cgroup_layout.hpp"
 #include "limits/host_report.hpp"
 
 namespace coldbench::limits {

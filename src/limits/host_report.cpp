@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include "limits/cgroup_layout.hpp"
-#include "limits/effective_cpus.hpp"
+#include "core/cgroup_layout.hpp"
+#include "core/effective_cpus.hpp"
 #include "limits/host_capabilities.hpp"
 
 namespace coldbench::limits {

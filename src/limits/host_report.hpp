@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "limits/cpu_list.hpp"
+#include "core/cpu_list.hpp"
 
 namespace coldbench::limits {
 

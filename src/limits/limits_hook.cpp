@@ -2,19 +2,10 @@
 
 #include <sys/wait.h>
 
+#include "core/env_var.hpp"
+
 namespace coldbench::limits {
 namespace {
-
-void set_env(std::vector<std::string>& env, const std::string& key, const std::string& value) {
-  for (auto& entry : env) {
-    if (entry.size() > key.size() && entry.compare(0, key.size(), key) == 0 &&
-        entry[key.size()] == '=') {
-      entry = key + "=" + value;
-      return;
-    }
-  }
-  env.push_back(key + "=" + value);
-}
 
 std::string requested_flags(const LimitSpec& spec) {
   std::string flags;
@@ -58,8 +49,8 @@ Expected<void> LimitsHook::before_spawn(const CommandSpec&, proc::SpawnRequest& 
   }
   if (affinity_) request.child_setup.push_back(affinity_.get());
   if (limits_.threads) {
-    for (const auto& name : thread_variables())
-      set_env(request.env, name, std::to_string(*limits_.threads));
+    for (std::string_view name : thread_count_variables())
+      set_env_entry(request.env, name, std::to_string(*limits_.threads));
   }
   record.limits = applied_limits(limits_, backend_ ? backend_->version_label() : "");
   return {};

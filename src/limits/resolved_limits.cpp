@@ -6,12 +6,6 @@
 
 namespace coldbench::limits {
 
-const std::vector<std::string>& thread_variables() {
-  static const std::vector<std::string> names = {"OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                                                 "OPENBLAS_NUM_THREADS"};
-  return names;
-}
-
 Expected<ResolvedLimits> resolve_limits(const LimitSpec& spec, const CpuBudget& own,
                                         const CpuList& online) {
   ResolvedLimits resolved;

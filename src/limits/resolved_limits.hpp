@@ -9,8 +9,8 @@
 
 #include "core/expected.hpp"
 #include "core/record.hpp"
-#include "limits/cpu_list.hpp"
-#include "limits/effective_cpus.hpp"
+#include "core/cpu_list.hpp"
+#include "core/effective_cpus.hpp"
 #include "limits/limit_spec.hpp"
 
 namespace coldbench::limits {
@@ -30,9 +30,6 @@ struct ResolvedLimits {
 // An error names the flag, the value and the valid range.
 Expected<ResolvedLimits> resolve_limits(const LimitSpec& spec, const CpuBudget& own,
                                         const CpuList& online);
-
-// The variables --threads sets: OMP_NUM_THREADS, MKL_NUM_THREADS, OPENBLAS_NUM_THREADS.
-const std::vector<std::string>& thread_variables();
 
 // The record of what a run ran under (cgroup: "v1", "v2", "v1+v2" or "").
 AppliedLimits applied_limits(const ResolvedLimits& limits, const std::string& cgroup);

@@ -11,7 +11,7 @@
 #include "core/expected.hpp"
 #include "core/record.hpp"
 #include "limits/cgroup_fs.hpp"
-#include "limits/cgroup_layout.hpp"
+#include "core/cgroup_layout.hpp"
 #include "limits/cgroup_stat_files.hpp"
 
 namespace coldbench::limits {

@@ -50,7 +50,7 @@ std::optional<double> fraction_of(double part_ms, double capacity_ms) {
 MachineSampler::MachineSampler(std::string proc_dir, std::string cpu_sys_dir)
     : proc_dir_(std::move(proc_dir)), cpu_sys_dir_(std::move(cpu_sys_dir)) {}
 
-MachineSample MachineSampler::sample(const limits::CpuList& cpus, Moment moment) const {
+MachineSample MachineSampler::sample(const CpuList& cpus, Moment moment) const {
   MachineSample s;
   auto read_counters = [&] {
     auto stat_text = read_small_file(proc_dir_ + "/stat");
@@ -136,14 +136,14 @@ std::optional<MachineNoise> noise_between(const MachineSample& start, const Mach
   return m;
 }
 
-limits::CpuList run_cpus(const RunRecord& record) {
-  limits::CpuList cpus;
-  if (auto own = limits::read_own_affinity()) cpus = *own;
+CpuList run_cpus(const RunRecord& record) {
+  CpuList cpus;
+  if (auto own = read_own_affinity()) cpus = *own;
   if (!record.limits) return cpus;
   for (const std::string* list : {&record.limits->affinity, &record.limits->cpuset}) {
     if (list->empty()) continue;
-    if (auto parsed = limits::parse_cpu_list(*list); parsed && !parsed->empty()) {
-      cpus = cpus.empty() ? *parsed : limits::intersect(cpus, *parsed);
+    if (auto parsed = parse_cpu_list(*list); parsed && !parsed->empty()) {
+      cpus = cpus.empty() ? *parsed : intersect(cpus, *parsed);
     }
   }
   return cpus;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/record.hpp"
-#include "limits/cpu_list.hpp"
+#include "core/cpu_list.hpp"
 #include "noise/proc_stat.hpp"
 
 namespace coldbench::noise {
@@ -36,7 +36,7 @@ class MachineSampler {
   // `cpus`: the CPUs the run may use (frequency, governor). The CPU counters
   // are read nearest the run (last before the spawn, first after the reap);
   // the governor only before it, as it does not change within a run.
-  MachineSample sample(const limits::CpuList& cpus, Moment moment) const;
+  MachineSample sample(const CpuList& cpus, Moment moment) const;
 
  private:
   std::string proc_dir_;
@@ -52,7 +52,7 @@ std::optional<MachineNoise> noise_between(const MachineSample& start, const Mach
 
 // The CPUs a run may use: the harness's own affinity narrowed by the run's
 // applied --affinity and --cpuset (record.limits, filled before the spawn).
-limits::CpuList run_cpus(const RunRecord& record);
+CpuList run_cpus(const RunRecord& record);
 
 // The workload's CPU time: rusage user + system, or its cgroup's usage when
 // larger (the cgroup also counts descendants that were never waited for).

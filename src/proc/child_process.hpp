@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 #include "proc/spawn.hpp"
 
 namespace coldbench::proc {

@@ -11,7 +11,7 @@
 #include <functional>
 #include <string>
 
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 #include "proc/line_splitter.hpp"
 #include "proc/spawn.hpp"
 

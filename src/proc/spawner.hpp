@@ -23,7 +23,7 @@
 #include <optional>
 
 #include "proc/child_exec.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 #include "proc/spawn.hpp"
 
 namespace coldbench::proc {

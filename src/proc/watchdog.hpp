@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench::proc {
 

@@ -18,8 +18,8 @@
 #include "core/expected.hpp"
 #include "core/output_file.hpp"
 #include "core/record.hpp"
-#include "proc/fd.hpp"
 #include "analysis/summary.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench::report {
 
@@ -86,7 +86,7 @@ class FileExport : public bench::ResultSink {
   SummaryCache& summaries_;
   // The file as last written, for appends: its layout, how many runs it holds
   // and where its suffix starts.
-  proc::Fd file_;
+  Fd file_;
   AppendLayout layout_;
   std::size_t runs_in_file_ = 0;
   std::size_t runs_end_ = 0;

@@ -1,13 +1,13 @@
 #pragma once
-// Descriptive statistics of one sample.
-// Quantile definition (the only one used anywhere in coldbench): Hyndman & Fan
-// type 7, linear interpolation between order statistics; the default of R's
-// quantile() and numpy's percentile(method="linear").
+// Descriptive statistics of one sample. Quantiles are core/quantile.hpp's
+// (type 7), the one definition coldbench-torch uses too.
 
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <span>
+
+#include "core/quantile.hpp"
 
 namespace coldbench::stats {
 
@@ -49,7 +49,7 @@ struct Summary {
 double relative_half_width(const Interval& interval, double center);
 
 // p in [0, 1]; `sorted` must be ascending and non-empty (NaN otherwise).
-double quantile_sorted(std::span<const double> sorted, double p);
+using coldbench::quantile_sorted;
 double quantile(std::span<const double> values, double p);
 double median(std::span<const double> values);
 double mean(std::span<const double> values);

@@ -26,7 +26,7 @@ std::string session_lock_path(const std::string& db_path) { return db_path + ".l
 
 Expected<SessionLocks> SessionLocks::open(const std::string& db_path) {
   std::string path = session_lock_path(db_path);
-  proc::Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+  Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) {
     return make_error("cannot open the session lock file '{}': {} (it lives next to the history database)", path,
                       std::strerror(errno));

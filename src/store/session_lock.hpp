@@ -16,7 +16,7 @@
 #include <string>
 
 #include "core/expected.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
 
 namespace coldbench::store {
 
@@ -55,11 +55,11 @@ class SessionLocks {
   const std::string& path() const { return path_; }
 
  private:
-  SessionLocks(proc::Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
+  SessionLocks(Fd fd, std::string path) : fd_(std::move(fd)), path_(std::move(path)) {}
 
   // POSIX locks belong to the process and are all dropped when it closes ANY
   // descriptor of the file: this is the only one we open.
-  proc::Fd fd_;
+  Fd fd_;
   std::string path_;
 };
 

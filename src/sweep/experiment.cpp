@@ -19,7 +19,7 @@
 #include "core/shell_words.hpp"
 #include "core/units.hpp"
 #include "isolate/isolation_spec.hpp"
-#include "limits/cpu_list.hpp"
+#include "core/cpu_list.hpp"
 #include "limits/limit_spec.hpp"
 
 namespace coldbench::sweep {
@@ -138,7 +138,7 @@ Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::st
   } else if (key == "cpus") {
     auto value = node.value<double>();
     if (!value || node.is_boolean()) return reader.at(where, "'cpus' must be a number of CPUs, e.g. 1.0 or 0.5");
-    int online = static_cast<int>(limits::read_online_cpus().size());
+    int online = static_cast<int>(read_online_cpus().size());
     if (*value <= 0 || *value > online) {
       return reader.at(where, "impossible limit cpus = {:g}: this machine has {} online CPUs (use 0 < cpus <= {})",
                        *value, online, online);
@@ -147,7 +147,7 @@ Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::st
   } else if (key == "cpuset" || key == "affinity") {
     if (!node.is_string() && !node.is_integer()) return reader.at(where, "'{}' must be a CPU list like \"0-1\" or 0", key);
     std::string text = scalar_text(node);
-    auto list = limits::parse_user_cpu_list(key, text, limits::read_online_cpus());
+    auto list = parse_user_cpu_list(key, text, read_online_cpus());
     if (!list) return reader.at(where, "{}", list.error().message);
     (key == "cpuset" ? config.limits.cpuset : config.limits.affinity) = text;
   } else if (key == "memory") {

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "core/text.hpp"
-#include "proc/fd.hpp"
+#include "core/fd.hpp"
+#include "core/env_var.hpp"
 #include "proc/spawn.hpp"
 
-extern char** environ;
 
 namespace coldbench::sweep {
 namespace {
@@ -30,15 +30,15 @@ constexpr int kMaxSymrefDepth = 5;     // git's own limit is 5 too
 
 // Opens a regular file without blocking: a hostile repository may put a FIFO
 // where HEAD or a ref should be, and a plain open would wait for a writer.
-proc::Fd open_regular_file(const std::string& path) {
-  proc::Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
+Fd open_regular_file(const std::string& path) {
+  Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
   struct stat st {};
   if (!fd || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {};
   return fd;
 }
 
 std::optional<std::string> read_small_file(const std::string& path) {
-  proc::Fd fd = open_regular_file(path);
+  Fd fd = open_regular_file(path);
   if (!fd) return std::nullopt;
   std::string text(4096, '\0');
   ssize_t got = ::read(fd.get(), text.data(), text.size());
@@ -60,7 +60,7 @@ bool is_safe_ref_name(std::string_view name) {
 }
 
 std::optional<std::string> packed_ref(const std::string& common_dir, std::string_view name) {
-  proc::Fd fd = open_regular_file(common_dir + "/packed-refs");
+  Fd fd = open_regular_file(common_dir + "/packed-refs");
   if (!fd) return std::nullopt;
   // Streamed: packed-refs of a large repository runs to many megabytes.
   std::string pending;
@@ -115,7 +115,7 @@ GitResult run_git(const GitCheckout& checkout, const std::vector<std::string>& o
   request.argv = {"git", "--git-dir=" + checkout.git_dir, "--work-tree=" + checkout.work_tree};
   for (const auto& o : overrides) request.argv.insert(request.argv.end(), {"-c", o});
   request.argv.insert(request.argv.end(), args.begin(), args.end());
-  for (char** e = environ; *e; ++e) request.env.emplace_back(*e);
+  request.env = current_environment();
   request.env.push_back("GIT_TERMINAL_PROMPT=0");
   request.cwd = checkout.work_tree;
   request.timeout_s = left;

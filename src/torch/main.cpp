@@ -1,5 +1,6 @@
-// coldbench-torch: the LibTorch workloads coldbench measures (DESIGN.md,
-// "Torch workloads"). A thin dispatcher; the subcommands live in their own files.
+// coldbench-torch: the LibTorch workloads coldbench measures, in a binary of
+// their own so the harness never loads LibTorch (docs/architecture.md). A thin
+// dispatcher; each subcommand lives in its folder (common/, infer/, profile/).
 
 #include <fmt/format.h>
 
@@ -11,8 +12,8 @@
 
 #include "coldbench/marker.hpp"
 #include "core/expected.hpp"
-#include "subcommands.hpp"
-#include "torch_errors.hpp"
+#include "torch/subcommands.hpp"
+#include "torch/common/errors.hpp"
 
 int main(int argc, char** argv) {
   // First statement: the dynamic loader has mapped LibTorch by now, so this

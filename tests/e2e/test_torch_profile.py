@@ -324,6 +324,29 @@ class ProfileOptions(unittest.TestCase):
         self.assertTrue(convs)
         self.assertIn("c10::BFloat16", convs[0]["args"]["Input type"])
 
+    def test_json_and_warmup_are_the_flags_infer_and_run_use(self):
+        # --json FILE and --warmup mean what they mean in run and infer; the older
+        # spellings --output-json and --warmup-steps stay as aliases.
+        new_path = os.path.join(self.tmp, "new.json")
+        old_path = os.path.join(self.tmp, "old.json")
+        trace_dir = os.path.join(self.tmp, "traces")
+        base = ["profile", "--scenario", "baseline", "--batch-size", "4", "--image-size", "16",
+                "--num-workers", "0", "--threads", "1", "--profile-steps", "1", "--quiet",
+                "--trace-dir", trace_dir]
+        code, _, stderr, _ = run(base + ["--warmup", "3", "--json", new_path])
+        self.assertEqual(code, 0, stderr)
+        code, _, stderr, _ = run(base + ["--warmup-steps", "3", "--output-json", old_path])
+        self.assertEqual(code, 0, stderr)
+        for path in (new_path, old_path):
+            self.assertEqual(len(load_json(path)["warmup"]), 3, path)
+        code, stdout, _, _ = run(["profile", "--help"])
+        self.assertEqual(code, 0)
+        self.assertIn("--json", stdout)
+        self.assertIn("--warmup", stdout)
+        code, _, stderr, _ = run(base + ["--warmup", "-1", "--json", new_path])
+        self.assertEqual(code, 2)
+        self.assertIn("--warmup must be 0 or a positive integer", stderr)
+
     def test_repeat_writes_one_trace_per_window(self):
         trace_dir = os.path.join(self.tmp, "traces")
         json_path = os.path.join(self.tmp, "m.json")

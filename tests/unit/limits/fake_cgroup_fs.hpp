@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "limits/cgroup_fs.hpp"
-#include "limits/cgroup_layout.hpp"
-#include "limits/cpu_list.hpp"
+#include "core/cgroup_layout.hpp"
+#include "core/cpu_list.hpp"
 
 namespace coldbench::limits::testing {
 

@@ -164,7 +164,7 @@ TEST(MachineSampler, ThisMachinesProcParses) {
 // fixed bound. Printed for docs/machine-noise.md; asserts only that it ran.
 TEST(MachineSampler, SamplingCostIsPrinted) {
   MachineSampler sampler;
-  const limits::CpuList cpus = {0};
+  const CpuList cpus = {0};
   constexpr int kRounds = 200;
   int64_t start = monotonic_ns();
   for (int i = 0; i < kRounds; ++i) {

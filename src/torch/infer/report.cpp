@@ -1,0 +1,194 @@
+#include "torch/infer/report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "core/output_file.hpp"
+
+#include "core/json_text.hpp"
+#include "torch/common/units.hpp"
+
+namespace coldbench::workload {
+namespace {
+
+using nlohmann::json;
+
+std::string accuracy_cell(const InferReport& report, const CombinationResult& result, bool first) {
+  if (result.vs_script) {
+    return fmt::format("cos {:.6f} max|d| {:.1e}{}", result.vs_script->cosine,
+                       result.vs_script->max_abs_diff,
+                       result.vs_script->within(report.options.tolerance) ? "" : " FAIL");
+  }
+  if (first) {
+    switch (report.reference.status) {
+      case ReferenceCheck::Status::kPassed:
+        return fmt::format("reference ok (max|d| {:.1e})",
+                           report.reference.comparison.max_abs_diff);
+      case ReferenceCheck::Status::kFailed:
+        return "reference FAIL";
+      case ReferenceCheck::Status::kSkipped:
+        return "reference skipped";
+    }
+  }
+  return result.mode == Mode::kScript ? "(reference mode)" : "-";
+}
+
+}  // namespace
+
+std::string format_duration_ms(double ms) {
+  if (ms < 1.0) return fmt::format("{:.0f} us", ms * 1000.0);
+  if (ms < 10.0) return fmt::format("{:.2f} ms", ms);
+  if (ms < 1000.0) return fmt::format("{:.1f} ms", ms);
+  return fmt::format("{:.2f} s", ms / 1000.0);
+}
+
+void print_summary(const InferReport& report, std::FILE* out) {
+  const RuntimeInfo& rt = report.snapshot.runtime;
+  fmt::print(out, "coldbench-torch infer: {} ({})\n", report.model.name,
+             report.model.path.string());
+  fmt::print(out, "  input {} float32 per sample, seed {}, {}{}\n",
+             format_shape(report.sample_shape), report.seed,
+             report.options.inference_mode ? "inference mode" : "autograd on",
+             report.options.channels_last ? ", channels-last" : "");
+  fmt::print(out,
+             "  LibTorch {} ({}; coldbench-torch {}), CPU capability {}, {}, mkldnn {}, mkl {}\n",
+             rt.torch_version, rt.torch_compiler, rt.our_compiler, rt.cpu_capability,
+             rt.parallel_backend.empty() ? "?" : rt.parallel_backend, rt.mkldnn ? "yes" : "no",
+             rt.mkl ? "yes" : "no");
+  std::string env;
+  for (const auto& [name, value] : report.snapshot.thread_env) {
+    if (!value.empty()) env += fmt::format(" {}={}", name, value);
+  }
+  fmt::print(out, "  threads {} compute / {} interop; CPUs {} (effective {}{}){}{}\n",
+             rt.num_threads, rt.num_interop_threads, format_cpu_list(report.snapshot.cpu.budget.affinity),
+             report.snapshot.cpu.effective_cpus,
+             report.snapshot.cpu.budget.quota_cpus ? fmt::format(", quota {:.2f}", *report.snapshot.cpu.budget.quota_cpus) : "",
+             rt.num_threads > report.snapshot.cpu.effective_cpus ? " OVERSUBSCRIBED" : "",
+             env.empty() ? "" : fmt::format("; env{}", env));
+
+  // Phase durations of the first combination: the cold start as a user sees it.
+  std::string phases;
+  int64_t previous = 0;
+  for (const PhaseTime& phase : report.phases) {
+    if (previous == 0) {
+      if (report.process_start_ns) {
+        phases +=
+            fmt::format("{} ~{}", phase.name,
+                        format_duration_ms(phase_ms(*report.process_start_ns, phase.monotonic_ns)));
+      } else {
+        phases += phase.name;
+      }
+    } else {
+      phases += fmt::format(", {} +{}", phase.name,
+                            format_duration_ms(phase_ms(previous, phase.monotonic_ns)));
+    }
+    previous = phase.monotonic_ns;
+  }
+  fmt::print(out, "  phases (first combination; ~ from process start): {}\n\n", phases);
+
+  fmt::print(out, "{:<10} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>11} {:>8}  {}\n",
+             "mode", "batch", "optimize", "first inf", "p50", "p95", "p99", "samples/s", "peak RSS",
+             "iters", "accuracy");
+  bool first = true;
+  for (const CombinationResult& result : report.results) {
+    fmt::print(out, "{:<10} {:>5} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12.1f} {:>11} {:>8}  {}\n",
+               mode_name(result.mode), result.batch_size, format_duration_ms(result.optimize_ms),
+               format_duration_ms(result.first_inference_ms),
+               format_duration_ms(result.summary.p50), format_duration_ms(result.summary.p95),
+               format_duration_ms(result.summary.p99), result.throughput,
+               format_mib(result.peak_rss_bytes), result.summary.n,
+               accuracy_cell(report, result, first));
+    first = false;
+  }
+  if (report.reference.status == ReferenceCheck::Status::kSkipped) {
+    fmt::print(out, "\nreference check skipped: {}\n", report.reference.detail);
+  }
+  if (report.accuracy_ok()) {
+    fmt::print(out, "\naccuracy: ok (tolerance {:g})\n", report.options.tolerance);
+  } else {
+    fmt::print(out, "\naccuracy: FAILED (tolerance {:g})\n", report.options.tolerance);
+    for (const std::string& failure : report.accuracy_failures)
+      fmt::print(out, "  - {}\n", failure);
+  }
+  std::fflush(out);
+}
+
+json to_json(const InferReport& report) {
+  const InferOptions& options = report.options;
+  json doc;
+  doc["schema"] = kInferJsonSchema;
+  json model = {{"name", report.model.name},
+                {"path", report.model.path.string()},
+                {"sample_shape", report.sample_shape},
+                {"seed", report.seed},
+                {"has_sidecar", report.model.sidecar.has_value()}};
+  if (report.model.sidecar && report.model.sidecar->flops_per_sample) {
+    model["flops_per_sample"] = *report.model.sidecar->flops_per_sample;
+  }
+  doc["model"] = model;
+  std::vector<std::string> modes;
+  for (Mode mode : options.modes) modes.emplace_back(mode_name(mode));
+  doc["options"] = {{"modes", modes},
+                    {"batch_sizes", options.batch_sizes},
+                    {"threads", options.threads},
+                    {"interop_threads", options.interop_threads},
+                    {"warmup", options.warmup},
+                    {"iters", options.duration_s ? json(nullptr) : json(options.iters)},
+                    {"duration_s", options.duration_s ? json(*options.duration_s) : json(nullptr)},
+                    {"channels_last", options.channels_last},
+                    {"inference_mode", options.inference_mode},
+                    {"tolerance", options.tolerance}};
+  add_runtime_snapshot_json(doc, report.snapshot);
+  doc["phases"] = phases_json(report.phases, report.process_start_ns);
+
+  json results = json::array();
+  for (const CombinationResult& result : report.results) {
+    const LatencySummary& s = result.summary;
+    json entry = {{"mode", mode_name(result.mode)},
+                  {"batch_size", result.batch_size},
+                  {"optimize_ms", result.optimize_ms},
+                  {"first_inference_ms", result.first_inference_ms},
+                  {"latency_ms",
+                   {{"n", s.n},
+                    {"min", s.min},
+                    {"max", s.max},
+                    {"mean", s.mean},
+                    {"sd", s.sd},
+                    {"p50", s.p50},
+                    {"p90", s.p90},
+                    {"p95", s.p95},
+                    {"p99", s.p99}}},
+                  {"latencies_ms", result.latencies_ms},
+                  {"throughput", result.throughput},
+                  {"peak_rss_bytes", result.peak_rss_bytes},
+                  {"rss_growth_bytes", result.rss_growth_bytes}};
+    if (result.vs_script) {
+      entry["vs_script"] = {{"cosine", result.vs_script->cosine},
+                            {"max_abs_diff", result.vs_script->max_abs_diff},
+                            {"within_tolerance", result.vs_script->within(options.tolerance)}};
+    }
+    results.push_back(entry);
+  }
+  doc["results"] = results;
+  doc["reference_check"] = {{"status", status_name(report.reference.status)},
+                            {"detail", report.reference.detail}};
+  if (report.reference.status != ReferenceCheck::Status::kSkipped) {
+    doc["reference_check"]["max_abs_diff"] = report.reference.comparison.max_abs_diff;
+    doc["reference_check"]["cosine"] = report.reference.comparison.cosine;
+    doc["reference_check"]["sum_diff"] = report.reference.sum_diff;
+  }
+  doc["accuracy_ok"] = report.accuracy_ok();
+  doc["accuracy_failures"] = report.accuracy_failures;
+  doc["peak_rss_bytes"] = report.peak_rss_bytes;
+  return doc;
+}
+
+Expected<void> write_json(const InferReport& report, const std::string& path) {
+  auto written = write_file_atomically(path, json_text(to_json(report), 2) + "\n");
+  if (!written)
+    return make_error("--json: {}. fix: check that its directory exists and is writable",
+                      written.error().message);
+  return {};
+}
+
+}  // namespace coldbench::workload
