@@ -106,11 +106,12 @@ class FakeHook : public RunHook {
     record.labels["hook_" + tag_] = "before";
     return {};
   }
-  void after_reap(const proc::SpawnResult& result, RunRecord& record) override {
+  Expected<void> after_run(const RunEnd& end, RunRecord& record) override {
     calls.push_back("after " + record.command);
-    tails.push_back(result.tail_text());
+    tails.push_back(end.started() ? end.result().tail_text() : "(not started)");
     record.isolation = "sandbox";
     record.labels["reaped_" + tag_] = "yes";
+    return {};
   }
 
   std::vector<std::string> calls;
