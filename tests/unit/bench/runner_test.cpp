@@ -253,7 +253,7 @@ TEST(BenchSession, SinkReceivesEachRunAsItEnds) {
   EXPECT_EQ(sink.finished_with, 6u);
 }
 
-TEST(BenchSession, HookErrorStopsTheSessionAndEarlierHooksStillGetAfterReap) {
+TEST(BenchSession, HookErrorStopsTheSessionAndEarlierHooksStillGetAfterRun) {
   FakeHook first("first"), second("second");
   second.fail_on_call = 2;  // the second run cannot be prepared
   FakeSink sink;
@@ -267,6 +267,7 @@ TEST(BenchSession, HookErrorStopsTheSessionAndEarlierHooksStillGetAfterReap) {
   EXPECT_THAT(outcome.error().message, HasSubstr("second cannot prepare"));
   EXPECT_THAT(first.calls, ElementsAre("before a", "after a", "before a", "after a"));
   EXPECT_THAT(second.calls, ElementsAre("before a", "after a", "before a"));
+  EXPECT_EQ(first.tails.back(), "(not started)");  // told the run never started
   EXPECT_EQ(doc.runs.size(), 1u);
   EXPECT_EQ(sink.runs.size(), 1u);
   EXPECT_EQ(sink.finished, 0);
