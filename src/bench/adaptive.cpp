@@ -48,8 +48,7 @@ Expected<AdaptiveOptions> make_adaptive_options(const AdaptiveSettings& settings
   if (!settings.target_ci.empty()) {
     auto parsed = parse_percentage(settings.target_ci);
     if (!parsed) {
-      return make_error("{}: {}", option_name(cli, "--target-ci", "target_ci"),
-                        parsed.error().message);
+      return parsed.error().with_context(option_name(cli, "--target-ci", "target_ci"));
     }
     options.target_ci = *parsed;
   }
@@ -74,8 +73,7 @@ Expected<AdaptiveOptions> make_adaptive_options(const AdaptiveSettings& settings
     // parse_duration_seconds refuses zero and negative durations.
     auto parsed = parse_duration_seconds(settings.max_time);
     if (!parsed) {
-      return make_error("{}: {}", option_name(cli, "--max-time", "max_time"),
-                        parsed.error().message);
+      return parsed.error().with_context(option_name(cli, "--max-time", "max_time"));
     }
     options.max_time_s = *parsed;
   }

@@ -33,6 +33,30 @@ class MarkerObserver : public proc::OutputObserver {
   markers::RunMarkers& markers_;
 };
 
+// Tells the first `count` hooks how the run ended. Every one runs (each
+// undoes its own state); the errors they report are joined into one.
+std::optional<Error> end_run_for_hooks(const std::vector<RunHook*>& hooks, std::size_t count, const RunEnd& end,
+                                       RunRecord& record) {
+  std::optional<Error> failed;
+  for (std::size_t h = 0; h < count; ++h) {
+    auto done = hooks[h]->after_run(end, record);
+    if (done) continue;
+    if (!failed) {
+      failed = done.error();
+    } else {
+      failed->message += "; " + done.error().message;
+    }
+  }
+  return failed;
+}
+
+// A run that could not start is reported by its own error; a hook's cleanup
+// error on that path is added to it.
+Error with_cleanup_error(Error error, const std::optional<Error>& cleanup) {
+  if (cleanup) error.message += fmt::format(" (and after it: {})", cleanup->message);
+  return error;
+}
+
 }  // namespace
 
 Expected<CommandSpec> make_command(std::string name, std::string text, bool shell) {
@@ -120,7 +144,7 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
       path_value = ours ? ours : "/usr/local/bin:/usr/bin:/bin";
     }
     auto program = proc::resolve_program(plan.command.argv.at(0), path_value, options_.cwd);
-    if (!program) return Error{fmt::format("command '{}': {}", plan.command.name, program.error().message)};
+    if (!program) return program.error().with_context(fmt::format("command '{}'", plan.command.name));
     programs_.push_back(std::move(program).value());
   }
   if (any_on_host && !options_.cwd.empty() && access(options_.cwd.c_str(), X_OK) != 0) {
@@ -293,10 +317,7 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   hooks.insert(hooks.end(), plan.hooks.begin(), plan.hooks.end());
   for (std::size_t h = 0; h < hooks.size(); ++h) {
     auto ready = hooks[h]->before_spawn(command, request, record);
-    if (!ready) {
-      for (std::size_t k = 0; k < h; ++k) hooks[k]->after_reap(proc::SpawnResult{}, record);
-      return ready.error();
-    }
+    if (!ready) return with_cleanup_error(ready.error(), end_run_for_hooks(hooks, h, RunEnd::not_started(), record));
   }
 
   record.started_at = utc_timestamp();
@@ -310,13 +331,13 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   auto spawned = runner_->run(request, observer);
   const noise::MachineSample machine_after = sampler.sample(run_cpus, noise::MachineSampler::Moment::AfterReap);
   if (!spawned) {
-    for (auto* hook : hooks) hook->after_reap(proc::SpawnResult{}, record);
-    return Error{fmt::format("command '{}': {}", command.name, spawned.error().message)};
+    return with_cleanup_error(spawned.error().with_context(fmt::format("command '{}'", command.name)),
+                              end_run_for_hooks(hooks, hooks.size(), RunEnd::not_started(), record));
   }
   const proc::SpawnResult& result = *spawned;
   if (result.interrupted) {
-    for (auto* hook : hooks) hook->after_reap(result, record);
     outcome.interrupted = true;  // an interrupted run is not a measurement
+    if (auto cleanup = end_run_for_hooks(hooks, hooks.size(), RunEnd::reaped(result), record)) return *cleanup;
     return {};
   }
 
@@ -336,7 +357,8 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
   record.usage.voluntary_switches = ru.ru_nvcsw;
   record.usage.involuntary_switches = ru.ru_nivcsw;
 
-  for (auto* hook : hooks) hook->after_reap(result, record);
+  const std::optional<Error> cleanup = end_run_for_hooks(hooks, hooks.size(), RunEnd::reaped(result), record);
+  if (cleanup) record.warnings.push_back(cleanup->message);
   // After the hooks: the workload's CPU time may come from its cgroup.
   record.machine = noise::noise_between(machine_before, machine_after, noise::workload_cpu_ms(record),
                                         sysconf(_SC_CLK_TCK));
@@ -360,6 +382,8 @@ Expected<void> Session::run_one(const ScheduledRun& scheduled, int sequence, Res
     auto written = sink->on_run(document, document.runs.back());
     if (!written) return written.error();
   }
+  // Recorded first: the measurement stands, but the session stops here.
+  if (cleanup) return cleanup->with_context(fmt::format("after run {} of '{}'", sequence + 1, command.name));
   return {};
 }
 

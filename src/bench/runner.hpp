@@ -61,8 +61,8 @@ struct SessionOutcome {
   bool interrupted = false;
 };
 
-// Builds the argv a command runs with and checks its program can be found,
-// so a typo is reported before any run starts.
+// Builds the argv a command runs with: its words, or /bin/sh -c TEXT. Its
+// program is looked up by Session::run, so a typo is reported before any run.
 Expected<CommandSpec> make_command(std::string name, std::string text, bool shell);
 
 class Session {

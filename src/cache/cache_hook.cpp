@@ -85,9 +85,7 @@ Expected<const std::vector<std::string>*> CacheStateHook::files_for(
   };
   auto tracked = find_tracked_files(discovery, tracking, &key_env);
   if (!tracked) {
-    return Error{fmt::format("command '{}': file discovery failed: {}", command.name,
-                             tracked.error().message),
-                 tracked.error().exit_code};
+    return tracked.error().with_context(fmt::format("command '{}': file discovery failed", command.name));
   }
   std::vector<std::string> files = std::move(tracked->files);
   std::set<std::string> known(files.begin(), files.end());

@@ -45,7 +45,7 @@ class CacheStateHook : public bench::RunHook {
 
   Expected<void> before_spawn(const CommandSpec& command, proc::SpawnRequest& request,
                               RunRecord& record) override;
-  void after_reap(const proc::SpawnResult&, RunRecord&) override {}
+  Expected<void> after_run(const bench::RunEnd&, RunRecord&) override { return {}; }
 
   const CacheSettings& settings() const { return settings_; }
 

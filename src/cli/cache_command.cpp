@@ -120,7 +120,7 @@ std::string residency_report(const Measurement& m, bool totals_only) {
 
 enum class FileAction { Status, Evict, Warm };
 
-int run_files(const FilesArguments& args, FileAction action) {
+Expected<int> run_files(const FilesArguments& args, FileAction action) {
   auto expanded = cache::expand_file_patterns(args.patterns, current_directory());
   Measurement m;
   m.problems = expanded.problems;
@@ -139,9 +139,9 @@ int run_files(const FilesArguments& args, FileAction action) {
   print_for_terminal(stdout, residency_report(m, args.totals_only));
   std::fflush(stdout);
   if (action == FileAction::Status && m.files.empty()) {
-    return report_error("no file could be measured (see above)", kExitUsage);
+    return Error{"no file could be measured (see above)"};
   }
-  if (acted == 0) return report_error("no file could be processed (see above)", kExitUsage);
+  if (acted == 0) return Error{"no file could be processed (see above)"};
   return kExitOk;
 }
 
@@ -157,14 +157,14 @@ std::vector<std::string> discovery_environment(const DiscoverArguments& args) {
   return env;
 }
 
-int run_discover(const DiscoverArguments& args) {
+Expected<int> run_discover(const DiscoverArguments& args) {
   if (args.command.empty())
-    return report_error("no command: give it after --, e.g. cache discover -- python3 x.py", 2);
-  if (args.top < 0) return report_error("--top must not be negative", kExitUsage);
+    return Error{"no command: give it after --, e.g. cache discover -- python3 x.py"};
+  if (args.top < 0) return Error{"--top must not be negative"};
   cache::DiscoveryRequest request;
   for (const auto& kv : args.env) {
     if (!split_env_entry(kv)) {
-      return report_error(fmt::format("--env '{}': expected KEY=VALUE", kv), kExitUsage);
+      return Error{fmt::format("--env '{}': expected KEY=VALUE", kv)};
     }
   }
   request.env = discovery_environment(args);
@@ -173,7 +173,7 @@ int run_discover(const DiscoverArguments& args) {
   request.show_output = args.show_output;
   if (!args.timeout.empty()) {
     auto timeout = parse_duration_seconds(args.timeout);
-    if (!timeout) return report_error("--timeout: " + timeout.error().message, kExitUsage);
+    if (!timeout) return timeout.error().with_context("--timeout");
     request.timeout_s = *timeout;
   }
   std::string path_value;
@@ -182,7 +182,7 @@ int run_discover(const DiscoverArguments& args) {
   }
   if (path_value.empty()) path_value = "/usr/local/bin:/usr/bin:/bin";
   auto program = proc::resolve_program(args.command[0], path_value, args.cwd);
-  if (!program) return report_error(program.error().message, program.error().exit_code);
+  if (!program) return program.error();
   request.program = *program;
 
   cache::TrackingOptions options;
@@ -200,7 +200,7 @@ int run_discover(const DiscoverArguments& args) {
   };
   proc::install_interrupt_handler();
   auto tracked = cache::find_tracked_files(request, options);
-  if (!tracked) return report_error(tracked.error().message, tracked.error().exit_code);
+  if (!tracked) return tracked.error();
 
   std::string text;
   for (const auto& word : args.command) text += (text.empty() ? "" : " ") + quote_shell_word(word);
@@ -302,18 +302,18 @@ Subcommand add_cache_command(CLI::App& app) {
 
   return Subcommand{
       cache,
-      [=] {
+      [=]() -> Expected<int> {
         if (discover->parsed()) {
           discover_args->command = trailing_command();
           return run_discover(*discover_args);
         }
         if (!trailing_command().empty()) {
-          return report_error("only 'cache discover' takes a command after --", kExitUsage);
+          return Error{"only 'cache discover' takes a command after --"};
         }
         if (status->parsed()) return run_files(*files_args, FileAction::Status);
         if (evict->parsed()) return run_files(*files_args, FileAction::Evict);
         if (warm->parsed()) return run_files(*files_args, FileAction::Warm);
-        return report_error("cache: give discover, status, evict or warm (see --help)", kExitUsage);
+        return Error{"cache: give discover, status, evict or warm (see --help)"};
       },
       true};
 }

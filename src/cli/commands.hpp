@@ -18,7 +18,8 @@ namespace coldbench::cli {
 
 struct Subcommand {
   CLI::App* app = nullptr;
-  std::function<int()> action;
+  // The exit code, or an error that main() prints (the one place that does).
+  std::function<Expected<int>()> action;
   bool takes_command = false;  // accepts "-- CMD ARGS..." (see trailing_command)
 };
 
@@ -43,7 +44,11 @@ Expected<stats::ComparisonPolicy> comparison_policy(const std::string& threshold
                                                     const std::optional<double>& alpha,
                                                     const std::string& correction);
 
-// Prints "coldbench: error: MESSAGE" on stderr and returns the exit code.
-int report_error(const std::string& message, int exit_code);
+// Prints "coldbench: error: MESSAGE" on stderr and returns its exit code:
+// main()'s one printing site for errors.
+int report_error(const Error& error);
+// Prints "coldbench: TEXT" on stderr on a line of its own (clearing a
+// progress bar first): what libraries report while they work (notes, warnings).
+void print_notice(const std::string& text);
 
 }  // namespace coldbench::cli

@@ -27,18 +27,18 @@ struct CompareArguments {
   std::string db;
 };
 
-int compare(const CompareArguments& args) {
+Expected<int> compare(const CompareArguments& args) {
   auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
-  if (!policy) return report_error(policy.error().message, kExitUsage);
+  if (!policy) return policy.error();
   const compare::GateOptions& options = *policy;
 
   auto base = report::load_results(args.base, args.db);
-  if (!base) return report_error("base: " + base.error().message, kExitUsage);
+  if (!base) return base.error().with_context("base");
   auto current = report::load_results(args.current, args.db);
-  if (!current) return report_error("current: " + current.error().message, kExitUsage);
+  if (!current) return current.error().with_context("current");
 
   auto result = compare::compare_sessions(*base, *current, options);
-  if (!result) return report_error(result.error().message, kExitUsage);
+  if (!result) return result.error();
 
   const compare::GateSources sources{args.base, args.current};
   print_for_terminal(stdout, compare::render_gate_text(*result, sources));
@@ -46,13 +46,13 @@ int compare(const CompareArguments& args) {
   if (!args.markdown.empty()) {
     auto written = report::write_file_atomically(args.markdown,
                                                  compare::render_gate_markdown(*result, sources));
-    if (!written) return report_error(written.error().message, kExitUsage);
+    if (!written) return written.error();
     fmt::print(stderr, "wrote {}\n", args.markdown);
   }
   if (!args.json.empty()) {
     auto written =
         report::write_file_atomically(args.json, json_text(compare::to_json(*result, sources), 2) + "\n");
-    if (!written) return report_error(written.error().message, kExitUsage);
+    if (!written) return written.error();
     fmt::print(stderr, "wrote {}\n", args.json);
   }
   if (result->regressed()) return kExitFailedRuns;

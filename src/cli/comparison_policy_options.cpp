@@ -30,7 +30,7 @@ Expected<stats::ComparisonPolicy> comparison_policy(const std::string& threshold
   stats::ComparisonPolicy policy;
   if (!threshold.empty()) {
     auto parsed = parse_percentage(threshold);
-    if (!parsed) return make_error("--threshold: {}", parsed.error().message);
+    if (!parsed) return parsed.error().with_context("--threshold");
     policy.threshold = *parsed;
   }
   if (alpha) {

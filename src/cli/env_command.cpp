@@ -145,7 +145,7 @@ std::string render(const limits::HostReport& report) {
   return out;
 }
 
-int run_env(const EnvArguments& args) {
+Expected<int> run_env(const EnvArguments& args) {
   limits::HostReport report = limits::inspect_host();
   report.capabilities.push_back(drop_caches_capability());
   report.capabilities.push_back(user_namespace_capability());

@@ -1,6 +1,8 @@
 // coldbench: the harness. Never links LibTorch (a process that maps
 // libtorch_cpu.so would keep its pages resident and no run could be cold).
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -19,9 +21,14 @@ std::vector<std::string>& trailing_command() {
   return words;
 }
 
-int report_error(const std::string& message, int exit_code) {
-  print_for_terminal(stderr, "coldbench: error: " + message + "\n");
-  return exit_code;
+int report_error(const Error& error) {
+  print_for_terminal(stderr, "coldbench: error: " + error.message + "\n");
+  return error.exit_code;
+}
+
+void print_notice(const std::string& text) {
+  fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", terminal_safe(text));
+  std::fflush(stderr);
 }
 
 }  // namespace coldbench::cli
@@ -54,8 +61,7 @@ int main(int argc, char** argv) {
       found = found || sub.app->get_name() == argv[1];
     }
     if (!found) {
-      return cli::report_error(fmt::format("unknown subcommand '{}' (available: {}; try --help)", argv[1], known),
-                               kExitUsage);
+      return cli::report_error(make_error("unknown subcommand '{}' (available: {}; try --help)", argv[1], known));
     }
   }
   // Everything after the first "--" is the workload's command line. CLI11 2.1
@@ -82,9 +88,10 @@ int main(int argc, char** argv) {
   for (const auto& sub : subcommands) {
     if (!sub.app->parsed()) continue;
     if (!sub.takes_command && !cli::trailing_command().empty()) {
-      return cli::report_error(fmt::format("'{}' takes no command after --", sub.app->get_name()), kExitUsage);
+      return cli::report_error(make_error("'{}' takes no command after --", sub.app->get_name()));
     }
-    return sub.action();
+    auto status = sub.action();
+    return status ? *status : cli::report_error(status.error());
   }
-  return cli::report_error("no subcommand given (try --help)", kExitUsage);
+  return cli::report_error(Error{"no subcommand given (try --help)"});
 }

@@ -21,22 +21,21 @@ struct ReportArguments {
   bool quiet = false;
 };
 
-int report(const ReportArguments& args) {
+Expected<int> report(const ReportArguments& args) {
   // The HTML page needs its scripts; find them before any work is done.
   std::unique_ptr<report::Reporter> html;
   if (!args.html.empty()) {
     auto reporter = report::make_html_reporter();
     if (!reporter)
-      return report_error("--html: " + reporter.error().message, reporter.error().exit_code);
+      return reporter.error().with_context("--html");
     html = std::move(reporter).value();
   }
   auto document = report::load_results(args.source, args.db);
-  if (!document) return report_error(document.error().message, document.error().exit_code);
+  if (!document) return document.error();
   bool any_measured = false;
   for (const auto& run : document->runs) any_measured = any_measured || !run.warmup;
   if (document->commands.empty() || !any_measured) {
-    return report_error(fmt::format("nothing to report: '{}' has no measured runs", args.source),
-                        kExitUsage);
+    return Error{fmt::format("nothing to report: '{}' has no measured runs", args.source)};
   }
 
   const analysis::SessionSummary summary = analysis::summarize_session(*document);
@@ -58,7 +57,7 @@ int report(const ReportArguments& args) {
     auto content = reporter->render(*document, &summary);
     if (!content) continue;
     auto written = report::write_file_atomically(path, *content);
-    if (!written) return report_error(written.error().message, written.error().exit_code);
+    if (!written) return written.error();
     fmt::print(stderr, "wrote {} ({})\n", path, reporter->format() == "html" ? "HTML" : "Markdown");
   }
   return kExitOk;

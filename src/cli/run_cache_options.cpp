@@ -1,29 +1,14 @@
 // `coldbench run --cache none|warm|cold|drop [--track PATH|GLOB]...
-// [--rediscover] [--no-discover]`: turns the flags into the cache-state run
-// hook, which must stay the last hook (see run_option_groups.hpp).
+// [--rediscover] [--no-discover]`: turns the flags into the setup's cache
+// settings (the cache-state hook runs last, setup/run_setup.hpp).
 
-#include <fmt/format.h>
-#include <unistd.h>
-
-#include <climits>
-#include <cstdio>
 #include <memory>
 
 #include "cache/cache_hook.hpp"
-#include "cache/discovery_cache.hpp"
-#include "cache/file_set.hpp"
-#include "cache/page_cache.hpp"
 #include "cli/run_option_groups.hpp"
-#include "core/terminal_text.hpp"
 
 namespace coldbench::cli {
 namespace {
-
-// Notes go to stderr on a line of their own, clearing a progress bar first.
-void print_cache_notice(const std::string& text) {
-  fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", terminal_safe(text));
-  std::fflush(stderr);
-}
 
 class CacheOptionGroup : public RunOptionGroup {
  public:
@@ -45,8 +30,7 @@ class CacheOptionGroup : public RunOptionGroup {
         "Do not trace the command: track only the --track files (e.g. with --isolate docker)");
   }
 
-  Expected<void> apply(bench::SessionOptions&, std::vector<std::unique_ptr<bench::RunHook>>& hooks,
-                       nlohmann::json& options_json) override {
+  Expected<void> apply(const bench::SessionOptions&, setup::RunSetup& run_setup) override {
     if (mode_.empty()) {
       if (!track_.empty() || rediscover_ || no_discover_) {
         return make_error(
@@ -62,19 +46,20 @@ class CacheOptionGroup : public RunOptionGroup {
     if (no_discover_ && track_.empty()) {
       return make_error("--no-discover leaves nothing to track: name the files with --track PATH|GLOB");
     }
-    char buffer[PATH_MAX];
-    std::string here = getcwd(buffer, sizeof buffer) ? buffer : "/";
-    auto hook = cache::make_cache_hook(*mode, track_, here, !no_discover_, rediscover_, print_cache_notice);
-    if (!hook) return hook.error();
-    const cache::CacheSettings& settings = (*hook)->settings();
+    run_setup.cache = setup::CacheSetup{*mode, track_, !no_discover_, rediscover_};
+    return {};
+  }
+
+  void describe(const setup::RunSetup&, const setup::RunHooks& hooks,
+                nlohmann::json& options_json) const override {
+    if (!hooks.cache) return;
+    const cache::CacheSettings& settings = hooks.cache->settings();
     options_json["cache"] = {{"mode", mode_},
                              {"track", track_},
                              {"track_files", settings.track.size()},
                              {"discover", settings.discover},
                              {"rediscover", rediscover_},
                              {"discovery_cache", settings.tracking.cache_dir}};
-    hooks.push_back(std::move(hook).value());
-    return {};
   }
 
  private:

@@ -25,6 +25,7 @@
 #include "report/progress.hpp"
 #include "analysis/summary.hpp"
 #include "report/reporter.hpp"
+#include "setup/run_setup.hpp"
 
 namespace coldbench::cli {
 namespace {
@@ -151,14 +152,14 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args, std::siz
   }
   options.warmup = args.warmup;
   auto order = bench::parse_order(args.order);
-  if (!order) return Error{"--order: " + order.error().message};
+  if (!order) return order.error().with_context("--order");
   options.order = *order;
   auto seed = bench::parse_seed(args.seed);
-  if (!seed) return Error{"--seed: " + seed.error().message};
+  if (!seed) return seed.error().with_context("--seed");
   options.seed = *seed;
   if (!args.timeout.empty()) {
     auto timeout = parse_duration_seconds(args.timeout);
-    if (!timeout) return Error{"--timeout: " + timeout.error().message};
+    if (!timeout) return timeout.error().with_context("--timeout");
     options.timeout_s = *timeout;
   }
   options.ignore_failure = args.ignore_failure;
@@ -166,7 +167,7 @@ Expected<bench::SessionOptions> build_options(const RunArguments& args, std::siz
     auto entry = split_env_entry(kv);
     if (!entry) return make_error("--env '{}': expected KEY=VALUE, e.g. --env OMP_NUM_THREADS=2", kv);
     if (auto valid = check_env_var(entry->name, entry->value); !valid) {
-      return Error{fmt::format("--env '{}': {}", kv, valid.error().message)};
+      return valid.error().with_context(fmt::format("--env '{}'", kv));
     }
     options.env.emplace_back(entry->name, entry->value);
   }
@@ -203,18 +204,17 @@ nlohmann::json options_json(const RunArguments& args, const bench::SessionOption
           {"metric_rules", args.metric_rules}};
 }
 
-int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGroup>>& groups) {
+Expected<int> run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGroup>>& groups) {
   auto commands = build_commands(args);
-  if (!commands) return report_error(commands.error().message, commands.error().exit_code);
+  if (!commands) return commands.error();
   auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
-  if (!policy) return report_error(policy.error().message, kExitUsage);
+  if (!policy) return policy.error();
   if (args.gate && commands->size() < 2) {
-    return report_error("--gate compares commands with the first: give a baseline and a candidate, e.g. "
-                        "-c base=./old -c new=./new",
-                        kExitUsage);
+    return Error{"--gate compares commands with the first: give a baseline and a candidate, e.g. "
+                 "-c base=./old -c new=./new"};
   }
   auto options = build_options(args, commands->size(), *policy);
-  if (!options) return report_error(options.error().message, options.error().exit_code);
+  if (!options) return options.error();
   // --runs auto with several commands: stop when the verdicts this command prints are conclusive.
   options->conclusive = [policy = *policy](const ResultsDocument& document, double alpha) {
     stats::ComparisonPolicy at_look = policy;
@@ -232,21 +232,30 @@ int run(const RunArguments& args, const std::vector<std::unique_ptr<RunOptionGro
 
   ResultsDocument document;
   document.options = options_json(args, *options);
-  std::vector<std::unique_ptr<bench::RunHook>> hooks;
+  setup::RunSetup run_setup;
+  run_setup.env = options->env;
+  run_setup.markers = options->markers;
+  run_setup.cwd = setup::current_directory();
   for (const auto& group : groups) {
-    auto applied = group->apply(*options, hooks, document.options);
-    if (!applied) return report_error(applied.error().message, applied.error().exit_code);
+    auto applied = group->apply(*options, run_setup);
+    if (!applied) return applied.error();
   }
+  auto hooks = setup::make_run_hooks(run_setup, print_notice);
+  if (!hooks) return hooks.error();
+  for (const auto& note : hooks->notes) print_notice("note: " + note);
+  for (const auto& group : groups) group->describe(run_setup, *hooks, document.options);
+  // The program and --cwd are inside the image.
+  if (isolate::is_container_engine(run_setup.isolation.mode)) options->resolve_programs = false;
 
   bench::Session session(std::move(commands).value(), std::move(options).value());
-  for (auto& hook : hooks) session.add_hook(hook.get());
+  for (auto* hook : hooks->in_order()) session.add_hook(hook);
   for (auto& e : exports) session.add_sink(e.get());
   report::ProgressDisplay progress(stderr, isatty(STDERR_FILENO) != 0);
   if (!args.no_progress) session.set_progress(&progress);
 
   proc::install_interrupt_handler();
   auto outcome = session.run(document);
-  if (!outcome) return report_error(outcome.error().message, outcome.error().exit_code);
+  if (!outcome) return outcome.error();
 
   auto text = report::ConsoleReporter().render(document, &summaries.get(document));
   if (text) print_for_terminal(stdout, *text);

@@ -1,32 +1,18 @@
 // `coldbench run --isolate host|sandbox|docker|podman [--image IMAGE]
-// [--mount SRC:DST[:ro]]...`: turns the flags into the isolation run hook.
-// Container engines apply the limits themselves, so this group reads the
-// LimitSpec the limits group parsed (shared through make_run_option_groups).
+// [--mount SRC:DST[:ro]]...`: turns the flags into the setup's IsolationSpec.
 
-#include <unistd.h>
-
-#include <climits>
 #include <memory>
 
 #include "cli/run_option_groups.hpp"
 #include "isolate/isolation_hook.hpp"
 #include "isolate/isolation_spec.hpp"
 #include "isolate/sandbox_hook.hpp"
-#include "limits/limit_spec.hpp"
 
 namespace coldbench::cli {
 namespace {
 
-std::string current_directory() {
-  char buffer[PATH_MAX];
-  return getcwd(buffer, sizeof buffer) ? std::string(buffer) : std::string(".");
-}
-
 class IsolationOptionGroup : public RunOptionGroup {
  public:
-  explicit IsolationOptionGroup(std::shared_ptr<const limits::LimitSpec> limits)
-      : limits_(std::move(limits)) {}
-
   void add_options(CLI::App& sub) override {
     sub.add_option(
            "--isolate", mode_,
@@ -47,21 +33,21 @@ class IsolationOptionGroup : public RunOptionGroup {
         "taken from the current directory");
   }
 
-  Expected<void> apply(bench::SessionOptions& options,
-                       std::vector<std::unique_ptr<bench::RunHook>>& hooks,
-                       nlohmann::json& options_json) override {
-    auto spec = isolate::make_isolation_spec(mode_, image_, mounts_, current_directory());
+  Expected<void> apply(const bench::SessionOptions&, setup::RunSetup& run_setup) override {
+    auto spec = isolate::make_isolation_spec(mode_, image_, mounts_, run_setup.cwd);
     if (!spec) return spec.error();
-    auto hook = isolate::make_isolation_hook(*spec, limits_ ? *limits_ : limits::LimitSpec{},
-                                             options.env, options.markers);
-    if (!hook) return hook.error();
+    run_setup.isolation = std::move(spec).value();
+    return {};
+  }
 
+  void describe(const setup::RunSetup& run_setup, const setup::RunHooks& hooks,
+                nlohmann::json& options_json) const override {
+    const isolate::IsolationSpec* spec = &run_setup.isolation;
     nlohmann::json description = {{"mode", isolate::isolation_name(spec->mode)}};
-    if (auto* sandbox = dynamic_cast<isolate::SandboxHook*>(hook->get())) {
+    if (auto* sandbox = dynamic_cast<const isolate::SandboxHook*>(hooks.isolation.get())) {
       description["user_namespace"] = sandbox->plan().user_namespace;
     }
     if (isolate::is_container_engine(spec->mode)) {
-      options.resolve_programs = false;  // the program and --cwd are inside the image
       description["image"] = spec->image;
       nlohmann::json mounts = nlohmann::json::array();
       for (const auto& m : spec->mounts) {
@@ -70,12 +56,9 @@ class IsolationOptionGroup : public RunOptionGroup {
       description["mounts"] = mounts;
     }
     options_json["isolation"] = description;
-    if (*hook) hooks.push_back(std::move(hook).value());
-    return {};
   }
 
  private:
-  std::shared_ptr<const limits::LimitSpec> limits_;
   std::string mode_ = "host";
   std::string image_;
   std::vector<std::string> mounts_;
@@ -83,9 +66,8 @@ class IsolationOptionGroup : public RunOptionGroup {
 
 }  // namespace
 
-std::unique_ptr<RunOptionGroup> make_isolation_options(
-    std::shared_ptr<const limits::LimitSpec> limits) {
-  return std::make_unique<IsolationOptionGroup>(std::move(limits));
+std::unique_ptr<RunOptionGroup> make_isolation_options() {
+  return std::make_unique<IsolationOptionGroup>();
 }
 
 }  // namespace coldbench::cli

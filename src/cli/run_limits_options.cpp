@@ -1,6 +1,5 @@
 // `coldbench run --cpus F --cpuset LIST --memory SIZE --affinity LIST
-// --threads auto|N`: turns the flags into the shared LimitSpec (which the
-// isolation group reads for container engines) and the limits run hook.
+// --threads auto|N`: turns the flags into the setup's LimitSpec.
 
 #include <fmt/format.h>
 
@@ -13,6 +12,7 @@
 #include "core/units.hpp"
 #include "limits/limit_spec.hpp"
 #include "limits/limits_hook.hpp"
+#include "limits/resolved_limits.hpp"
 
 namespace coldbench::cli {
 namespace {
@@ -41,11 +41,7 @@ Expected<limits::ThreadSetting> parse_threads(const std::string& text) {
 
 class LimitsOptionGroup : public RunOptionGroup {
  public:
-  explicit LimitsOptionGroup(std::shared_ptr<limits::LimitSpec> shared)
-      : shared_(std::move(shared)) {}
-
   void add_options(CLI::App& sub) override {
-    sub_ = &sub;
     sub.add_option("--cpus", cpus_,
                    "CPU quota of each run in CPUs, e.g. 0.5 or 1.5 (CFS quota per 100 ms period "
                    "in a per-run cgroup; needs root or a delegated cgroup v2 subtree, see "
@@ -69,10 +65,8 @@ class LimitsOptionGroup : public RunOptionGroup {
         ->type_name("auto|N");
   }
 
-  Expected<void> apply(bench::SessionOptions& options,
-                       std::vector<std::unique_ptr<bench::RunHook>>& hooks,
-                       nlohmann::json& options_json) override {
-    limits::LimitSpec spec;
+  Expected<void> apply(const bench::SessionOptions& options, setup::RunSetup& run_setup) override {
+    limits::LimitSpec& spec = run_setup.limits;
     if (!cpus_.empty()) {
       auto cpus = parse_cpus(cpus_);
       if (!cpus) return cpus.error();
@@ -81,9 +75,9 @@ class LimitsOptionGroup : public RunOptionGroup {
     if (!cpuset_.empty()) spec.cpuset = cpuset_;
     if (!memory_.empty()) {
       auto bytes = parse_size_bytes(memory_);
-      if (!bytes) return Error{"--memory: " + bytes.error().message};
+      if (!bytes) return bytes.error().with_context("--memory");
       auto allowed = limits::check_memory_limit(*bytes);
-      if (!allowed) return Error{fmt::format("--memory {}: {}", memory_, allowed.error().message)};
+      if (!allowed) return allowed.error().with_context(fmt::format("--memory {}", memory_));
       spec.memory_bytes = *bytes;
     }
     if (!affinity_.empty()) spec.affinity = affinity_;
@@ -100,14 +94,13 @@ class LimitsOptionGroup : public RunOptionGroup {
         }
       }
     }
+    return {};
+  }
 
-    auto hook = limits::make_limits_hook(
-        spec, engine_isolation() ? limits::LimitsMode::Engine : limits::LimitsMode::Harness);
-    if (!hook) return hook.error();
-    for (const auto& note : (*hook)->notes()) fmt::print(stderr, "coldbench: note: {}\n", note);
-
-    const auto& resolved = (*hook)->limits();
-    if (shared_) *shared_ = resolved.spec;
+  void describe(const setup::RunSetup&, const setup::RunHooks& hooks,
+                nlohmann::json& options_json) const override {
+    const limits::ResolvedLimits& resolved = hooks.limits->limits();
+    const limits::LimitSpec& spec = resolved.spec;
     auto applied = limits::applied_limits(resolved, "");
     nlohmann::json description = {
         {"cpus", spec.cpus ? nlohmann::json(*spec.cpus) : nlohmann::json(nullptr)},
@@ -118,29 +111,16 @@ class LimitsOptionGroup : public RunOptionGroup {
         {"threads", threads_},
         {"effective_cpus", resolved.effective_cpus}};
     options_json["limits"] = description;
-    hooks.push_back(std::move(hook).value());
-    return {};
   }
 
  private:
-  // Container engines apply CPU and memory limits themselves (the isolation
-  // group passes them on); a cgroup around the engine's client would limit nothing.
-  bool engine_isolation() const {
-    const CLI::Option* isolate = sub_ ? sub_->get_option_no_throw("--isolate") : nullptr;
-    if (!isolate || isolate->count() == 0) return false;
-    auto mode = isolate->as<std::string>();
-    return mode == "docker" || mode == "podman";
-  }
-
-  std::shared_ptr<limits::LimitSpec> shared_;
-  CLI::App* sub_ = nullptr;
   std::string cpus_, cpuset_, memory_, affinity_, threads_;
 };
 
 }  // namespace
 
-std::unique_ptr<RunOptionGroup> make_limits_options(std::shared_ptr<limits::LimitSpec> spec) {
-  return std::make_unique<LimitsOptionGroup>(std::move(spec));
+std::unique_ptr<RunOptionGroup> make_limits_options() {
+  return std::make_unique<LimitsOptionGroup>();
 }
 
 }  // namespace coldbench::cli

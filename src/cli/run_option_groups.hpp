@@ -1,9 +1,9 @@
 #pragma once
 // Option groups that extend `coldbench run` with run hooks (limits, isolation,
-// cache state). Each group lives in its own file: it adds its flags, and after
-// parsing turns them into hooks and a description for the results' options.
-// Hooks run in the order of make_run_option_groups(): limits, isolation, then
-// cache state last, so nothing touches the page cache between eviction and spawn.
+// cache state). Each group lives in its own file: it adds its flags, turns
+// them into its part of one setup::RunSetup, and once setup::make_run_hooks
+// built the hooks (in their one order, setup/run_setup.hpp) records its
+// settings in the results' options.
 
 #include <memory>
 #include <vector>
@@ -11,10 +11,9 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
-#include "bench/hooks.hpp"
 #include "bench/runner.hpp"
 #include "core/expected.hpp"
-#include "limits/limit_spec.hpp"
+#include "setup/run_setup.hpp"
 
 namespace coldbench::cli {
 
@@ -22,15 +21,16 @@ class RunOptionGroup {
  public:
   virtual ~RunOptionGroup() = default;
   virtual void add_options(CLI::App& sub) = 0;
-  // Validates the parsed flags; appends hooks (owned by `hooks`) and records
-  // the settings under their own keys in `options_json`.
-  virtual Expected<void> apply(bench::SessionOptions& options, std::vector<std::unique_ptr<bench::RunHook>>& hooks,
-                               nlohmann::json& options_json) = 0;
+  // Validates the parsed flags into its part of `run_setup`.
+  virtual Expected<void> apply(const bench::SessionOptions& options, setup::RunSetup& run_setup) = 0;
+  // Records the settings, as applied, under its own key in `options_json`.
+  virtual void describe(const setup::RunSetup& run_setup, const setup::RunHooks& hooks,
+                        nlohmann::json& options_json) const = 0;
 };
 
 std::vector<std::unique_ptr<RunOptionGroup>> make_run_option_groups();
-std::unique_ptr<RunOptionGroup> make_limits_options(std::shared_ptr<limits::LimitSpec> spec);  // cli/run_limits_options.cpp
-std::unique_ptr<RunOptionGroup> make_isolation_options(std::shared_ptr<const limits::LimitSpec> spec);  // cli/run_isolation_options.cpp
-std::unique_ptr<RunOptionGroup> make_cache_options();  // cli/run_cache_options.cpp
+std::unique_ptr<RunOptionGroup> make_limits_options();     // cli/run_limits_options.cpp
+std::unique_ptr<RunOptionGroup> make_isolation_options();  // cli/run_isolation_options.cpp
+std::unique_ptr<RunOptionGroup> make_cache_options();      // cli/run_cache_options.cpp
 
 }  // namespace coldbench::cli

@@ -63,13 +63,13 @@ int print_dry_run(const sweep::Experiment& experiment) {
   return kExitOk;
 }
 
-int run_sweep_command(const SweepArguments& args) {
+Expected<int> run_sweep_command(const SweepArguments& args) {
   auto experiment = sweep::load_experiment(args.file);
-  if (!experiment) return report_error(experiment.error().message, experiment.error().exit_code);
+  if (!experiment) return experiment.error();
   if (args.dry_run) {
     // The rules are checked as a real sweep would (RE2 refuses some patterns), so a dry run catches them.
     auto checked = sweep::experiment_session_options(*experiment);
-    if (!checked) return report_error(checked.error().message, checked.error().exit_code);
+    if (!checked) return checked.error();
     return print_dry_run(*experiment);
   }
 
@@ -79,6 +79,7 @@ int run_sweep_command(const SweepArguments& args) {
   options.db_path = args.db.empty() ? store::default_database_path() : args.db;
   options.resume = args.resume;
   options.show_output = args.show_output;
+  options.notice = print_notice;
   if (!args.json.empty()) {
     json_export = std::make_unique<report::FileExport>(report::make_reporter("json"), args.json, summaries);
     options.extra_sinks.push_back(json_export.get());
@@ -88,7 +89,7 @@ int run_sweep_command(const SweepArguments& args) {
 
   proc::install_interrupt_handler();
   auto result = sweep::run_sweep(*experiment, options);
-  if (!result) return report_error(result.error().message, result.error().exit_code);
+  if (!result) return result.error();
 
   if (const auto& finished = result->nothing_to_resume) {
     fmt::print(stderr,

@@ -86,7 +86,7 @@ bool contains_all(const CpuList& outer, const CpuList& inner) {
 Expected<CpuList> parse_user_cpu_list(std::string_view flag, std::string_view text,
                                       const CpuList& online) {
   auto cpus = parse_cpu_list(text);
-  if (!cpus) return make_error("{}: {}", flag, cpus.error().message);
+  if (!cpus) return cpus.error().with_context(flag);
   if (cpus->empty()) return make_error("{}: no CPUs given; write a list like 0 or 0-1,3", flag);
   CpuList missing;
   std::set_difference(cpus->begin(), cpus->end(), online.begin(), online.end(),

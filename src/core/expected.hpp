@@ -4,6 +4,7 @@
 
 #include <cassert>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -23,6 +24,12 @@ enum ExitCode : int {
 struct Error {
   std::string message;
   int exit_code = kExitUsage;
+
+  // The same error with `context` in front ("--memory 2M: ..."): what went
+  // wrong, and so its exit code, stays (anyhow's .context(), LLVM's joinErrors).
+  Error with_context(std::string_view context) const& {
+    return Error{fmt::format("{}: {}", context, message), exit_code};
+  }
 };
 
 template <class... Args>

@@ -150,14 +150,12 @@ std::string explain_missing_image(IsolationMode engine, const std::string& image
 Expected<void> check_engine_ready(IsolationMode engine, const std::string& client,
                                   const std::string& image) {
   auto info = run_engine_command(engine_info_argv(engine, client), kEngineCheckTimeoutS);
-  if (!info)
-    return Error{fmt::format("--isolate {}: {}", engine_word(engine), info.error().message)};
+  if (!info) return info.error().with_context(fmt::format("--isolate {}", engine_word(engine)));
   if (!info->ok())
     return Error{explain_engine_unavailable(engine, *info, missing_engine_socket(engine))};
   auto inspect = run_engine_command({client, "image", "inspect", "--format", "{{.Id}}", image},
                                     kEngineCheckTimeoutS);
-  if (!inspect)
-    return Error{fmt::format("--isolate {}: {}", engine_word(engine), inspect.error().message)};
+  if (!inspect) return inspect.error().with_context(fmt::format("--isolate {}", engine_word(engine)));
   if (!inspect->ok()) return Error{explain_missing_image(engine, image, *inspect)};
   return {};
 }

@@ -47,10 +47,10 @@ Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnReques
   return {};
 }
 
-void ContainerHook::after_reap(const proc::SpawnResult& result, RunRecord&) {
+Expected<void> ContainerHook::after_run(const bench::RunEnd& end, RunRecord&) {
   // The harness killed the client's process group; the container, run by the
   // engine's daemon (or conmon), is not in it and would keep running.
-  if (!current_name_.empty() && (result.timed_out || result.interrupted)) {
+  if (!current_name_.empty() && end.started() && (end.result().timed_out || end.result().interrupted)) {
     // The spawn path kills whatever it runs while an interrupt is pending, so
     // the flag is lowered for `docker kill` and raised again afterwards (the
     // flag can only be set if the harness's handler is installed).
@@ -62,6 +62,7 @@ void ContainerHook::after_reap(const proc::SpawnResult& result, RunRecord&) {
     if (interrupted) raise(SIGINT);
   }
   current_name_.clear();
+  return {};
 }
 
 }  // namespace coldbench::isolate

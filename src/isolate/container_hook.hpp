@@ -32,7 +32,7 @@ class ContainerHook : public bench::RunHook {
 
   Expected<void> before_spawn(const CommandSpec& command, proc::SpawnRequest& request,
                               RunRecord& record) override;
-  void after_reap(const proc::SpawnResult& result, RunRecord& record) override;
+  Expected<void> after_run(const bench::RunEnd& end, RunRecord& record) override;
 
  private:
   ContainerSettings settings_;

@@ -147,11 +147,12 @@ Expected<void> SandboxHook::before_spawn(const CommandSpec&, proc::SpawnRequest&
   return {};
 }
 
-void SandboxHook::after_reap(const proc::SpawnResult&, RunRecord&) {
+Expected<void> SandboxHook::after_run(const bench::RunEnd&, RunRecord&) {
   // The namespaces, and every mount in them, ended with the run's last
   // process (PID 1 of its namespace; its exit kills the rest), except the
   // mount namespace the keeper holds: it is torn down now, after the end time.
   keeper_.release();
+  return {};
 }
 
 }  // namespace coldbench::isolate

@@ -52,7 +52,7 @@ class SandboxHook : public bench::RunHook {
 
   Expected<void> before_spawn(const CommandSpec& command, proc::SpawnRequest& request,
                               RunRecord& record) override;
-  void after_reap(const proc::SpawnResult& result, RunRecord& record) override;
+  Expected<void> after_run(const bench::RunEnd& end, RunRecord& record) override;
 
   const SandboxPlan& plan() const { return plan_; }
   const MountNamespaceKeeper& keeper() const { return keeper_; }

@@ -31,7 +31,6 @@ std::vector<std::string> LimitsHook::notes() const {
 
 Expected<void> LimitsHook::before_spawn(const CommandSpec&, proc::SpawnRequest& request,
                                         RunRecord& record) {
-  if (pending_error_) return *pending_error_;
   if (backend_) {
     auto created = backend_->create_run(limits_.spec);
     if (!created) return created.error();
@@ -56,12 +55,13 @@ Expected<void> LimitsHook::before_spawn(const CommandSpec&, proc::SpawnRequest& 
   return {};
 }
 
-void LimitsHook::after_reap(const proc::SpawnResult& result, RunRecord& record) {
-  if (!run_cgroup_) return;
+Expected<void> LimitsHook::after_run(const bench::RunEnd& end, RunRecord& record) {
+  if (!run_cgroup_) return {};
   std::optional<int64_t> sampled_peak;
   if (sampler_) sampled_peak = sampler_->stop();
   sampler_.reset();
-  if (result.pid > 0) {
+  if (end.started()) {
+    const proc::SpawnResult& result = end.result();
     record.cgroup = run_cgroup_->read_stats(sampled_peak);
     std::optional<int> exit_code, signal;
     if (WIFEXITED(result.wait_status)) exit_code = WEXITSTATUS(result.wait_status);
@@ -72,9 +72,9 @@ void LimitsHook::after_reap(const proc::SpawnResult& result, RunRecord& record) 
     }
   }
   auto removed = run_cgroup_->remove();
-  if (!removed) pending_error_ = removed.error();
   run_cgroup_.reset();
   join_.reset();
+  return removed;
 }
 
 Expected<std::unique_ptr<LimitsHook>> make_limits_hook(const LimitSpec& spec, LimitsMode mode) {
@@ -101,7 +101,7 @@ Expected<std::unique_ptr<LimitsHook>> make_limits_hook(const LimitSpec& spec, Li
     // A trial run cgroup: every limit is written and the join files opened
     // once, so a refusal is reported now rather than at the first run.
     auto trial = backend->create_run(resolved->spec);
-    if (!trial) return make_error("{}: {}", requested_flags(spec), trial.error().message);
+    if (!trial) return trial.error().with_context(requested_flags(spec));
     auto join = JoinCgroupStep::open((*trial)->procs_files());
     if (!join) return join.error();
     auto removed = (*trial)->remove();

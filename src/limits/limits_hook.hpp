@@ -29,7 +29,8 @@ class LimitsHook : public bench::RunHook {
 
   Expected<void> before_spawn(const CommandSpec& command, proc::SpawnRequest& request,
                               RunRecord& record) override;
-  void after_reap(const proc::SpawnResult& result, RunRecord& record) override;
+  // An error: the run cgroup could not be removed.
+  Expected<void> after_run(const bench::RunEnd& end, RunRecord& record) override;
 
   const ResolvedLimits& limits() const { return limits_; }
   // Stale cgroups removed while preparing, statistics unavailable, ...
@@ -42,7 +43,6 @@ class LimitsHook : public bench::RunHook {
   std::optional<JoinCgroupStep> join_;
   std::unique_ptr<AffinityStep> affinity_;
   std::unique_ptr<MemorySampler> sampler_;
-  std::optional<Error> pending_error_;  // a run cgroup that could not be removed stops the session
 };
 
 // Reads this host's CPUs, the harness's own budget and cgroup layout, checks

@@ -50,7 +50,7 @@ Expected<ResultsDocument> parse_results_text(std::string_view text, const std::s
   const nlohmann::json& j = *parsed;
   try {
     auto document = document_from_json(j);
-    if (!document) return make_error("'{}': {}", source, document.error().message);
+    if (!document) return document.error().with_context(fmt::format("'{}'", source));
     return document;
   } catch (const nlohmann::json::exception& e) {  // e.g. a "schema" that is not a string
     return make_error("'{}': not a coldbench results file: {}", source, e.what());

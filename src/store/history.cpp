@@ -138,7 +138,7 @@ Expected<std::unique_ptr<History>> History::open(const std::string& path) {
   }
   if (auto done = history->exec(kSchema); !done) {
     if (is_damage(sqlite3_errcode(history->db_))) return done.error();
-    return make_error("'{}' is not a coldbench history database: {}", path, done.error().message);
+    return done.error().with_context(fmt::format("'{}' is not a coldbench history database", path));
   }
   return history;
 }
@@ -277,7 +277,7 @@ Expected<void> History::check_ready_for_runs() {
   auto probed = probe();
   (void)exec("ROLLBACK TO coldbench_probe");
   (void)exec("RELEASE coldbench_probe");
-  if (!probed) return Error{"before the first run: " + probed.error().message};
+  if (!probed) return probed.error().with_context("before the first run");
   return {};
 }
 
@@ -373,7 +373,7 @@ Expected<ResultsDocument> History::load_document(int64_t session_id) {
     return sqlite_error(fmt::format("load session {}", session_id), rc);
   }
   auto j = parse_json_bounded(header.text(0), kMaxStoredJsonDepth);
-  if (!j) return make_error("session {} in '{}' has a corrupt header: {}", session_id, path_, j.error().message);
+  if (!j) return j.error().with_context(fmt::format("session {} in '{}' has a corrupt header", session_id, path_));
   auto document = document_from_json(*j);
   if (!document) return document.error();
 
@@ -383,7 +383,7 @@ Expected<ResultsDocument> History::load_document(int64_t session_id) {
   int rc;
   while ((rc = runs.step()) == SQLITE_ROW) {
     auto record = parse_json_bounded(runs.text(0), kMaxStoredJsonDepth);
-    if (!record) return make_error("session {} has a corrupt run record: {}", session_id, record.error().message);
+    if (!record) return record.error().with_context(fmt::format("session {} has a corrupt run record", session_id));
     auto run = run_from_json(*record);
     if (!run) return run.error();
     document->runs.push_back(std::move(run).value());

@@ -19,227 +19,28 @@
 #include "core/shell_words.hpp"
 #include "core/units.hpp"
 #include "isolate/isolation_spec.hpp"
-#include "core/cpu_list.hpp"
 #include "limits/limit_spec.hpp"
+#include "sweep/experiment_reader.hpp"
 
 namespace coldbench::sweep {
 namespace {
 
+using detail::Reader;
+using detail::kConfigKeys;
+using detail::check_keys;
+using detail::closest;
+using detail::scalar_text;
+using detail::is_scalar;
+using detail::apply_key;
+using detail::apply_table;
+using detail::substitute;
+using detail::finish_command;
+using detail::add_setting_labels;
+
 const std::set<std::string> kExperimentKeys = {"name",    "runs",   "warmup",    "order",    "cache",   "seed",
                                                "timeout", "target_ci", "min_runs", "max_runs", "max_time"};
-const std::set<std::string> kConfigKeys = {"command", "shell",   "env",   "cpus",      "cpuset",   "memory",
-                                           "affinity", "threads", "cache", "track",     "isolation", "image",
-                                           "mounts"};
 const std::set<std::string> kTopLevelKeys = {"experiment", "defaults", "config", "matrix", "contrast"};
 const std::set<std::string> kContrastKeys = {"name", "baseline", "candidate"};
-
-// Formats errors as "file:line:column: message".
-class Reader {
- public:
-  explicit Reader(std::string source) : source_(std::move(source)) {}
-
-  template <class... Args>
-  Error at(const toml::source_region& where, fmt::format_string<Args...> format, Args&&... args) const {
-    return Error{fmt::format("{}:{}:{}: {}", source_, where.begin.line, where.begin.column,
-                             fmt::format(format, std::forward<Args>(args)...))};
-  }
-  const std::string& source() const { return source_; }
-
- private:
-  std::string source_;
-};
-
-std::string closest(const std::string& key, const std::set<std::string>& known) {
-  // A one-edit-away suggestion catches the usual typos (cpu/cpus, thread/threads).
-  for (const auto& candidate : known) {
-    int length_gap = static_cast<int>(candidate.size()) - static_cast<int>(key.size());
-    if (std::abs(length_gap) > 1) continue;
-    std::size_t i = 0;
-    while (i < key.size() && i < candidate.size() && key[i] == candidate[i]) ++i;
-    std::string_view a(key), b(candidate);
-    if (a.substr(i + (length_gap <= 0 ? 1 : 0)) == b.substr(i + (length_gap >= 0 ? 1 : 0))) {
-      return fmt::format(" (did you mean '{}'?)", candidate);
-    }
-  }
-  std::string list;
-  for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-  return fmt::format(" (known keys: {})", list);
-}
-
-Expected<void> check_keys(const Reader& reader, const toml::table& table, const std::set<std::string>& known,
-                          const std::string& where) {
-  for (auto&& [key, node] : table) {
-    std::string name(key.str());
-    if (!known.count(name)) {
-      return reader.at(key.source(), "unknown key '{}' in {}{}", name, where, closest(name, known));
-    }
-  }
-  return {};
-}
-
-// A scalar as the text a label or placeholder shows: 1.0 -> "1", "0-1" -> "0-1".
-std::string scalar_text(const toml::node& node) {
-  if (auto s = node.value<std::string>()) return *s;
-  if (node.is_integer()) return std::to_string(*node.value<int64_t>());
-  if (node.is_floating_point()) return fmt::format("{:g}", *node.value<double>());
-  if (auto b = node.value<bool>()) return *b ? "true" : "false";
-  return {};
-}
-
-bool is_scalar(const toml::node& node) {
-  return node.is_string() || node.is_integer() || node.is_floating_point() || node.is_boolean();
-}
-
-Expected<std::vector<std::string>> string_list(const Reader& reader, const toml::node& node, const char* key) {
-  std::vector<std::string> out;
-  if (auto s = node.value<std::string>()) return std::vector<std::string>{*s};
-  const auto* array = node.as_array();
-  if (!array) return reader.at(node.source(), "'{}' must be a string or an array of strings", key);
-  for (const auto& item : *array) {
-    auto s = item.value<std::string>();
-    if (!s) return reader.at(item.source(), "'{}' must contain only strings", key);
-    out.push_back(*s);
-  }
-  return out;
-}
-
-// Applies one config-level key to `config`; `node` has been checked to exist.
-Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::string& key, const toml::node& node) {
-  const auto& where = node.source();
-  if (key == "command") {
-    if (auto text = node.value<std::string>()) {
-      config.command_text = *text;
-      config.argv.clear();
-    } else {
-      auto words = string_list(reader, node, "command");
-      if (!words) return words.error();
-      if (words->empty()) return reader.at(where, "'command' must not be empty");
-      config.argv = *words;
-      config.command_text.clear();
-      for (const auto& w : config.argv) config.command_text += (config.command_text.empty() ? "" : " ") + quote_shell_word(w);
-    }
-  } else if (key == "shell") {
-    auto value = node.value<bool>();
-    if (!value) return reader.at(where, "'shell' must be true or false");
-    config.shell = *value;
-  } else if (key == "env") {
-    const auto* table = node.as_table();
-    if (!table) return reader.at(where, "'env' must be a table, e.g. env = {{ OMP_NUM_THREADS = \"2\" }}");
-    for (auto&& [key_node, value] : *table) {
-      // A named copy: clang 14 cannot capture a structured binding in a lambda.
-      const std::string name(key_node.str());
-      if (!is_scalar(value)) return reader.at(value.source(), "env value '{}' must be a string or number", name);
-      if (auto valid = check_env_var(name, scalar_text(value)); !valid) {
-        return reader.at(value.source(), "env: {}", valid.error().message);
-      }
-      std::erase_if(config.env, [&](const auto& kv) { return kv.first == name; });
-      config.env.emplace_back(name, scalar_text(value));
-    }
-  } else if (key == "cpus") {
-    auto value = node.value<double>();
-    if (!value || node.is_boolean()) return reader.at(where, "'cpus' must be a number of CPUs, e.g. 1.0 or 0.5");
-    int online = static_cast<int>(read_online_cpus().size());
-    if (*value <= 0 || *value > online) {
-      return reader.at(where, "impossible limit cpus = {:g}: this machine has {} online CPUs (use 0 < cpus <= {})",
-                       *value, online, online);
-    }
-    config.limits.cpus = *value;
-  } else if (key == "cpuset" || key == "affinity") {
-    if (!node.is_string() && !node.is_integer()) return reader.at(where, "'{}' must be a CPU list like \"0-1\" or 0", key);
-    std::string text = scalar_text(node);
-    auto list = parse_user_cpu_list(key, text, read_online_cpus());
-    if (!list) return reader.at(where, "{}", list.error().message);
-    (key == "cpuset" ? config.limits.cpuset : config.limits.affinity) = text;
-  } else if (key == "memory") {
-    Expected<int64_t> bytes = node.is_integer() ? Expected<int64_t>(*node.value<int64_t>())
-                                                : parse_size_bytes(node.value<std::string>().value_or(""));
-    if (!bytes) return reader.at(where, "'memory': {}", bytes.error().message);
-    if (auto allowed = limits::check_memory_limit(*bytes); !allowed) return reader.at(where, "{}", allowed.error().message);
-    config.limits.memory_bytes = *bytes;
-  } else if (key == "threads") {
-    limits::ThreadSetting setting;
-    if (node.value<std::string>() == "auto") {
-      setting.automatic = true;
-    } else if (node.is_integer() && *node.value<int64_t>() > 0 && *node.value<int64_t>() <= 4096) {
-      setting.count = static_cast<int>(*node.value<int64_t>());
-    } else {
-      return reader.at(where, "'threads' must be \"auto\" or a positive integer");
-    }
-    config.limits.threads = setting;
-  } else if (key == "cache") {
-    auto mode = node.value<std::string>();
-    if (!mode || (*mode != "none" && *mode != "warm" && *mode != "cold" && *mode != "drop")) {
-      return reader.at(where, "'cache' must be one of none, warm, cold, drop");
-    }
-    config.cache = *mode;
-  } else if (key == "track" || key == "mounts") {
-    auto list = string_list(reader, node, key.c_str());
-    if (!list) return list.error();
-    (key == "track" ? config.track : config.mounts) = *list;
-  } else if (key == "isolation") {
-    auto mode = node.value<std::string>();
-    if (!mode || !isolate::parse_isolation_mode(*mode)) {
-      return reader.at(where, "'isolation' must be one of host, sandbox, docker, podman");
-    }
-    config.isolation = *mode;
-  } else if (key == "image") {
-    auto image = node.value<std::string>();
-    if (!image || image->empty()) return reader.at(where, "'image' must be a non-empty string");
-    config.image = *image;
-  }
-  return {};
-}
-
-Expected<void> apply_table(const Reader& reader, ConfigSpec& config, const toml::table& table) {
-  for (auto&& [key, node] : table) {
-    std::string name(key.str());
-    if (name == "name" || name == "phases" || name == "metrics") continue;
-    if (auto done = apply_key(reader, config, name, node); !done) return done;
-  }
-  return {};
-}
-
-std::string substitute(std::string text, const std::map<std::string, std::string>& params) {
-  for (const auto& [key, value] : params) {
-    std::string placeholder = "{" + key + "}";
-    for (std::size_t pos = text.find(placeholder); pos != std::string::npos; pos = text.find(placeholder, pos + value.size())) {
-      text.replace(pos, placeholder.size(), value);
-    }
-  }
-  return text;
-}
-
-// Fills argv from the command text once placeholders are known.
-Expected<void> finish_command(const Reader& reader, ConfigSpec& config, const toml::source_region& where) {
-  if (config.command_text.empty()) return reader.at(where, "config '{}' has no 'command' (set it in [defaults] or the config)", config.name);
-  // TOML allows "\u0000" (in the command or a matrix value put into it); no argument can hold
-  // one, so exec would cut the word short without a word.
-  auto has_nul = [](const std::string& word) { return word.find('\0') != std::string::npos; };
-  if (has_nul(config.command_text) || std::any_of(config.argv.begin(), config.argv.end(), has_nul)) {
-    return reader.at(where, "config '{}': the command contains a NUL character (\\u0000), which would cut it short; "
-                     "remove it", config.name);
-  }
-  if (config.shell) {
-    config.argv = {"/bin/sh", "-c", config.command_text};
-  } else if (config.argv.empty()) {
-    auto words = split_shell_words(config.command_text);
-    if (!words) return reader.at(where, "config '{}': {}", config.name, words.error().message);
-    config.argv = *words;
-  }
-  return {};
-}
-
-void add_setting_labels(ConfigSpec& config) {
-  const auto& l = config.limits;
-  if (l.cpus) config.labels["cpus"] = fmt::format("{:g}", *l.cpus);
-  if (l.cpuset) config.labels["cpuset"] = *l.cpuset;
-  if (l.memory_bytes) config.labels["memory"] = format_bytes(double(*l.memory_bytes));
-  if (l.affinity) config.labels["affinity"] = *l.affinity;
-  if (l.threads) config.labels["threads"] = l.threads->automatic ? "auto" : std::to_string(l.threads->count);
-  config.labels["cache"] = config.cache;
-  config.labels["isolation"] = config.isolation;
-  for (const auto& [k, v] : config.env) config.labels["env." + k] = v;
-}
 
 using MatrixAxes = std::vector<std::pair<std::string, std::vector<const toml::node*>>>;
 
@@ -260,22 +61,11 @@ Expected<int64_t> count_configs(std::size_t bases, const MatrixAxes& axes) {
   return count;
 }
 
-}  // namespace
-
-Expected<Experiment> parse_experiment(std::string_view toml_text, const std::string& source_name) {
-  Reader reader(source_name);
-  toml::table root;
-  try {
-    root = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& e) {
-    return reader.at(e.source(), "{}", e.description());
-  }
-  if (auto done = check_keys(reader, root, kTopLevelKeys, "the top level"); !done) return done.error();
-
-  Experiment experiment;
-  experiment.file = source_name;
+// [experiment]: the name and how the session runs (runs or runs = "auto",
+// warmup, order, seed, timeout).
+Expected<const toml::table*> read_header(const Reader& reader, const toml::table& root, Experiment& experiment) {
   const toml::table* header = root["experiment"].as_table();
-  if (!header) return Error{fmt::format("{}: missing [experiment] table (name, runs, ...)", source_name)};
+  if (!header) return make_error("{}: missing [experiment] table (name, runs, ...)", reader.source());
   if (auto done = check_keys(reader, *header, kExperimentKeys, "[experiment]"); !done) return done.error();
   auto name = (*header)["name"].value<std::string>();
   if (!name || name->empty()) return reader.at(header->source(), "[experiment] needs a non-empty 'name'");
@@ -308,7 +98,7 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
       settings.max_time = node->is_string() ? *node->value<std::string>() : scalar_text(*node);
     }
     auto adaptive = bench::make_adaptive_options(settings, false);
-    if (!adaptive) return reader.at(header->source(), "{}", adaptive.error().message);
+    if (!adaptive) return reader.at(header->source(), adaptive.error());
     experiment.adaptive = std::move(adaptive).value();
   } else {
     if (runs_node && runs_node->is_string()) {
@@ -331,139 +121,159 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
   if (const toml::node* node = header->get("seed")) {
     if (!node->is_integer()) return reader.at(node->source(), "'seed' must be an integer from 0 to 2^63-1");
     auto seed = bench::check_seed(*node->value<int64_t>());
-    if (!seed) return reader.at(node->source(), "{}", seed.error().message);
+    if (!seed) return reader.at(node->source(), seed.error());
     experiment.seed = *seed;
   }
   if (const toml::node* node = header->get("timeout")) {
     auto text = node->is_string() ? *node->value<std::string>() : scalar_text(*node);
     auto seconds = parse_duration_seconds(text);
-    if (!seconds) return reader.at(node->source(), "'timeout': {}", seconds.error().message);
+    if (!seconds) return reader.at(node->source(), seconds.error().with_context("'timeout'"));
     experiment.timeout_s = *seconds;
   }
+  return header;
+}
 
+// [defaults] (and [experiment]'s cache): the settings every config starts
+// from; its phases and metrics tables are the experiment's regex rules.
+Expected<ConfigSpec> read_defaults(const Reader& reader, const toml::table& root, const toml::table& header,
+                                   Experiment& experiment) {
   ConfigSpec defaults;
   defaults.name = experiment.name;
-  if (const toml::node* node = header->get("cache")) {
+  if (const toml::node* node = header.get("cache")) {
     if (auto done = apply_key(reader, defaults, "cache", *node); !done) return done.error();
   }
-  if (const toml::node* node = root.get("defaults")) {
-    const auto* table = node->as_table();
-    if (!table) return reader.at(node->source(), "[defaults] must be a table");
-    std::set<std::string> known = kConfigKeys;
-    known.insert({"phases", "metrics"});
-    if (auto done = check_keys(reader, *table, known, "[defaults]"); !done) return done.error();
-    if (auto done = apply_table(reader, defaults, *table); !done) return done.error();
-    for (const char* kind : {"phases", "metrics"}) {
-      const toml::node* rules = table->get(kind);
-      if (!rules) continue;
-      const auto* rule_table = rules->as_table();
-      if (!rule_table) return reader.at(rules->source(), "'{}' must be a table of NAME = \"REGEX\"", kind);
-      for (auto&& [rule_name, regex] : *rule_table) {
-        auto text = regex.value<std::string>();
-        if (!text) return reader.at(regex.source(), "{}.{} must be a regex string", kind, rule_name.str());
-        (std::string(kind) == "phases" ? experiment.phase_rules : experiment.metric_rules)
-            .push_back(std::string(rule_name.str()) + "=" + *text);
-      }
+  const toml::node* node = root.get("defaults");
+  if (!node) return defaults;
+  const auto* table = node->as_table();
+  if (!table) return reader.at(node->source(), "[defaults] must be a table");
+  std::set<std::string> known = kConfigKeys;
+  known.insert({"phases", "metrics"});
+  if (auto done = check_keys(reader, *table, known, "[defaults]"); !done) return done.error();
+  if (auto done = apply_table(reader, defaults, *table); !done) return done.error();
+  for (const char* kind : {"phases", "metrics"}) {
+    const toml::node* rules = table->get(kind);
+    if (!rules) continue;
+    const auto* rule_table = rules->as_table();
+    if (!rule_table) return reader.at(rules->source(), "'{}' must be a table of NAME = \"REGEX\"", kind);
+    for (auto&& [rule_name, regex] : *rule_table) {
+      auto text = regex.value<std::string>();
+      if (!text) return reader.at(regex.source(), "{}.{} must be a regex string", kind, rule_name.str());
+      (std::string(kind) == "phases" ? experiment.phase_rules : experiment.metric_rules)
+          .push_back(std::string(rule_name.str()) + "=" + *text);
     }
   }
+  return defaults;
+}
 
-  // [[config]] entries over the defaults; none means one config: the defaults.
-  std::vector<std::pair<ConfigSpec, toml::source_region>> bases;
-  if (const toml::node* node = root.get("config")) {
-    const auto* array = node->as_array();
-    if (!array || !array->is_array_of_tables()) return reader.at(node->source(), "'config' must be [[config]] tables");
-    std::set<std::string> known = kConfigKeys;
-    known.insert("name");
-    for (const auto& item : *array) {
-      const auto& table = *item.as_table();
-      if (auto done = check_keys(reader, table, known, "[[config]]"); !done) return done.error();
-      ConfigSpec config = defaults;
-      auto config_name = table["name"].value<std::string>();
-      if (!config_name || config_name->empty()) return reader.at(table.source(), "every [[config]] needs a 'name'");
-      config.name = *config_name;
-      if (auto done = apply_table(reader, config, table); !done) return done.error();
-      config.labels["config"] = config.name;
-      bases.emplace_back(std::move(config), table.source());
-    }
-  } else {
+// Each config before the matrix, with where it was written (for errors).
+using BaseConfigs = std::vector<std::pair<ConfigSpec, toml::source_region>>;
+
+// [[config]] entries over the defaults; none means one config: the defaults.
+Expected<BaseConfigs> read_base_configs(const Reader& reader, const toml::table& root, const toml::table& header,
+                                        ConfigSpec defaults) {
+  BaseConfigs bases;
+  const toml::node* node = root.get("config");
+  if (!node) {
     defaults.labels["config"] = defaults.name;
-    bases.emplace_back(defaults, header->source());
+    bases.emplace_back(std::move(defaults), header.source());
+    return bases;
   }
+  const auto* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) return reader.at(node->source(), "'config' must be [[config]] tables");
+  std::set<std::string> known = kConfigKeys;
+  known.insert("name");
+  for (const auto& item : *array) {
+    const auto& table = *item.as_table();
+    if (auto done = check_keys(reader, table, known, "[[config]]"); !done) return done.error();
+    ConfigSpec config = defaults;
+    auto config_name = table["name"].value<std::string>();
+    if (!config_name || config_name->empty()) return reader.at(table.source(), "every [[config]] needs a 'name'");
+    config.name = *config_name;
+    if (auto done = apply_table(reader, config, table); !done) return done.error();
+    config.labels["config"] = config.name;
+    bases.emplace_back(std::move(config), table.source());
+  }
+  return bases;
+}
 
-  // [matrix]: the cartesian product of its keys, over every base config.
+// [matrix]: its keys and values. A key that is no config setting must be a
+// {placeholder} some command or env uses.
+Expected<MatrixAxes> read_matrix(const Reader& reader, const toml::table& root, const BaseConfigs& bases) {
   MatrixAxes axes;
-  if (const toml::node* node = root.get("matrix")) {
-    const auto* table = node->as_table();
-    if (!table) return reader.at(node->source(), "[matrix] must be a table of key = [values]");
-    for (auto&& [key, values] : *table) {
-      const auto* array = values.as_array();
-      if (!array || array->empty()) return reader.at(values.source(), "matrix '{}' must be a non-empty array", key.str());
-      std::vector<const toml::node*> items;
-      for (const auto& v : *array) {
-        if (!is_scalar(v)) return reader.at(v.source(), "matrix '{}' values must be strings or numbers", key.str());
-        items.push_back(&v);
+  const toml::node* node = root.get("matrix");
+  if (!node) return axes;
+  const auto* table = node->as_table();
+  if (!table) return reader.at(node->source(), "[matrix] must be a table of key = [values]");
+  for (auto&& [key, values] : *table) {
+    const auto* array = values.as_array();
+    if (!array || array->empty()) return reader.at(values.source(), "matrix '{}' must be a non-empty array", key.str());
+    std::vector<const toml::node*> items;
+    for (const auto& v : *array) {
+      if (!is_scalar(v)) return reader.at(v.source(), "matrix '{}' values must be strings or numbers", key.str());
+      items.push_back(&v);
+    }
+    std::string axis(key.str());
+    if (!kConfigKeys.count(axis)) {
+      bool used = false;
+      for (const auto& [base, where] : bases) {
+        used = used || base.command_text.find("{" + axis + "}") != std::string::npos;
+        for (const auto& [k, v] : base.env) used = used || v.find("{" + axis + "}") != std::string::npos;
       }
-      std::string axis(key.str());
-      if (!kConfigKeys.count(axis)) {
-        bool used = false;
-        for (const auto& [base, where] : bases) {
-          used = used || base.command_text.find("{" + axis + "}") != std::string::npos;
-          for (const auto& [k, v] : base.env) used = used || v.find("{" + axis + "}") != std::string::npos;
-        }
-        if (!used) {
-          return reader.at(key.source(), "matrix key '{}' is neither a config key nor used as {{{}}} in a command or env{}",
-                           axis, axis, closest(axis, kConfigKeys));
-        }
+      if (!used) {
+        return reader.at(key.source(), "matrix key '{}' is neither a config key nor used as {{{}}} in a command or env{}",
+                         axis, axis, closest(axis, kConfigKeys));
       }
-      axes.emplace_back(axis, std::move(items));
+    }
+    axes.emplace_back(axis, std::move(items));
+  }
+  return axes;
+}
+
+// One config of `base` at one combination of matrix values (`choice`).
+Expected<ConfigSpec> expand_config(const Reader& reader, const ConfigSpec& base, const toml::source_region& where,
+                                   const MatrixAxes& axes, const std::vector<std::size_t>& choice) {
+  ConfigSpec config = base;
+  std::map<std::string, std::string> params;
+  std::string suffix;
+  for (std::size_t a = 0; a < axes.size(); ++a) {
+    const auto& [axis, items] = axes[a];
+    const toml::node& value = *items[choice[a]];
+    params[axis] = scalar_text(value);
+    suffix += (suffix.empty() ? "" : ",") + axis + "=" + params[axis];
+    config.labels[axis] = params[axis];
+    if (kConfigKeys.count(axis)) {
+      if (auto done = apply_key(reader, config, axis, value); !done) return done.error();
     }
   }
-
-  // Counted before anything is expanded: 9 keys of 10 values are a billion configs.
-  const toml::node* matrix_node = root.get("matrix");
-  if (auto counted = count_configs(bases.size(), axes); !counted) {
-    return reader.at(matrix_node ? matrix_node->source() : header->source(), "{}", counted.error().message);
-  } else if (auto size = bench::check_session_size(
-                 *counted, experiment.adaptive ? experiment.adaptive->max_runs : experiment.runs, experiment.warmup,
-                 "configs");
-             !size) {
-    return reader.at(header->source(), "{}", size.error().message);
+  if (!suffix.empty()) config.name += "/" + suffix;
+  params["name"] = config.name;
+  config.command_text = substitute(config.command_text, params);
+  for (auto& word : config.argv) word = substitute(word, params);
+  for (auto& [k, v] : config.env) {
+    v = substitute(v, params);
+    if (auto valid = check_env_var(k, v); !valid) {
+      return reader.at(where, valid.error().with_context(fmt::format("config '{}'", config.name)));
+    }
   }
+  if (auto done = finish_command(reader, config, where); !done) return done.error();
+  return config;
+}
 
+// Every base config x every combination of matrix values, names unique.
+Expected<void> expand_configs(const Reader& reader, const BaseConfigs& bases, const MatrixAxes& axes,
+                              Experiment& experiment) {
   std::set<std::string> names;
   for (const auto& [base, where] : bases) {
     std::vector<std::size_t> choice(axes.size(), 0);
     while (true) {
-      ConfigSpec config = base;
-      std::map<std::string, std::string> params;
-      std::string suffix;
-      for (std::size_t a = 0; a < axes.size(); ++a) {
-        const auto& [axis, items] = axes[a];
-        const toml::node& value = *items[choice[a]];
-        params[axis] = scalar_text(value);
-        suffix += (suffix.empty() ? "" : ",") + axis + "=" + params[axis];
-        config.labels[axis] = params[axis];
-        if (kConfigKeys.count(axis)) {
-          if (auto done = apply_key(reader, config, axis, value); !done) return done.error();
-        }
+      auto config = expand_config(reader, base, where, axes, choice);
+      if (!config) return config.error();
+      if (!names.insert(config->name).second) return reader.at(where, "two configs are named '{}'", config->name);
+      if ((config->isolation == "docker" || config->isolation == "podman") && config->image.empty()) {
+        return reader.at(where, "config '{}': isolation = \"{}\" needs an 'image'", config->name, config->isolation);
       }
-      if (!suffix.empty()) config.name += "/" + suffix;
-      params["name"] = config.name;
-      config.command_text = substitute(config.command_text, params);
-      for (auto& word : config.argv) word = substitute(word, params);
-      for (auto& [k, v] : config.env) {
-        v = substitute(v, params);
-        if (auto valid = check_env_var(k, v); !valid) {
-          return reader.at(where, "config '{}': {}", config.name, valid.error().message);
-        }
-      }
-      if (auto done = finish_command(reader, config, where); !done) return done.error();
-      if (!names.insert(config.name).second) return reader.at(where, "two configs are named '{}'", config.name);
-      if ((config.isolation == "docker" || config.isolation == "podman") && config.image.empty()) {
-        return reader.at(where, "config '{}': isolation = \"{}\" needs an 'image'", config.name, config.isolation);
-      }
-      add_setting_labels(config);
-      experiment.configs.push_back(std::move(config));
+      add_setting_labels(*config);
+      experiment.configs.push_back(std::move(config).value());
       // Next combination (odometer over the axes).
       std::size_t a = 0;
       for (; a < axes.size(); ++a) {
@@ -473,35 +283,79 @@ Expected<Experiment> parse_experiment(std::string_view toml_text, const std::str
       if (a == axes.size()) break;
     }
   }
+  return {};
+}
 
-  // [[contrast]]: the comparisons the study reports, by expanded config name.
-  if (const toml::node* node = root.get("contrast")) {
-    const auto* array = node->as_array();
-    if (!array || !array->is_array_of_tables()) {
-      return reader.at(node->source(), "'contrast' must be [[contrast]] tables (baseline = \"CONFIG\", candidate = ...)");
-    }
-    for (const auto& item : *array) {
-      const auto& table = *item.as_table();
-      if (auto done = check_keys(reader, table, kContrastKeys, "[[contrast]]"); !done) return done.error();
-      Contrast contrast;
-      for (auto [key, target] : {std::pair{"baseline", &contrast.baseline}, std::pair{"candidate", &contrast.candidate}}) {
-        auto value = table[key].value<std::string>();
-        if (!value) return reader.at(table.source(), "[[contrast]] needs '{}' = \"CONFIG NAME\"", key);
-        if (!names.count(*value)) {
-          return reader.at(table[key].node()->source(),
-                           "[[contrast]] {} '{}' is not a config of this experiment (names after the matrix, e.g. "
-                           "'{}'; --dry-run lists them)",
-                           key, *value, experiment.configs.front().name);
-        }
-        *target = *value;
-      }
-      if (contrast.baseline == contrast.candidate) {
-        return reader.at(table.source(), "[[contrast]] compares '{}' with itself; name two configs", contrast.baseline);
-      }
-      contrast.name = table["name"].value<std::string>().value_or(contrast.candidate + " vs " + contrast.baseline);
-      experiment.contrasts.push_back(std::move(contrast));
-    }
+// [[contrast]]: the comparisons the study reports, by expanded config name.
+Expected<void> read_contrasts(const Reader& reader, const toml::table& root, Experiment& experiment) {
+  const toml::node* node = root.get("contrast");
+  if (!node) return {};
+  const auto* array = node->as_array();
+  if (!array || !array->is_array_of_tables()) {
+    return reader.at(node->source(), "'contrast' must be [[contrast]] tables (baseline = \"CONFIG\", candidate = ...)");
   }
+  std::set<std::string> names;
+  for (const auto& config : experiment.configs) names.insert(config.name);
+  for (const auto& item : *array) {
+    const auto& table = *item.as_table();
+    if (auto done = check_keys(reader, table, kContrastKeys, "[[contrast]]"); !done) return done.error();
+    Contrast contrast;
+    for (auto [key, target] : {std::pair{"baseline", &contrast.baseline}, std::pair{"candidate", &contrast.candidate}}) {
+      auto value = table[key].value<std::string>();
+      if (!value) return reader.at(table.source(), "[[contrast]] needs '{}' = \"CONFIG NAME\"", key);
+      if (!names.count(*value)) {
+        return reader.at(table[key].node()->source(),
+                         "[[contrast]] {} '{}' is not a config of this experiment (names after the matrix, e.g. "
+                         "'{}'; --dry-run lists them)",
+                         key, *value, experiment.configs.front().name);
+      }
+      *target = *value;
+    }
+    if (contrast.baseline == contrast.candidate) {
+      return reader.at(table.source(), "[[contrast]] compares '{}' with itself; name two configs", contrast.baseline);
+    }
+    contrast.name = table["name"].value<std::string>().value_or(contrast.candidate + " vs " + contrast.baseline);
+    experiment.contrasts.push_back(std::move(contrast));
+  }
+  return {};
+}
+
+}  // namespace
+
+Expected<Experiment> parse_experiment(std::string_view toml_text, const std::string& source_name) {
+  Reader reader(source_name);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, source_name);
+  } catch (const toml::parse_error& e) {
+    return reader.at(e.source(), "{}", e.description());
+  }
+  if (auto done = check_keys(reader, root, kTopLevelKeys, "the top level"); !done) return done.error();
+
+  Experiment experiment;
+  experiment.file = source_name;
+  auto header = read_header(reader, root, experiment);
+  if (!header) return header.error();
+  auto defaults = read_defaults(reader, root, **header, experiment);
+  if (!defaults) return defaults.error();
+  auto bases = read_base_configs(reader, root, **header, std::move(defaults).value());
+  if (!bases) return bases.error();
+  auto axes = read_matrix(reader, root, *bases);
+  if (!axes) return axes.error();
+
+  // Counted before anything is expanded: 9 keys of 10 values are a billion configs.
+  const toml::node* matrix_node = root.get("matrix");
+  if (auto counted = count_configs(bases->size(), *axes); !counted) {
+    return reader.at(matrix_node ? matrix_node->source() : (*header)->source(), counted.error());
+  } else if (auto size = bench::check_session_size(
+                 *counted, experiment.adaptive ? experiment.adaptive->max_runs : experiment.runs, experiment.warmup,
+                 "configs");
+             !size) {
+    return reader.at((*header)->source(), size.error());
+  }
+
+  if (auto done = expand_configs(reader, *bases, *axes, experiment); !done) return done.error();
+  if (auto done = read_contrasts(reader, root, experiment); !done) return done.error();
   return experiment;
 }
 

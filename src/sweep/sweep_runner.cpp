@@ -31,12 +31,12 @@ Expected<bench::SessionOptions> experiment_session_options(const Experiment& exp
   options.timeout_s = experiment.timeout_s;
   for (const auto& spec : experiment.phase_rules) {
     auto rule = markers::parse_rule(markers::RuleKind::Phase, spec);
-    if (!rule) return Error{experiment.file + ": [defaults] phases: " + rule.error().message};
+    if (!rule) return rule.error().with_context(experiment.file + ": [defaults] phases");
     options.rules.push_back(std::move(rule).value());
   }
   for (const auto& spec : experiment.metric_rules) {
     auto rule = markers::parse_rule(markers::RuleKind::Metric, spec);
-    if (!rule) return Error{experiment.file + ": [defaults] metrics: " + rule.error().message};
+    if (!rule) return rule.error().with_context(experiment.file + ": [defaults] metrics");
     options.rules.push_back(std::move(rule).value());
   }
   return options;
@@ -87,14 +87,18 @@ Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOption
     }
   }
 
-  std::vector<HookList> hooks;
+  std::vector<setup::RunHooks> hooks;
   std::vector<bench::CommandPlan> plans;
   for (const auto& config : experiment.configs) {
-    auto config_hooks = make_config_hooks(config);
-    if (!config_hooks) return Error{fmt::format("config '{}': {}", config.name, config_hooks.error().message)};
-    bench::CommandPlan plan{CommandSpec{config.name, config.command_text, config.argv, config.shell}, config.env, {},
-                            config.labels, config.isolation != "docker" && config.isolation != "podman"};
-    for (auto& hook : *config_hooks) plan.hooks.push_back(hook.get());
+    const std::string context = fmt::format("config '{}'", config.name);
+    auto run_setup = config_setup(config);
+    if (!run_setup) return run_setup.error().with_context(context);
+    auto config_hooks = setup::make_run_hooks(*run_setup, options.notice);
+    if (!config_hooks) return config_hooks.error().with_context(context);
+    for (const auto& note : config_hooks->notes) options.notice(fmt::format("note: {}: {}", context, note));
+    bench::CommandPlan plan{CommandSpec{config.name, config.command_text, config.argv, config.shell}, config.env,
+                            config_hooks->in_order(), config.labels,
+                            !isolate::is_container_engine(run_setup->isolation.mode)};
     hooks.push_back(std::move(config_hooks).value());
     plans.push_back(std::move(plan));
   }

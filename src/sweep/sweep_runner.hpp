@@ -11,16 +11,16 @@
 
 #include "bench/hooks.hpp"
 #include "bench/runner.hpp"
+#include "cache/cache_hook.hpp"
 #include "core/expected.hpp"
+#include "setup/run_setup.hpp"
 #include "store/history.hpp"
 #include "sweep/experiment.hpp"
 
 namespace coldbench::sweep {
 
-using HookList = std::vector<std::unique_ptr<bench::RunHook>>;
-
-// The run hooks one config needs: limits, isolation, cache state, in that order.
-Expected<HookList> make_config_hooks(const ConfigSpec& config);
+// The limits, isolation and cache settings of one config (sweep/config_setup.cpp).
+Expected<setup::RunSetup> config_setup(const ConfigSpec& config);
 
 struct SweepOptions {
   std::string db_path;
@@ -28,6 +28,9 @@ struct SweepOptions {
   bool show_output = false;
   std::vector<bench::ResultSink*> extra_sinks;  // e.g. a --json export
   bench::ProgressListener* progress = nullptr;
+  // What the configs' hooks report before and during the runs (notes on
+  // cgroups, discovery started, a global cache drop); the CLI shows it.
+  cache::CacheNotice notice = [](const std::string&) {};
 };
 
 struct SweepOutcome {

@@ -18,7 +18,8 @@
 int main(int argc, char** argv) {
   // First statement: the dynamic loader has mapped LibTorch by now, so this
   // marks the end of process start-up and library loading.
-  coldbench::marker::phase("runtime_ready");
+  coldbench::marker::phase(coldbench::marker::kPhaseRuntimeReady);
+  using namespace coldbench;
   using namespace coldbench::workload;
   const ProcessContext context{coldbench::marker::monotonic_ns()};
 
@@ -55,7 +56,11 @@ int main(int argc, char** argv) {
   }
   try {
     for (const Subcommand& subcommand : subcommands) {
-      if (subcommand.app->parsed()) return subcommand.run();
+      if (!subcommand.app->parsed()) continue;
+      Expected<int> code = subcommand.run();
+      if (code) return *code;
+      fmt::print(stderr, "coldbench-torch {}: error: {}\n", subcommand.app->get_name(), code.error().message);
+      return code.error().exit_code;
     }
   } catch (const std::exception& error) {
     fmt::print(stderr, "coldbench-torch: error: {}\n", short_torch_message(error.what()));

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <functional>
 
+#include "core/expected.hpp"
+
 namespace CLI {
 class App;
 }
@@ -18,7 +20,9 @@ struct ProcessContext {
 
 struct Subcommand {
   CLI::App* app = nullptr;
-  std::function<int()> run;  // returns the process exit code
+  // The process exit code, or an error that main prints (the one place
+  // coldbench-torch reports errors) and exits with its code.
+  std::function<Expected<int>()> run;
 };
 
 Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context);

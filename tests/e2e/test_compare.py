@@ -1,6 +1,6 @@
 """coldbench compare: the regression gate (exit 0 / 1 / 2 / 3, Markdown, JSON).
 
-Acceptance (issue 5): a fixture made 10% slower is flagged as a regression;
+What is tested: a fixture made 10% slower is flagged as a regression;
 20 A/A comparisons of identical fixtures give at most one false alarm, with
 the noise controlled (seeded synthetic results files; and real sleep-based
 fixture runs for the 10% case).

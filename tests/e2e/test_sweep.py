@@ -103,12 +103,40 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(len(json.loads(exported.stdout)["runs"]), 16)
         csv_out = run_coldbench(["export", "latest", "--csv", "--db", self.db], json_output=False)
         self.assertEqual(len(csv_out.stdout.strip().splitlines()), 17)
+        self.check_export_file_forms(exported.stdout)
 
         # One transaction per run: the rows are in SQLite with their records.
         with sqlite3.connect(self.db) as db:
             self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 16)
             mode = db.execute("PRAGMA journal_mode").fetchone()[0]
         self.assertEqual(mode, "wal")
+
+    def check_export_file_forms(self, exported_json):
+        """`export --json FILE` as in run and sweep; the older `--json [-o FILE]` still works."""
+        new_form = os.path.join(self.tmp, "new.json")
+        result = run_coldbench(["export", "1", "--json", new_form, "--db", self.db], json_output=False)
+        self.assertEqual(result.returncode, 0, describe(result))
+        with open(new_form) as f:
+            self.assertEqual(f.read(), exported_json)
+        old_form = os.path.join(self.tmp, "old.json")
+        result = run_coldbench(["export", "1", "--json", "-o", old_form, "--db", self.db], json_output=False)
+        self.assertEqual(result.returncode, 0, describe(result))
+        with open(old_form) as f:
+            self.assertEqual(f.read(), exported_json)
+        csv_path = os.path.join(self.tmp, "runs.csv")
+        result = run_coldbench(["export", "1", "--csv", csv_path, "--db", self.db], json_output=False)
+        self.assertEqual(result.returncode, 0, describe(result))
+        with open(csv_path) as f:
+            self.assertEqual(len(f.read().strip().splitlines()), 17)
+        stdout = run_coldbench(["export", "1", "--json", "-", "--db", self.db], json_output=False)
+        self.assertEqual(stdout.stdout, exported_json)
+        # The session before --json: --json takes it as its file, and says so.
+        swapped = run_coldbench(["export", "--json", "1", "--db", self.db], json_output=False)
+        self.assertEqual(swapped.returncode, 2, describe(swapped))
+        self.assertIn("coldbench export SESSION --json FILE", swapped.stderr)
+        twice = run_coldbench(["export", "1", "--json", new_form, "-o", old_form, "--db", self.db], json_output=False)
+        self.assertEqual(twice.returncode, 2, describe(twice))
+        self.assertIn("given twice", twice.stderr)
 
     def test_history_database_that_is_a_symlink_is_refused_and_its_target_untouched(self):
         # A link planted where the history goes would have a root sweep create

@@ -34,8 +34,8 @@ void emit_runtime_markers(const RuntimeSnapshot& snapshot) {
   marker::info("torch.mkldnn", runtime.mkldnn);
   marker::info("torch.mkl", runtime.mkl);
   marker::info("torch.openmp", runtime.openmp);
-  marker::info("torch.num_threads", runtime.num_threads);
-  marker::info("torch.num_interop_threads", runtime.num_interop_threads);
+  marker::info(marker::kInfoTorchNumThreads, runtime.num_threads);
+  marker::info(marker::kInfoTorchNumInteropThreads, runtime.num_interop_threads);
   for (const auto& [name, value] : snapshot.thread_env) marker::info("env." + name, value);
   const ProcessCpus& cpu = snapshot.cpu;
   marker::info("cpu.affinity", format_cpu_list(cpu.budget.affinity));

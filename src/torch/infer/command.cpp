@@ -16,11 +16,6 @@
 namespace coldbench::workload {
 namespace {
 
-int fail(const Error& error) {
-  fmt::print(stderr, "coldbench-torch infer: error: {}\n", error.message);
-  return error.exit_code;
-}
-
 Expected<void> check_json_destination(const std::string& path) {
   if (path.empty()) return {};
   std::filesystem::path parent = std::filesystem::absolute(path).parent_path();
@@ -78,25 +73,25 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
   app->add_option("--json", raw->json_path, "also write the results as JSON to this file");
   app->add_flag("-q,--quiet", raw->quiet, "do not print the summary table");
 
-  auto run = [raw, batch, batch_size, iters, duration, context]() -> int {
+  auto run = [raw, batch, batch_size, iters, duration, context]() -> Expected<int> {
     if (batch->count() > 0) raw->batch_size = *batch_size;
     raw->iters_given = iters->count() > 0;
     if (duration->count() == 0) raw->duration_s.reset();
     auto options = validate(*raw);
-    if (!options) return fail(options.error());
+    if (!options) return options.error();
     if (auto json_ok = check_json_destination(options->json_path); !json_ok) {
-      return fail(json_ok.error());
+      return json_ok.error();
     }
     auto model = resolve_model(options->model, default_model_search_path());
-    if (!model) return fail(model.error());
+    if (!model) return model.error();
 
     auto report = run_infer(*options, *model, context.runtime_ready_ns);
-    if (!report) return fail(report.error());
+    if (!report) return report.error();
 
     if (!options->quiet) print_summary(*report, stdout);
     if (!options->json_path.empty()) {
       if (auto written = write_json(*report, options->json_path); !written) {
-        return fail(written.error());
+        return written.error();
       }
     }
     if (!report->accuracy_ok()) {

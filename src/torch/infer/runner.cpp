@@ -67,7 +67,7 @@ void emit_combination_metrics(const CombinationResult& result, bool first, bool 
     if (first) marker::metric(name, unit, values);
     if (several) marker::metric(qualified(name, result.mode, result.batch_size), unit, values);
   };
-  emit("latency", "ms", result.latencies_ms);
+  emit(marker::kMetricLatency, "ms", result.latencies_ms);
   emit("throughput", "samples/s", result.throughput);
   emit("first_inference", "ms", result.first_inference_ms);
   emit("rss.peak", "bytes", static_cast<double>(result.peak_rss_bytes));
@@ -130,7 +130,7 @@ Expected<CombinationResult> measure_combination(InferReport& report, PreparedMod
   }
   result.first_inference_ms = elapsed_ms(started);
   if (first) {
-    mark_phase(report.phases, "first_inference");
+    mark_phase(report.phases, marker::kPhaseFirstInference);
     auto output = prepared.last_output();
     if (!output) return output.error();
     report.reference = check_against_sidecar(report, input.first_sample_sum(), *output, batch);
@@ -139,7 +139,7 @@ Expected<CombinationResult> measure_combination(InferReport& report, PreparedMod
   for (int i = 0; i < options.warmup; ++i) {
     if (auto ok = prepared.forward(input); !ok) return ok.error();
   }
-  if (first) mark_phase(report.phases, "warmup_done");
+  if (first) mark_phase(report.phases, marker::kPhaseWarmupDone);
 
   auto loop_start = Clock::now();
   const double budget_ms = options.duration_s.value_or(0) * 1000.0;
@@ -151,7 +151,7 @@ Expected<CombinationResult> measure_combination(InferReport& report, PreparedMod
     if (!ok) return ok.error();
     result.latencies_ms.push_back(latency);
   }
-  if (first) mark_phase(report.phases, "inference_done");
+  if (first) mark_phase(report.phases, marker::kPhaseInferenceDone);
 
   result.rss_growth_bytes = current_rss_bytes() - rss_before;
   result.peak_rss_bytes = peak_rss_bytes();
@@ -230,7 +230,7 @@ Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel
   report.model = model;
   report.options = options;
   report.process_start_ns = process_start_monotonic_ns();
-  report.phases.push_back({"runtime_ready", runtime_ready_ns});
+  report.phases.push_back({marker::kPhaseRuntimeReady, runtime_ready_ns});
   auto sample_shape = sample_shape_for(options, model);
   if (!sample_shape) return sample_shape.error();
   report.sample_shape = std::move(*sample_shape);
@@ -241,7 +241,7 @@ Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel
   }
   auto loaded = TorchModel::load(model.path);
   if (!loaded) return loaded.error();
-  mark_phase(report.phases, "model_loaded");
+  mark_phase(report.phases, marker::kPhaseModelLoaded);
   auto inputs = make_inputs(report);
   if (!inputs) return inputs.error();
 
@@ -255,7 +255,7 @@ Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel
     auto prepared = loaded->prepare(mode, prepare_options);
     double optimize_ms = elapsed_ms(prepare_start);
     if (!prepared) return prepared.error();
-    if (first) mark_phase(report.phases, "model_optimized");
+    if (first) mark_phase(report.phases, marker::kPhaseModelOptimized);
     if (first) marker::metric("optimize_time", "ms", optimize_ms);
     if (several) marker::metric(fmt::format("optimize_time.{}", mode_name(mode)), "ms", optimize_ms);
     needs_script |= mode != Mode::kScript;

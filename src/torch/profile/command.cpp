@@ -15,11 +15,6 @@
 namespace coldbench::workload {
 namespace {
 
-int fail(const Error& error) {
-  fmt::print(stderr, "coldbench-torch profile: error: {}\n", error.message);
-  return error.exit_code;
-}
-
 // Both outputs' directories are created up front, so a bad path fails in
 // milliseconds rather than after the run.
 Expected<void> prepare_destinations(const ProfileOptions& options) {
@@ -98,19 +93,19 @@ Subcommand add_profile_command(CLI::App& parent, const ProcessContext& context) 
                       "its storage from the measured step, so data wait >= 2x the step)");
   app->add_flag("-q,--quiet", raw->quiet, "do not print the summary and the top-ops table");
 
-  auto run = [raw, cpu_work, io_sleep, cpu_work_option, io_sleep_option, context]() -> int {
+  auto run = [raw, cpu_work, io_sleep, cpu_work_option, io_sleep_option, context]() -> Expected<int> {
     if (cpu_work_option->count() > 0) raw->cpu_work = *cpu_work;
     if (io_sleep_option->count() > 0) raw->io_sleep_ms = *io_sleep;
     auto options = validate(*raw);
-    if (!options) return fail(options.error());
-    if (auto ready = prepare_destinations(*options); !ready) return fail(ready.error());
+    if (!options) return options.error();
+    if (auto ready = prepare_destinations(*options); !ready) return ready.error();
 
     auto report = run_profile(*options, context.runtime_ready_ns);
-    if (!report) return fail(report.error());
+    if (!report) return report.error();
     if (!options->quiet) print_summary(*report, stdout);
     if (!options->output_json.empty()) {
       if (auto written = write_json(*report, options->output_json); !written) {
-        return fail(written.error());
+        return written.error();
       }
     }
     return kExitOk;

@@ -144,7 +144,7 @@ Expected<void> save_window(ProfileReport& report, ProfileWindow window) {
 Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runtime_ready_ns) {
   ProfileReport report;
   report.options = options;
-  report.phases.push_back({"runtime_ready", runtime_ready_ns});
+  report.phases.push_back({marker::kPhaseRuntimeReady, runtime_ready_ns});
   report.schedule = ProfileSchedule{1, 1, options.profile_steps, options.repeat};
 
   if (auto configured = configure_threads(options.threads, 0); !configured) {
@@ -171,7 +171,7 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
       return calibrated.error();
     }
   }
-  mark_phase(report.phases, "setup_done");
+  mark_phase(report.phases, marker::kPhaseSetupDone);
 
   auto previous_end = Clock::now();
   for (int i = 0; i < options.warmup_steps; ++i) {
@@ -180,7 +180,7 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
     follow_step(*timing, report.data_sizing, setup.storage.get());
     report.warmup_steps.push_back(*timing);
   }
-  mark_phase(report.phases, "warmup_done");
+  mark_phase(report.phases, marker::kPhaseWarmupDone);
 
   OpCollector collector;
   CollectorSettings settings;
@@ -216,7 +216,7 @@ Expected<ProfileReport> run_profile(const ProfileOptions& options, int64_t runti
       if (auto saved = save_window(report, std::move(window)); !saved) return saved.error();
     }
   }
-  mark_phase(report.phases, "profile_done");
+  mark_phase(report.phases, marker::kPhaseProfileDone);
 
   sort_ops(report.summary.ops, report.device_time ? OpSort::kSelfDevice : OpSort::kSelfCpu);
   report.avg_step_time_s = mean_step_time(report.steps);

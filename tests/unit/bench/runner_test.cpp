@@ -106,11 +106,12 @@ class FakeHook : public RunHook {
     record.labels["hook_" + tag_] = "before";
     return {};
   }
-  void after_reap(const proc::SpawnResult& result, RunRecord& record) override {
+  Expected<void> after_run(const RunEnd& end, RunRecord& record) override {
     calls.push_back("after " + record.command);
-    tails.push_back(result.tail_text());
+    tails.push_back(end.started() ? end.result().tail_text() : "(not started)");
     record.isolation = "sandbox";
     record.labels["reaped_" + tag_] = "yes";
+    return {};
   }
 
   std::vector<std::string> calls;
@@ -252,7 +253,7 @@ TEST(BenchSession, SinkReceivesEachRunAsItEnds) {
   EXPECT_EQ(sink.finished_with, 6u);
 }
 
-TEST(BenchSession, HookErrorStopsTheSessionAndEarlierHooksStillGetAfterReap) {
+TEST(BenchSession, HookErrorStopsTheSessionAndEarlierHooksStillGetAfterRun) {
   FakeHook first("first"), second("second");
   second.fail_on_call = 2;  // the second run cannot be prepared
   FakeSink sink;
@@ -266,6 +267,7 @@ TEST(BenchSession, HookErrorStopsTheSessionAndEarlierHooksStillGetAfterReap) {
   EXPECT_THAT(outcome.error().message, HasSubstr("second cannot prepare"));
   EXPECT_THAT(first.calls, ElementsAre("before a", "after a", "before a", "after a"));
   EXPECT_THAT(second.calls, ElementsAre("before a", "after a", "before a"));
+  EXPECT_EQ(first.tails.back(), "(not started)");  // told the run never started
   EXPECT_EQ(doc.runs.size(), 1u);
   EXPECT_EQ(sink.runs.size(), 1u);
   EXPECT_EQ(sink.finished, 0);

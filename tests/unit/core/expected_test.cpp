@@ -38,6 +38,16 @@ TEST(CoreExpected, KeepsACustomExitCode) {
   EXPECT_EQ(e.error().message, "two runs failed");
 }
 
+// Adding context used to build a new Error, which reset the code to 2: an
+// interrupt (130) became a usage error on its way up.
+TEST(CoreExpected, ContextKeepsTheExitCode) {
+  const Error interrupted{"interrupted during file discovery", kExitInterrupted};
+  const Error wrapped = interrupted.with_context("command 'a'").with_context("config 'b'");
+  EXPECT_EQ(wrapped.message, "config 'b': command 'a': interrupted during file discovery");
+  EXPECT_EQ(wrapped.exit_code, kExitInterrupted);
+  EXPECT_EQ(interrupted.message, "interrupted during file discovery");  // the original is unchanged
+}
+
 TEST(CoreExpected, MovesTheValueOut) {
   Expected<std::unique_ptr<int>> p = std::make_unique<int>(5);
   ASSERT_TRUE(p.ok());

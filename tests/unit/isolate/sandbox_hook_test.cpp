@@ -51,7 +51,7 @@ class SandboxRunTest : public ::testing::Test {
     auto result = proc::spawn_and_wait(request, output);
     EXPECT_TRUE(result) << result.error().message;
     if (!result) return {};
-    hook_->after_reap(*result, record);
+    EXPECT_TRUE(hook_->after_run(bench::RunEnd::reaped(*result), record).ok());
     EXPECT_TRUE(WIFEXITED(result->wait_status) && WEXITSTATUS(result->wait_status) == 0)
         << "status " << result->wait_status
         << "; stderr: " << (output.err.empty() ? "" : output.err[0]);
@@ -104,7 +104,7 @@ TEST_F(SandboxRunTest, MountNamespaceIsHeldUntilAfterTheReap) {
   ASSERT_TRUE(result) << result.error().message;
   // Reaped, yet its namespace is still held: the teardown is outside the run's wall time.
   EXPECT_TRUE(hook_->keeper().holding());
-  hook_->after_reap(*result, record);
+  EXPECT_TRUE(hook_->after_run(bench::RunEnd::reaped(*result), record).ok());
   EXPECT_FALSE(hook_->keeper().holding());
 }
 
@@ -166,7 +166,7 @@ TEST_F(SandboxRunTest, WhatTheWorkloadLivesInUnderTmpStaysVisible) {
   Collect output;
   auto result = proc::spawn_and_wait(request, output);
   ASSERT_TRUE(result) << result.error().message;
-  hook_->after_reap(*result, record);
+  EXPECT_TRUE(hook_->after_run(bench::RunEnd::reaped(*result), record).ok());
   ASSERT_EQ(output.out.size(), 2u) << (output.err.empty() ? "" : output.err[0]);
   // Only the workload's own entry of /tmp is there, with its contents.
   EXPECT_EQ(output.out[0], "tmp=" + dir.path.substr(5));

@@ -1,6 +1,12 @@
 #include "limits/limits_hook.hpp"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "fake_cgroup_fs.hpp"
 
 namespace coldbench::limits {
 namespace {
@@ -27,7 +33,7 @@ TEST(LimitsHook, ThreadVariablesReplaceInheritedOnes) {
   EXPECT_EQ(record.limits->effective_cpus, 2);
   EXPECT_EQ(record.limits->cgroup, "");  // no backend: no cgroup
   EXPECT_TRUE(request.child_setup.empty());
-  hook.after_reap(proc::SpawnResult{}, record);
+  EXPECT_TRUE(hook.after_run(bench::RunEnd::not_started(), record).ok());
   EXPECT_FALSE(record.cgroup.has_value());
 }
 
@@ -61,6 +67,47 @@ TEST(LimitsHook, EngineModeRefusesAffinity) {
   auto hook = make_limits_hook(spec, LimitsMode::Engine);
   ASSERT_FALSE(hook.ok());
   EXPECT_NE(hook.error().message.find("use --cpuset"), std::string::npos);
+}
+
+// Used to be kept for the next run's before_spawn, so the last run's
+// removal error was lost; now the run loop gets it after the run
+// (tests/unit/bench/run_hooks_test.cpp: what it does with it).
+TEST(LimitsHook, CgroupRemovalErrorIsReturnedAfterTheRun) {
+  // A v2 host modelled in memory, mounted at a real directory: the hook opens
+  // the run cgroup's cgroup.procs for real to join it in the child.
+  std::string root = std::filesystem::temp_directory_path().string() + "/cb-limits-XXXXXX";
+  ASSERT_NE(mkdtemp(root.data()), nullptr);
+  const std::string mount = root + "/cg";
+  testing::FakeCgroupFs fs;
+  fs.add_mount(mount, CgroupVersion::V2, {"cpu", "cpuset", "memory"});
+  fs.files[mount + "/cgroup.subtree_control"] = "cpu cpuset memory";
+  const std::string scope = mount + "/app.scope";
+  fs.add_cgroup(scope);
+  fs.add_process(scope, fs.pid);
+  fs.running[fs.pid] = "coldbench";
+  CgroupLayout layout = parse_cgroup_layout("30 25 0:26 / " + mount + " rw - cgroup2 cgroup2 rw\n",
+                                            "0::/app.scope\n", "cpu cpuset memory");
+  LimitSpec spec;
+  spec.cpus = 1;
+  auto backend = CgroupBackend::prepare(layout, needs_for(spec), fs);
+  ASSERT_TRUE(backend.ok()) << backend.error().message;
+  const std::string run_dir = scope + "/coldbench/run-4242-0";
+  std::filesystem::create_directories(run_dir);
+  std::ofstream(run_dir + "/cgroup.procs") << "";
+
+  LimitsHook hook(resolved(spec), std::move(backend).value());
+  proc::SpawnRequest request;
+  RunRecord record;
+  auto ready = hook.before_spawn(CommandSpec{}, request, record);
+  ASSERT_TRUE(ready.ok()) << ready.error().message;
+  fs.busy_rmdirs[run_dir] = 1000000;
+  auto ended = hook.after_run(bench::RunEnd::not_started(), record);
+  ASSERT_FALSE(ended.ok());
+  EXPECT_NE(ended.error().message.find("cannot remove the run's cgroup " + run_dir), std::string::npos)
+      << ended.error().message;
+  EXPECT_FALSE(record.cgroup.has_value());  // nothing ran: no statistics to read
+  fs.busy_rmdirs[run_dir] = 0;
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+// The RunSetup of one sweep config: the same settings `coldbench run` takes
+// from its flags, here from the experiment file; setup::make_run_hooks turns
+// either into hooks.
+
+#include "setup/run_setup.hpp"
+#include "sweep/sweep_runner.hpp"
+
+namespace coldbench::sweep {
+
+Expected<setup::RunSetup> config_setup(const ConfigSpec& config) {
+  setup::RunSetup run_setup;
+  run_setup.cwd = setup::current_directory();
+  auto isolation = isolate::make_isolation_spec(config.isolation, config.image, config.mounts, run_setup.cwd);
+  if (!isolation) return isolation.error();
+  run_setup.isolation = std::move(isolation).value();
+  run_setup.limits = config.limits;
+  run_setup.env = config.env;
+  run_setup.markers = true;
+  if (config.cache != "none" || !config.track.empty()) {
+    auto mode = cache::parse_cache_mode(config.cache);
+    if (!mode) return mode.error();
+    // Inside a container the traced files would be the engine client's.
+    run_setup.cache = setup::CacheSetup{*mode, config.track,
+                                        /*discover=*/!isolate::is_container_engine(run_setup.isolation.mode),
+                                        /*rediscover=*/false};
+  }
+  return run_setup;
+}
+
+}  // namespace coldbench::sweep
