@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.hpp"
-#include "torch/infer/options.hpp"
+#include "torch/common/model.hpp"
 #include "torch/common/model_catalog.hpp"
 #include "torch/subcommands.hpp"
 
