@@ -74,6 +74,17 @@ def run_coldbench(args, timeout=600, env=None, json_output=True, user_prefix=Non
     return result
 
 
+def cgroup_limits_unavailable():
+    """Why coldbench cannot apply --cpus/--cpuset here, or None."""
+    probe = run_coldbench(["env", "--json", "--no-engines"], json_output=False)
+    if probe.returncode != 0:
+        return f"coldbench env failed: {probe.stderr}"
+    for capability in json.loads(probe.stdout)["capabilities"]:
+        if capability["name"] == "create cgroups" and not capability["available"]:
+            return "this host does not let coldbench create cgroups: " + capability["how"]
+    return None
+
+
 def run_workload(argv, env=None, markers=False, cwd=None, timeout=600):
     """Runs a workload alone, the way a user or the harness does.
 

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import unittest
 
-from e2e_support import COLDBENCH, COLDBENCH_TORCH, describe, main, run_coldbench
+from e2e_support import COLDBENCH, COLDBENCH_TORCH, cgroup_limits_unavailable, describe, main, run_coldbench
 
 TINY = "tiny_cnn"
 TIMEOUT_S = 300
@@ -50,17 +50,6 @@ def torch_argv(out_path):
 def load(path):
     with open(path) as handle:
         return json.load(handle)
-
-
-def cgroup_limits_unavailable():
-    """Why coldbench cannot apply --cpus/--cpuset here, or None."""
-    probe = run_coldbench(["env", "--json", "--no-engines"], json_output=False)
-    if probe.returncode != 0:
-        return f"coldbench env failed: {probe.stderr}"
-    for capability in json.loads(probe.stdout)["capabilities"]:
-        if capability["name"] == "create cgroups" and not capability["available"]:
-            return "this host does not let coldbench create cgroups: " + capability["how"]
-    return None
 
 
 @unittest.skipUnless(os.path.exists(COLDBENCH_TORCH), f"{COLDBENCH_TORCH} not built (COLDBENCH_WITH_TORCH=OFF?)")

@@ -18,7 +18,7 @@ import tempfile
 import time
 import unittest
 
-from e2e_support import CB_FIXTURE, COLDBENCH, describe, main, run_coldbench, unprivileged_prefix
+from e2e_support import CB_FIXTURE, COLDBENCH, cgroup_limits_unavailable, describe, main, run_coldbench, unprivileged_prefix
 
 
 
@@ -59,18 +59,6 @@ def fixtures_in(cgroups):
             except OSError:
                 continue
     return found
-
-
-def cgroup_limits_unavailable():
-    """Why cgroup limits cannot be tested here, or None."""
-    probe = run_coldbench(["env", "--json", "--no-engines"], json_output=False)
-    if probe.returncode != 0:
-        return f"coldbench env failed: {probe.stderr}"
-    import json
-    for capability in json.loads(probe.stdout)["capabilities"]:
-        if capability["name"] == "create cgroups" and not capability["available"]:
-            return "this host does not let coldbench create cgroups: " + capability["how"]
-    return None
 
 
 def running(pid):

@@ -52,4 +52,20 @@ inline ResultsDocument study_session() {
   return doc;
 }
 
+// One config "plain" of three runs with no thread info, and `FOO=1` only in
+// the session's options (the fallback when a config sets no env of its own).
+inline ResultsDocument plain_session() {
+  ResultsDocument doc;
+  doc.options = {{"env", {"FOO=1"}}};
+  doc.commands = {{"plain", "true", {"true"}, false}};
+  for (int i = 0; i < 3; ++i) {
+    RunRecord run;
+    run.command = "plain";
+    run.index = i;
+    run.wall_ms = 10 + i;
+    doc.runs.push_back(run);
+  }
+  return doc;
+}
+
 }  // namespace coldbench::analysis::fixtures

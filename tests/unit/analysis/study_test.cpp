@@ -11,6 +11,7 @@ namespace coldbench::analysis {
 namespace {
 
 using fixtures::study_session;
+using fixtures::plain_session;
 
 TEST(AnalysisStudy, OneRowPerConfigWithSetupAndResults) {
   const auto doc = study_session();
@@ -57,16 +58,7 @@ TEST(AnalysisStudy, OneRowPerConfigWithSetupAndResults) {
 }
 
 TEST(AnalysisStudy, FallsBackToSessionEnvAndUnknownThreads) {
-  ResultsDocument doc;
-  doc.options = {{"env", {"FOO=1"}}};
-  doc.commands = {{"plain", "true", {"true"}, false}};
-  for (int i = 0; i < 3; ++i) {
-    RunRecord run;
-    run.command = "plain";
-    run.index = i;
-    run.wall_ms = 10 + i;
-    doc.runs.push_back(run);
-  }
+  const ResultsDocument doc = plain_session();
   const StudyTable table = build_study_table(doc, summarize_session(doc));
   ASSERT_EQ(table.rows.size(), 1u);
   const StudyRow& row = table.rows[0];

@@ -15,6 +15,7 @@ using analysis::StudyRow;
 using analysis::StudyTable;
 using analysis::summarize_session;
 using analysis::fixtures::study_session;
+using analysis::fixtures::plain_session;
 
 // The row computation itself is tested in tests/unit/analysis/study_test.cpp.
 TEST(StudyTable, CellsSayHowEachConfigRan) {
@@ -55,16 +56,7 @@ TEST(StudyTable, GridsHaveOneCellPerHeader) {
 }
 
 TEST(StudyTable, FallsBackToSessionEnvAndUnknownThreads) {
-  ResultsDocument doc;
-  doc.options = {{"env", {"FOO=1"}}};
-  doc.commands = {{"plain", "true", {"true"}, false}};
-  for (int i = 0; i < 3; ++i) {
-    RunRecord run;
-    run.command = "plain";
-    run.index = i;
-    run.wall_ms = 10 + i;
-    doc.runs.push_back(run);
-  }
+  const ResultsDocument doc = plain_session();
   const StudyTable table = build_study_table(doc, summarize_session(doc));
   ASSERT_EQ(table.rows.size(), 1u);
   const StudyRow& row = table.rows[0];
