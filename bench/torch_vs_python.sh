@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # coldbench-torch (LibTorch, C++) vs the Python example workload (Debian torch)
 # on MobileNetV2, batch 1, 2 threads: latency per mode, cold start, compute
-# floor, and three ratios against the targets of issue 3.
+# floor, and three ratios against their targets (printed with each ratio).
 #
 #   bench/torch_vs_python.sh                 # uses build/
 #   BUILD=build-torch bench/torch_vs_python.sh --rounds 5 --json /tmp/tvp.json

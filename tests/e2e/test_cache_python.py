@@ -242,7 +242,7 @@ class PythonExampleColdVsWarm(unittest.TestCase):
               f"{statistics.median(warm_ready) / 1000:.3f} s: ratio {ratio:.2f}x [95% CI {low:.2f}x, {high:.2f}x]")
         # The same ratio as the tool reports it: compare the two results files, warm as the base.
         compared = runner.run(["compare", "--threshold", "0%", warm_file, cold_file])
-        # 3: some quantity undecided at these runs (issue 11); the ratios are printed all the same.
+        # 3: some quantity undecided at these runs; the ratios are printed all the same.
         self.assertIn(compared.returncode, (0, 1, 3), describe(compared))
         self.assertIn("runtime_ready", compared.stdout)
         print(f"[{who}] coldbench compare {os.path.basename(warm_file)} {os.path.basename(cold_file)}:\n"

@@ -35,7 +35,7 @@ class CompareTest(unittest.TestCase):
             base = self.synthetic(f"aa{pair}-base.json", seed=1000 + 2 * pair)
             current = self.synthetic(f"aa{pair}-current.json", seed=1001 + 2 * pair)
             result = run_coldbench(["compare", base, current])
-            # 3: some quantity could not be shown equivalent at 15 runs (issue 11: never a pass then).
+            # 3: some quantity could not be shown equivalent at 15 runs (never a pass then).
             self.assertIn(result.returncode, (0, 1, 3), describe(result))
             if result.returncode == 1:
                 alarms.append(pair)

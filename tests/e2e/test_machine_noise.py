@@ -1,5 +1,5 @@
-"""Machine noise is recorded per run and a busy machine is named (issue 11,
-item 5): with a CPU burner beside the runs, the summary warns "machine busy"
+"""Machine noise is recorded per run and a busy machine is named
+(docs/machine-noise.md): with a CPU burner beside the runs, the summary warns "machine busy"
 with the other processes' share of the CPUs as evidence; a workload whose
 wall time grows with every run gets a run-order trend warning. Checks are
 structural (fields present, null or a number, the burner's CPU > 0), never

@@ -1,4 +1,4 @@
-"""--runs auto (issue 11, item 4): run and sweep decide how many runs to make.
+"""--runs auto: run and sweep decide how many runs to make.
 
 Timing decides how many runs a session takes, so these tests check what
 holds whatever the machine's noise: the runs in the file are the runs the

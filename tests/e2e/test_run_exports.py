@@ -87,7 +87,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(report.returncode, 0, describe(report))
         gate = run_coldbench(["compare", exports["r.json"], exports["r.json"], "--markdown", exports["gate.md"],
                               "--json", exports["gate.json"]], json_output=False)
-        # 2 runs a side decide nothing: inconclusive, exit 3 (issue 11); the files are still written.
+        # 2 runs a side decide nothing: inconclusive, exit 3; the files are still written.
         self.assertEqual(gate.returncode, 3, describe(gate))
         with open(victim) as f:
             self.assertEqual(f.read(), "secret")
@@ -109,7 +109,7 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(report.returncode, 0, describe(report))
         gate = run_coldbench(["compare", self.path("r.json"), self.path("r.json"), "--markdown",
                               self.path("gate.md")], json_output=False)
-        # 3 runs a side cannot show anything equivalent: the gate says inconclusive (issue 11).
+        # 3 runs a side cannot show anything equivalent: the gate says inconclusive.
         self.assertEqual(gate.returncode, 3, describe(gate))
         for name in ("run.md", "study.md", "gate.md"):
             with open(self.path(name)) as f:

@@ -1,4 +1,4 @@
-"""coldbench run with several commands: four-way verdicts with their power (issue 11).
+"""coldbench run with several commands: four-way verdicts with their power.
 
 `coldbench run -n 3 -c fast='sleep 0.01' -c slow='sleep 0.1'` printed "no detectable
 difference" for a 6.5x difference: with 3 runs a side the smallest exact Mann-Whitney p

@@ -193,7 +193,7 @@ TEST(BenchSession, RunsTheScheduleAndFillsRecords) {
   EXPECT_EQ(b.output_tail, "oops\n");
 }
 
-// The machine's counters are sampled around each run (issue 11, item 5):
+// The machine's counters are sampled around each run (docs/machine-noise.md):
 // structure only, since the values depend on what else the machine does.
 TEST(BenchSession, EveryRunRecordsTheMachineAroundIt) {
   Session session(Commands{fixture_command("a", {"burn:50"})}, quick(2, 0));

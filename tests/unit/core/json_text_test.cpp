@@ -64,7 +64,7 @@ TEST(CoreJsonParseBounded, SyntaxErrorsAreValuesWithPrintableReasons) {
 }
 
 // Every JSON dump in src/ goes through json_text, the one that cannot throw
-// (issue 10: a direct .dump() aborted the harness on a workload's bytes).
+// (a direct .dump() once aborted the harness on a workload's bytes).
 TEST(CoreJsonText, SourcesSerialiseOnlyThroughJsonText) {
   namespace fs = std::filesystem;
   const fs::path src = fs::path(COLDBENCH_SOURCE_DIR) / "src";

@@ -1,6 +1,6 @@
 // The spawner path (proc/spawner.hpp): a workload started from the spawner's
 // small address space is still the harness's own child, and its max RSS is
-// its own, not the harness's (issue 12: with fork it was the harness's
+// its own, not the harness's (with fork it was the harness's
 // resident memory; with vfork it would be the harness's peak).
 
 #include "proc/spawner.hpp"

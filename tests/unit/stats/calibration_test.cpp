@@ -1,4 +1,4 @@
-// Calibration on seeded simulations (issue 11): every interval's empirical
+// Calibration on seeded simulations: every interval's empirical
 // coverage is within 2 points of the coverage it reports, the gate's A/A
 // false-alarm rate stays at or below alpha, and the power at the reported
 // minimum detectable effect is at least 80%. No timings: the data are drawn
@@ -232,7 +232,7 @@ TEST(StatsCalibration, PowerAtTheReportedMinimumDetectableEffectIsAtLeastEightyP
 }
 
 // 3 + 3 runs: the smallest two-sided rank p is 0.1, so nothing is detectable
-// at alpha 0.05 (issue 11's `run -n 3` said "no detectable difference").
+// at alpha 0.05 (`run -n 3` once said "no detectable difference" here).
 TEST(StatsCalibration, NoEffectIsDetectableWithThreeRunsASide) {
   EXPECT_TRUE(std::isinf(minimum_detectable_ratio(3, 3, 0.01, 0.05, 0.05, 0.8)));
   EXPECT_TRUE(std::isfinite(minimum_detectable_ratio(4, 4, 0.01, 0.05, 0.05, 0.8)));
