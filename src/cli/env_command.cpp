@@ -20,6 +20,7 @@
 #include "isolate/sandbox_probe.hpp"
 #include "limits/host_capabilities.hpp"
 #include "limits/host_report.hpp"
+#include "proc/spawner.hpp"
 
 namespace coldbench::cli {
 namespace {
@@ -38,6 +39,22 @@ limits::Capability drop_caches_capability() {
     capability.how =
         "run as root on the host (containers mount /proc/sys read-only); --cache cold evicts only "
         "the workload's own files and needs no root";
+  }
+  return capability;
+}
+
+// Without the spawner every run forks: it still works, but each run's max
+// RSS has the harness's resident memory as its floor (docs/isolation.md).
+limits::Capability spawner_capability() {
+  limits::Capability capability{"spawner process", "runs that neither copy the harness nor inherit its max RSS",
+                                false, "", ""};
+  const std::string path = proc::Spawner::program_path();
+  capability.available = !path.empty() && path != "off" && access(path.c_str(), X_OK) == 0;
+  capability.detail = path.empty() ? "no path" : path == "off" ? "COLDBENCH_SPAWNER=off" : path;
+  if (!capability.available) {
+    capability.how =
+        "build coldbench-spawner beside coldbench (cmake --build builds both) or point COLDBENCH_SPAWNER at it; "
+        "until then runs fork and a run's max RSS is at least the harness's";
   }
   return capability;
 }
@@ -147,6 +164,7 @@ std::string render(const limits::HostReport& report) {
 
 Expected<int> run_env(const EnvArguments& args) {
   limits::HostReport report = limits::inspect_host();
+  report.capabilities.push_back(spawner_capability());
   report.capabilities.push_back(drop_caches_capability());
   report.capabilities.push_back(user_namespace_capability());
   report.capabilities.push_back(sandbox_capability());

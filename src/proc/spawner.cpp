@@ -73,6 +73,8 @@ Spawner* Spawner::get() {
 
 void Spawner::stop() { g_spawner.reset(); }
 
+std::string Spawner::program_path() { return spawner_path(); }
+
 Spawner::~Spawner() {
   socket_.reset();  // EOF: it exits
   while (waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {

@@ -34,6 +34,9 @@ class Spawner {
   static Spawner* get();
   // Ends it (it is our child: cache discovery's tracer waits until we have none).
   static void stop();
+  // The program get() starts: $COLDBENCH_SPAWNER, else coldbench-spawner
+  // beside the running binary ("off" or empty: none, runs fork).
+  static std::string program_path();
 
   // Starts the request's child (a child of ours) from the spawner's address
   // space: its pid, or -1 with errno when the clone failed. nullopt when the

@@ -82,6 +82,18 @@ class Env(unittest.TestCase):
         self.assertEqual(caps["drop page caches"]["available"],
                          os.geteuid() == 0 and os.access("/proc/sys/vm/drop_caches", os.W_OK))
 
+    def test_spawner_is_found_beside_coldbench_or_its_absence_is_explained(self):
+        caps = {c["name"]: c for c in self.report["capabilities"]}
+        beside = os.path.join(os.path.dirname(COLDBENCH), "coldbench-spawner")
+        self.assertEqual(caps["spawner process"]["available"], os.access(beside, os.X_OK))
+        off = run_coldbench(["env", "--json", "--no-engines"], json_output=False,
+                            env={"COLDBENCH_SPAWNER": "off"})
+        self.assertEqual(off.returncode, 0, describe(off))
+        spawner = {c["name"]: c for c in json.loads(off.stdout)["capabilities"]}["spawner process"]
+        self.assertFalse(spawner["available"])
+        self.assertIn("COLDBENCH_SPAWNER", spawner["detail"])
+        self.assertIn("max RSS", spawner["how"])
+
     def test_probes_leave_no_cgroup_behind(self):
         # The trial cgroups are named after the probing process: run-<its pid>-N.
         probe = subprocess.Popen([COLDBENCH, "env", "--json", "--no-engines"], stdout=subprocess.PIPE,
