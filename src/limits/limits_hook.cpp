@@ -91,17 +91,20 @@ Expected<std::unique_ptr<LimitsHook>> make_limits_hook(const LimitSpec& spec, Li
 
   std::unique_ptr<CgroupBackend> backend;
   if (mode == LimitsMode::Harness && spec.needs_cgroup()) {
+    // One wording whether the parent cgroup or the run's own one is refused:
+    // which of the two fails depends on whether another run left the parent.
+    const std::string flags = requested_flags(spec);
+    auto needs_cgroup = [&](const Error& refused) {
+      return refused.with_context(
+          fmt::format("{} need{} a per-run cgroup", flags, flags.find(',') == std::string::npos ? "s" : ""));
+    };
     auto prepared = CgroupBackend::prepare(*layout, needs_for(spec));
-    if (!prepared) {
-      return make_error("{} need{} a per-run cgroup, but {}", requested_flags(spec),
-                        requested_flags(spec).find(',') == std::string::npos ? "s" : "",
-                        prepared.error().message);
-    }
+    if (!prepared) return needs_cgroup(prepared.error());
     backend = std::move(prepared).value();
     // A trial run cgroup: every limit is written and the join files opened
     // once, so a refusal is reported now rather than at the first run.
     auto trial = backend->create_run(resolved->spec);
-    if (!trial) return trial.error().with_context(requested_flags(spec));
+    if (!trial) return needs_cgroup(trial.error());
     auto join = JoinCgroupStep::open((*trial)->procs_files());
     if (!join) return join.error();
     auto removed = (*trial)->remove();

@@ -302,6 +302,35 @@ class Unprivileged(unittest.TestCase):
     def run_as_user(self, args):
         return subprocess.run(self.prefix + [COLDBENCH] + args, capture_output=True, text=True, timeout=300, cwd="/")
 
+    def test_refusal_reads_the_same_when_another_run_left_the_parent_cgroup(self):
+        # Under ctest -j2 a root run elsewhere may hold <cpu>/coldbench at this
+        # moment; then the user's own run cgroup is what is refused, not the
+        # parent, and the error must read the same (it did not: a flake).
+        if os.geteuid() != 0 or not self.prefix:
+            self.skipTest("needs root to create the parent cgroup and a user to be refused")
+        probe = run_coldbench(["env", "--json", "--no-engines"], json_output=False)
+        self.assertEqual(probe.returncode, 0, describe(probe))
+        import json
+        cpu = [c for c in json.loads(probe.stdout)["controllers"] if c["name"] == "cpu" and c["cgroup"]]
+        if not cpu or cpu[0]["version"] != "v1":
+            self.skipTest("no cgroup v1 cpu controller: the user's refusal comes from elsewhere there")
+        parent = os.path.join(cpu[0]["cgroup"], "coldbench")
+        created = not os.path.isdir(parent)
+        os.makedirs(parent, exist_ok=True)
+        try:
+            result = self.run_as_user(["run", "--no-progress", "-n", "1", "--cpus", "0.5", "--", CB_FIXTURE,
+                                       "print:ran"])
+        finally:
+            if created:
+                try:
+                    os.rmdir(parent)
+                except OSError:
+                    pass  # another run is using it; it removes it itself
+        self.assertEqual(result.returncode, 2, result.stderr)
+        self.assertIn("--cpus needs a per-run cgroup", result.stderr)
+        self.assertIn("root", result.stderr)
+        self.assertNotIn("ran", result.stdout)
+
     def test_cgroup_limits_without_rights_fail_before_any_run(self):
         env = run_coldbench(["env", "--json", "--no-engines"], json_output=False,
                             user_prefix=self.prefix) if self.prefix else None
