@@ -65,7 +65,7 @@ std::optional<int64_t> parse_memory_limit(std::string_view text) {
   return value;
 }
 
-std::optional<std::string> read_cgroup_file(const std::string& path) {
+std::optional<std::string> read_text_file(const std::string& path) {
   std::ifstream file(path);
   if (!file) return std::nullopt;
   std::stringstream text;

@@ -35,18 +35,18 @@ std::optional<double> parse_v1_quota(std::string_view quota_text, std::string_vi
 // "unlimited", a value near 2^63, -> none).
 std::optional<int64_t> parse_memory_limit(std::string_view text);
 
-// Reads one cgroup file: its text, or nullopt when it cannot be read. The
-// harness passes its CgroupFs (unit tests: a model of the kernel); the
-// default reads the real file.
+// Reads one small file (cgroup, /proc): its text, or nullopt when it cannot
+// be read. The harness passes its CgroupFs as the reader (unit tests: a model
+// of the kernel); the default reads the real file.
 using CgroupFileReader = std::function<std::optional<std::string>(const std::string& path)>;
-std::optional<std::string> read_cgroup_file(const std::string& path);
+std::optional<std::string> read_text_file(const std::string& path);
 
 // This process's budget: affinity from sched_getaffinity (all online CPUs
 // when that fails), cpuset and quotas from `layout`.
 CpuBudget read_own_cpu_budget(const CgroupLayout& layout,
-                              const CgroupFileReader& read = read_cgroup_file);
+                              const CgroupFileReader& read = read_text_file);
 // The smallest memory limit from this process's cgroup up to the top.
 std::optional<int64_t> read_own_memory_limit(const CgroupLayout& layout,
-                                             const CgroupFileReader& read = read_cgroup_file);
+                                             const CgroupFileReader& read = read_text_file);
 
 }  // namespace coldbench

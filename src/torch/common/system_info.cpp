@@ -8,26 +8,11 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "core/env_var.hpp"
 
 namespace coldbench::workload {
-namespace fs = std::filesystem;
-
-namespace {
-
-std::optional<std::string> read_text(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-}  // namespace
 
 ProcessCpus read_process_cpus() {
   ProcessCpus cpus;
@@ -47,7 +32,7 @@ std::map<std::string, std::string> thread_environment() {
 }
 
 std::optional<int64_t> process_start_monotonic_ns() {
-  auto stat = read_text("/proc/self/stat");
+  auto stat = read_text_file("/proc/self/stat");
   if (!stat) return std::nullopt;
   auto close = stat->rfind(')');  // the command name may contain spaces and parentheses
   if (close == std::string::npos) return std::nullopt;
@@ -70,7 +55,7 @@ std::optional<int64_t> process_start_monotonic_ns() {
 }
 
 int64_t current_rss_bytes() {
-  auto statm = read_text("/proc/self/statm");
+  auto statm = read_text_file("/proc/self/statm");
   if (!statm) return 0;
   std::istringstream in(*statm);
   int64_t size = 0, resident = 0;
