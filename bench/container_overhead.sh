@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# What a container adds to a cold start, measured by coldbench itself: the
+# same coldbench-torch binary, model and host libraries on the host and in a
+# container of the host image (scripts/host-image: the host's /usr, read-only),
+# with a cold and with a warm page cache. Per cache state it prints the median
+# wall time of each, their difference in ms with a 95% bootstrap CI, the ratio
+# of medians with its CI from `coldbench compare`, and the container's extra
+# time split into
+#   engine start  spawn -> container_ready (the entry point inside is running)
+#   workload      container_ready -> inference_done, against the host's spawn -> inference_done
+#   engine exit   inference_done -> reaped (the engine removing the container), against the host's
+#
+#   bench/container_overhead.sh [BUILD_DIR] [RUNS] [ENGINE]   (defaults: build, 10, podman)
+#
+# ENGINE docker needs a Docker API (DOCKER_HOST; scripts/docker-service starts
+# podman's). Sessions run back to back (host, container, container, host), so
+# slow drift of a shared machine is not cancelled: look at the machine-noise
+# warnings coldbench prints, and rerun when they appear.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+runs=${2:-10}
+engine=${3:-podman}
+image=localhost/coldbench-host:1
+coldbench=$build/coldbench
+torch=$(cd "$build" 2>/dev/null && pwd)/coldbench-torch
+for tool in "$coldbench" "$torch"; do
+  [[ -x $tool ]] || { echo "container_overhead.sh: $tool not built; run 'make' (with COLDBENCH_WITH_TORCH=ON)" >&2; exit 2; }
+done
+[[ $runs =~ ^[0-9]+$ && $runs -ge 3 ]] || { echo "container_overhead.sh: RUNS must be a number, at least 3 (got '$runs')" >&2; exit 2; }
+command -v python3 >/dev/null || { echo "container_overhead.sh: needs python3 to read the JSON results" >&2; exit 2; }
+build_abs=$(cd "$build" && pwd)
+
+# The image (built once, a few kB); exit 2 with the fix where the engine cannot run.
+scripts/host-image --engine "$engine" --tag "$image" >&2
+
+tmp=$(mktemp -d /var/tmp/cb-container-overhead-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+workload=("$torch" infer --model mobilenet_v2 --iters 20 --warmup 3)
+
+# coldbench cannot trace into a container, but the host image reads the very
+# same host files: track what the host run opens (traced once) in both.
+"$coldbench" cache discover --list -- "${workload[@]}" 2>/dev/null | awk '$1 ~ /^\// {print $1}' >"$tmp/files"
+[[ -s $tmp/files ]] || { echo "container_overhead.sh: discovery found no files; see 'coldbench cache discover -- ${workload[*]}'" >&2; exit 2; }
+track=()
+while read -r path; do track+=(--track "$path"); done <"$tmp/files"
+
+session() {  # side cache
+  local side=$1 cache=$2 where=()
+  [[ $side == container ]] && where=(--isolate "$engine" --image "$image" --mount "$build_abs:$build_abs:ro")
+  echo "  $side, cache $cache: $runs runs" >&2
+  "$coldbench" run -n "$runs" -w 1 --no-progress --threads auto --cache "$cache" --no-discover "${track[@]}" \
+    --name mobilenet_v2 "${where[@]}" --json "$tmp/$side-$cache.json" -- "${workload[@]}" \
+    >"$tmp/$side-$cache.txt" 2>&1 || { cat "$tmp/$side-$cache.txt" >&2; exit 2; }
+  grep -h "warning: machine busy" "$tmp/$side-$cache.txt" >&2 || true
+}
+
+echo "container vs host: $runs runs per session, $engine, image $image ($(nproc) CPUs, $(uname -r))" >&2
+for cache in warm cold; do
+  session host "$cache"
+  session container "$cache"
+  # The ratio of medians with its interval, from the same statistics as the regression gate.
+  "$coldbench" compare "$tmp/host-$cache.json" "$tmp/container-$cache.json" --json "$tmp/compare-$cache.json" \
+    >"$tmp/compare-$cache.txt" 2>&1 || true
+  [[ -s $tmp/compare-$cache.json ]] || { cat "$tmp/compare-$cache.txt" >&2; exit 2; }
+done
+
+python3 - "$tmp" "$engine" <<'PY'
+import json, os, random, statistics, sys
+
+tmp, engine = sys.argv[1], sys.argv[2]
+
+def runs(side, cache):
+    with open(os.path.join(tmp, f"{side}-{cache}.json")) as f:
+        return [r for r in json.load(f)["runs"] if not r["warmup"] and r["succeeded"]]
+
+def end(run, phase):
+    return next(p["end_ms"] for p in run["phases"] if p["name"] == phase)
+
+def duration(run, phase):
+    return next(p["duration_ms"] for p in run["phases"] if p["name"] == phase)
+
+def median_diff_ci(base, other, resamples=2000):
+    rng = random.Random(1)
+    diffs = sorted(statistics.median(rng.choices(other, k=len(other))) -
+                   statistics.median(rng.choices(base, k=len(base))) for _ in range(resamples))
+    return (statistics.median(other) - statistics.median(base),
+            diffs[int(0.025 * resamples)], diffs[int(0.975 * resamples) - 1])
+
+def ratios(cache):
+    with open(os.path.join(tmp, f"compare-{cache}.json")) as f:
+        [config] = json.load(f)["configs"]
+    return {q["quantity"]: q for q in config["quantities"]}
+
+def ratio_text(q):
+    ci = q["ratio_ci"]
+    return f"{q['ratio']:.3f}x [{ci['low']:.3f}, {ci['high']:.3f}]" + ("" if ci["level"] >= 0.949 else
+                                                                         f" ({ci['level']:.0%})")
+
+def diff_text(d):
+    return f"{d[0]:+9.1f} ms [{d[1]:+.1f}, {d[2]:+.1f}]"
+
+print(f"{'cache':<6}{'quantity':<28}{'n':>4}{'host':>12}{'container':>12}{'difference [95% CI]':>32}"
+      f"{'ratio [CI]':>30}")
+for cache in ("warm", "cold"):
+    host, box = runs("host", cache), runs("container", cache)
+    if not host or not box:
+        print(f"{cache:<6}no successful runs on one side: see the sessions' output")
+        continue
+    q = ratios(cache)
+    n = min(len(host), len(box))
+    rows = [("wall (spawn -> reaped)", [r["wall_ms"] for r in host], [r["wall_ms"] for r in box], q.get("wall"))]
+    for phase in ("runtime_ready", "model_loaded", "first_inference"):
+        rows.append((f"  phase {phase}", [duration(r, phase) for r in host], [duration(r, phase) for r in box],
+                     q.get(phase)))
+    # The split: what the engine costs before and after the workload, and what the workload
+    # itself loses or gains inside.
+    rows.append(("engine start (-> ready)", [0.0] * len(host), [end(r, "container_ready") for r in box], None))
+    rows.append(("workload (-> inference_done)", [end(r, "inference_done") for r in host],
+                 [end(r, "inference_done") - end(r, "container_ready") for r in box], None))
+    rows.append(("engine exit (done -> reaped)", [r["wall_ms"] - end(r, "inference_done") for r in host],
+                 [r["wall_ms"] - end(r, "inference_done") for r in box], None))
+    for label, h, b, quantity in rows:
+        print(f"{cache:<6}{label:<28}{n:>4}{statistics.median(h):>9.1f} ms{statistics.median(b):>9.1f} ms"
+              f"{diff_text(median_diff_ci(h, b)):>32}{ratio_text(quantity) if quantity else '':>30}")
+print(f"engine: {engine}; difference = container median - host median (bootstrap CI of the difference of "
+      "medians); ratio = median(container) / median(host) with the Hodges-Lehmann CI of coldbench compare")
+PY
