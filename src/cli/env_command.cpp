@@ -106,18 +106,25 @@ limits::Capability engine_capability(isolate::IsolationMode engine) {
     capability.how = client.error().message;
     return capability;
   }
-  auto reply = isolate::run_engine_command(isolate::engine_info_argv(engine, *client), 10.0);
-  if (!reply) {
-    capability.detail = fmt::format("{} could not be started", *client);
-    capability.how = reply.error().message;
+  auto state = isolate::inspect_engine(engine, *client);
+  if (!state) {
+    capability.detail = fmt::format("{} does not answer", word);
+    capability.how = state.error().message;
     return capability;
   }
-  capability.available = reply->ok();
-  capability.detail =
-      reply->ok() ? fmt::format("{} answers", *client) : fmt::format("{} is not reachable", word);
-  if (!reply->ok())
-    capability.how =
-        isolate::explain_engine_unavailable(engine, *reply, isolate::missing_engine_socket(engine));
+  const isolate::EnginePlan& plan = state->plan;
+  capability.available = !plan.problem;
+  std::vector<std::string> lines;
+  lines.push_back(fmt::format("{} {}{} answers ({})", word, state->facts.version,
+                              state->facts.podman_service ? " (podman's Docker-API service)" : "", *client));
+  std::vector<std::string> invocation = {word};
+  invocation.insert(invocation.end(), plan.global_args.begin(), plan.global_args.end());
+  invocation.push_back("run");
+  invocation.insert(invocation.end(), plan.run_args.begin(), plan.run_args.end());
+  if (!plan.problem) lines.push_back(fmt::format("runs use: {} ...", fmt::join(invocation, " ")));
+  for (const auto& choice : plan.choices) lines.push_back(choice);
+  capability.detail = fmt::format("{}", fmt::join(lines, "\n"));
+  if (plan.problem) capability.how = *plan.problem;
   return capability;
 }
 
@@ -156,7 +163,13 @@ std::string render(const limits::HostReport& report) {
                      report.root ? "root" : "uid " + std::to_string(geteuid()));
   for (const auto& c : report.capabilities) {
     out += fmt::format("  {:<4}{:<30}{}\n", c.available ? "yes" : "no", c.name, c.enables);
-    if (!c.detail.empty()) out += fmt::format("        {}\n", c.detail);
+    std::size_t start = 0;
+    while (start < c.detail.size()) {  // one detail per line
+      std::size_t end = c.detail.find('\n', start);
+      if (end == std::string::npos) end = c.detail.size();
+      out += fmt::format("        {}\n", c.detail.substr(start, end - start));
+      start = end + 1;
+    }
     if (!c.how.empty()) out += fmt::format("        how: {}\n", c.how);
   }
   return out;

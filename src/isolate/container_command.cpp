@@ -70,7 +70,10 @@ Expected<void> check_container_limits(const limits::LimitSpec& limits) {
 }
 
 std::vector<std::string> container_run_argv(const ContainerRun& run) {
-  std::vector<std::string> argv = {run.client, "run", "--rm", "--name", run.name};
+  std::vector<std::string> argv = {run.client};
+  argv.insert(argv.end(), run.global_args.begin(), run.global_args.end());
+  argv.insert(argv.end(), {"run", "--rm", "--name", run.name});
+  argv.insert(argv.end(), run.run_args.begin(), run.run_args.end());
   const limits::LimitSpec& limits = run.limits;
   if (limits.cpus) {
     argv.insert(argv.end(), {"--cpus", fmt::format("{}", *limits.cpus)});
@@ -86,14 +89,29 @@ std::vector<std::string> container_run_argv(const ContainerRun& run) {
     argv.insert(argv.end(),
                 {"-v", mount.source + ":" + mount.target + (mount.read_only ? ":ro" : "")});
   }
+  if (!run.entry.empty()) {
+    argv.insert(argv.end(), {"-v", run.entry + ":" + kEntryInContainer + ":ro", "--entrypoint", kEntryInContainer});
+  }
   if (!run.workdir.empty()) argv.insert(argv.end(), {"-w", run.workdir});
   argv.push_back(run.image);
   argv.insert(argv.end(), run.command.begin(), run.command.end());
   return argv;
 }
 
-std::vector<std::string> container_kill_argv(const std::string& client, const std::string& name) {
-  return {client, "kill", name};
+std::vector<std::string> container_kill_argv(const std::string& client, const std::vector<std::string>& global_args,
+                                             const std::string& name) {
+  std::vector<std::string> argv = {client};
+  argv.insert(argv.end(), global_args.begin(), global_args.end());
+  argv.insert(argv.end(), {"kill", name});
+  return argv;
+}
+
+std::vector<std::string> container_remove_argv(const std::string& client, const std::vector<std::string>& global_args,
+                                               const std::string& name) {
+  std::vector<std::string> argv = {client};
+  argv.insert(argv.end(), global_args.begin(), global_args.end());
+  argv.insert(argv.end(), {"rm", "--force", name});
+  return argv;
 }
 
 }  // namespace coldbench::isolate

@@ -12,8 +12,14 @@
 
 namespace coldbench::isolate {
 
+// Where the entry point (src/entry) appears inside every container.
+inline constexpr const char* kEntryInContainer = "/.coldbench/entry";
+
 struct ContainerRun {
   std::string client;  // the engine's client program, e.g. /usr/bin/docker
+  std::vector<std::string> global_args;  // before `run` (EnginePlan::global_args)
+  std::vector<std::string> run_args;     // after `run` (EnginePlan::run_args: rlimits)
+  std::string entry;                     // host path of coldbench-entry; empty: the image's own entrypoint
   std::string image;
   limits::LimitSpec limits;
   std::vector<std::pair<std::string, std::string>> env;  // exactly what the container gets
@@ -42,12 +48,18 @@ std::vector<std::pair<std::string, std::string>> container_environment(
 // the engine only knows cpusets).
 Expected<void> check_container_limits(const limits::LimitSpec& limits);
 
-// CLIENT run --rm --name NAME [--cpus F] [--cpuset-cpus LIST] [--memory B
-// --memory-swap B] [-e K=V]... [-v SRC:DST[:ro]]... [-w DIR] IMAGE COMMAND...
+// CLIENT [GLOBAL...] run --rm --name NAME [RUN_ARGS...] [--cpus F]
+// [--cpuset-cpus LIST] [--memory B --memory-swap B] [-e K=V]...
+// [-v SRC:DST[:ro]]... [-v ENTRY:/.coldbench/entry:ro --entrypoint
+// /.coldbench/entry] [-w DIR] IMAGE COMMAND...
 std::vector<std::string> container_run_argv(const ContainerRun& run);
 
-// CLIENT kill NAME: stops a container whose client was killed (killing the
-// client leaves the container running).
-std::vector<std::string> container_kill_argv(const std::string& client, const std::string& name);
+// CLIENT [GLOBAL...] kill NAME: stops a container whose client was killed
+// (killing the client leaves the container running).
+std::vector<std::string> container_kill_argv(const std::string& client, const std::vector<std::string>& global_args,
+                                             const std::string& name);
+// CLIENT [GLOBAL...] rm --force NAME: what a killed client left behind.
+std::vector<std::string> container_remove_argv(const std::string& client, const std::vector<std::string>& global_args,
+                                               const std::string& name);
 
 }  // namespace coldbench::isolate

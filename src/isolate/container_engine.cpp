@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -36,7 +37,8 @@ std::string quote_output(const std::string& output) {
     if (end == std::string::npos) end = output.size();
     std::string line = output.substr(start, end - start);
     auto first = line.find_first_not_of(" \t\r");
-    if (first != std::string::npos) {
+    // A JSON document (`info --format json` before its error) is not the reason.
+    if (first != std::string::npos && line[first] != '{') {
       line = line.substr(first, line.find_last_not_of(" \t\r") - first + 1);
       quoted += (quoted.empty() ? "" : " / ") + line;
       ++lines;
@@ -92,11 +94,6 @@ Expected<std::string> find_engine_client(IsolationMode engine, const std::string
       path_value);
 }
 
-std::vector<std::string> engine_info_argv(IsolationMode engine, const std::string& client) {
-  if (engine == IsolationMode::Podman) return {client, "info", "--format", "{{.Version.Version}}"};
-  return {client, "info", "--format", "{{.ServerVersion}}"};
-}
-
 std::string missing_engine_socket(IsolationMode engine) {
   if (engine != IsolationMode::Docker || std::getenv("DOCKER_HOST")) return {};
   struct stat st {};
@@ -127,7 +124,8 @@ std::string explain_engine_unavailable(IsolationMode engine, const EngineReply& 
     return fmt::format(
         "--isolate docker: no Docker engine is running here ({}`docker info` says: {}). Start one "
         "(`sudo systemctl start docker`, or Docker Desktop), or point DOCKER_HOST at a running "
-        "engine; --isolate sandbox gives per-run namespaces without an engine",
+        "engine (with podman installed, `scripts/docker-service start DIR` serves the Docker API); "
+        "--isolate sandbox gives per-run namespaces without an engine",
         socket_note, says);
   }
   return fmt::format(
@@ -143,21 +141,60 @@ std::string explain_missing_image(IsolationMode engine, const std::string& image
   return fmt::format(
       "--image {1}: the image is not present in the local {0} store (`{0} image inspect` says: "
       "{2}). "
-      "Pull it first with `{0} pull {1}`: coldbench never pulls, so a download is never timed",
+      "Pull it first with `{0} pull {1}` (coldbench never pulls, so a download is never timed), or "
+      "build an image of this host's own /usr with `scripts/host-image --engine {0}`",
       word, image, quote_output(reply.output));
 }
 
-Expected<void> check_engine_ready(IsolationMode engine, const std::string& client,
-                                  const std::string& image) {
-  auto info = run_engine_command(engine_info_argv(engine, client), kEngineCheckTimeoutS);
-  if (!info) return info.error().with_context(fmt::format("--isolate {}", engine_word(engine)));
-  if (!info->ok())
-    return Error{explain_engine_unavailable(engine, *info, missing_engine_socket(engine))};
-  auto inspect = run_engine_command({client, "image", "inspect", "--format", "{{.Id}}", image},
-                                    kEngineCheckTimeoutS);
-  if (!inspect) return inspect.error().with_context(fmt::format("--isolate {}", engine_word(engine)));
+Expected<EngineState> inspect_engine(IsolationMode engine, const std::string& client) {
+  const char* word = engine_word(engine);
+  auto info = run_engine_command(engine_facts_argv(engine, client), kEngineCheckTimeoutS);
+  if (!info) return info.error().with_context(fmt::format("--isolate {}", word));
+  if (!info->ok()) return Error{explain_engine_unavailable(engine, *info, missing_engine_socket(engine))};
+  std::string version_json;
+  if (engine == IsolationMode::Docker) {
+    auto version = run_engine_command(engine_version_argv(client), kEngineCheckTimeoutS);
+    if (version && version->ok()) version_json = version->output;
+  }
+  auto facts = parse_engine_facts(engine, info->output, version_json);
+  if (!facts) return facts.error().with_context(fmt::format("--isolate {}", word));
+  const char* path = std::getenv("PATH");
+  EngineState state{*facts, plan_engine(*facts, detect_host_facts(path ? path : ""))};
+  return state;
+}
+
+std::string entry_program_path() {
+  if (const char* configured = std::getenv("COLDBENCH_ENTRY"); configured && *configured) return configured;
+  char buffer[4096];
+  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+  if (n <= 0) return "coldbench-entry";
+  const std::string self(buffer, static_cast<std::size_t>(n));
+  return self.substr(0, self.rfind('/') + 1) + "coldbench-entry";
+}
+
+Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& client,
+                                     const std::string& image) {
+  const char* word = engine_word(engine);
+  auto state = inspect_engine(engine, client);
+  if (!state) return state.error();
+  if (state->plan.problem) {
+    return make_error("--isolate {}: {} cannot run containers here: {}; `coldbench env` shows what was detected",
+                      word, word, *state->plan.problem);
+  }
+  auto inspect = run_engine_command(
+      {client, "image", "inspect", "--format", "{{json .Config.Labels}}", image}, kEngineCheckTimeoutS);
+  if (!inspect) return inspect.error().with_context(fmt::format("--isolate {}", word));
   if (!inspect->ok()) return Error{explain_missing_image(engine, image, *inspect)};
-  return {};
+  auto mounts = parse_image_host_mounts(inspect->output);
+  if (!mounts) return mounts.error().with_context(fmt::format("--image {}", image));
+  for (const auto& mount : *mounts) {
+    struct stat st {};
+    if (stat(mount.source.c_str(), &st) != 0) {
+      return make_error("--image {}: the image expects the host's {} (label {}), which does not exist here",
+                        image, mount.source, kHostMountsLabel);
+    }
+  }
+  return EngineSetup{std::move(state).value(), std::move(mounts).value()};
 }
 
 }  // namespace coldbench::isolate

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
+#include "isolate/engine_plan.hpp"
 #include "isolate/isolation_spec.hpp"
 
 namespace coldbench::isolate {
@@ -28,8 +29,6 @@ Expected<EngineReply> run_engine_command(const std::vector<std::string>& argv, d
 // Finds the client ("docker" or "podman") in `path_value` (a PATH string).
 Expected<std::string> find_engine_client(IsolationMode engine, const std::string& path_value);
 
-// The `info` command whose success means an engine answers.
-std::vector<std::string> engine_info_argv(IsolationMode engine, const std::string& client);
 
 // What a failed `info` means and how to fix it. `socket_missing` names the
 // engine socket when it is known not to exist (e.g. /var/run/docker.sock).
@@ -44,8 +43,30 @@ std::string explain_missing_image(IsolationMode engine, const std::string& image
 // or DOCKER_HOST / CONTAINER_HOST points elsewhere).
 std::string missing_engine_socket(IsolationMode engine);
 
-// Engine answers and image present; otherwise an error (exit 2) that says how to fix it.
-Expected<void> check_engine_ready(IsolationMode engine, const std::string& client,
-                                  const std::string& image);
+// The engine as detected and the invocation planned for this host.
+struct EngineState {
+  EngineFacts facts;
+  EnginePlan plan;
+};
+
+// Asks the engine about itself and plans its invocation; an error (exit 2)
+// that says how to fix it when it does not answer. A plan with a problem is
+// returned as is (`coldbench env` reports it; runs refuse it).
+Expected<EngineState> inspect_engine(IsolationMode engine, const std::string& client);
+
+// What a session's runs need from the engine, checked once before any run.
+struct EngineSetup {
+  EngineState state;
+  std::vector<ContainerMount> image_mounts;  // declared by the image (kHostMountsLabel)
+};
+
+// Engine answers, can run containers on this host, image present; otherwise
+// an error (exit 2) that says how to fix it.
+Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& client,
+                                     const std::string& image);
+
+// The entry point mounted into every container (src/entry): COLDBENCH_ENTRY,
+// else coldbench-entry beside the running binary.
+std::string entry_program_path();
 
 }  // namespace coldbench::isolate

@@ -3,7 +3,13 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "core/cpu_list.hpp"
 
 #include "core/env_var.hpp"
 #include "isolate/container_engine.hpp"
@@ -14,7 +20,52 @@ namespace {
 
 constexpr double kKillTimeoutS = 15;
 
+std::optional<double> info_number(const RunRecord& record, const char* key) {
+  auto it = record.info.find(key);
+  if (it == record.info.end() || !it->second.is_number()) return std::nullopt;
+  return it->second.get<double>();
+}
+
+std::optional<std::string> info_text(const RunRecord& record, const char* key) {
+  auto it = record.info.find(key);
+  if (it == record.info.end() || !it->second.is_string()) return std::nullopt;
+  return it->second.get<std::string>();
+}
+
 }  // namespace
+
+void apply_container_report(const limits::LimitSpec& asked, RunRecord& record) {
+  if (!record.info.count("container.cgroup")) return;  // no entry point ran (markers off, or it failed)
+  if (auto kills = info_number(record, "container.oom_kills"); kills && *kills > 0) record.oom_killed = true;
+  if (auto signal = info_number(record, "container.workload.signal")) {
+    record.signal = static_cast<int>(*signal);
+    record.exit_code.reset();
+  }
+  if (auto rss = info_number(record, "container.workload.max_rss_kb")) record.usage.max_rss_kb = static_cast<int64_t>(*rss);
+  if (auto user = info_number(record, "container.workload.user_ms")) record.usage.user_ms = *user;
+  if (auto system = info_number(record, "container.workload.system_ms")) record.usage.system_ms = *system;
+
+  const auto cpus = info_number(record, "container.cpus");
+  if (asked.cpus && (!cpus || std::fabs(*cpus - *asked.cpus) > 1e-6)) {
+    record.warnings.push_back(fmt::format("the container sees {} CPUs of quota, not the {:g} asked",
+                                          cpus ? fmt::format("{:g}", *cpus) : std::string("no limit of"), *asked.cpus));
+  }
+  if (asked.cpuset) {
+    const auto seen = info_text(record, "container.cpuset");
+    auto seen_list = seen ? parse_cpu_list(*seen) : Expected<CpuList>(make_error("not reported"));
+    auto asked_list = parse_cpu_list(*asked.cpuset);
+    if (!seen_list || !asked_list || *seen_list != *asked_list) {
+      record.warnings.push_back(fmt::format("the container's cpuset is {}, not the {} asked",
+                                            seen.value_or("unknown"), *asked.cpuset));
+    }
+  }
+  const auto memory = info_number(record, "container.memory_limit_bytes");
+  if (asked.memory_bytes && (!memory || static_cast<int64_t>(*memory) != *asked.memory_bytes)) {
+    record.warnings.push_back(fmt::format("the container's memory limit is {}, not the {} bytes asked",
+                                          memory ? fmt::format("{:.0f} bytes", *memory) : std::string("none"),
+                                          *asked.memory_bytes));
+  }
+}
 
 ContainerHook::ContainerHook(ContainerSettings settings) : settings_(std::move(settings)) {
   host_env_ = current_environment();
@@ -24,6 +75,9 @@ Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnReques
                                            RunRecord& record) {
   ContainerRun run;
   run.client = settings_.client;
+  run.global_args = settings_.global_args;
+  run.run_args = settings_.run_args;
+  run.entry = settings_.entry;
   run.image = settings_.image;
   run.limits = settings_.limits;
   run.env = container_environment(settings_.user_env, request.env, host_env_, settings_.limits,
@@ -47,7 +101,8 @@ Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnReques
   return {};
 }
 
-Expected<void> ContainerHook::after_run(const bench::RunEnd& end, RunRecord&) {
+Expected<void> ContainerHook::after_run(const bench::RunEnd& end, RunRecord& record) {
+  if (end.started()) apply_container_report(settings_.limits, record);
   // The harness killed the client's process group; the container, run by the
   // engine's daemon (or conmon), is not in it and would keep running.
   if (!current_name_.empty() && end.started() && (end.result().timed_out || end.result().interrupted)) {
@@ -56,9 +111,14 @@ Expected<void> ContainerHook::after_run(const bench::RunEnd& end, RunRecord&) {
     // flag can only be set if the harness's handler is installed).
     const bool interrupted = proc::interrupt_requested();
     proc::clear_interrupt();
-    auto killed =
-        run_engine_command(container_kill_argv(settings_.client, current_name_), kKillTimeoutS);
-    (void)killed;  // best effort: the container may have exited on its own meanwhile
+    // Best effort: the container may have exited on its own meanwhile. The
+    // removal covers an engine whose --rm cleanup died with the client.
+    auto killed = run_engine_command(container_kill_argv(settings_.client, settings_.global_args, current_name_),
+                                     kKillTimeoutS);
+    auto removed = run_engine_command(
+        container_remove_argv(settings_.client, settings_.global_args, current_name_), kKillTimeoutS);
+    (void)killed;
+    (void)removed;
     if (interrupted) raise(SIGINT);
   }
   current_name_.clear();

@@ -19,12 +19,22 @@ namespace coldbench::isolate {
 struct ContainerSettings {
   IsolationMode engine = IsolationMode::Docker;
   std::string client;  // resolved engine client
+  std::vector<std::string> global_args;  // EnginePlan
+  std::vector<std::string> run_args;     // EnginePlan
+  std::string entry;                     // coldbench-entry on the host (container_command.hpp)
   std::string image;
-  std::vector<ContainerMount> mounts;
+  std::vector<ContainerMount> mounts;  // the image's declared host mounts, then --mount
   limits::LimitSpec limits;
   std::vector<std::pair<std::string, std::string>> user_env;  // --env, in order
   bool markers = true;
 };
+
+// What the entry point reported from inside (record.info "container.*"),
+// applied to the record: an OOM kill in the container's cgroup, a workload
+// killed by a signal (the client only passes on 128 + N), the workload's own
+// peak RSS and CPU time (the client's are not the workload's), and a warning
+// for each limit the container does not see as it was asked.
+void apply_container_report(const limits::LimitSpec& asked, RunRecord& record);
 
 class ContainerHook : public bench::RunHook {
  public:

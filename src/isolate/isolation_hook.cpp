@@ -1,7 +1,9 @@
 #include "isolate/isolation_hook.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "isolate/container_engine.hpp"
@@ -28,14 +30,31 @@ Expected<std::unique_ptr<bench::RunHook>> make_container_hook(
   const char* path = std::getenv("PATH");
   auto client = find_engine_client(spec.mode, path ? path : "/usr/local/bin:/usr/bin:/bin");
   if (!client) return client.error();
-  auto ready = check_engine_ready(spec.mode, *client, spec.image);
+  auto ready = prepare_engine(spec.mode, *client, spec.image);
   if (!ready) return ready.error();
+  std::string entry = entry_program_path();
+  if (access(entry.c_str(), X_OK) != 0) {
+    return make_error(
+        "--isolate {}: the entry point {} is missing (it is built beside coldbench: run `make`, or set "
+        "COLDBENCH_ENTRY to its path)",
+        isolation_name(spec.mode), entry);
+  }
 
   ContainerSettings settings;
   settings.engine = spec.mode;
   settings.client = std::move(client).value();
+  settings.global_args = ready->state.plan.global_args;
+  settings.run_args = ready->state.plan.run_args;
+  settings.entry = std::move(entry);
   settings.image = spec.image;
-  settings.mounts = spec.mounts;
+  // The image's declared mounts, except where a --mount names the same target
+  // (engines refuse two mounts on one path): the user's choice wins.
+  for (const auto& mount : ready->image_mounts) {
+    const bool overridden = std::any_of(spec.mounts.begin(), spec.mounts.end(),
+                                        [&](const ContainerMount& own) { return own.target == mount.target; });
+    if (!overridden) settings.mounts.push_back(mount);
+  }
+  settings.mounts.insert(settings.mounts.end(), spec.mounts.begin(), spec.mounts.end());
   settings.limits = limits;
   settings.user_env = user_env;
   settings.markers = markers;

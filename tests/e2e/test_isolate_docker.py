@@ -27,25 +27,41 @@ FAKE_ENGINE = textwrap.dedent("""\
     with open(os.environ["FAKE_ENGINE_LOG"], "a") as log:
         log.write(json.dumps(sys.argv[1:]) + "\\n")
     args = sys.argv[1:]
-    if args[0] in ("info", "kill"):
-        print("fake-1.0")
+    if args[0] == "info":
+        print(json.dumps({"ServerVersion": "fake-1.0", "DefaultRuntime": "runc", "CgroupDriver": "cgroupfs",
+                          "version": {"Version": "fake-1.0"},
+                          "host": {"ociRuntime": {"name": "runc"}, "cgroupManager": "cgroupfs"}}))
+        sys.exit(0)
+    if args[0] == "version":
+        print(json.dumps({"Components": [{"Name": "Fake Engine"}]}))
+        sys.exit(0)
+    if args[0] in ("kill", "rm"):
         sys.exit(0)
     if args[:2] == ["image", "inspect"]:
+        print("null")
         sys.exit(0 if args[-1] == "present:1" else 1)
     assert args[0] == "run", args
-    with_value = {"--name", "--cpus", "--cpuset-cpus", "--memory", "--memory-swap", "-e", "-v", "-w"}
-    env, i = {}, 1
+    with_value = {"--name", "--cpus", "--cpuset-cpus", "--memory", "--memory-swap", "-e", "-v", "-w", "--entrypoint"}
+    env, mounts, entrypoint, i = {}, {}, None, 1
     while args[i].startswith("-"):
         if args[i] in with_value:
             if args[i] == "-e":
                 key, _, value = args[i + 1].partition("=")
                 env[key] = value
+            if args[i] == "-v":
+                source, target = args[i + 1].split(":")[:2]
+                mounts[target] = source
+            if args[i] == "--entrypoint":
+                entrypoint = args[i + 1]
             i += 2
         else:
             i += 1
     command = args[i + 1:]  # after the image
+    if entrypoint:  # run the mounted entry point from its host path, as the container would
+        command = [mounts[entrypoint]] + command
     os.execvpe(command[0], command, env)
     """)
+
 
 
 def engine_state():
@@ -108,8 +124,9 @@ class FakeEngineTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, describe(result))
         calls = self.calls()
         # Checked once before any run: the engine answers, the image is present.
-        self.assertEqual(calls[0], ["info", "--format", "{{.ServerVersion}}"])
-        self.assertEqual(calls[1], ["image", "inspect", "--format", "{{.Id}}", "present:1"])
+        self.assertEqual(calls[0], ["info", "--format", "{{json .}}"])
+        self.assertEqual(calls[1], ["version", "--format", "{{json .Server}}"])
+        self.assertEqual(calls[2], ["image", "inspect", "--format", "{{json .Config.Labels}}", "present:1"])
         runs = self.run_calls()
         self.assertEqual(len(runs), 2)
         pid_names = set()
@@ -123,7 +140,10 @@ class FakeEngineTest(unittest.TestCase):
             self.assertEqual(value("--cpuset-cpus"), ["0"])
             self.assertEqual(value("--memory"), [str(64 << 20)])
             self.assertEqual(value("--memory-swap"), [str(64 << 20)])
-            self.assertEqual(value("-v"), [f"{models}:/models:ro"])
+            self.assertEqual(value("-v")[0], f"{models}:/models:ro")
+            # The entry point (coldbench-entry beside coldbench) is mounted and made the entrypoint.
+            self.assertRegex(value("-v")[1], r"/coldbench-entry:/\.coldbench/entry:ro$")
+            self.assertEqual(value("--entrypoint"), ["/.coldbench/entry"])
             self.assertEqual(value("-w"), ["/"])
             env = dict(e.partition("=")[::2] for e in value("-e"))
             self.assertEqual(env["MODEL"], "resnet18")
@@ -136,8 +156,10 @@ class FakeEngineTest(unittest.TestCase):
             image_at = call.index("present:1")
             self.assertEqual(call[image_at + 1:], [CB_FIXTURE, "sleep:20", "phase:loaded", "sleep:10",
                                                    "stdout-phase:ready", "print:hello"])
-            # Both markers came back on stdout (no fd crosses into a container).
-            self.assertEqual([p["name"] for p in record["phases"]], ["loaded", "ready"])
+            # The entry point's marker and both of the workload's came back on stdout (no fd
+            # crosses into a container).
+            self.assertEqual([p["name"] for p in record["phases"]], ["container_ready", "loaded", "ready"])
+            self.assertIn("container.cgroup", record["info"])
             self.assertEqual(record["isolation"], "docker")
         self.assertEqual(len(pid_names), 2, "each run needs its own container name")
         self.assertEqual(result.json["options"]["isolation"]["image"], "present:1")
@@ -154,10 +176,12 @@ class FakeEngineTest(unittest.TestCase):
         # The harness names the container (coldbench-<pid>-<sequence>) before it starts
         # the engine; on a loaded machine the timeout may come before the fake engine,
         # a Python script, has even logged its run call, and the kill must come anyway.
-        self.assertEqual(calls[-1][0], "kill", calls)
-        self.assertRegex(calls[-1][1], r"^coldbench-\d+-0$")
+        # Killed, then removed in case the engine's --rm cleanup died with its client.
+        self.assertEqual([c[0] for c in calls[-2:]], ["kill", "rm"], calls)
+        self.assertRegex(calls[-2][1], r"^coldbench-\d+-0$")
+        self.assertEqual(calls[-1], ["rm", "--force", calls[-2][1]])
         for run_call in self.run_calls():
-            self.assertEqual(run_call[3], calls[-1][1])
+            self.assertEqual(run_call[3], calls[-2][1])
 
     def test_interrupt_also_kills_the_container_and_exits_130(self):
         env = dict(os.environ, **self.env)
@@ -175,7 +199,7 @@ class FakeEngineTest(unittest.TestCase):
         self.assertEqual(harness.returncode, 130, stderr)
         runs = self.run_calls()
         self.assertEqual(len(runs), 1, "no run may start after the interrupt")
-        self.assertEqual(self.calls()[-1], ["kill", runs[0][3]])
+        self.assertEqual(self.calls()[-2:], [["kill", runs[0][3]], ["rm", "--force", runs[0][3]]])
 
     def test_missing_image_is_refused_before_any_run(self):
         result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "absent:2", "--", "true"],

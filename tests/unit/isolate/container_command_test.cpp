@@ -141,9 +141,27 @@ TEST(ContainerLimitsTest, AffinityIsRefusedWithTheAlternative) {
   EXPECT_EQ(checked.error().exit_code, kExitUsage);
 }
 
-TEST(ContainerKillArgvTest, KillsByName) {
-  EXPECT_THAT(container_kill_argv("/usr/bin/docker", "coldbench-1-2"),
+TEST(ContainerKillArgvTest, KillsByNameWithTheSameGlobalFlagsAsTheRun) {
+  EXPECT_THAT(container_kill_argv("/usr/bin/docker", {}, "coldbench-1-2"),
               ElementsAre("/usr/bin/docker", "kill", "coldbench-1-2"));
+  EXPECT_THAT(container_kill_argv("/usr/bin/podman", {"--runtime", "/usr/sbin/runc"}, "coldbench-1-2"),
+              ElementsAre("/usr/bin/podman", "--runtime", "/usr/sbin/runc", "kill", "coldbench-1-2"));
+  EXPECT_THAT(container_remove_argv("/usr/bin/podman", {"--runtime", "/usr/sbin/runc"}, "coldbench-1-2"),
+              ElementsAre("/usr/bin/podman", "--runtime", "/usr/sbin/runc", "rm", "--force", "coldbench-1-2"));
+}
+
+TEST(ContainerRunArgvTest, PlannedFlagsAndTheEntryPointWrapTheCommand) {
+  ContainerRun run = minimal_run();
+  run.client = "/usr/bin/podman";
+  run.global_args = {"--runtime", "/usr/sbin/runc", "--cgroup-manager", "cgroupfs"};
+  run.run_args = {"--ulimit=nofile=20000:20000"};
+  run.entry = "/opt/cb/coldbench-entry";
+  run.workdir = "/w";
+  EXPECT_THAT(container_run_argv(run),
+              ElementsAre("/usr/bin/podman", "--runtime", "/usr/sbin/runc", "--cgroup-manager", "cgroupfs", "run",
+                          "--rm", "--name", "coldbench-4242-7", "--ulimit=nofile=20000:20000", "-v",
+                          "/opt/cb/coldbench-entry:/.coldbench/entry:ro", "--entrypoint", "/.coldbench/entry", "-w",
+                          "/w", "debian:12", "python3", "bench.py", "--iters", "10"));
 }
 
 }  // namespace

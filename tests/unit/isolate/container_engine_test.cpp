@@ -83,12 +83,16 @@ TEST(EngineExplanationTest, MissingImageSaysPullFirst) {
   EXPECT_TRUE(contains(podman, "(no output)")) << podman;
 }
 
-TEST(EngineInfoArgvTest, AsksForTheServerVersion) {
-  EXPECT_EQ(engine_info_argv(IsolationMode::Docker, "/d"),
-            (std::vector<std::string>{"/d", "info", "--format", "{{.ServerVersion}}"}));
-  EXPECT_EQ(engine_info_argv(IsolationMode::Podman, "/p"),
-            (std::vector<std::string>{"/p", "info", "--format", "{{.Version.Version}}"}));
+TEST(EngineFactsArgvTest, AsksForTheWholeInfoAsJson) {
+  EXPECT_EQ(engine_facts_argv(IsolationMode::Docker, "/d"),
+            (std::vector<std::string>{"/d", "info", "--format", "{{json .}}"}));
+  EXPECT_EQ(engine_facts_argv(IsolationMode::Podman, "/p"),
+            (std::vector<std::string>{"/p", "info", "--format", "json"}));
 }
+
+const char* kPodmanInfo =
+    R"({"version":{"Version":"4.3.1"},"host":{"ociRuntime":{"name":"runc"},"cgroupManager":"cgroupfs","cgroupVersion":"v1"}})";
+const char* kDockerInfo = R"({"ServerVersion":"28.2.2","DefaultRuntime":"runc","CgroupDriver":"cgroupfs","CgroupVersion":"2"})";
 
 // A fake engine client: a shell script that logs its arguments and answers
 // `info` and `image inspect` as told.
@@ -108,8 +112,8 @@ class FakeEngineTest : public ::testing::Test {
     script << "#!/bin/sh\n"
            << "echo \"$@\" >> '" << dir_ << "/calls'\n"
            << "case \"$1\" in\n"
-           << "  info) echo '" << info_text << "' >&2; exit " << info_code << ";;\n"
-           << "  image) echo '" << inspect_text << "' >&2; exit " << inspect_code << ";;\n"
+           << "  info) echo '" << info_text << "'; exit " << info_code << ";;\n"
+           << "  image) echo '" << inspect_text << "'; exit " << inspect_code << ";;\n"
            << "esac\nexit 99\n";
     script.close();
     chmod(path.c_str(), 0755);
@@ -146,29 +150,58 @@ TEST_F(FakeEngineTest, EngineThatDoesNotAnswerIsReportedBeforeTheImage) {
                    "Cannot connect to the Docker daemon at unix:///nowhere.sock. Is the docker "
                    "daemon running?",
                    0, "");
-  auto ready = check_engine_ready(IsolationMode::Docker, client, "debian");
+  auto ready = prepare_engine(IsolationMode::Docker, client, "debian");
   ASSERT_FALSE(ready);
   EXPECT_EQ(ready.error().exit_code, kExitUsage);
   EXPECT_TRUE(contains(ready.error().message, "no Docker engine is running"))
       << ready.error().message;
   EXPECT_TRUE(contains(ready.error().message, "unix:///nowhere.sock")) << ready.error().message;
-  EXPECT_EQ(calls(), "info --format {{.ServerVersion}}\n");
+  EXPECT_EQ(calls(), "info --format {{json .}}\n");
 }
 
 TEST_F(FakeEngineTest, MissingImageIsReported) {
-  std::string client = write_client("podman", 0, "4.3.1", 125, "Error: alpine: image not known");
-  auto ready = check_engine_ready(IsolationMode::Podman, client, "alpine");
+  std::string client = write_client("podman", 0, kPodmanInfo, 125, "Error: alpine: image not known");
+  auto ready = prepare_engine(IsolationMode::Podman, client, "alpine");
   ASSERT_FALSE(ready);
   EXPECT_TRUE(contains(ready.error().message, "not present in the local podman store"))
       << ready.error().message;
   EXPECT_TRUE(contains(ready.error().message, "image not known")) << ready.error().message;
-  EXPECT_EQ(calls(), "info --format {{.Version.Version}}\nimage inspect --format {{.Id}} alpine\n");
+  EXPECT_EQ(calls(), "info --format json\nimage inspect --format {{json .Config.Labels}} alpine\n");
 }
 
 TEST_F(FakeEngineTest, ReadyEngineAndImagePass) {
-  std::string client = write_client("docker", 0, "28.2.2", 0, "sha256:abc");
-  auto ready = check_engine_ready(IsolationMode::Docker, client, "debian:12");
-  EXPECT_TRUE(ready) << ready.error().message;
+  std::string client = write_client("docker", 0, kDockerInfo, 0, "null");
+  auto ready = prepare_engine(IsolationMode::Docker, client, "debian:12");
+  ASSERT_TRUE(ready) << ready.error().message;
+  EXPECT_EQ(ready->state.facts.version, "28.2.2");
+  EXPECT_TRUE(ready->image_mounts.empty());
+}
+
+TEST_F(FakeEngineTest, ImageThatDeclaresHostMountsGetsThem) {
+  std::string client =
+      write_client("podman", 0, kPodmanInfo, 0, R"({"io.coldbench.host-mounts":"/usr:/usr:ro,/etc:/host-etc"})");
+  auto ready = prepare_engine(IsolationMode::Podman, client, "localhost/coldbench-host:1");
+  ASSERT_TRUE(ready) << ready.error().message;
+  ASSERT_EQ(ready->image_mounts.size(), 2u);
+  EXPECT_EQ(ready->image_mounts[0], (ContainerMount{"/usr", "/usr", true}));
+  EXPECT_EQ(ready->image_mounts[1], (ContainerMount{"/etc", "/host-etc", false}));
+}
+
+TEST_F(FakeEngineTest, ImageThatExpectsAHostPathMissingHereIsRefused) {
+  std::string client =
+      write_client("podman", 0, kPodmanInfo, 0, R"({"io.coldbench.host-mounts":"/nonexistent-cb:/x:ro"})");
+  auto ready = prepare_engine(IsolationMode::Podman, client, "img");
+  ASSERT_FALSE(ready);
+  EXPECT_EQ(ready.error().exit_code, kExitUsage);
+  EXPECT_TRUE(contains(ready.error().message, "/nonexistent-cb")) << ready.error().message;
+}
+
+TEST_F(FakeEngineTest, InfoThatIsNotJsonIsAnErrorThatQuotesIt) {
+  std::string client = write_client("podman", 0, "4.3.1", 0, "null");
+  auto ready = prepare_engine(IsolationMode::Podman, client, "img");
+  ASSERT_FALSE(ready);
+  EXPECT_TRUE(contains(ready.error().message, "did not print JSON")) << ready.error().message;
+  EXPECT_TRUE(contains(ready.error().message, "4.3.1")) << ready.error().message;
 }
 
 TEST_F(FakeEngineTest, RunEngineCommandReportsExitCodeAndOutput) {
