@@ -81,7 +81,7 @@ def online_cpus():
 def live_containers(client, env=None):
     """{full id: name} of every container the engine knows, running or not."""
     listed = subprocess.run([client, "ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}"],
-                            capture_output=True, text=True, timeout=120, env=env)
+                            capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
     containers = {}
     for line in listed.stdout.splitlines():
         cid, _, name = line.strip().partition(" ")
