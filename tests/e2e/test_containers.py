@@ -22,7 +22,7 @@ import tempfile
 import time
 import unittest
 
-from container_support import (HOST_IMAGE, build_host_image, containers_named, cgroups_and_mounts, cpu_list,
+from container_support import (DOCKER_SERVICE_SCRIPT, HOST_IMAGE, HOST_IMAGE_SCRIPT, build_host_image, containers_named, cgroups_and_mounts, cpu_list,
                                docker_client_missing, host_cgroup_version, online_cpus, orphans_since,
                                podman_unavailable, start_docker_service, stop_docker_service)
 from e2e_support import (BUILD_DIR, CB_FIXTURE, COLDBENCH, COLDBENCH_TORCH, Result, cgroup_limits_unavailable,
@@ -225,6 +225,64 @@ class DockerThroughPodmanServiceTest(unittest.TestCase, ContainerChecks):
 
     def test_timeout_through_docker_leaves_no_container(self):
         self.assert_timeout_leaves_nothing("docker", env=self.env)
+
+
+@unittest.skipIf(docker_client_missing(), docker_client_missing())
+class DeadDockerEngineTest(unittest.TestCase):
+    """A DOCKER_HOST whose engine is gone: one line naming the fix, exit 2, before any run."""
+
+    def setUp(self):
+        self.env = {"DOCKER_HOST": "unix://" + os.path.join(temp_dir(self), "gone.sock")}
+
+    def test_run_against_dead_engine_is_one_line_exit_2(self):
+        result = run_coldbench(["run", "-n", "2", "--isolate", "docker", "--image", HOST_IMAGE, "--", "/bin/true"],
+                               env=self.env)
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIsNone(result.json, "no run may start")
+        self.assertEqual(result.stderr.count("coldbench: error:"), 1, result.stderr)
+        self.assertIn("scripts/docker-service start", result.stderr)
+
+    def test_host_image_against_dead_engine_is_one_line_exit_2(self):
+        built = build_host_image("docker", env={**os.environ, **self.env})
+        self.assertEqual(built.returncode, 2, built.stdout + built.stderr)
+        self.assertEqual(len(built.stderr.strip().splitlines()), 1, built.stderr)
+        self.assertIn("scripts/docker-service start", built.stderr)
+
+
+class ScriptUsageTest(unittest.TestCase):
+    """scripts/host-image and scripts/docker-service refuse what they cannot do: one line, exit 2."""
+
+    def script(self, argv, env=None):
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
+
+    def test_host_image_with_engine_not_installed_exits_2(self):
+        empty_path = temp_dir(self)  # neither podman nor docker there
+        done = self.script(["/bin/bash", HOST_IMAGE_SCRIPT, "--engine", "podman"], env={"PATH": empty_path})
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("podman is not installed", done.stderr)
+        self.assertIn("scripts/bootstrap", done.stderr)
+
+    def test_host_image_rejects_unknown_engine_and_argument(self):
+        for argv, says in ((["--engine", "lxc"], "--engine must be podman or docker"),
+                           (["--colour"], "unknown argument '--colour'")):
+            done = self.script([HOST_IMAGE_SCRIPT] + argv)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            [line] = done.stderr.strip().splitlines()
+            self.assertTrue(line.startswith("host-image: "), line)
+            self.assertIn(says, done.stderr)
+
+    def test_docker_service_usage_errors_exit_2(self):
+        for argv, says in (([], "Usage"), (["restart", "/tmp/x"], "unknown action 'restart'"),
+                           (["start"], "start needs one folder")):
+            done = self.script([DOCKER_SERVICE_SCRIPT] + argv)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertIn(says, done.stderr)
+
+    def test_docker_service_stop_without_service_is_fine_and_leaves_nothing(self):
+        folder = temp_dir(self)
+        done = self.script([DOCKER_SERVICE_SCRIPT, "stop", folder])
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(os.listdir(folder), [])
 
 
 if __name__ == "__main__":
