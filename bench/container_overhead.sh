@@ -10,24 +10,29 @@
 #   workload      container_ready -> inference_done, against the host's spawn -> inference_done
 #   engine exit   inference_done -> reaped (the engine removing the container), against the host's
 #
-#   bench/container_overhead.sh [BUILD_DIR] [RUNS] [ENGINE]   (defaults: build, 10, podman)
+#   bench/container_overhead.sh [BUILD_DIR] [RUNS_PER_ROUND] [ROUNDS] [ENGINE]
+#                               (defaults: build, 2, 5, podman: 10 runs a side and cache state)
 #
-# ENGINE docker needs a Docker API (DOCKER_HOST; scripts/docker-service starts
-# podman's). Sessions run back to back (host, container, container, host), so
-# slow drift of a shared machine is not cancelled: look at the machine-noise
-# warnings coldbench prints, and rerun when they appear.
+# Host and container sessions alternate in every round (host first in odd
+# rounds, the container in even ones) so a shared machine's drift hits both
+# alike; each side's rounds are then pooled into one results file for
+# `coldbench compare`. One unmeasured session per side comes first. ENGINE
+# docker needs a Docker API (DOCKER_HOST; scripts/docker-service starts podman's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-runs=${2:-10}
-engine=${3:-podman}
+runs=${2:-2}
+rounds=${3:-5}
+engine=${4:-podman}
 image=localhost/coldbench-host:1
 coldbench=$build/coldbench
 torch=$(cd "$build" 2>/dev/null && pwd)/coldbench-torch
 for tool in "$coldbench" "$torch"; do
   [[ -x $tool ]] || { echo "container_overhead.sh: $tool not built; run 'make' (with COLDBENCH_WITH_TORCH=ON)" >&2; exit 2; }
 done
-[[ $runs =~ ^[0-9]+$ && $runs -ge 3 ]] || { echo "container_overhead.sh: RUNS must be a number, at least 3 (got '$runs')" >&2; exit 2; }
+[[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "container_overhead.sh: RUNS_PER_ROUND must be a positive number (got '$runs')" >&2; exit 2; }
+[[ $rounds =~ ^[1-9][0-9]*$ && $((runs * rounds)) -ge 3 ]] ||
+  { echo "container_overhead.sh: ROUNDS must be a positive number, with at least 3 runs in all (got '$rounds')" >&2; exit 2; }
 command -v python3 >/dev/null || { echo "container_overhead.sh: needs python3 to read the JSON results" >&2; exit 2; }
 build_abs=$(cd "$build" && pwd)
 
@@ -48,20 +53,51 @@ workload=("$torch" infer --model mobilenet_v2 --iters 5 --warmup 1)
 track=()
 while read -r path; do track+=(--track "$path"); done <"$tmp/files"
 
-session() {  # side cache
-  local side=$1 cache=$2 where=()
+session() {  # side cache label runs
+  local side=$1 cache=$2 label=$3 n=$4 where=()
   [[ $side == container ]] && where=(--isolate "$engine" --image "$image" --mount "$build_abs:$build_abs:ro")
-  echo "  $side, cache $cache: $runs runs" >&2
-  "$coldbench" run -n "$runs" -w 1 --no-progress --threads 1 --cache "$cache" --no-discover "${track[@]}" \
-    --name mobilenet_v2 "${where[@]}" --json "$tmp/$side-$cache.json" -- "${workload[@]}" \
-    >"$tmp/$side-$cache.txt" 2>&1 || { cat "$tmp/$side-$cache.txt" >&2; exit 2; }
-  grep -h "warning: machine busy" "$tmp/$side-$cache.txt" >&2 || true
+  "$coldbench" run -n "$n" --no-progress --threads 1 --cache "$cache" --no-discover "${track[@]}" \
+    --name mobilenet_v2 "${where[@]}" --json "$tmp/$side-$cache-$label.json" -- "${workload[@]}" \
+    >"$tmp/$side-$cache-$label.txt" 2>&1 || { cat "$tmp/$side-$cache-$label.txt" >&2; exit 2; }
 }
 
-echo "container vs host: $runs runs per session, $engine, image $image ($(nproc) CPUs, $(uname -r))" >&2
+echo "container vs host: $rounds rounds x $runs runs a side and cache state, $engine, image $image" \
+  "($(nproc) CPUs, $(uname -r))" >&2
+# Unmeasured: the first container after a while pays for engine state the next ones find ready.
+session host warm warmup 1
+session container warm warmup 1
+for round in $(seq 1 "$rounds"); do
+  echo "  round $round/$rounds" >&2
+  for cache in warm cold; do
+    if (( round % 2 )); then
+      session host "$cache" "$round" "$runs"; session container "$cache" "$round" "$runs"
+    else
+      session container "$cache" "$round" "$runs"; session host "$cache" "$round" "$runs"
+    fi
+  done
+done
+grep -h "warning: machine busy" "$tmp"/*-[0-9]*.txt | sed 's/^ */  /' | sort | uniq -c | sort -rn | head -n 3 >&2 || true
+
+# Each side's rounds as one results file (runs renumbered; compare recomputes from the runs).
+python3 - "$tmp" <<'PY'
+import glob, json, os, sys
+tmp = sys.argv[1]
+for side in ("host", "container"):
+    for cache in ("warm", "cold"):
+        paths = sorted(glob.glob(os.path.join(tmp, f"{side}-{cache}-[0-9]*.json")))
+        with open(paths[0]) as f:
+            pooled = json.load(f)
+        pooled["runs"] = []
+        for path in paths:
+            with open(path) as f:
+                pooled["runs"] += [r for r in json.load(f)["runs"] if not r["warmup"]]
+        for i, run in enumerate(pooled["runs"]):
+            run["index"] = run["sequence"] = i
+        pooled.pop("summary", None)  # per session; compare computes its own
+        with open(os.path.join(tmp, f"{side}-{cache}.json"), "w") as f:
+            json.dump(pooled, f)
+PY
 for cache in warm cold; do
-  session host "$cache"
-  session container "$cache"
   # The ratio of medians with its interval, from the same statistics as the regression gate.
   "$coldbench" compare "$tmp/host-$cache.json" "$tmp/container-$cache.json" --json "$tmp/compare-$cache.json" \
     >"$tmp/compare-$cache.txt" 2>&1 || true
