@@ -1,7 +1,8 @@
 // coldbench-entry: the entry point of every containerised run. The harness
 // mounts this static binary into the container and makes it the entrypoint,
 // so each run's time splits at a marker the container itself sets:
-// spawn -> `container_ready` (the engine's share) -> the workload's phases.
+// spawn -> `container_ready` (the engine's start) -> the workload's phases ->
+// `workload_exited` -> the client's exit (the engine's teardown).
 //
 // Before the workload it reports, as info markers, the limits the container
 // sees from inside (its own cgroup files and rlimits): what the engine was
@@ -177,6 +178,8 @@ int main(int argc, char** argv) {
       break;
     }
   }
+  // The workload's end inside: what follows until the client exits is the engine's teardown.
+  marker::phase("workload_exited");
   const std::optional<long long> oom_after = oom_kills(v2);
   if (oom_before && oom_after) marker::info("container.oom_kills", *oom_after - *oom_before);
   marker::info("container.workload.max_rss_kb", static_cast<long long>(usage.ru_maxrss));

@@ -13,12 +13,14 @@
 
 #include "core/env_var.hpp"
 #include "isolate/container_engine.hpp"
+#include "proc/descendants.hpp"
 
 
 namespace coldbench::isolate {
 namespace {
 
 constexpr double kKillTimeoutS = 15;
+constexpr double kEngineCleanupGraceS = 15;
 
 std::optional<double> info_number(const RunRecord& record, const char* key) {
   auto it = record.info.find(key);
@@ -97,6 +99,8 @@ Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnReques
     return is_entry_for(entry, "COLDBENCH_FD") || is_entry_for(entry, "COLDBENCH_RUN_ID");
   });
   current_name_ = run.name;
+  children_before_ = proc::child_pids();
+  request.end_orphans = false;  // conmon must survive the client to clean up (after_run waits for it)
   record.isolation = isolation_name(settings_.engine);
   return {};
 }
@@ -122,6 +126,15 @@ Expected<void> ContainerHook::after_run(const bench::RunEnd& end, RunRecord& rec
     if (interrupted) raise(SIGINT);
   }
   current_name_.clear();
+  // The engine's monitor (conmon) and its cleanup, reparented to the harness
+  // (a subreaper), finish removing the container's cgroups and mounts; killing
+  // them as a run's orphans would leave those behind.
+  if (proc::wait_for_children_except(children_before_, kEngineCleanupGraceS) > 0) {
+    record.warnings.push_back(fmt::format(
+        "the container engine's helper processes were still running {:g} s after the run and were killed; "
+        "the container's cgroups may be left behind",
+        kEngineCleanupGraceS));
+  }
   return {};
 }
 

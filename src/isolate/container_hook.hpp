@@ -5,6 +5,8 @@
 // lines. A run that times out or is interrupted also gets `docker kill`,
 // since killing the client leaves the container running.
 
+#include <sys/types.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +50,7 @@ class ContainerHook : public bench::RunHook {
   ContainerSettings settings_;
   std::vector<std::string> host_env_;  // the harness's own environment, what runs merely inherit
   std::string current_name_;           // the container of the run in flight
+  std::vector<pid_t> children_before_;  // the harness's children before the run: not the engine's
 };
 
 }  // namespace coldbench::isolate

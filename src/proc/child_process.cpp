@@ -48,7 +48,7 @@ ChildProcess::ChildProcess(const SpawnRequest& request) : request_(request) {}
 ChildProcess::~ChildProcess() {
   if (!watchdog_) return;  // never started
   kill(-result_.pid, SIGKILL);
-  end_children_except(children_before_);
+  if (request_.end_orphans) end_children_except(children_before_);
   watchdog_->run_ended();
 }
 

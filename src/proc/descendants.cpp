@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cerrno>
 #include <charconv>
 #include <fstream>
@@ -88,6 +90,23 @@ int end_children_except(const std::vector<pid_t>& keep) {
     }
   }
   return ended;
+}
+
+int wait_for_children_except(const std::vector<pid_t>& keep, double grace_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
+  for (;;) {
+    bool any_left = false;
+    for (pid_t pid : child_pids()) {
+      if (std::find(keep.begin(), keep.end(), pid) != keep.end()) continue;
+      pid_t reaped;
+      while ((reaped = waitpid(pid, nullptr, __WALL | WNOHANG)) < 0 && errno == EINTR) {
+      }
+      if (reaped == 0) any_left = true;  // still running
+    }
+    if (!any_left) return 0;
+    if (std::chrono::steady_clock::now() >= deadline) return end_children_except(keep);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 bool parse_proc_stat(std::string_view text, ProcessEntry& entry) {

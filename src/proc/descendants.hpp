@@ -24,6 +24,13 @@ std::vector<pid_t> child_pids();
 // leave to us, until none is left. Returns how many processes it ended.
 int end_children_except(const std::vector<pid_t>& keep);
 
+// Reaps every child not in `keep` as it exits on its own (and the children
+// those leave to us), for up to `grace_s` seconds; then ends what is left as
+// end_children_except does. For processes that are not the workload's and
+// have work to finish, such as a container engine's monitor (conmon)
+// cleaning up after its container. Returns how many had to be killed.
+int wait_for_children_except(const std::vector<pid_t>& keep, double grace_s);
+
 // One process as /proc/PID/stat shows it.
 struct ProcessEntry {
   pid_t pid = 0;

@@ -70,6 +70,11 @@ struct SpawnRequest {
   std::vector<ChildSetup*> child_setup;  // applied in order in the child
   std::vector<std::string> cgroup_dirs;  // cgroups holding the run: the watchdog empties them if we die
   std::size_t tail_lines = 20;     // how many output lines to keep
+  // Whether the run's orphans (reparented to the subreaper harness) are killed
+  // when it ends. False for container clients: their orphan is the engine's
+  // monitor (conmon), which must outlive the client to clean up; the caller
+  // waits for it (wait_for_children_except).
+  bool end_orphans = true;
 };
 
 struct SpawnResult {
