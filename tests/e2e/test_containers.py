@@ -62,6 +62,7 @@ class ContainerChecks:
         names = [p["name"] for p in run["phases"]]
         # The engine's part ends at container_ready; the workload's phases all come after it.
         self.assertEqual(names[0], "container_ready", names)
+        self.assertEqual(names[-1], "workload_exited", names)  # then only the engine's teardown
         torch_names = [n for n in names if n in TORCH_PHASES]
         self.assertEqual(torch_names, TORCH_PHASES, names)
         ends = [p["end_ms"] for p in run["phases"]]
