@@ -76,7 +76,8 @@ for round in $(seq 1 "$rounds"); do
     fi
   done
 done
-grep -h "warning: machine busy" "$tmp"/*-[0-9]*.txt | sed 's/^ */  /' | sort | uniq -c | sort -rn | head -n 3 >&2 || true
+busy=$(grep -l "warning: machine busy" "$tmp"/*-[0-9]*.txt | wc -l)
+(( busy == 0 )) || echo "  $busy of $((rounds * 4)) sessions ran on a busy machine (coldbench's warning; docs/machine-noise.md)" >&2
 
 # Each side's rounds as one results file (runs renumbered; compare recomputes from the runs).
 python3 - "$tmp" <<'PY'
