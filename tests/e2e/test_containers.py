@@ -45,10 +45,9 @@ if PODMAN_REASON:
     print(f"test_containers: container tests skipped: {PODMAN_REASON}", flush=True)
 
 
-def container_run(engine, limit_args, command, extra=(), env=None):
+def container_run(engine, limit_args, command, env=None):
     return run_coldbench(["run", "-n", "1", "--threads", "1", "--isolate", engine,
-                          "--image", HOST_IMAGE] + BUILD_MOUNT + list(limit_args) + list(extra) + ["--"] + command,
-                         env=env)
+                          "--image", HOST_IMAGE] + BUILD_MOUNT + list(limit_args) + ["--"] + command, env=env)
 
 
 class ContainerChecks:
@@ -84,6 +83,7 @@ class ContainerChecks:
         self.assertLessEqual(soft, hard)
         self.assertLessEqual(hard, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
         self.assertEqual(int(info["container.oom_kills"]), 0)
+        self.assertEqual([w for w in run["warnings"] if "container" in w], [], "what was asked is what it saw")
         self.assertGreater(int(info["container.workload.max_rss_kb"]), 10_000)  # LibTorch alone is more
         self.assertGreater(float(info["container.workload.cpu_ms"]), 0)
         # The workload ran the same model from the same build, seen through the mount.
