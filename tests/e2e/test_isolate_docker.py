@@ -158,7 +158,7 @@ class FakeEngineTest(unittest.TestCase):
                                                    "stdout-phase:ready", "print:hello"])
             # The entry point's marker and both of the workload's came back on stdout (no fd
             # crosses into a container).
-            self.assertEqual([p["name"] for p in record["phases"]], ["container_ready", "loaded", "ready"])
+            self.assertEqual([p["name"] for p in record["phases"]], ["container_ready", "loaded", "ready", "workload_exited"])
             self.assertIn("container.cgroup", record["info"])
             self.assertEqual(record["isolation"], "docker")
         self.assertEqual(len(pid_names), 2, "each run needs its own container name")
