@@ -229,6 +229,14 @@ class FakeEngineTest(unittest.TestCase):
         mounts = [run_call[i + 1] for i, a in enumerate(run_call) if a == "-v"]
         self.assertEqual(mounts[:2], ["/usr:/usr:ro", f"{self.dir}:{self.dir}"])
 
+    def test_missing_entry_point_is_refused_before_any_run(self):
+        env = dict(self.env, COLDBENCH_ENTRY=os.path.join(self.dir, "no-entry"))
+        result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "present:1", "--", "true"], env=env)
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIn("entry point", result.stderr)
+        self.assertIn("no-entry", result.stderr)
+        self.assertEqual(self.run_calls(), [])
+
     def test_missing_image_is_refused_before_any_run(self):
         result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "absent:2", "--", "true"],
                                env=self.env)
