@@ -63,20 +63,25 @@ CacheStateHook::CacheStateHook(CacheSettings settings, CacheNotice notice)
 Expected<const std::vector<std::string>*> CacheStateHook::files_for(
     const CommandSpec& command, const proc::SpawnRequest& request, const RunRecord& record) {
   if (!settings_.discover) return &settings_.track;
-  if (record.isolation == "docker" || record.isolation == "podman") {
+  const bool in_container = record.isolation == "docker" || record.isolation == "podman";
+  if (in_container && !request.host_equivalent) {
+    if (!settings_.track.empty()) return &settings_.track;  // what the user named is all there is
     return make_error(
-        "--cache with --isolate {}: coldbench cannot see which files a workload opens inside a "
-        "container, so it cannot discover them; name host files with --track (e.g. a model "
-        "mounted into the container) and add --no-discover",
+        "--cache with --isolate {}: coldbench cannot see which files a workload opens inside this "
+        "container, so it cannot discover them; use an image that sees the host's files at the same paths "
+        "(scripts/host-image), or name host files with --track (e.g. a model mounted into the container)",
         record.isolation);
   }
-  std::vector<std::string> key_env = discovery_key_environment(request.env, record.isolation);
-  std::string digest =
-      key_digest(make_discovery_key(request.program, request.argv, request.cwd, key_env));
+  // In a host-view container the files are the host's: traced on the host, the same workload finds them.
+  const std::string& program = in_container ? request.host_equivalent->program : request.program;
+  const std::vector<std::string>& argv = in_container ? request.host_equivalent->argv : request.argv;
+  const std::vector<std::string>& env = in_container ? request.host_equivalent->env : request.env;
+  const std::string& cwd = in_container ? request.host_equivalent->cwd : request.cwd;
+  std::vector<std::string> key_env = discovery_key_environment(env, record.isolation);
+  std::string digest = key_digest(make_discovery_key(program, argv, cwd, key_env));
   if (auto it = files_by_request_.find(digest); it != files_by_request_.end()) return &it->second;
 
-  DiscoveryRequest discovery{request.program, request.argv,      request.env,
-                             request.cwd,     request.timeout_s, false};
+  DiscoveryRequest discovery{program, argv, env, cwd, request.timeout_s, false};
   TrackingOptions tracking = settings_.tracking;
   tracking.on_trace_start = [&] {
     if (notice_)

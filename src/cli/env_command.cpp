@@ -123,8 +123,26 @@ limits::Capability engine_capability(isolate::IsolationMode engine) {
   invocation.insert(invocation.end(), plan.run_args.begin(), plan.run_args.end());
   if (!plan.problem) lines.push_back(fmt::format("runs use: {} ...", fmt::join(invocation, " ")));
   for (const auto& choice : plan.choices) lines.push_back(choice);
+  if (plan.problem) {
+    capability.how = *plan.problem;
+  } else {
+    // Proof rather than inference where the host image exists: one container, run as a run would be.
+    auto present = isolate::run_engine_command({*client, "image", "inspect", "--format", "{{.Id}}", isolate::kHostImage}, 30);
+    if (present && present->ok()) {
+      std::string failed = isolate::trial_container(engine, *client, isolate::kHostImage);
+      lines.push_back(failed.empty() ? fmt::format("trial container ({}): ran /usr/bin/true", isolate::kHostImage)
+                                     : fmt::format("trial container ({}) failed: {}", isolate::kHostImage, failed));
+      if (!failed.empty()) {
+        capability.available = false;
+        capability.how = "the trial container failed with the planned invocation; check `" + std::string(word) +
+                         " info` and docs/isolation.md";
+      }
+    } else {
+      lines.push_back(fmt::format("no trial container: {} is not built here (scripts/host-image --engine {})",
+                                  isolate::kHostImage, word));
+    }
+  }
   capability.detail = fmt::format("{}", fmt::join(lines, "\n"));
-  if (plan.problem) capability.how = *plan.problem;
   return capability;
 }
 

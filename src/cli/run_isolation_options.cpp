@@ -21,12 +21,16 @@ class IsolationOptionGroup : public RunOptionGroup {
            "/proc/sys and /sys, no capabilities, no daemon needed; for clean measurements, NOT a "
            "security boundary: a workload keeps its uid's file rights (as root: writing /etc, "
            "/root, devices) and the network. "
-           "docker|podman: each run in a container of --image with the same limits "
+           "docker|podman: each run in a container of --image with the same limits, the engine invoked as "
+           "this host needs (`coldbench env` shows how), and coldbench-entry as the container's entry point: "
+           "it marks container_ready and workload_exited and confirms the limits from inside "
            "(docs/isolation.md)")
         ->check(CLI::IsMember({"host", "sandbox", "docker", "podman"}));
     sub.add_option(
         "--image", image_,
-        "Container image for --isolate docker|podman; must be present locally (never pulled)");
+        "Container image for --isolate docker|podman; must be present locally (never pulled). "
+        "scripts/host-image builds one whose /usr is this host's, mounted read-only, so host and "
+        "container run the same binaries (and --cache can trace the workload on the host)");
     sub.add_option(
         "--mount", mounts_,
         "SRC:DST[:ro] bind mount into the container (docker|podman; repeatable); relative SRC is "

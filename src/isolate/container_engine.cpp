@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "core/env_var.hpp"
+#include "isolate/container_command.hpp"
 #include "proc/spawn.hpp"
 
 
@@ -195,6 +196,29 @@ Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& cl
     }
   }
   return EngineSetup{std::move(state).value(), std::move(mounts).value()};
+}
+
+}  // namespace coldbench::isolate
+
+namespace coldbench::isolate {
+
+std::string trial_container(IsolationMode engine, const std::string& client, const std::string& image) {
+  auto setup = prepare_engine(engine, client, image);
+  if (!setup) return setup.error().message;
+  ContainerRun run;
+  run.client = client;
+  run.global_args = setup->state.plan.global_args;
+  run.run_args = setup->state.plan.run_args;
+  run.entry = entry_program_path();
+  run.image = image;
+  run.mounts = setup->image_mounts;
+  run.command = {"/usr/bin/true"};
+  run.name = container_name(static_cast<long>(getpid()), 0) + "-trial";
+  auto reply = run_engine_command(container_run_argv(run), kEngineCheckTimeoutS);
+  if (!reply) return reply.error().message;
+  if (reply->ok()) return {};
+  (void)run_engine_command(container_remove_argv(client, run.global_args, run.name), kEngineCheckTimeoutS);
+  return quote_output(reply->output);
 }
 
 }  // namespace coldbench::isolate

@@ -65,6 +65,13 @@ struct EngineSetup {
 Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& client,
                                      const std::string& image);
 
+// The image scripts/host-image builds by default: the host's /usr, read-only.
+inline constexpr const char* kHostImage = "localhost/coldbench-host:1";
+
+// Runs `/usr/bin/true` in `image` as a run would (planned flags, image mounts,
+// the entry point): "" when it worked, else the engine's words. For `coldbench env`.
+std::string trial_container(IsolationMode engine, const std::string& client, const std::string& image);
+
 // The entry point mounted into every container (src/entry): COLDBENCH_ENTRY,
 // else coldbench-entry beside the running binary.
 std::string entry_program_path();

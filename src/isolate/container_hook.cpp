@@ -1,6 +1,7 @@
 #include "isolate/container_hook.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -89,6 +90,17 @@ Expected<void> ContainerHook::before_spawn(const CommandSpec&, proc::SpawnReques
   run.command = request.argv;  // as typed: the host's PATH lookup means nothing in the image
   run.name = container_name(static_cast<long>(getpid()), record.sequence);
 
+  if (settings_.host_view) {
+    const std::string* path = find_env_entry(request.env, "PATH");
+    auto program = proc::resolve_program(request.argv.at(0),
+                                         path ? std::string(split_env_entry(*path)->value) : std::string(), "");
+    struct stat st {};
+    if (program) {
+      request.host_equivalent = proc::HostEquivalent{
+          *program, request.argv, request.env,
+          !request.cwd.empty() && stat(request.cwd.c_str(), &st) == 0 ? request.cwd : std::string()};
+    }
+  }
   request.program = settings_.client;
   request.argv = container_run_argv(run);
   request.cwd.clear();

@@ -26,6 +26,10 @@ struct ContainerSettings {
   std::string entry;                     // coldbench-entry on the host (container_command.hpp)
   std::string image;
   std::vector<ContainerMount> mounts;  // the image's declared host mounts, then --mount
+  // The image sees the host's files at the same paths (it declares host mounts
+  // and every mount is SRC:SRC): the workload run on the host is equivalent
+  // for tracing its files (SpawnRequest::host_equivalent).
+  bool host_view = false;
   limits::LimitSpec limits;
   std::vector<std::pair<std::string, std::string>> user_env;  // --env, in order
   bool markers = true;

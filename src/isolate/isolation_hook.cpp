@@ -55,6 +55,9 @@ Expected<std::unique_ptr<bench::RunHook>> make_container_hook(
     if (!overridden) settings.mounts.push_back(mount);
   }
   settings.mounts.insert(settings.mounts.end(), spec.mounts.begin(), spec.mounts.end());
+  settings.host_view = !ready->image_mounts.empty() &&
+                       std::all_of(settings.mounts.begin(), settings.mounts.end(),
+                                   [](const ContainerMount& mount) { return mount.source == mount.target; });
   settings.limits = limits;
   settings.user_env = user_env;
   settings.markers = markers;

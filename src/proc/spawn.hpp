@@ -58,6 +58,20 @@ class OutputObserver {
   virtual bool on_output_line(Stream stream, std::string_view line, int64_t received_ns) = 0;
 };
 
+// A process to start: what to run, with what, and how.
+struct SpawnRequest;
+
+// The same workload started directly on the host: what a tool that traces the
+// workload's file accesses runs instead of an engine's client. Set by a
+// container hook only where the container sees the host's files at the same
+// paths (docs/isolation.md, the host image).
+struct HostEquivalent {
+  std::string program;  // resolved on the host
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  std::string cwd;
+};
+
 struct SpawnRequest {
   std::string program;             // resolved path (see resolve_program)
   std::vector<std::string> argv;   // argv[0] included
@@ -75,6 +89,7 @@ struct SpawnRequest {
   // monitor (conmon), which must outlive the client to clean up; the caller
   // waits for it (wait_for_children_except).
   bool end_orphans = true;
+  std::optional<HostEquivalent> host_equivalent;  // containers whose files are the host's
 };
 
 struct SpawnResult {

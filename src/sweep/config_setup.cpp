@@ -19,10 +19,9 @@ Expected<setup::RunSetup> config_setup(const ConfigSpec& config) {
   if (config.cache != "none" || !config.track.empty()) {
     auto mode = cache::parse_cache_mode(config.cache);
     if (!mode) return mode.error();
-    // Inside a container the traced files would be the engine client's.
-    run_setup.cache = setup::CacheSetup{*mode, config.track,
-                                        /*discover=*/!isolate::is_container_engine(run_setup.isolation.mode),
-                                        /*rediscover=*/false};
+    // A container run is traced on the host where its image sees the host's
+    // files (the cache hook decides); otherwise its --track files are all there is.
+    run_setup.cache = setup::CacheSetup{*mode, config.track, /*discover=*/true, /*rediscover=*/false};
   }
   return run_setup;
 }

@@ -38,8 +38,9 @@ FAKE_ENGINE = textwrap.dedent("""\
     if args[0] in ("kill", "rm"):
         sys.exit(0)
     if args[:2] == ["image", "inspect"]:
-        print("null")
-        sys.exit(0 if args[-1] == "present:1" else 1)
+        # hostview:1 declares the host's /usr at /usr, as scripts/host-image's image does.
+        print(json.dumps({"io.coldbench.host-mounts": "/usr:/usr:ro"}) if args[-1] == "hostview:1" else "null")
+        sys.exit(0 if args[-1] in ("present:1", "hostview:1") else 1)
     assert args[0] == "run", args
     with_value = {"--name", "--cpus", "--cpuset-cpus", "--memory", "--memory-swap", "-e", "-v", "-w", "--entrypoint"}
     env, mounts, entrypoint, i = {}, {}, None, 1
@@ -158,7 +159,7 @@ class FakeEngineTest(unittest.TestCase):
                                                    "stdout-phase:ready", "print:hello"])
             # The entry point's marker and both of the workload's came back on stdout (no fd
             # crosses into a container).
-            self.assertEqual([p["name"] for p in record["phases"]], ["container_ready", "loaded", "ready"])
+            self.assertEqual([p["name"] for p in record["phases"]], ["container_ready", "loaded", "ready", "workload_exited"])
             self.assertIn("container.cgroup", record["info"])
             self.assertEqual(record["isolation"], "docker")
         self.assertEqual(len(pid_names), 2, "each run needs its own container name")
@@ -200,6 +201,41 @@ class FakeEngineTest(unittest.TestCase):
         runs = self.run_calls()
         self.assertEqual(len(runs), 1, "no run may start after the interrupt")
         self.assertEqual(self.calls()[-2:], [["kill", runs[0][3]], ["rm", "--force", runs[0][3]]])
+
+    def test_cold_cache_in_a_container_traces_the_workload_on_the_host_only_for_a_host_view_image(self):
+        data = os.path.join(self.dir, "model.bin")
+        with open(data, "wb") as f:
+            f.write(os.urandom(1 << 20))
+        command = ["--", CB_FIXTURE, "phase:done"]
+        # An image that does not see the host's files: nothing to trace, so --track is needed.
+        refused = run_coldbench(["run", "-n", "1", "--cache", "cold", "--isolate", "docker", "--image", "present:1"]
+                                + command, env=self.env)
+        self.assertEqual(refused.returncode, 2, describe(refused))
+        self.assertIn("scripts/host-image", refused.stderr)
+        self.assertIn("--track", refused.stderr)
+        tracked = run_coldbench(["run", "-n", "1", "--cache", "cold", "--track", data, "--isolate", "docker",
+                                 "--image", "present:1"] + command, env=self.env)
+        self.assertEqual(tracked.returncode, 0, describe(tracked))
+        self.assertEqual(tracked.json["runs"][0]["residency"]["tracked_files"], 1)
+        # The host-view image: the same workload traced on the host finds its files (binary, libraries).
+        host_view = run_coldbench(["run", "-n", "1", "--cache", "cold", "--isolate", "docker", "--image",
+                                   "hostview:1", "--mount", f"{self.dir}:{self.dir}"] + command, env=self.env)
+        self.assertEqual(host_view.returncode, 0, describe(host_view))
+        self.assertIn("traced run", host_view.stderr)
+        residency = host_view.json["runs"][0]["residency"]
+        self.assertGreater(residency["tracked_files"], 1)
+        # The image's declared mount comes first, the user's identity mount after it.
+        run_call = self.run_calls()[-1]
+        mounts = [run_call[i + 1] for i, a in enumerate(run_call) if a == "-v"]
+        self.assertEqual(mounts[:2], ["/usr:/usr:ro", f"{self.dir}:{self.dir}"])
+
+    def test_missing_entry_point_is_refused_before_any_run(self):
+        env = dict(self.env, COLDBENCH_ENTRY=os.path.join(self.dir, "no-entry"))
+        result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "present:1", "--", "true"], env=env)
+        self.assertEqual(result.returncode, 2, describe(result))
+        self.assertIn("entry point", result.stderr)
+        self.assertIn("no-entry", result.stderr)
+        self.assertEqual(self.run_calls(), [])
 
     def test_missing_image_is_refused_before_any_run(self):
         result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "absent:2", "--", "true"],

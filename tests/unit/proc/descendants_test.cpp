@@ -98,6 +98,37 @@ TEST(ProcDescendants, EndChildrenExceptEndsOnlyTheNewOnes) {
   waitpid(kept, nullptr, 0);
 }
 
+TEST(ProcDescendants, WaitForChildrenReapsThoseThatFinishOnTheirOwn) {
+  pid_t kept = fork();
+  if (kept == 0) {
+    pause();
+    _exit(0);
+  }
+  std::vector<pid_t> before = child_pids();
+  pid_t finishing = fork();  // an engine helper with a little work left
+  if (finishing == 0) {
+    usleep(100'000);
+    _exit(0);
+  }
+  // A grace far beyond its work: the call returns when it exits, and kills nothing.
+  EXPECT_EQ(wait_for_children_except(before, 120), 0);
+  EXPECT_EQ(kill(finishing, 0), -1) << "it exited and was reaped";
+  EXPECT_EQ(kill(kept, 0), 0) << "the child we had before is left alone";
+  kill(kept, SIGKILL);
+  waitpid(kept, nullptr, 0);
+}
+
+TEST(ProcDescendants, WaitForChildrenKillsWhatOutlivesTheGrace) {
+  std::vector<pid_t> before = child_pids();
+  pid_t stuck = fork();
+  if (stuck == 0) {
+    pause();
+    _exit(0);
+  }
+  EXPECT_EQ(wait_for_children_except(before, 0.05), 1);
+  EXPECT_EQ(kill(stuck, 0), -1) << "killed and reaped after the grace";
+}
+
 TEST(ProcWatchdog, MessagesRoundTrip) {
   WatchedRun run{4321, "COLDBENCH_RUN_ID=99-3", {"/sys/fs/cgroup/a", "/sys/fs/cgroup/b"}};
   WatchedRun decoded;
