@@ -263,6 +263,18 @@ class ScriptUsageTest(unittest.TestCase):
         self.assertIn("podman is not installed", done.stderr)
         self.assertIn("scripts/bootstrap", done.stderr)
 
+    def test_host_image_engine_failing_without_a_message_is_one_line_exit_2(self):
+        # A silent failure once made the script die of its own pipefail: exit 1, no message.
+        folder = temp_dir(self)
+        with open(os.path.join(folder, "podman"), "w") as fake:
+            fake.write("#!/bin/sh\nexit 1\n")
+        os.chmod(os.path.join(folder, "podman"), 0o755)
+        done = self.script([HOST_IMAGE_SCRIPT, "--engine", "podman"],
+                           env={"PATH": folder + ":" + os.environ.get("PATH", "/usr/bin:/bin")})
+        self.assertEqual(done.returncode, 2, done.stderr)
+        [line] = done.stderr.strip().splitlines()
+        self.assertIn("podman does not answer 'podman info' (exit status 1, no message)", line)
+
     def test_host_image_rejects_unknown_engine_and_argument(self):
         for argv, says in ((["--engine", "lxc"], "--engine must be podman or docker"),
                            (["--colour"], "unknown argument '--colour'")):
