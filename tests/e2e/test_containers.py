@@ -216,16 +216,20 @@ class DockerThroughPodmanServiceTest(unittest.TestCase, ContainerChecks):
         assert not leftover, f"scripts/docker-service stop left {leftover} behind"
 
     @unittest.skipIf(TORCH_REASON, TORCH_REASON)
-    def test_torch_under_memory_limit_through_docker(self):
-        limit_args, expected_inside = LIMITS["--memory 2G"]
-        self.assert_container_torch_run(container_run("docker", limit_args, INFER, env=self.env), "docker",
-                                        expected_inside)
+    def test_seed_matrix_in_a_container_through_docker(self):
+        for label, (limit_args, expected_inside) in LIMITS.items():
+            with self.subTest(limit=label):
+                self.assert_container_torch_run(container_run("docker", limit_args, INFER, env=self.env), "docker",
+                                                expected_inside)
 
     def test_oom_through_docker_is_recorded_as_oom(self):
         self.assert_oom_recorded("docker", env=self.env)
 
     def test_timeout_through_docker_leaves_no_container(self):
         self.assert_timeout_leaves_nothing("docker", env=self.env)
+
+    def test_sigint_through_docker_leaves_no_container(self):
+        self.assert_sigint_leaves_nothing("docker", env=self.env)
 
 
 @unittest.skipIf(docker_client_missing(), docker_client_missing())
