@@ -28,5 +28,6 @@ struct Subcommand {
 Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context);
 Subcommand add_models_command(CLI::App& parent, const ProcessContext& context);
 Subcommand add_profile_command(CLI::App& parent, const ProcessContext& context);
+Subcommand add_serve_command(CLI::App& parent, const ProcessContext& context);
 
 }  // namespace coldbench::workload
