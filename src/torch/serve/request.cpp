@@ -230,11 +230,9 @@ std::vector<std::vector<TopEntry>> top_k(const std::vector<int64_t>& shape,
 }
 
 std::string predict_json(const PredictAnswer& answer) {
-  nlohmann::json doc = {{"model", answer.model},
-                        {"version", answer.version},
-                        {"request_id", answer.request_id},
-                        {"output_shape", answer.output_shape},
-                        {"latency_ms", answer.latency_ms}};
+  nlohmann::json doc = {{"model", answer.model},           {"version", answer.version},
+                        {"request_id", answer.request_id}, {"output_shape", answer.output_shape},
+                        {"latency_ms", answer.latency_ms}, {"queue_ms", answer.queue_ms}};
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& row : top_k(answer.output_shape, answer.output, kTopK)) {
     nlohmann::json entries = nlohmann::json::array();

@@ -82,7 +82,8 @@ struct PredictAnswer {
   std::string request_id;
   std::vector<int64_t> output_shape;
   std::vector<float> output;  // the first tensor's values, flattened
-  double latency_ms = 0;      // queue wait + forward, as the histogram records it
+  double latency_ms = 0;      // the forward pass, as the latency histogram records it
+  double queue_ms = 0;        // waiting for an inference worker before it
 };
 inline constexpr size_t kTopK = 5;
 inline constexpr size_t kMaxInlineOutput = 64;  // outputs this small are returned whole

@@ -48,7 +48,15 @@ ServerConfig server_config(const ServeOptions& options) {
 }
 
 std::string route_label(const std::string& path) {
-  if (std::regex_match(path, predict_route())) return "/v1/models/{name}:predict";
+  // Plain string checks: this runs on every response, std::regex is slow.
+  constexpr std::string_view prefix = "/v1/models/", suffix = ":predict";
+  const std::string_view view = path;
+  if (view.size() > prefix.size() + suffix.size() && view.starts_with(prefix) &&
+      view.ends_with(suffix) &&
+      view.substr(prefix.size(), view.size() - prefix.size() - suffix.size()).find('/') ==
+          std::string_view::npos) {
+    return "/v1/models/{name}:predict";
+  }
   for (const char* known : {"/v1/models", "/healthz", "/readyz", "/metrics"}) {
     if (path == known) return known;
   }
@@ -221,6 +229,7 @@ struct ModelServer::Impl {
     answer.output_shape = outcome.output->shape;
     answer.output = std::move(outcome.output->values);
     answer.latency_ms = record.inference_ms;
+    answer.queue_ms = record.queue_ms;
     res.set_header("X-Request-Id", record.request_id);
     res.set_content(predict_json(answer), kJson);
     notify(record);
@@ -342,6 +351,8 @@ struct ModelServer::Impl {
 ModelServer::ModelServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
   Impl& impl = *impl_;
   impl.http.set_payload_max_length(impl.config.max_body);
+  // Without TCP_NODELAY a small answer waits for the client's delayed ACK (~40 ms).
+  impl.http.set_tcp_nodelay(true);
   impl.http.set_read_timeout(impl.config.read_timeout_s, 0);
   impl.http.set_write_timeout(impl.config.read_timeout_s, 0);
   // An idle keep-alive connection holds a thread through shutdown: keep it short.
