@@ -11,6 +11,7 @@ records the server's start-up phases. Standard library only; every wait is
 bounded in count and time.
 """
 
+import http.client
 import json
 import os
 import re
@@ -318,6 +319,34 @@ class ServeLifecycle(unittest.TestCase):
             self.assertEqual(results[0][0], 200, results[0])
         finally:
             server.kill()
+
+    def test_answers_do_not_wait_for_delayed_ack(self):
+        # Regression: without TCP_NODELAY the body segment waited for the
+        # client's delayed ACK, ~40 ms per keep-alive request on loopback.
+        # Control: the server's own forward + queue time of the same requests.
+        server = Server("--warmup", "1")
+        shape = server.request("/v1/models")[2]["models"][0]["input_shape"]
+        numel = 1
+        for dim in shape:
+            numel *= dim
+        body = struct.pack(f"<{numel}f", *([0.0] * numel))
+        head = {"Content-Type": "application/octet-stream", "X-Shape": ",".join(map(str, shape))}
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=REQUEST_TIMEOUT_S)
+        extra_ms = []
+        try:
+            for _ in range(15):
+                start = time.monotonic()
+                connection.request("POST", f"/v1/models/{MODEL}:predict", body, head)
+                response = connection.getresponse()
+                answer = json.loads(response.read())
+                elapsed_ms = (time.monotonic() - start) * 1000
+                self.assertEqual(response.status, 200, answer)
+                extra_ms.append(elapsed_ms - answer["latency_ms"] - answer["queue_ms"])
+        finally:
+            connection.close()
+            server.kill()
+        extra_ms.sort()
+        self.assertLess(extra_ms[len(extra_ms) // 2], 30, extra_ms)
 
     def test_bad_options_exit_2_with_one_line(self):
         for args, words in ((["--model", MODEL, "--port", "70000"], "--port"),
