@@ -1,7 +1,7 @@
 #pragma once
 // coldbench-torch's subcommands. Each registers its options on the app and
 // hands back what to run when it was chosen; main.cpp only dispatches, so a
-// new subcommand (profile, serve) is one file plus one line in main.cpp.
+// new subcommand is one file plus one line in main.cpp.
 
 #include <cstdint>
 #include <functional>
