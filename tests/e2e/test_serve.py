@@ -300,7 +300,7 @@ class ServeLifecycle(unittest.TestCase):
             server.kill()
 
     def test_full_queue_refuses_with_503_and_sigterm_drains_in_flight(self):
-        server = Server("--warmup", "0", "--workers", "1", "--queue", "0", "--fault", "delay-ms:1500")
+        server = Server("--warmup", "0", "--workers", "1", "--queue", "0", "--fault", "delay-ms:3000")
         try:
             results = []
             first = threading.Thread(target=lambda: results.append(self.predict_zero(server)))
