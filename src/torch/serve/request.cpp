@@ -9,11 +9,15 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.hpp"
 #include "core/text.hpp"
 #include "torch/common/model.hpp"  // format_shape (no LibTorch header)
 
 namespace coldbench::workload::serve {
 namespace {
+
+// {"shape": [...], "data": [...]}: an object holding flat lists.
+constexpr int kMaxJsonDepth = 2;
 
 ApiError bad_request(const char* type, std::string message) {
   return ApiError{400, type, std::move(message)};
@@ -96,12 +100,15 @@ ApiResult<TensorInput> parse_raw(std::string_view shape_header, std::string_view
 }
 
 ApiResult<TensorInput> parse_json(std::string_view body) {
-  nlohmann::json doc = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return bad_request(
-        kErrMalformedJson,
-        "the body is not valid JSON; send {\"shape\": [1, 3, 224, 224], \"data\": [...]}");
+  // Bounded: a body nested thousands deep is refused before a value is built.
+  auto parsed = parse_json_bounded(body, kMaxJsonDepth);
+  if (!parsed) {
+    return bad_request(kErrMalformedJson,
+                       fmt::format("the body is {}; send {{\"shape\": [1, 3, 224, 224], "
+                                   "\"data\": [...]}}",
+                                   parsed.error().message));
   }
+  const nlohmann::json& doc = *parsed;
   if (!doc.is_object() || !doc.contains("shape") || !doc.contains("data")) {
     return bad_request(
         kErrMalformedJson,
@@ -119,9 +126,9 @@ ApiResult<TensorInput> parse_json(std::string_view body) {
     return bad_request(kErrInvalidShape, "\"shape\" must be a list of positive integers");
   for (const nlohmann::json& dim : shape_json) {
     if (!dim.is_number_integer() || dim.get<int64_t>() <= 0) {
-      return bad_request(
-          kErrInvalidShape,
-          fmt::format("\"shape\" must be a list of positive integers, got {}", shape_json.dump()));
+      return bad_request(kErrInvalidShape,
+                         fmt::format("\"shape\" must be a list of positive integers, got {}",
+                                     json_text(shape_json)));
     }
     input.shape.push_back(dim.get<int64_t>());
   }
@@ -248,13 +255,13 @@ std::string predict_json(const PredictAnswer& answer) {
       output.push_back(std::isfinite(value) ? nlohmann::json(value) : nlohmann::json());
     doc["output"] = std::move(output);
   }
-  return doc.dump();
+  return json_text(doc);
 }
 
 std::string error_json(const ApiError& error, std::string_view request_id) {
   nlohmann::json doc = {{"error", error.message}, {"error_type", error.error_type}};
   if (!request_id.empty()) doc["request_id"] = request_id;
-  return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return json_text(doc);
 }
 
 std::optional<std::string> accept_request_id(std::string_view header) {

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "core/json_text.hpp"
 #include "torch/serve/inference_pool.hpp"
 #include "torch/serve/process_metrics.hpp"
 
@@ -287,7 +288,7 @@ struct ModelServer::Impl {
                       {"device", model.device},
                       {"input_shape", model.sample_shape.empty() ? nlohmann::json() : shape}});
     }
-    res.set_content(nlohmann::json{{"models", list}}.dump(), kJson);
+    res.set_content(json_text(nlohmann::json{{"models", list}}), kJson);
   }
 
   void routes() {

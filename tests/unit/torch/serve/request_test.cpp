@@ -94,6 +94,17 @@ TEST(PredictBody, MalformedJsonVariantsAreMalformedJson) {
   }
 }
 
+// Request bodies are parsed with the bounded parser: a body nested 100k deep
+// is refused while parsing, never built into a value.
+TEST(PredictBody, DeeplyNestedJsonIsRefusedWhileParsing) {
+  const std::string body =
+      R"({"shape":[1],"data":)" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto result = parse_predict_body("application/json", "", "", body);
+  EXPECT_EQ(error_of(result).error_type, kErrMalformedJson);
+  EXPECT_NE(error_of(result).message.find("nested deeper"), std::string::npos)
+      << error_of(result).message;
+}
+
 TEST(PredictBody, JsonShapeProblems) {
   EXPECT_EQ(error_of(parse_predict_body("application/json", "", "", R"({"shape":[1,0],"data":[]})"))
                 .error_type,
