@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
     auto res = client.Get("/healthz");
     if (res && res->status == 200 && i >= warmup) healthz_ms.push_back(ms_since(start));
   }
-  std::vector<double> rtt_ms, server_ms, queue_ms;
+  std::vector<double> rtt_ms, server_ms, queue_ms, path_ms;
   int errors = 0;
   const auto began = Clock::now();
   for (int i = 0; i < warmup + requests || ms_since(began) < min_seconds * 1000; ++i) {
@@ -137,6 +137,8 @@ int main(int argc, char** argv) {
     auto answer = nlohmann::json::parse(res->body);
     server_ms.push_back(answer.value("latency_ms", 0.0));
     queue_ms.push_back(answer.value("queue_ms", 0.0));
+    // Paired per request, so the model's own variation cancels out.
+    path_ms.push_back(elapsed - server_ms.back());
   }
   running = false;
   if (scraper.joinable()) scraper.join();
@@ -145,6 +147,7 @@ int main(int argc, char** argv) {
     out["healthz_ms"] = stats(healthz_ms);
     out["server_ms"] = stats(server_ms);
     out["queue_ms"] = stats(queue_ms);
+    out["path_ms"] = stats(path_ms);
     out["errors"] = errors;
     out["concurrent_scrapes"] = scraped.load();
   }
