@@ -260,7 +260,7 @@ struct ModelServer::Impl {
     record.request_id = request_id(req);
     record.status = error.status;
     record.error_type = error.error_type;
-    if (std::regex_match(req.path, match, predict_route())) {
+    if (req.method == "POST" && std::regex_match(req.path, match, predict_route())) {
       for (const ServedModel& model : *table()) {
         if (model.name == match[1]) {
           record.model = model.name;

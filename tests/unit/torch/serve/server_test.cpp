@@ -201,6 +201,24 @@ TEST(ModelServer, NotReadyUntilSetReady) {
   EXPECT_FALSE(client.Get("/healthz"));  // no longer accepting
 }
 
+// Only a POST to a predict path is a predict request: a GET there is a plain
+// 404, counted in http_requests_total but not as an inference error.
+TEST(ModelServer, GetOnAPredictPathIsNotAnInferenceError) {
+  int reported = 0;
+  Running running({}, {echo_model()}, [&](const RequestRecord&) { ++reported; });
+  auto client = running.client();
+  auto res = client.Get("/v1/models/echo:predict");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(res->body)["error_type"], kErrNotFound);
+  const std::string text = client.Get("/metrics")->body;
+  EXPECT_EQ(text.find("model_inference_errors_total{"), std::string::npos) << text;
+  EXPECT_EQ(series(text, R"(http_requests_total{path="/v1/models/{name}:predict",status="404"})"),
+            1)
+      << text;
+  EXPECT_EQ(reported, 0);
+}
+
 TEST(RouteLabel, PredictPathsCollapseToOneLabel) {
   EXPECT_EQ(route_label("/v1/models/a:predict"), "/v1/models/{name}:predict");
   EXPECT_EQ(route_label("/v1/models/anything-else:predict"), "/v1/models/{name}:predict");
