@@ -348,10 +348,33 @@ class ServeLifecycle(unittest.TestCase):
         extra_ms.sort()
         self.assertLess(extra_ms[len(extra_ms) // 2], 30, extra_ms)
 
+    def test_two_models_served_side_by_side(self):
+        path = os.path.join(os.path.dirname(BINARY), "models", f"{MODEL}.pt")
+        server = Server("--warmup", "1", "--model", f"copy={path}")
+        try:
+            status, _, listing = server.request("/v1/models")
+            self.assertEqual(status, 200)
+            names = [m["name"] for m in listing["models"]]
+            self.assertEqual(names, [MODEL, "copy"])
+            # The same file under two names: one version (a digest of the file).
+            self.assertEqual(listing["models"][0]["version"], listing["models"][1]["version"])
+            shape = listing["models"][0]["input_shape"]
+            numel = 1
+            for dim in shape:
+                numel *= dim
+            for name in names:
+                status, _, answer = server.predict_raw([0.0] * numel, shape, model=name)
+                self.assertEqual((status, answer["model"]), (200, name), answer)
+            code, stderr = server.stop()
+            self.assertEqual(code, 0, stderr)
+        finally:
+            server.kill()
+
     def test_bad_options_exit_2_with_one_line(self):
         for args, words in ((["--model", MODEL, "--port", "70000"], "--port"),
                             (["--model", MODEL, "--buckets", "0.1,0.01"], "--buckets"),
-                            (["--model", "no_such_model_here"], "no_such_model_here")):
+                            (["--model", "no_such_model_here"], "no_such_model_here"),
+                            (["--model", MODEL, "--model", MODEL], "two models are named")):
             proc = subprocess.run([BINARY, "serve", *args], capture_output=True, text=True, timeout=120)
             self.assertEqual(proc.returncode, 2, proc.stderr)
             self.assertIn(words, proc.stderr)

@@ -358,6 +358,9 @@ ModelServer::ModelServer(ServerConfig config) : impl_(std::make_unique<Impl>(std
   impl.http.set_write_timeout(impl.config.read_timeout_s, 0);
   // An idle keep-alive connection holds a thread through shutdown: keep it short.
   impl.http.set_keep_alive_timeout(2);
+  // httplib closes a connection after 5 requests by default; scrapers and
+  // clients that keep one open would pay a new TCP handshake every 5th time.
+  impl.http.set_keep_alive_max_count(1000);
   // Enough HTTP threads for every request a worker or the queue can take,
   // plus a few for /metrics, /healthz and refusals.
   const size_t threads =
