@@ -25,12 +25,13 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "coldbench-torch: LibTorch workloads for coldbench (cold start and latency of "
-      "TorchScript models; profiled training scenarios)"};
+      "TorchScript models; profiled training scenarios; an HTTP model server)"};
   app.require_subcommand(1);
   std::vector<Subcommand> subcommands = {
       add_infer_command(app, context),
       add_models_command(app, context),
       add_profile_command(app, context),
+      add_serve_command(app, context),
   };
 
   // CLI11 would answer an unknown first word with "A subcommand is required":

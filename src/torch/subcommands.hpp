@@ -1,7 +1,7 @@
 #pragma once
 // coldbench-torch's subcommands. Each registers its options on the app and
 // hands back what to run when it was chosen; main.cpp only dispatches, so a
-// new subcommand (profile, serve) is one file plus one line in main.cpp.
+// new subcommand is one file plus one line in main.cpp.
 
 #include <cstdint>
 #include <functional>
@@ -28,5 +28,6 @@ struct Subcommand {
 Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context);
 Subcommand add_models_command(CLI::App& parent, const ProcessContext& context);
 Subcommand add_profile_command(CLI::App& parent, const ProcessContext& context);
+Subcommand add_serve_command(CLI::App& parent, const ProcessContext& context);
 
 }  // namespace coldbench::workload

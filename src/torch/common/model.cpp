@@ -97,14 +97,13 @@ Expected<void> PreparedModel::forward(const InputBatch& input) {
   }
 }
 
-Expected<OutputValues> PreparedModel::last_output() const {
+namespace {
+
+Expected<OutputValues> flatten_output(const c10::IValue& output) {
   std::vector<at::Tensor> tensors;
-  collect_tensors(impl_->last_output, tensors);
+  collect_tensors(output, tensors);
   if (tensors.empty()) {
-    return make_error(
-        "the model's output has no tensors (it returned {}); the accuracy check "
-        "needs tensor outputs",
-        impl_->last_output.tagKind());
+    return make_error("the model's output has no tensors (it returned {})", output.tagKind());
   }
   OutputValues out;
   out.shape = tensors.front().sizes().vec();
@@ -118,6 +117,26 @@ Expected<OutputValues> PreparedModel::last_output() const {
     return make_error("cannot read the model's output: {}", describe(e));
   }
   return out;
+}
+
+}  // namespace
+
+Expected<OutputValues> PreparedModel::last_output() const { return flatten_output(impl_->last_output); }
+
+Expected<OutputValues> PreparedModel::run(const std::vector<int64_t>& shape, const std::vector<float>& values) const {
+  try {
+    std::optional<c10::InferenceMode> guard;
+    if (impl_->inference_mode) guard.emplace();
+    // from_blob borrows the caller's values: no copy on the request path.
+    at::Tensor input = torch::from_blob(const_cast<float*>(values.data()), shape, torch::kFloat32);
+    if (input.numel() != static_cast<int64_t>(values.size())) {
+      return make_error("{} values do not fill shape {}", values.size(), format_shape(shape));
+    }
+    return flatten_output(impl_->module.forward({input}));
+  } catch (const std::exception& e) {
+    return make_error("the model rejected an input of shape {} ({} mode): {}", format_shape(shape),
+                      mode_name(mode_), describe(e));
+  }
 }
 
 Expected<TorchModel> TorchModel::load(const fs::path& path) {

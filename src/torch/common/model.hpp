@@ -75,6 +75,10 @@ class PreparedModel {
  public:
   Expected<void> forward(const InputBatch& input);
   Expected<OutputValues> last_output() const;  // every tensor in the output, flattened
+  // One forward pass on caller-owned float32 values (row-major, numel(shape)
+  // of them), returning its output; safe to call from several threads at
+  // once (serve's workers), unlike forward() + last_output().
+  Expected<OutputValues> run(const std::vector<int64_t>& shape, const std::vector<float>& values) const;
   Mode mode() const { return mode_; }
 
  private:

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# What `coldbench-torch serve` adds to a model's latency, and what a /metrics
+# scrape costs, measured side by side in one run:
+#   1. infer's in-process p50 (forward only) on the model, same threads;
+#   2. serve's p50 round trip at low rate (sequential requests on one
+#      keep-alive connection, raw float32; build/serve-bench-client);
+#      added ms = (2) - (1), target under 0.3 ms; and the serving path
+#      alone, round trip minus the server's forward time of the same request
+#      (immune to the model's own run-to-run variation);
+#   3. /metrics: ms per scrape (back to back), and (2) again with a 10 Hz
+#      scraper running beside it.
+#
+# Each round runs infer, then serve without and with the scraper; medians
+# over ROUNDS interleaved rounds are printed.
+#
+#   bench/serve_overhead.sh                       # mobilenet_v2, 1 thread, 3 rounds of 100
+#   MODEL=tiny_cnn THREADS=2 REQUESTS=500 ROUNDS=5 bench/serve_overhead.sh
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${BUILD:-$root/build}"
+[[ "$build" = /* ]] || build="$root/$build"
+model="${MODEL:-mobilenet_v2}"
+threads="${THREADS:-1}"
+requests="${REQUESTS:-100}"
+rounds="${ROUNDS:-3}"
+torch_bin="$build/coldbench-torch"
+client="$build/serve-bench-client"
+for need in "$torch_bin" "$client"; do
+  if [[ ! -x "$need" ]]; then
+    echo "serve_overhead: $need is missing. fix: build with -DCOLDBENCH_WITH_TORCH=ON (cmake --build $build)" >&2
+    exit 2
+  fi
+done
+export OMP_NUM_THREADS="$threads"
+tmp="$(mktemp -d)"
+server_pid=""
+cleanup() {
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+echo "serve_overhead: model $model, $threads thread(s), $rounds rounds of $requests requests per measurement"
+"$torch_bin" serve --model "$model" --threads "$threads" --port 0 --warmup 20 >"$tmp/serve.out" 2>"$tmp/serve.err" &
+server_pid=$!
+for _ in $(seq 1 600); do
+  grep -q '^ready ' "$tmp/serve.out" && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/serve.err" >&2; exit 1; }
+  sleep 0.1
+done
+port="$(sed -n 's/^ready http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/serve.out")"
+[[ -n "$port" ]] || { echo "serve_overhead: the server did not become ready in 60 s" >&2; exit 1; }
+shape="$(python3 -c 'import json,sys,urllib.request
+m=json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/models"))["models"][0]
+print(",".join(map(str,m["input_shape"])))' "$port")"
+client_args=(--port "$port" --model "$model" --shape "$shape")
+
+# Interleaved rounds, so a neighbour's load hits both sides alike; the idle
+# server costs infer nothing.
+for round in $(seq 1 "$rounds"); do
+  "$torch_bin" infer --model "$model" --threads "$threads" --warmup 10 --iters "$requests" \
+    --json "$tmp/infer.$round.json" --quiet
+  "$client" "${client_args[@]}" --requests "$requests" >"$tmp/plain.$round.json"
+  "$client" "${client_args[@]}" --requests "$requests" --scrape-hz 10 --min-seconds 5 >"$tmp/scraped.$round.json"
+done
+"$client" "${client_args[@]}" --requests 0 --warmup 0 --scrapes 200 >"$tmp/scrape.json"
+
+python3 - "$tmp" "$rounds" <<'PY'
+import json, os, statistics, sys
+tmp, rounds = sys.argv[1], int(sys.argv[2])
+load = lambda name: json.load(open(os.path.join(tmp, name)))
+per_round = []
+for r in range(1, rounds + 1):
+    plain, scraped = load(f"plain.{r}.json"), load(f"scraped.{r}.json")
+    per_round.append({
+        "infer": load(f"infer.{r}.json")["results"][0]["latency_ms"]["p50"],
+        "rtt": plain["rtt_ms"]["p50"], "forward": plain["server_ms"]["p50"],
+        "handoff": plain["queue_ms"]["p50"], "healthz": plain["healthz_ms"]["p50"],
+        "path": plain["path_ms"]["p50"],
+        "scraped": scraped["rtt_ms"]["p50"], "scrapes": scraped["concurrent_scrapes"]})
+med = lambda key: statistics.median(r[key] for r in per_round)
+added = statistics.median(r["rtt"] - r["infer"] for r in per_round)
+scraped_ratio = statistics.median(r["scraped"] / r["rtt"] for r in per_round)
+scrape = load("scrape.json")["scrape_ms"]
+print(f"  medians over {rounds} interleaved rounds:")
+print(f"  infer in-process p50          {med('infer'):9.3f} ms")
+print(f"  serve forward p50 (server)    {med('forward'):9.3f} ms")
+print(f"  serve hand-off p50 (server)   {med('handoff'):9.3f} ms   (HTTP thread -> inference worker)")
+print(f"  GET /healthz round trip p50   {med('healthz'):9.3f} ms   (HTTP floor: client, loopback, httplib)")
+print(f"  serve round trip p50          {med('rtt'):9.3f} ms   ratio {med('rtt') / med('infer'):.3f}x infer, "
+      f"added {added:+.3f} ms (target < 0.3 ms: {'met' if added < 0.3 else 'NOT met'})")
+print(f"  serving path p50              {med('path'):9.3f} ms   (round trip - forward, paired per request: "
+      f"target < 0.3 ms: {'met' if med('path') < 0.3 else 'NOT met'})")
+print(f"  /metrics scrape p50           {scrape['p50']:9.3f} ms per scrape ({scrape['n']} back to back)")
+print(f"  round trip p50, 10 Hz scraper {med('scraped'):9.3f} ms   ratio {scraped_ratio:.3f}x without "
+      f"(~{int(med('scrapes'))} scrapes per run)")
+PY

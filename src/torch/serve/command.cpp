@@ -1,0 +1,196 @@
+// `coldbench-torch serve`: argument parsing, start-up order, signals and exit
+// codes; the HTTP side is serve/server.cpp, the models serve/loader.cpp.
+
+#include <fmt/format.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "coldbench/marker.hpp"
+#include "torch/common/runtime_info.hpp"
+#include "torch/common/runtime_snapshot.hpp"
+#include "torch/serve/loader.hpp"
+#include "torch/serve/options.hpp"
+#include "torch/serve/server.hpp"
+#include "torch/subcommands.hpp"
+
+namespace coldbench::workload {
+namespace {
+
+// SIGTERM/SIGINT are blocked in every thread and taken by one waiter thread,
+// so a signal only sets a flag: the main thread drains and exits normally.
+class ShutdownSignal {
+ public:
+  ShutdownSignal() {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+    waiter_ = std::thread([this] {
+      const timespec tick{0, 50'000'000};
+      while (!done_) {
+        int signal = sigtimedwait(&set_, nullptr, &tick);
+        if (signal == SIGTERM || signal == SIGINT) {
+          signal_ = signal;
+          request();
+        }
+      }
+    });
+  }
+  ~ShutdownSignal() {
+    done_ = true;
+    waiter_.join();
+  }
+  void request() {
+    {
+      std::lock_guard lock(mutex_);
+      requested_ = true;
+    }
+    changed_.notify_all();
+  }
+  void wait() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return requested_.load(); });
+  }
+  const std::atomic<bool>& requested() const { return requested_; }
+  int signal() const { return signal_; }
+
+ private:
+  sigset_t set_{};
+  std::atomic<bool> done_{false};
+  std::atomic<bool> requested_{false};
+  std::atomic<int> signal_{0};
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::thread waiter_;
+};
+
+std::string url(const std::string& host, int port) {
+  return host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}", host, port)
+                                             : fmt::format("http://{}:{}", host, port);
+}
+
+Expected<int> run_serve(const serve::ServeOptions& options) {
+  ShutdownSignal shutdown;  // before any thread starts, so all inherit the mask
+  auto resolved = serve::resolve_models(options, default_model_search_path());
+  if (!resolved) return resolved.error();
+  if (auto configured = configure_threads(options.threads, 0); !configured)
+    return configured.error();
+  serve::ModelServer server(serve::server_config(options));
+  auto port = server.bind();
+  if (!port) return port.error();
+  const std::string address = url(options.host, *port);
+  fmt::print("listening {}\n", address);
+  std::fflush(stdout);
+  server.start();
+  marker::info("serve.port", *port);
+
+  auto models = serve::load_models(options, *resolved, shutdown.requested());
+  if (!models) return models.error();
+  server.publish(std::move(*models));
+  if (!shutdown.requested()) {
+    server.set_ready();
+    emit_runtime_markers(take_runtime_snapshot());
+    fmt::print("ready {}\n", address);
+    std::fflush(stdout);
+    if (!options.exit_when_ready) shutdown.wait();
+  }
+
+  // Drain, bounded: a request stuck in a model must not keep the process
+  // alive past --drain-timeout.
+  std::atomic<bool> drained{false};
+  std::thread watchdog([&] {
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(options.drain_timeout_s);
+    while (!drained && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!drained) {
+      fmt::print(stderr,
+                 "coldbench-torch serve: {} request(s) still in flight after --drain-timeout {} s; "
+                 "exiting\n",
+                 server.in_flight(), options.drain_timeout_s);
+      std::fflush(stderr);
+      std::_Exit(kExitFailedRuns);
+    }
+  });
+  server.stop();
+  drained = true;
+  watchdog.join();
+  if (shutdown.signal() != 0) {
+    fmt::print(stderr, "coldbench-torch serve: {} received, drained, exiting\n",
+               shutdown.signal() == SIGTERM ? "SIGTERM" : "SIGINT");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/) {
+  auto raw = std::make_shared<serve::RawServeArgs>();
+  CLI::App* app =
+      parent.add_subcommand("serve",
+                            "HTTP model server (docs/serve.md): POST /v1/models/NAME:predict, GET "
+                            "/v1/models, /healthz, /readyz, "
+                            "/metrics (Prometheus). Marks runtime_ready, model_loaded, "
+                            "model_optimized, first_inference and "
+                            "warmup_done, prints 'listening URL' when bound and 'ready URL' when "
+                            "warmed up. SIGTERM/SIGINT drain "
+                            "and exit 0. Exit 2 on bad options.");
+  app->add_option("-m,--model", raw->models,
+                  "a model to serve, repeatable: a catalog name (see `coldbench-torch models`), a "
+                  ".pt path, or "
+                  "NAME=PATH")
+      ->required();
+  app->add_option("--mode", raw->mode, "script | frozen | optimized (one mode)")
+      ->capture_default_str();
+  app->add_option("--threads", raw->threads, "LibTorch intra-op threads; 0: LibTorch's default")
+      ->capture_default_str();
+  app->add_option("--host", raw->host, "address to listen on (only 127.0.0.1 unless given)")
+      ->capture_default_str();
+  app->add_option("--port", raw->port,
+                  "port; 0 picks a free one (printed on the listening/ready lines)")
+      ->capture_default_str();
+  app->add_option("--warmup", raw->warmup, "forward passes per model on a zero input before ready")
+      ->capture_default_str();
+  app->add_option("--max-body", raw->max_body, "largest request body in bytes; larger ones get 413")
+      ->capture_default_str();
+  app->add_option("--workers", raw->workers, "inference threads (each runs one request at a time)")
+      ->capture_default_str();
+  app->add_option("--queue", raw->queue,
+                  "requests that may wait for a worker; beyond that 503 queue_full")
+      ->capture_default_str();
+  app->add_option("--read-timeout", raw->read_timeout_s,
+                  "seconds a client may take to send its request (slow clients get 400 or a closed "
+                  "connection)")
+      ->capture_default_str();
+  app->add_option("--drain-timeout", raw->drain_timeout_s,
+                  "seconds to let in-flight requests finish after SIGTERM; past it exit 1")
+      ->capture_default_str();
+  app->add_option("--buckets", raw->buckets,
+                  "latency histogram upper bounds in seconds, comma-separated (default "
+                  "0.001,0.002,0.005,0.01,0.02,0.05,0.1,0.2,0.5,1,2.5,5,10)");
+  app->add_flag("--exit-when-ready", raw->exit_when_ready,
+                "exit 0 once ready (to measure a server's cold start with `coldbench run`)");
+  app->add_option(
+      "--fault", raw->fault,
+      "fault injection for tests: throw-after:K (every predict after the first K fails, 500 "
+      "model_error), delay-ms:D (each forward waits D ms first); comma-separated");
+  auto run = [raw]() -> Expected<int> {
+    auto options = serve::validate(*raw);
+    if (!options) return options.error();
+    return run_serve(*options);
+  };
+  return Subcommand{app, run};
+}
+
+}  // namespace coldbench::workload

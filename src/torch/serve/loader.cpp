@@ -1,0 +1,98 @@
+#include "torch/serve/loader.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "coldbench/marker.hpp"
+
+namespace coldbench::workload::serve {
+
+Expected<std::string> model_version(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error("cannot read {} to compute its version", path.string());
+  uint64_t hash = 0xcbf29ce484222325ull;
+  std::vector<char> buffer(1 << 16);
+  while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i) {
+      hash ^= static_cast<unsigned char>(buffer[static_cast<size_t>(i)]);
+      hash *= 0x100000001b3ull;
+    }
+  }
+  return fmt::format("{:012x}", hash >> 16);
+}
+
+Expected<std::vector<std::pair<std::string, ResolvedModel>>> resolve_models(
+    const ServeOptions& options, const ModelSearchPath& search) {
+  std::vector<std::pair<std::string, ResolvedModel>> resolved;
+  for (const ModelSpec& spec : options.models) {
+    auto model = resolve_model(spec.source, search);
+    if (!model) return model.error().with_context(fmt::format("--model {}", spec.source));
+    std::string name = spec.name.empty() ? model->name : spec.name;
+    for (const auto& [other, _] : resolved) {
+      if (other == name) {
+        return make_error(
+            "--model: two models are named '{}'. fix: give one another name with --model NAME=PATH",
+            name);
+      }
+    }
+    resolved.emplace_back(std::move(name), std::move(*model));
+  }
+  return resolved;
+}
+
+Expected<std::vector<ServedModel>> load_models(
+    const ServeOptions& options, const std::vector<std::pair<std::string, ResolvedModel>>& models,
+    const std::atomic<bool>& cancel) {
+  std::vector<TorchModel> loaded;
+  for (const auto& [name, model] : models) {
+    auto torch_model = TorchModel::load(model.path);
+    if (!torch_model) return torch_model.error();
+    loaded.push_back(std::move(*torch_model));
+    if (cancel) return std::vector<ServedModel>{};
+  }
+  marker::phase(marker::kPhaseModelLoaded);
+
+  std::vector<ServedModel> served;
+  const PrepareOptions prepare_options{false, true};
+  for (size_t i = 0; i < models.size(); ++i) {
+    const auto& [name, model] = models[i];
+    auto prepared = loaded[i].prepare(options.mode, prepare_options);
+    if (!prepared) return prepared.error();
+    auto version = model_version(model.path);
+    if (!version) return version.error();
+    ServedModel entry;
+    entry.name = name;
+    entry.version = *version;
+    entry.mode = std::string(mode_name(options.mode));
+    if (model.sidecar) entry.sample_shape = model.sidecar->sample_shape();
+    entry.run = [prepared = *prepared](const TensorInput& input) {
+      return prepared.run(input.shape, input.values);
+    };
+    served.push_back(std::move(entry));
+  }
+  if (options.mode != Mode::kScript) marker::phase(marker::kPhaseModelOptimized);
+
+  // Warmup on zeros of one sample; a model without a sidecar has no known
+  // shape, so it is not warmed up (docs/serve.md).
+  bool first = true;
+  for (int round = 0; round < options.warmup && !cancel; ++round) {
+    for (const ServedModel& model : served) {
+      if (model.sample_shape.empty()) continue;
+      TensorInput input;
+      input.shape = {1};
+      input.shape.insert(input.shape.end(), model.sample_shape.begin(), model.sample_shape.end());
+      int64_t count = 1;
+      for (int64_t dim : input.shape) count *= dim;
+      input.values.assign(static_cast<size_t>(count), 0.0f);
+      auto output = model.run(input);
+      if (!output) return output.error().with_context(fmt::format("warming up {}", model.name));
+      if (first) marker::phase(marker::kPhaseFirstInference);
+      first = false;
+    }
+  }
+  marker::phase(marker::kPhaseWarmupDone);
+  return served;
+}
+
+}  // namespace coldbench::workload::serve

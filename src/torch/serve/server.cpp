@@ -1,0 +1,444 @@
+#include "torch/serve/server.hpp"
+
+#include <fmt/format.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+#include "core/json_text.hpp"
+#include "torch/serve/inference_pool.hpp"
+#include "torch/serve/process_metrics.hpp"
+
+namespace coldbench::workload::serve {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+const std::regex& predict_route() {
+  static const std::regex route(R"(/v1/models/([^/]+):predict)");
+  return route;
+}
+
+constexpr const char* kJson = "application/json";
+
+}  // namespace
+
+ServerConfig server_config(const ServeOptions& options) {
+  ServerConfig config;
+  config.host = options.host;
+  config.port = options.port;
+  config.max_body = options.max_body;
+  config.read_timeout_s = options.read_timeout_s;
+  config.workers = options.workers;
+  config.queue = options.queue;
+  config.buckets = options.buckets;
+  config.fault = options.fault;
+  return config;
+}
+
+std::string route_label(const std::string& path) {
+  // Plain string checks: this runs on every response, std::regex is slow.
+  constexpr std::string_view prefix = "/v1/models/", suffix = ":predict";
+  const std::string_view view = path;
+  if (view.size() > prefix.size() + suffix.size() && view.starts_with(prefix) &&
+      view.ends_with(suffix) &&
+      view.substr(prefix.size(), view.size() - prefix.size() - suffix.size()).find('/') ==
+          std::string_view::npos) {
+    return "/v1/models/{name}:predict";
+  }
+  for (const char* known : {"/v1/models", "/healthz", "/readyz", "/metrics"}) {
+    if (path == known) return known;
+  }
+  return "other";
+}
+
+struct ModelServer::Impl {
+  ServerConfig config;
+  httplib::Server http;
+  InferencePool pool;
+  std::thread listener;
+  std::vector<RequestObserver> observers;
+
+  std::mutex models_mutex;  // guards the pointer only; the table itself is immutable
+  std::shared_ptr<const std::vector<ServedModel>> models =
+      std::make_shared<std::vector<ServedModel>>();
+  std::atomic<bool> ready{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> listener_done{false};
+  std::atomic<int64_t> forwards{0};  // predict forwards started, for --fault throw-after
+  std::atomic<uint64_t> next_request{0};
+  std::mutex stop_mutex;
+
+  metrics::Registry registry;
+  metrics::Family<metrics::Histogram>* latency = nullptr;
+  metrics::Family<metrics::Counter>* errors = nullptr;
+  metrics::Family<metrics::Counter>* requests = nullptr;
+  metrics::Gauge* in_flight = nullptr;
+
+  explicit Impl(ServerConfig c)
+      : config(std::move(c)),
+        pool(static_cast<size_t>(config.workers), static_cast<size_t>(config.queue)) {
+    latency = &registry.histogram("model_inference_latency_seconds",
+                                  "Forward-pass latency of successful predict requests in seconds.",
+                                  {"model", "version", "device"}, config.buckets);
+    errors =
+        &registry.counter("model_inference_errors_total",
+                          "Predict requests that failed, by model and error_type (docs/serve.md).",
+                          {"model", "error_type"});
+    requests =
+        &registry.counter("http_requests_total", "HTTP responses sent, by route and status code.",
+                          {"path", "status"});
+    in_flight =
+        &registry.gauge("http_requests_in_flight", "HTTP requests being handled now.", {}).with({});
+    metrics::register_process_metrics(registry);
+    observers.push_back([this](const RequestRecord& record) { count(record); });
+  }
+
+  void count(const RequestRecord& record) {
+    if (!record.error_type.empty()) {
+      errors->with({record.model, record.error_type}).add();
+    } else if (record.inference_ran) {
+      latency->with({record.model, record.version, "cpu"}).observe(record.inference_ms / 1000.0);
+    }
+  }
+
+  void notify(const RequestRecord& record) {
+    for (const RequestObserver& observer : observers) observer(record);
+  }
+
+  std::shared_ptr<const std::vector<ServedModel>> table() {
+    std::lock_guard lock(models_mutex);
+    return models;
+  }
+
+  std::string request_id(const httplib::Request& req) {
+    if (auto given = accept_request_id(req.get_header_value("X-Request-Id"))) return *given;
+    return fmt::format("{:x}-{:06}", static_cast<unsigned>(getpid()),
+                       next_request.fetch_add(1) + 1);
+  }
+
+  // Leaves the JSON error on `res` and tells the observers.
+  void fail(httplib::Response& res, RequestRecord& record, const ApiError& error) {
+    record.status = error.status;
+    record.error_type = error.error_type;
+    res.status = error.status;
+    res.set_header("X-Request-Id", record.request_id);
+    res.set_content(error_json(error, record.request_id), kJson);
+    notify(record);
+  }
+
+  void predict(const httplib::Request& req, httplib::Response& res) {
+    RequestRecord record;
+    record.request_id = request_id(req);
+    const std::string name = req.matches[1];
+    if (stopping)
+      return fail(res, record,
+                  {503, kErrShuttingDown, "the server is shutting down; retry elsewhere"});
+    if (!ready)
+      return fail(res, record,
+                  {503, kErrNotReady, "models are still loading; retry when /readyz says 200"});
+    auto models_now = table();
+    const ServedModel* model = nullptr;
+    for (const ServedModel& candidate : *models_now) {
+      if (candidate.name == name) model = &candidate;
+    }
+    if (!model) {
+      std::string names;
+      for (const ServedModel& served : *models_now)
+        names += (names.empty() ? "" : ", ") + served.name;
+      return fail(
+          res, record,
+          {404, kErrUnknownModel,
+           fmt::format("no model named '{}' is served (serving: {}); GET /v1/models lists them",
+                       name.substr(0, 64), names)});
+    }
+    record.model = model->name;
+    record.version = model->version;
+    record.mode = model->mode;
+    auto parsed =
+        parse_predict_body(req.get_header_value("Content-Type"), req.get_header_value("X-Shape"),
+                           req.get_header_value("X-Dtype"), req.body);
+    if (auto* error = std::get_if<ApiError>(&parsed)) return fail(res, record, *error);
+    auto input = std::make_shared<TensorInput>(std::get<TensorInput>(std::move(parsed)));
+    record.input_shape = input->shape;
+    if (auto error = check_input_shape(input->shape, model->sample_shape))
+      return fail(res, record, *error);
+
+    struct Outcome {
+      Expected<OutputValues> output = make_error("not run");
+      Clock::time_point started, finished;
+    };
+    auto promise = std::make_shared<std::promise<Outcome>>();
+    std::future<Outcome> future = promise->get_future();
+    const Clock::time_point submitted = Clock::now();
+    auto keep_models = models_now;  // the model outlives a concurrent publish()
+    bool accepted = pool.try_submit([this, promise, input, model, keep_models] {
+      Outcome outcome;
+      outcome.started = Clock::now();
+      try {
+        const int64_t index = forwards.fetch_add(1) + 1;
+        if (config.fault.delay_ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(config.fault.delay_ms));
+        if (config.fault.throw_after && index > *config.fault.throw_after) {
+          throw std::runtime_error(
+              fmt::format("injected fault: throw-after:{} (this is forward {})",
+                          *config.fault.throw_after, index));
+        }
+        outcome.output = model->run(*input);
+      } catch (const std::exception& e) {
+        outcome.output = make_error("{}", e.what());
+      }
+      outcome.finished = Clock::now();
+      promise->set_value(std::move(outcome));
+    });
+    if (!accepted) {
+      return fail(
+          res, record,
+          stopping
+              ? ApiError{503, kErrShuttingDown, "the server is shutting down; retry elsewhere"}
+              : ApiError{503, kErrQueueFull,
+                         fmt::format("every inference worker is busy and the queue ({} waiting) is "
+                                     "full; retry later or raise --workers/--queue",
+                                     config.queue)});
+    }
+    Outcome outcome = future.get();
+    record.queue_ms = ms_between(submitted, outcome.started);
+    record.inference_ms = ms_between(outcome.started, outcome.finished);
+    if (!outcome.output) {
+      return fail(res, record,
+                  {500, kErrModelError,
+                   fmt::format("the model failed: {}", outcome.output.error().message)});
+    }
+    record.inference_ran = true;
+    record.status = 200;
+    PredictAnswer answer;
+    answer.model = model->name;
+    answer.version = model->version;
+    answer.request_id = record.request_id;
+    answer.output_shape = outcome.output->shape;
+    answer.output = std::move(outcome.output->values);
+    answer.latency_ms = record.inference_ms;
+    answer.queue_ms = record.queue_ms;
+    res.set_header("X-Request-Id", record.request_id);
+    res.set_content(predict_json(answer), kJson);
+    notify(record);
+  }
+
+  // Errors httplib makes itself (no handler ran: 413, 404, a request it could
+  // not read) get the same JSON shape; our own handlers' errors keep theirs.
+  httplib::Server::HandlerResponse on_error(const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    ApiError error{res.status, "http_error", fmt::format("HTTP {}", res.status)};
+    if (res.status == 413) {
+      error = {413, kErrBodyTooLarge,
+               fmt::format("the body is larger than --max-body ({} bytes); send a smaller input",
+                           config.max_body)};
+    } else if (res.status == 404 || res.status == 405) {
+      error = {res.status, kErrNotFound,
+               fmt::format("no endpoint {} {}; see docs/serve.md for the endpoints", req.method,
+                           req.path.substr(0, 128))};
+    } else if (res.status == 400) {
+      error = {400, kErrIncompleteRequest,
+               fmt::format("the request could not be read in full (malformed, or slower than "
+                           "--read-timeout {} s)",
+                           config.read_timeout_s)};
+    }
+    std::smatch match;
+    RequestRecord record;
+    record.request_id = request_id(req);
+    record.status = error.status;
+    record.error_type = error.error_type;
+    if (req.method == "POST" && std::regex_match(req.path, match, predict_route())) {
+      for (const ServedModel& model : *table()) {
+        if (model.name == match[1]) {
+          record.model = model.name;
+          record.version = model.version;
+        }
+      }
+      notify(record);
+    }
+    res.set_header("X-Request-Id", record.request_id);
+    res.set_content(error_json(error, record.request_id), kJson);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+
+  void models_listing(httplib::Response& res) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const ServedModel& model : *table()) {
+      nlohmann::json shape = nlohmann::json::array();
+      if (!model.sample_shape.empty()) {
+        shape.push_back(1);
+        for (int64_t dim : model.sample_shape) shape.push_back(dim);
+      }
+      list.push_back({{"name", model.name},
+                      {"version", model.version},
+                      {"mode", model.mode},
+                      {"device", model.device},
+                      {"input_shape", model.sample_shape.empty() ? nlohmann::json() : shape}});
+    }
+    res.set_content(json_text(nlohmann::json{{"models", list}}), kJson);
+  }
+
+  void routes() {
+    // One guard per handled request keeps http_requests_in_flight honest.
+    struct InFlight {
+      metrics::Gauge* gauge;
+      explicit InFlight(metrics::Gauge* g) : gauge(g) { gauge->add(1); }
+      ~InFlight() { gauge->add(-1); }
+    };
+    http.Post(R"(/v1/models/([^/]+):predict)",
+              [this](const httplib::Request& req, httplib::Response& res) {
+                InFlight guard(in_flight);
+                predict(req, res);
+              });
+    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
+      InFlight guard(in_flight);
+      models_listing(res);
+    });
+    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+      InFlight guard(in_flight);
+      res.set_content(R"({"status":"ok"})", kJson);
+    });
+    http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+      InFlight guard(in_flight);
+      if (ready && !stopping) {
+        res.set_content(R"({"status":"ready"})", kJson);
+        return;
+      }
+      res.status = 503;
+      res.set_content(error_json({503, kErrNotReady,
+                                  stopping ? "the server is shutting down"
+                                           : "models are loading or warming up"}),
+                      kJson);
+    });
+    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+      InFlight guard(in_flight);
+      res.set_content(registry.encode(), metrics::kContentType);
+    });
+    http.set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          return on_error(req, res);
+        }));
+    http.set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr error) {
+          std::string what = "unknown error";
+          try {
+            if (error) std::rethrow_exception(error);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          res.status = 500;
+          res.set_content(error_json({500, "internal_error", what}), kJson);
+        });
+    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+      requests->with({route_label(req.path), std::to_string(res.status)}).add();
+    });
+  }
+};
+
+ModelServer::ModelServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  Impl& impl = *impl_;
+  impl.http.set_payload_max_length(impl.config.max_body);
+  // Without TCP_NODELAY a small answer waits for the client's delayed ACK (~40 ms).
+  impl.http.set_tcp_nodelay(true);
+  impl.http.set_read_timeout(impl.config.read_timeout_s, 0);
+  impl.http.set_write_timeout(impl.config.read_timeout_s, 0);
+  // An idle keep-alive connection holds a thread through shutdown: keep it short.
+  impl.http.set_keep_alive_timeout(2);
+  // httplib closes a connection after 5 requests by default; scrapers and
+  // clients that keep one open would pay a new TCP handshake every 5th time.
+  impl.http.set_keep_alive_max_count(1000);
+  // Enough HTTP threads for every request a worker or the queue can take,
+  // plus a few for /metrics, /healthz and refusals.
+  const size_t threads =
+      static_cast<size_t>(std::min(impl.config.workers + impl.config.queue, 64) + 4);
+  impl.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl.routes();
+}
+
+ModelServer::~ModelServer() {
+  stop();
+}
+
+void ModelServer::add_observer(RequestObserver observer) {
+  impl_->observers.push_back(std::move(observer));
+}
+
+Expected<int> ModelServer::bind() {
+  Impl& impl = *impl_;
+  if (impl.config.port == 0) {
+    int port = impl.http.bind_to_any_port(impl.config.host);
+    if (port <= 0) {
+      return make_error(
+          "cannot listen on {} (any port). fix: check --host is an address of this machine",
+          impl.config.host);
+    }
+    return port;
+  }
+  if (!impl.http.bind_to_port(impl.config.host, impl.config.port)) {
+    return make_error(
+        "cannot listen on {}:{} (in use, or not an address of this machine). fix: pick another "
+        "--port, or --port 0 for any free port",
+        impl.config.host, impl.config.port);
+  }
+  return impl.config.port;
+}
+
+void ModelServer::start() {
+  impl_->listener = std::thread([this] {
+    impl_->http.listen_after_bind();
+    impl_->listener_done = true;
+  });
+}
+
+void ModelServer::publish(std::vector<ServedModel> models) {
+  auto table = std::make_shared<const std::vector<ServedModel>>(std::move(models));
+  std::lock_guard lock(impl_->models_mutex);
+  impl_->models = std::move(table);
+}
+
+void ModelServer::set_ready() {
+  impl_->ready = true;
+}
+
+void ModelServer::stop() {
+  Impl& impl = *impl_;
+  impl.stopping = true;
+  std::lock_guard lock(impl.stop_mutex);
+  if (impl.listener.joinable()) {
+    // httplib's stop() does nothing before listen has begun; wait for that
+    // (or for a listener that ended on its own), then stop it once.
+    while (!impl.listener_done && !impl.http.is_running())
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!impl.listener_done) impl.http.stop();
+    impl.listener.join();  // httplib joins its handler threads: in-flight requests finish
+  }
+  impl.pool.shutdown();
+}
+
+bool ModelServer::stopping() const {
+  return impl_->stopping;
+}
+
+int64_t ModelServer::in_flight() const {
+  return impl_->in_flight->value();
+}
+
+metrics::Registry& ModelServer::registry() {
+  return impl_->registry;
+}
+
+}  // namespace coldbench::workload::serve
