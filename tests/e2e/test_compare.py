@@ -196,7 +196,7 @@ class CompareTest(unittest.TestCase):
         return write_results(self.path(name), seed=seed, scale=scale, runs=3, noise=0.05, configs=configs)
 
     def test_demo_export_scaled_by_one_and_a_half_is_never_a_pass(self):
-        # Issue 11: `make demo`'s export x 1.5 gave "OK: no regression beyond 5% in 112 comparisons", exit 0.
+        # Found in review: `make demo`'s export x 1.5 gave "OK: no regression beyond 5% in 112 comparisons", exit 0.
         base = self.demo_shaped("demo-base.json", seed=60)
         slower = self.demo_shaped("demo-slower.json", seed=60, scale=1.5)
         result = run_coldbench(["compare", base, slower, "--json", self.path("gate.json")])

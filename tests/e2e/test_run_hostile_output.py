@@ -1,4 +1,4 @@
-"""Issue 10 (items 1, 2, 3, 5): whatever a workload writes (bytes that are not
+"""Whatever a workload writes (bytes that are not
 UTF-8, pathological lines for --phase/--metric rules, deep or huge markers, a
 flood of distinct marker names), the harness neither crashes nor hangs, and
 its own work stays out of the measurement."""

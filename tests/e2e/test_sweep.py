@@ -213,7 +213,7 @@ class SweepTest(unittest.TestCase):
         self.assertEqual(shape(resumed_doc), shape(fresh_doc))
 
     def test_invalid_utf8_from_workload_neither_aborts_the_sweep_nor_its_resume(self):
-        # Issue 10, item 1: the sweep aborted (SIGABRT) at the first such run,
+        # Found in review: the sweep aborted (SIGABRT) at the first such run,
         # left its session 'running', and --resume aborted again at the same run.
         path = self.write("binary.toml", BINARY_STDERR_EXPERIMENT)
         proc = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],

@@ -257,7 +257,7 @@ TEST(BenchAdaptiveStopper, ComparisonLooksOnlyBetweenWholeRoundsAndSpendsAlphaPe
   EXPECT_DOUBLE_EQ(j["sequential"]["decision_alpha"].get<double>(), asked[1]);
 }
 
-// Issue 11's acceptance: the A/A false-alarm rate with adaptive stopping
+// The acceptance figure: the A/A false-alarm rate with adaptive stopping
 // stays at or below alpha over 1000 simulated sessions. Two identical
 // commands, log-SD 5%, looks from 5 to 30 runs; a false alarm is any
 // "slower" or "faster" at the look the session stopped. Without alpha

@@ -198,7 +198,7 @@ TEST(CompareGate, PhaseOnlyOnOneSideIsSkipped) {
   EXPECT_EQ(quantity(*result, "a", "extra"), nullptr);
 }
 
-// Issue 12: the gate takes its samples where the report's summary does
+// Found in review: the gate takes its samples where the report's summary does
 // (analysis/run_samples.hpp), so both list a config's phases in one order and
 // compare the same values.
 TEST(CompareGate, QuantitiesAreTheSummarysSamplesInTheSummarysOrder) {
@@ -245,7 +245,7 @@ TEST(CompareGate, WithoutCorrectionThePValueIsTheRawOne) {
     EXPECT_GE(q.comparison.p_adjusted, q.comparison.mann_whitney.p_value);
 }
 
-// Issue 11: the demo's 3 runs per config, scaled by 1.5, passed the gate.
+// Found in review: the demo's 3 runs per config, scaled by 1.5, passed the gate.
 // Now 3 + 3 runs cannot reach alpha at all: the gate cannot pass, and says
 // how many runs it needs.
 TEST(CompareGate, FiftyPercentSlowerAtThreeRunsIsNeverAPass) {

@@ -162,7 +162,7 @@ TEST(CoreRecordJson, RunFromBeforeWarningsHasNone) {
   EXPECT_TRUE(back->warnings.empty());
 }
 
-// Issue 10, item 1: a byte that is not UTF-8 in any string of a record threw
+// Found in review: a byte that is not UTF-8 in any string of a record threw
 // nlohmann's type_error 316 when the JSON was written, and aborted the harness.
 TEST(CoreRecordJson, InvalidUtf8IsWrittenWithReplacementNotThrown) {
   RunRecord run = full_run();

@@ -34,7 +34,7 @@ TEST(CoreRecord, ResidencyFractionOfNothingIsZero) {
   EXPECT_DOUBLE_EQ(r.fraction(), 0.25);
 }
 
-// Issue 10, item 1: text from outside enters a record as valid UTF-8, each
+// Found in review: text from outside enters a record as valid UTF-8, each
 // ill-formed sequence replaced by U+FFFD; valid text is left alone.
 TEST(CoreRecord, TextFromOutsideIsMadeValidUtf8) {
   const std::string r = "\xEF\xBF\xBD";

@@ -198,7 +198,7 @@ std::string nested_arrays(std::size_t depth, const std::string& inside = "") {
   return std::string(depth, '[') + inside + std::string(depth, ']');
 }
 
-// Issue 10, item 3: a marker nested 100,000 deep overflowed the stack in a
+// Found in review: a marker nested 100,000 deep overflowed the stack in a
 // recursive JSON copy. The depth is checked while parsing, without recursion.
 TEST(MarkersParser, RejectsNestingDeeperThanLimit) {
   for (std::size_t depth : {std::size_t{64}, std::size_t{10'000}, std::size_t{100'000}}) {

@@ -96,7 +96,7 @@ TEST(MarkersRules, GroupThatTookNoPartIsEmpty) {
   EXPECT_EQ(*group, "");
 }
 
-// Issue 10, item 2: with std::regex, (a+)+$ on a long line backtracked for
+// Found in review: with std::regex, (a+)+$ on a long line backtracked for
 // ever (past --timeout, deaf to SIGINT) and a.*b on a 40,000-character line
 // overflowed the stack (recursion per character). RE2 matches in linear time
 // without recursion; a regression would hang or crash this test.

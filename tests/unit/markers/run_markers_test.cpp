@@ -266,7 +266,7 @@ std::string info_line(const std::string& name, int value) {
   return fmt::format(R"({{"v":1,"t":{},"kind":"info","name":"{}","value":{}}})", kSpawn, name, value);
 }
 
-// Issue 10, item 5: 100,000 distinct names made the handling quadratic. A run
+// Found in review: 100,000 distinct names made the handling quadratic. A run
 // keeps kMaxDistinctNames names of each kind; the rest are malformed and the
 // run says why in its warnings.
 TEST(MarkersRunMarkers, DistinctNamesPastTheCapAreMalformedAndWarned) {

@@ -384,7 +384,7 @@ class SlowObserver : public RecordingObserver {
   int interrupt_after_;
 };
 
-// Issue 10, item 2: the harness worked through every line already read before
+// Found in review: the harness worked through every line already read before
 // it looked at the deadline again, so slow rules kept a run going past --timeout.
 TEST(ProcSpawn, OutputReadPastTheDeadlineIsNotProcessed) {
   SlowObserver observer(std::chrono::milliseconds(50));

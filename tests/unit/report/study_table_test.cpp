@@ -88,7 +88,7 @@ TEST(StudyReport, TextAndMarkdownShowTheTableAndNotes) {
   EXPECT_TRUE(make_reporter("study-markdown"));
 }
 
-// Issue 11: the study report reports every contrast's verdict, the effect it
+// Found in review: the study report reports every contrast's verdict, the effect it
 // could detect and, for an inconclusive one, the runs it needs.
 TEST(StudyReport, ComparisonsShowVerdictsDetectableEffectAndCoverage) {
   const auto doc = study_session();

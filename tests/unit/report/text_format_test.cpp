@@ -69,7 +69,7 @@ TEST(ReportTextFormat, RatioWithAndWithoutInterval) {
   EXPECT_EQ(format_ratio_ci(c), "1.250x");
 }
 
-// Issue 11: a p99 of 5 values is their maximum; the cell says so.
+// Found in review: a p99 of 5 values is their maximum; the cell says so.
 TEST(ReportTextFormat, TailPercentileOfFewValuesSaysNTooSmall) {
   const stats::Summary five = stats::summarize(std::vector<double>{5, 1, 4, 2, 3});
   EXPECT_EQ(format_tail(five, 0.99, "ms"), "n too small: 5 < 299 (max 5.000 ms)");

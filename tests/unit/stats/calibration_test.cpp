@@ -92,7 +92,7 @@ TEST(StatsCalibration, MedianIntervalCoverageMatchesWhatItReports) {
   }
 }
 
-// Issue 11: "the 95% CI of a median at n=3 is min..max; its coverage is 75%".
+// Found in review: "the 95% CI of a median at n=3 is min..max; its coverage is 75%".
 TEST(StatsCalibration, MedianIntervalOfThreeValuesSaysSeventyFivePercent) {
   const std::vector<double> three{1.0, 2.0, 3.0};
   const Interval ci = quantile_ci_sorted(three, 0.5, 0.95, ShortLevel::Widest);
@@ -105,7 +105,7 @@ TEST(StatsCalibration, MedianIntervalOfThreeValuesSaysSeventyFivePercent) {
       quantile_ci_sorted(std::vector<double>{1.0, 2.0}, 0.5, 0.95, ShortLevel::Widest).level, 0.5);
 }
 
-// Issue 11: "the console prints a p99 of 5 values". No interval below n 299.
+// Found in review: "the console prints a p99 of 5 values". No interval below n 299.
 TEST(StatsCalibration, TailIntervalsNeedEnoughValues) {
   EXPECT_EQ(min_n_for_quantile_ci(0.99, 0.95), 299u);
   EXPECT_EQ(min_n_for_quantile_ci(0.95, 0.95), 59u);
