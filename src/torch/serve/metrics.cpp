@@ -70,13 +70,19 @@ Expected<std::vector<double>> parse_buckets(std::string_view text) {
   return bounds;
 }
 
-std::string escape_help(std::string_view text) {
+namespace {
+
+// The exposition format escapes backslash and newline in HELP text, and the
+// double quote as well in label values.
+std::string escape(std::string_view text, bool quote) {
   std::string out;
   for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (quote && c == '"') {
+      out += "\\\"";
     } else {
       out += c;
     }
@@ -84,21 +90,11 @@ std::string escape_help(std::string_view text) {
   return out;
 }
 
-std::string escape_label_value(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+}  // namespace
+
+std::string escape_help(std::string_view text) { return escape(text, false); }
+
+std::string escape_label_value(std::string_view text) { return escape(text, true); }
 
 std::string format_value(double value) {
   if (std::isnan(value)) return "NaN";
