@@ -46,8 +46,9 @@ def build_host_image(engine, env=None):
 
 def start_docker_service(directory):
     """scripts/docker-service start DIR: (DOCKER_HOST value or None, the CompletedProcess)."""
+    # Should ctest kill the test before its cleanup runs, the service exits after 10 idle minutes.
     started = subprocess.run([DOCKER_SERVICE_SCRIPT, "start", directory], capture_output=True, text=True,
-                             timeout=120)
+                             timeout=120, env={**os.environ, "DOCKER_SERVICE_IDLE_EXIT": "600"})
     match = re.search(r"^export DOCKER_HOST=(\S+)$", started.stdout, re.M)
     return (match.group(1) if match else None), started
 
