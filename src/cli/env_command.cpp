@@ -127,9 +127,9 @@ limits::Capability engine_capability(isolate::IsolationMode engine) {
     capability.how = *plan.problem;
   } else {
     // Proof rather than inference where the host image exists: one container, run as a run would be.
-    auto present = isolate::run_engine_command({*client, "image", "inspect", "--format", "{{.Id}}", isolate::kHostImage}, 30);
-    if (present && present->ok()) {
-      std::string failed = isolate::trial_container(engine, *client, isolate::kHostImage);
+    auto mounts = isolate::image_host_mounts(engine, *client, isolate::kHostImage);
+    if (mounts) {
+      std::string failed = isolate::trial_container(*client, plan, isolate::kHostImage, *mounts);
       lines.push_back(failed.empty() ? fmt::format("trial container ({}): ran /usr/bin/true", isolate::kHostImage)
                                      : fmt::format("trial container ({}) failed: {}", isolate::kHostImage, failed));
       if (!failed.empty()) {
@@ -138,7 +138,7 @@ limits::Capability engine_capability(isolate::IsolationMode engine) {
                          " info` and docs/isolation.md";
       }
     } else {
-      lines.push_back(fmt::format("no trial container: {} is not built here (scripts/host-image --engine {})",
+      lines.push_back(fmt::format("no trial container: {} is not usable here (scripts/host-image --engine {})",
                                   isolate::kHostImage, word));
     }
   }

@@ -173,18 +173,11 @@ std::string entry_program_path() {
   return self.substr(0, self.rfind('/') + 1) + "coldbench-entry";
 }
 
-Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& client,
-                                     const std::string& image) {
-  const char* word = engine_word(engine);
-  auto state = inspect_engine(engine, client);
-  if (!state) return state.error();
-  if (state->plan.problem) {
-    return make_error("--isolate {}: {} cannot run containers here: {}; `coldbench env` shows what was detected",
-                      word, word, *state->plan.problem);
-  }
+Expected<std::vector<ContainerMount>> image_host_mounts(IsolationMode engine, const std::string& client,
+                                                        const std::string& image) {
   auto inspect = run_engine_command(
       {client, "image", "inspect", "--format", "{{json .Config.Labels}}", image}, kEngineCheckTimeoutS);
-  if (!inspect) return inspect.error().with_context(fmt::format("--isolate {}", word));
+  if (!inspect) return inspect.error().with_context(fmt::format("--isolate {}", engine_word(engine)));
   if (!inspect->ok()) return Error{explain_missing_image(engine, image, *inspect)};
   auto mounts = parse_image_host_mounts(inspect->output);
   if (!mounts) return mounts.error().with_context(fmt::format("--image {}", image));
@@ -195,23 +188,32 @@ Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& cl
                         image, mount.source, kHostMountsLabel);
     }
   }
+  return mounts;
+}
+
+Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& client,
+                                     const std::string& image) {
+  const char* word = engine_word(engine);
+  auto state = inspect_engine(engine, client);
+  if (!state) return state.error();
+  if (state->plan.problem) {
+    return make_error("--isolate {}: {} cannot run containers here: {}; `coldbench env` shows what was detected",
+                      word, word, *state->plan.problem);
+  }
+  auto mounts = image_host_mounts(engine, client, image);
+  if (!mounts) return mounts.error();
   return EngineSetup{std::move(state).value(), std::move(mounts).value()};
 }
 
-}  // namespace coldbench::isolate
-
-namespace coldbench::isolate {
-
-std::string trial_container(IsolationMode engine, const std::string& client, const std::string& image) {
-  auto setup = prepare_engine(engine, client, image);
-  if (!setup) return setup.error().message;
+std::string trial_container(const std::string& client, const EnginePlan& plan, const std::string& image,
+                            const std::vector<ContainerMount>& mounts) {
   ContainerRun run;
   run.client = client;
-  run.global_args = setup->state.plan.global_args;
-  run.run_args = setup->state.plan.run_args;
+  run.global_args = plan.global_args;
+  run.run_args = plan.run_args;
   run.entry = entry_program_path();
   run.image = image;
-  run.mounts = setup->image_mounts;
+  run.mounts = mounts;
   run.command = {"/usr/bin/true"};
   run.name = container_name(static_cast<long>(getpid()), 0) + "-trial";
   auto reply = run_engine_command(container_run_argv(run), kEngineCheckTimeoutS);

@@ -54,6 +54,11 @@ struct EngineState {
 // returned as is (`coldbench env` reports it; runs refuse it).
 Expected<EngineState> inspect_engine(IsolationMode engine, const std::string& client);
 
+// The image is present locally; the host mounts it declares (kHostMountsLabel),
+// each of whose sources must exist here. Otherwise an error that says how to fix it.
+Expected<std::vector<ContainerMount>> image_host_mounts(IsolationMode engine, const std::string& client,
+                                                        const std::string& image);
+
 // What a session's runs need from the engine, checked once before any run.
 struct EngineSetup {
   EngineState state;
@@ -68,9 +73,11 @@ Expected<EngineSetup> prepare_engine(IsolationMode engine, const std::string& cl
 // The image scripts/host-image builds by default: the host's /usr, read-only.
 inline constexpr const char* kHostImage = "localhost/coldbench-host:1";
 
-// Runs `/usr/bin/true` in `image` as a run would (planned flags, image mounts,
-// the entry point): "" when it worked, else the engine's words. For `coldbench env`.
-std::string trial_container(IsolationMode engine, const std::string& client, const std::string& image);
+// Runs `/usr/bin/true` in `image` as a run would (the plan's flags, the
+// image's mounts, the entry point): "" when it worked, else the engine's
+// words. For `coldbench env`, with what it already asked the engine.
+std::string trial_container(const std::string& client, const EnginePlan& plan, const std::string& image,
+                            const std::vector<ContainerMount>& mounts);
 
 // The entry point mounted into every container (src/entry): COLDBENCH_ENTRY,
 // else coldbench-entry beside the running binary.
