@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -236,9 +237,12 @@ struct ModelServer::Impl {
     notify(record);
   }
 
-  // Errors httplib makes itself (no handler ran: 413, 404, a request it could
-  // not read) get the same JSON shape; our own handlers' errors keep theirs.
+  // httplib calls this for every response of status 400 or more, just before
+  // writing it: ours, its own, and the exception handler's 500. Errors httplib
+  // makes itself (no handler ran: 413, 404, a request it could not read) get
+  // the same JSON shape; our own handlers' errors keep theirs.
   httplib::Server::HandlerResponse on_error(const httplib::Request& req, httplib::Response& res) {
+    count_response(req, res.status);
     if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
     ApiError error{res.status, "http_error", fmt::format("HTTP {}", res.status)};
     if (res.status == 413) {
@@ -291,42 +295,49 @@ struct ModelServer::Impl {
     res.set_content(json_text(nlohmann::json{{"models", list}}), kJson);
   }
 
+  // Counted before the response is written, so a scrape that follows an
+  // answer always includes it (httplib's logger runs only after the write).
+  void count_response(const httplib::Request& req, int status) {
+    requests->with({route_label(req.path), std::to_string(status)}).add();
+  }
+
   void routes() {
-    // One guard per handled request keeps http_requests_in_flight honest.
-    struct InFlight {
-      metrics::Gauge* gauge;
-      explicit InFlight(metrics::Gauge* g) : gauge(g) { gauge->add(1); }
-      ~InFlight() { gauge->add(-1); }
+    // Every handler runs under this: http_requests_in_flight while it runs,
+    // then the count of a success (errors are counted in on_error; a handler
+    // that throws reaches on_error as the exception handler's 500).
+    auto handled = [this](std::function<void(const httplib::Request&, httplib::Response&)> handler) {
+      return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        in_flight->add(1);
+        struct Leave {
+          metrics::Gauge* gauge;
+          ~Leave() { gauge->add(-1); }
+        } leave{in_flight};
+        handler(req, res);
+        // httplib turns an unset status into 200 (206 for a range request) when it writes.
+        const int status = res.status == -1 ? (req.ranges.empty() ? 200 : 206) : res.status;
+        if (status < 400) count_response(req, status);
+      };
     };
     http.Post(R"(/v1/models/([^/]+):predict)",
-              [this](const httplib::Request& req, httplib::Response& res) {
-                InFlight guard(in_flight);
-                predict(req, res);
-              });
-    http.Get("/v1/models", [this](const httplib::Request&, httplib::Response& res) {
-      InFlight guard(in_flight);
-      models_listing(res);
-    });
-    http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-      InFlight guard(in_flight);
-      res.set_content(R"({"status":"ok"})", kJson);
-    });
-    http.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-      InFlight guard(in_flight);
-      if (ready && !stopping) {
-        res.set_content(R"({"status":"ready"})", kJson);
-        return;
-      }
-      res.status = 503;
-      res.set_content(error_json({503, kErrNotReady,
-                                  stopping ? "the server is shutting down"
-                                           : "models are loading or warming up"}),
-                      kJson);
-    });
-    http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-      InFlight guard(in_flight);
-      res.set_content(registry.encode(), metrics::kContentType);
-    });
+              handled([this](const httplib::Request& req, httplib::Response& res) { predict(req, res); }));
+    http.Get("/v1/models", handled([this](const httplib::Request&, httplib::Response& res) { models_listing(res); }));
+    http.Get("/healthz", handled([](const httplib::Request&, httplib::Response& res) {
+               res.set_content(R"({"status":"ok"})", kJson);
+             }));
+    http.Get("/readyz", handled([this](const httplib::Request&, httplib::Response& res) {
+               if (ready && !stopping) {
+                 res.set_content(R"({"status":"ready"})", kJson);
+                 return;
+               }
+               res.status = 503;
+               res.set_content(error_json({503, kErrNotReady,
+                                           stopping ? "the server is shutting down"
+                                                    : "models are loading or warming up"}),
+                               kJson);
+             }));
+    http.Get("/metrics", handled([this](const httplib::Request&, httplib::Response& res) {
+               res.set_content(registry.encode(), metrics::kContentType);
+             }));
     http.set_error_handler(httplib::Server::HandlerWithResponse(
         [this](const httplib::Request& req, httplib::Response& res) {
           return on_error(req, res);
@@ -343,9 +354,6 @@ struct ModelServer::Impl {
           res.status = 500;
           res.set_content(error_json({500, "internal_error", what}), kJson);
         });
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      requests->with({route_label(req.path), std::to_string(res.status)}).add();
-    });
   }
 };
 
