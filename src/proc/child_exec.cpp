@@ -1,9 +1,11 @@
 #include "proc/child_exec.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -27,16 +29,16 @@ struct ChildArgs {
   const SpawnRequest& request = *args.request;
   const ChildFds& fds = *args.fds;
   child::reset_signals();
-  // Our copy of the report pipe's read end goes, so that the harness's is the
-  // only one and a write below fails once the harness is gone.
-  close(fds.report_r);
+  // Our copy of the harness's end goes, so that the harness's is the only
+  // one and a write below fails once the harness is gone.
+  close(fds.control);
   child::set_stdio(fds.devnull, fds.out_w, fds.err_w, fds.marker_w);
   for (std::size_t i = 0; i < request.child_setup.size(); ++i) {
     int error = request.child_setup[i]->apply_in_child();
-    if (error != 0) child::fail(fds.report_w, static_cast<int>(i), error);
+    if (error != 0) child::fail(fds.control_child, static_cast<int>(i), error);
   }
-  if (!request.cwd.empty() && chdir(request.cwd.c_str()) != 0) child::fail(fds.report_w, -2, errno);
-  child::exec(fds.report_w, request.program.c_str(), args.image->argv.data(), args.image->envp.data());
+  if (!request.cwd.empty() && chdir(request.cwd.c_str()) != 0) child::fail(fds.control_child, -2, errno);
+  child::exec(fds.control_child, request.program.c_str(), args.image->argv.data(), args.image->envp.data());
 }
 
 int child_entry(void* arg) { run_child(*static_cast<const ChildArgs*>(arg)); }
@@ -68,27 +70,67 @@ pid_t clone_child(const SpawnRequest& request, const ExecImage& image, const Chi
   return pid;
 }
 
-ExecOutcome read_exec_outcome(int report_r) {
-  auto read_report = [&](ChildReport& report) {
-    ssize_t got;
-    do {
-      got = ::read(report_r, &report, sizeof report);
-    } while (got < 0 && errno == EINTR);
-    return got == static_cast<ssize_t>(sizeof report);
-  };
-  ChildReport report{};
+namespace {
+
+// One whole report, false at EOF (or a short read: a child that died mid-write).
+bool read_report(int control, ChildReport& report) {
+  ssize_t got;
+  do {
+    got = ::read(control, &report, sizeof report);
+  } while (got < 0 && errno == EINTR);
+  return got == static_cast<ssize_t>(sizeof report);
+}
+
+ExecOutcome failure_of(const ChildReport& report) {
   ExecOutcome outcome;
-  if (read_report(report) && report.kind == ChildReport::AboutToExec) {
-    outcome.spawn_ns = report.t_ns;
-    outcome.failed = read_report(report);  // EOF: the exec succeeded and closed the pipe
-  } else {
-    outcome.failed = report.kind == ChildReport::Failure;
-  }
-  if (outcome.failed) {
-    outcome.stage = report.stage;
-    outcome.error = report.error;
-  }
+  outcome.failed = true;
+  outcome.stage = report.stage;
+  outcome.error = report.error;
   return outcome;
+}
+
+}  // namespace
+
+StartReport read_start(int control) {
+  StartReport start;
+  ChildReport report{};
+  if (!read_report(control, report)) return start;
+  start.pid = report.pid;
+  if (report.kind == ChildReport::Started) {
+    start.started = true;
+  } else if (report.kind == ChildReport::Failure) {
+    start.failure = failure_of(report);
+  }
+  return start;
+}
+
+bool send_go(int control) {
+  const char go = 1;
+  ssize_t sent;
+  do {
+    sent = ::send(control, &go, 1, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  return sent == 1;
+}
+
+ExecOutcome read_exec_outcome(int control, int timeout_ms) {
+  ExecOutcome outcome;
+  for (;;) {
+    pollfd ready{control, POLLIN, 0};
+    int n;
+    do {
+      n = ::poll(&ready, 1, timeout_ms);
+    } while (n < 0 && errno == EINTR);
+    ChildReport report{};
+    if (n <= 0 || !read_report(control, report)) return outcome;  // EOF: exec'd (or died)
+    if (report.kind == ChildReport::AboutToExec) outcome.spawn_ns = report.t_ns;
+    if (report.kind == ChildReport::Failure) {
+      const int64_t spawn_ns = outcome.spawn_ns;
+      outcome = failure_of(report);
+      outcome.spawn_ns = spawn_ns;
+      return outcome;
+    }
+  }
 }
 
 std::string describe_exec_failure(const SpawnRequest& request, const ExecOutcome& outcome) {

@@ -1,6 +1,7 @@
 #include "proc/child_process.hpp"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -52,13 +53,47 @@ ChildProcess::~ChildProcess() {
   watchdog_->run_ended();
 }
 
+namespace {
+
+// A close-on-exec socketpair: [0] the harness's end, [1] the child's.
+bool open_control(Fd& ours, Fd& child) {
+  int fds[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return false;
+  ours.reset(fds[0]);
+  child.reset(fds[1]);
+  return true;
+}
+
+// Waits for the child's first report when the spawner started it: the
+// report, or the spawner's answer first when the clone failed or the spawner
+// has gone. Returns the child's pid; -1 with errno: the clone failed;
+// nullopt: no spawner any more (the caller forks).
+std::optional<pid_t> await_spawned(Spawner& spawner, int control) {
+  for (;;) {
+    std::array<pollfd, 2> fds{{{control, POLLIN, 0}, {spawner.socket(), POLLIN, 0}}};
+    if (poll(fds.data(), fds.size(), -1) < 0) continue;  // EINTR
+    if (fds[0].revents) return 0;                        // the child has spoken: pid from its report
+    if (fds[1].revents) {
+      // An answer before any report: the clone failed, the child died
+      // before Started, or the spawner has gone.
+      std::optional<pid_t> pid = spawner.reply();
+      if (!pid || *pid < 0) return pid;
+      return *pid;
+    }
+  }
+}
+
+}  // namespace
+
 Expected<void> ChildProcess::start() {
   // Everything that allocates happens before the clone.
   const ExecImage image(request_);
   Fd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
   if (!devnull) return make_error("cannot open /dev/null: {}", std::strerror(errno));
-  Pipe out, err, marker, report;
-  if (!out.open() || !err.open() || (request_.marker_pipe && !marker.open()) || !report.open()) {
+  Pipe out, err, marker;
+  Fd control, control_child;
+  if (!out.open() || !err.open() || (request_.marker_pipe && !marker.open()) ||
+      !open_control(control, control_child)) {
     return make_error("cannot create pipes for the workload: {}", std::strerror(errno));
   }
   RunWatchdog& watchdog = RunWatchdog::instance();
@@ -66,39 +101,54 @@ Expected<void> ChildProcess::start() {
   Spawner* spawner = request_.child_setup.empty() && request_.clone_flags == 0 ? Spawner::get() : nullptr;
   children_before_ = child_pids();
   const ChildFds fds{devnull.get(), out.write_end.get(), err.write_end.get(),
-                     request_.marker_pipe ? marker.write_end.get() : -1, report.write_end.get(),
-                     report.read_end.get()};
+                     request_.marker_pipe ? marker.write_end.get() : -1, control_child.get(), control.get()};
 
   result_.clone_ns = monotonic_ns();
-  std::optional<pid_t> from_spawner = spawner ? spawner->spawn(request_, fds) : std::nullopt;
-  const pid_t pid = from_spawner ? *from_spawner : clone_child(request_, image, fds);
+  // 0: the spawner's child, whose pid its first report gives. A forked child
+  // may be PID 1 of a new namespace, so there the fork's pid counts.
+  pid_t pid = 0;
+  std::optional<pid_t> answered;
+  if (spawner && spawner->request(request_, fds)) answered = await_spawned(*spawner, control.get());
+  if (!answered) {
+    pid = clone_child(request_, image, fds);  // no spawner, or it has gone
+  } else {
+    pid = *answered;
+  }
   if (pid < 0) {
     return make_error("cannot start a process{}: {}", request_.clone_flags ? " in new namespaces" : "",
                       std::strerror(errno));
+  }
+  // Our copies of the child's ends go, so that its death (or exec) is EOF.
+  control_child.reset();
+  out.write_end.reset();
+  err.write_end.reset();
+  marker.write_end.reset();
+
+  const StartReport start = read_start(control.get());
+  if (pid == 0) pid = start.pid;  // the spawner's child is ours (CLONE_PARENT) and names itself
+  if (!start.started) {
+    if (pid > 0) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+    }
+    reaped_ = true;
+    if (start.failure.failed) return Error{describe_exec_failure(request_, start.failure)};
+    return make_error("cannot start '{}': the process died before it could exec", request_.program);
   }
   result_.pid = pid;
   setpgid(pid, pid);  // also in the parent, so a kill of the group can never miss
   watchdog.run_started(WatchedRun{pid, run_tag(request_), request_.cgroup_dirs});
   watchdog_ = &watchdog;  // from here on the destructor cleans up
-  out.write_end.reset();
-  err.write_end.reset();
-  marker.write_end.reset();
-  report.write_end.reset();
-
-  // The child reports the moment it execs; harness work before that (fork,
-  // cgroup join, affinity, namespaces) is not the workload's time.
-  const ExecOutcome outcome = read_exec_outcome(report.read_end.get());
-  if (outcome.failed) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    reaped_ = true;
-    return Error{describe_exec_failure(request_, outcome)};
-  }
-  result_.spawn_ns = outcome.spawn_ns ? outcome.spawn_ns : monotonic_ns();  // died before reporting: time from now
   pidfd_.reset(open_pidfd(pid));
   out_ = std::move(out.read_end);
   err_ = std::move(err.read_end);
   marker_ = std::move(marker.read_end);
+  control_ = std::move(control);
+  // Harness work before this (clone, cgroup join, affinity, namespaces, the
+  // bookkeeping above) is not the workload's time: it takes its time zero
+  // after "go", and we do not read its reports again until it is reaped.
+  go_ns_ = monotonic_ns();
+  send_go(control_.get());  // a child already dead is seen at reap
   return {};
 }
 
@@ -118,9 +168,10 @@ void ChildProcess::reap(int options) {
   }
 }
 
-SpawnResult ChildProcess::wait(OutputObserver& observer) {
+Expected<SpawnResult> ChildProcess::wait(OutputObserver& observer) {
+  // From "go": the child's own time zero is read only after it is reaped.
   const int64_t deadline_ns =
-      request_.timeout_s ? result_.spawn_ns + static_cast<int64_t>(*request_.timeout_s * 1e9) : INT64_MAX;
+      request_.timeout_s ? go_ns_ + static_cast<int64_t>(*request_.timeout_s * 1e9) : INT64_MAX;
   // Interrupted, or alive past its deadline (so about to be killed as timed out).
   auto run_is_over = [&] {
     return interrupt_requested() || (!reaped_ && deadline_ns != INT64_MAX && monotonic_ns() >= deadline_ns);
@@ -157,6 +208,9 @@ SpawnResult ChildProcess::wait(OutputObserver& observer) {
   }
   capture.drain();
   result_.tail = capture.take_tail();
+  const ExecOutcome outcome = read_exec_outcome(control_.get());
+  if (outcome.failed) return Error{describe_exec_failure(request_, outcome)};
+  result_.spawn_ns = outcome.spawn_ns ? outcome.spawn_ns : go_ns_;  // killed before its time zero: from "go"
   return result_;  // the destructor ends the group and the orphans
 }
 

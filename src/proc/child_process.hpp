@@ -31,13 +31,15 @@ class ChildProcess {
   // Kills the group, ends the orphans and tells the watchdog the run is over.
   ~ChildProcess();
 
-  // Clones the child and returns once it has exec'd. An Error means it could
-  // not start (no pipes, clone refused, a setup step or the exec failed);
-  // the child is reaped already.
+  // Clones the child and returns once it is about to take its time zero and
+  // exec. An Error means it could not start (no pipes, clone refused, a setup
+  // step failed); the child is reaped already.
   Expected<void> start();
   // Until the child is reaped: output to `observer`, the group killed at the
   // request's timeout or on an interrupt. Call once, after a successful start.
-  SpawnResult wait(OutputObserver& observer);
+  // An Error means the exec failed (found only now: nothing of ours reads the
+  // child between its time zero and its exit).
+  Expected<SpawnResult> wait(OutputObserver& observer);
   // SIGKILL to the whole process group (idempotent).
   void kill_group();
 
@@ -52,6 +54,8 @@ class ChildProcess {
   RunWatchdog* watchdog_ = nullptr;      // set once the run is registered with it
   Fd pidfd_;
   Fd out_, err_, marker_;  // read ends, handed to the output capture by wait()
+  Fd control_;             // our end of the child's control socket (child_start.hpp)
+  int64_t go_ns_ = 0;      // when the child was let go on to its time zero
   bool reaped_ = false;
   bool killed_ = false;
 };

@@ -17,12 +17,20 @@
 
 namespace coldbench::proc {
 
-// What the child writes to its close-on-exec report pipe: the time it is
-// about to exec (then EOF when the exec succeeds), or why it cannot.
+// What the child and the harness say on the close-on-exec control socket
+// (a socketpair; the child's end closes at its exec):
+//   child -> harness  Started (its pid; everything before its time zero done)
+//   harness -> child  one byte, "go", once the harness has registered the run
+//   child -> harness  AboutToExec (its time zero), then EOF when execve succeeds
+// or Failure (which step, errno) at any point. After "go" the harness does not
+// read again until the child is reaped, so nothing of the harness wakes up
+// between the child's time zero and its exit (the spawner's vfork release is
+// the one wake-up, as posix_spawn's is for hyperfine).
 struct ChildReport {
-  enum Kind : int { AboutToExec = 0, Failure = 1 } kind;
+  enum Kind : int { AboutToExec = 0, Failure = 1, Started = 2 } kind;
   int stage;  // failures: -2 chdir, -1 exec, >= 0 index of the child setup step
   int error;
+  int pid;       // Started, Failure: getpid() in the child (1 in a new PID namespace)
   int64_t t_ns;  // AboutToExec: CLOCK_MONOTONIC right before execve
 };
 
@@ -38,7 +46,7 @@ inline bool report(int fd, const ChildReport& report) {
 }
 
 [[noreturn]] inline void fail(int fd, int stage, int error) {
-  report(fd, ChildReport{ChildReport::Failure, stage, error, 0});
+  report(fd, ChildReport{ChildReport::Failure, stage, error, static_cast<int>(getpid()), 0});
   _exit(127);
 }
 
@@ -67,20 +75,26 @@ inline void set_stdio(int devnull, int out_w, int err_w, int marker_w) noexcept 
 }
 
 // The workload dies with the harness, even by kill -9. Called after any step
-// that may change credentials (which clears it), then the report, whose
-// write is the check getppid() would be, had the harness died before this
-// line; unlike getppid() it also works as PID 1 of a new PID namespace.
-// Returns only if the exec failed (after reporting why).
-[[noreturn]] inline void exec(int report_fd, const char* program, char* const* argv, char* const* envp) {
+// that may change credentials (which clears it). Then Started, and the wait
+// for "go": the harness's bookkeeping (process group, watchdog, pidfd) is done
+// before the time zero taken below. A failed write or EOF instead of "go" is
+// the check getppid() would be, had the harness died: unlike getppid() it also
+// works as PID 1 of a new PID namespace. Returns only if the exec failed.
+[[noreturn]] inline void exec(int control_fd, const char* program, char* const* argv, char* const* envp) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (!report(control_fd, ChildReport{ChildReport::Started, 0, 0, static_cast<int>(getpid()), 0})) _exit(127);
+  char go = 0;
+  ssize_t got;
+  do {
+    got = ::read(control_fd, &go, 1);
+  } while (got < 0 && errno == EINTR);
+  if (got != 1) _exit(127);
   timespec now{};
   clock_gettime(CLOCK_MONOTONIC, &now);
-  if (!report(report_fd, ChildReport{ChildReport::AboutToExec, 0, 0,
-                                     static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec})) {
-    _exit(127);
-  }
+  report(control_fd, ChildReport{ChildReport::AboutToExec, 0, 0, 0,
+                                 static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec});
   execve(program, argv, envp);
-  fail(report_fd, -1, errno);
+  fail(control_fd, -1, errno);
 }
 
 }  // namespace child

@@ -81,7 +81,10 @@ Spawner::~Spawner() {
   }
 }
 
-std::optional<pid_t> Spawner::spawn(const SpawnRequest& request, const ChildFds& fds) {
+bool Spawner::request(const SpawnRequest& request, const ChildFds& fds) {
+  while (unanswered_ > 0) {
+    if (!reply()) return false;
+  }
   std::string payload = request.program;
   payload += '\0';
   payload += request.cwd;
@@ -93,7 +96,7 @@ std::optional<pid_t> Spawner::spawn(const SpawnRequest& request, const ChildFds&
   header.payload = static_cast<uint32_t>(payload.size());
   header.argc = static_cast<uint32_t>(request.argv.size());
   header.envc = static_cast<uint32_t>(request.env.size());
-  int passed[kSpawnerMaxFds] = {fds.devnull, fds.out_w, fds.err_w, fds.report_w, fds.marker_w};
+  int passed[kSpawnerMaxFds] = {fds.devnull, fds.out_w, fds.err_w, fds.control_child, fds.marker_w};
   header.fds = fds.marker_w >= 0 ? 5 : 4;
 
   char control[CMSG_SPACE(sizeof passed)] = {};
@@ -113,17 +116,25 @@ std::optional<pid_t> Spawner::spawn(const SpawnRequest& request, const ChildFds&
   do {
     sent = sendmsg(socket_.get(), &message, MSG_NOSIGNAL);
   } while (sent < 0 && errno == EINTR);
-  SpawnerReply reply;
-  ssize_t got = -1;
-  if (sent == static_cast<ssize_t>(sizeof header) && send_all(socket_.get(), payload.data(), payload.size())) {
-    do {
-      got = recv(socket_.get(), &reply, sizeof reply, MSG_WAITALL);
-    } while (got < 0 && errno == EINTR);
-  }
-  if (got != static_cast<ssize_t>(sizeof reply)) {
+  if (sent != static_cast<ssize_t>(sizeof header) || !send_all(socket_.get(), payload.data(), payload.size())) {
     stop();  // it has gone: reaped here, restarted at the next run
+    return false;
+  }
+  ++unanswered_;
+  return true;
+}
+
+std::optional<pid_t> Spawner::reply() {
+  SpawnerReply reply;
+  ssize_t got;
+  do {
+    got = recv(socket_.get(), &reply, sizeof reply, MSG_WAITALL);
+  } while (got < 0 && errno == EINTR);
+  if (got != static_cast<ssize_t>(sizeof reply)) {
+    stop();
     return std::nullopt;
   }
+  --unanswered_;
   if (reply.pid < 0) errno = reply.error;
   return reply.pid;
 }

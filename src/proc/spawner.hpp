@@ -38,10 +38,17 @@ class Spawner {
   // beside the running binary ("off" or empty: none, runs fork).
   static std::string program_path();
 
-  // Starts the request's child (a child of ours) from the spawner's address
-  // space: its pid, or -1 with errno when the clone failed. nullopt when the
-  // spawner itself has gone (it is ended; the caller forks instead).
-  std::optional<pid_t> spawn(const SpawnRequest& request, const ChildFds& fds);
+  // Asks for the request's child (a child of ours, started from the
+  // spawner's address space; it reports on fds.control_child). False when the
+  // spawner has gone: it is ended, and the caller forks instead.
+  bool request(const SpawnRequest& request, const ChildFds& fds);
+  // The answer to the last request, which comes once the child has exec'd or
+  // died: its pid, or -1 with errno when the clone failed; nullopt when the
+  // spawner has gone. A request whose answer was not taken has it taken (and
+  // dropped) by the next request, so a run need not wake up for it.
+  std::optional<pid_t> reply();
+  // Readable when the answer is in (or the spawner has gone).
+  int socket() const { return socket_.get(); }
 
   pid_t pid() const { return pid_; }
 
@@ -51,6 +58,7 @@ class Spawner {
  private:
   Fd socket_;
   pid_t pid_;
+  int unanswered_ = 0;  // requests whose reply has not been read
 };
 
 }  // namespace coldbench::proc

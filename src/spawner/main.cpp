@@ -44,7 +44,7 @@ int run_child(void* arg) {
   const Job& job = *static_cast<const Job*>(arg);
   child::reset_signals();
   child::set_stdio(job.fds[0], job.fds[1], job.fds[2], job.nfds > 4 ? job.fds[4] : -1);
-  if (job.cwd[0] != '\0' && chdir(job.cwd) != 0) child::fail(job.fds[3], -2, errno);
+  if (job.cwd[0] != '\0' && chdir(job.cwd) != 0) child::fail(job.fds[3], -2, errno);  // fds[3]: control
   child::exec(job.fds[3], job.program, job.argv, job.envp);
 }
 

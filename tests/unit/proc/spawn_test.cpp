@@ -263,6 +263,28 @@ class FailingSetup : public ChildSetup {
   std::string describe() const override { return "joining cgroup /sys/fs/cgroup/test"; }
 };
 
+class DieSetup : public ChildSetup {
+ public:
+  int apply_in_child() noexcept override {
+    raise(SIGKILL);
+    return 0;
+  }
+  std::string describe() const override { return "dying"; }
+};
+
+// A child that dies before it reports (here in a setup step) is an error
+// that says so, not a wait for a report that never comes.
+TEST(ProcSpawn, ChildKilledBeforeItsTimeZeroIsAnErrorNotAHang) {
+  DieSetup die;
+  RecordingObserver observer;
+  SpawnRequest request = fixture({"print:should not run"});
+  request.child_setup = {&die};
+  auto r = spawn_and_wait(request, observer);
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error().message, HasSubstr("died before it could exec"));
+  EXPECT_THAT(observer.lines, IsEmpty());
+}
+
 TEST(ProcSpawn, ChildSetupStepsRunBeforeExec) {
   auto marker = std::filesystem::temp_directory_path() / ("cb_setup_" + std::to_string(getpid()));
   std::filesystem::remove(marker);

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <vector>
 #include <string>
 
 #include "proc/spawn.hpp"
@@ -80,6 +82,41 @@ TEST(ProcSpawner, KilledSpawnerIsReplacedAndTheRunStillStarts) {
   EXPECT_EQ(WEXITSTATUS(result.wait_status), 0);
   ASSERT_NE(Spawner::get(), nullptr);
   EXPECT_NE(Spawner::get()->pid(), first);
+}
+
+// A run does not wait for the spawner's answer (it comes after the child's
+// time zero); the next request takes it. Runs back to back, a failed exec
+// among them, must keep request and answer in step: one spawner throughout,
+// every run its own child.
+TEST(ProcSpawner, BackToBackRunsKeepRequestsAndAnswersInStep) {
+  Spawner* spawner = Spawner::get();
+  ASSERT_NE(spawner, nullptr);
+  const pid_t spawner_pid = spawner->pid();
+  KeepLines observer;
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 30; ++i) {
+    SpawnRequest request;
+    request.program = i == 10 ? "/nonexistent/program" : "/bin/true";
+    request.argv = {"true"};
+    request.marker_pipe = false;
+    request.timeout_s = 60;
+    auto result = spawn_and_wait(request, observer);
+    if (i == 10) {
+      ASSERT_FALSE(result.ok());
+      EXPECT_NE(result.error().message.find("cannot start '/nonexistent/program'"), std::string::npos)
+          << result.error().message;
+      continue;
+    }
+    ASSERT_TRUE(result.ok()) << "run " << i << ": " << result.error().message;
+    EXPECT_TRUE(WIFEXITED(result->wait_status) && WEXITSTATUS(result->wait_status) == 0) << "run " << i;
+    EXPECT_GE(result->spawn_ns, result->clone_ns);
+    EXPECT_GE(result->end_ns, result->spawn_ns);
+    pids.push_back(result->pid);
+  }
+  ASSERT_NE(Spawner::get(), nullptr);
+  EXPECT_EQ(Spawner::get()->pid(), spawner_pid) << "the spawner was restarted: a reply went out of step";
+  std::sort(pids.begin(), pids.end());
+  EXPECT_EQ(std::adjacent_find(pids.begin(), pids.end()), pids.end()) << "two runs reported the same pid";
 }
 
 // The regression test for the workload's own max RSS: the same tiny workload
