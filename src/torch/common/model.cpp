@@ -80,6 +80,34 @@ Expected<InputBatch> InputBatch::make(const std::vector<int64_t>& shape, uint64_
   }
 }
 
+Expected<InputBatch> InputBatch::padded(const std::vector<int64_t>& shape) const {
+  if (shape.size() != shape_.size()) {
+    return make_error("cannot pad {} to {}: the ranks differ", format_shape(shape_), format_shape(shape));
+  }
+  std::vector<int64_t> pad;  // constant_pad_nd: (before, after) pairs from the last dimension back
+  for (size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] < shape_[i]) {
+      return make_error("cannot pad {} to {}: dimension {} would shrink", format_shape(shape_),
+                        format_shape(shape), i);
+    }
+    pad.push_back(0);
+    pad.push_back(shape[i] - shape_[i]);
+  }
+  try {
+    auto impl = std::make_shared<Impl>();
+    impl->tensor = at::constant_pad_nd(impl_->tensor, pad, 0.0);
+    if (impl_->tensor.is_contiguous(at::MemoryFormat::ChannelsLast) && shape.size() == 4) {
+      impl->tensor = impl->tensor.contiguous(at::MemoryFormat::ChannelsLast);
+    }
+    InputBatch batch;
+    batch.impl_ = std::move(impl);
+    batch.shape_ = shape;
+    return batch;
+  } catch (const std::exception& e) {
+    return make_error("cannot pad {} to {}: {}", format_shape(shape_), format_shape(shape), describe(e));
+  }
+}
+
 double InputBatch::first_sample_sum() const {
   if (!impl_ || impl_->tensor.dim() == 0 || impl_->tensor.size(0) == 0) return 0;
   return impl_->tensor[0].sum(at::kDouble).item<double>();
@@ -171,7 +199,7 @@ Expected<PreparedModel> TorchModel::prepare(Mode mode, const PrepareOptions& opt
         options.channels_last ? to_channels_last(impl_->module) : impl_->module;
     switch (mode) {
       case Mode::kScript:
-        impl->module = module;
+        impl->module = options.own_copy && !options.channels_last ? module.clone() : module;
         break;
       case Mode::kFrozen:
         impl->module = torch::jit::freeze(module);

@@ -56,6 +56,9 @@ class InputBatch {
   static Expected<InputBatch> make(const std::vector<int64_t>& shape, uint64_t seed,
                                    bool channels_last);
   const std::vector<int64_t>& shape() const { return shape_; }
+  // This input zero-padded at the end of each dimension up to `shape` (same
+  // rank, no side smaller): what a bucketed server does to a request.
+  Expected<InputBatch> padded(const std::vector<int64_t>& shape) const;
   double first_sample_sum() const;  // to tell a different RNG from a different model
 
  private:
@@ -68,6 +71,9 @@ class InputBatch {
 struct PrepareOptions {
   bool channels_last = false;  // 4-D parameters to channels-last before freezing
   bool inference_mode = true;  // forward under c10::InferenceMode
+  // A module of its own even in script mode (which otherwise shares the
+  // loaded one), so its shape-specialized state is its own: one per bucket.
+  bool own_copy = false;
 };
 
 // A module ready to run in one mode; keeps its last output for accuracy checks.

@@ -10,6 +10,7 @@
 #include "torch/infer/options.hpp"
 #include "torch/infer/report.hpp"
 #include "torch/infer/runner.hpp"
+#include "torch/infer/shape_runner.hpp"
 #include "torch/common/model_catalog.hpp"
 #include "torch/subcommands.hpp"
 
@@ -72,9 +73,32 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
       ->capture_default_str();
   app->add_option("--json", raw->json_path, "also write the results as JSON to this file");
   app->add_flag("-q,--quiet", raw->quiet, "do not print the summary table");
+  app->add_option("--shapes", raw->shapes,
+                  "inputs of varying size: HxW sizes (or one number for a square) in turn, e.g. "
+                  "160,224,192x256; --iters counts requests, one size each (docs/torch-infer.md)");
+  app->add_option("--size-range", raw->size_range,
+                  "inputs of varying size: H and W drawn uniformly per request from MIN-MAX pixels, "
+                  "seeded by --seed, e.g. 160-320");
+  app->add_option("--bucket-width", raw->bucket_width,
+                  "pad each input up to the next multiple of W pixels per side and run one prepared "
+                  "module per bucket");
+  app->add_option("--buckets", raw->buckets,
+                  "pad each input up to the smallest listed bucket that holds it (HxW list); a size past "
+                  "every bucket runs unpadded on the dynamic path (a fallback)");
+  CLI::Option* cache = app->add_option("--bucket-cache", raw->bucket_cache,
+                                       "prepared buckets kept, least recently used out (default 16)");
+  CLI::Option* precompile =
+      app->add_option("--precompile", raw->precompile,
+                      "prepare these buckets (HxW list) before ready; alone: every bucket the sizes can use")
+          ->expected(0, 1);
+  app->add_option("--accuracy-samples", raw->accuracy_samples,
+                  "with buckets: distinct sizes whose padded output is checked against the unpadded one")
+      ->capture_default_str();
 
-  auto run = [raw, batch, batch_size, iters, duration, context]() -> Expected<int> {
+  auto run = [raw, batch, batch_size, iters, duration, cache, precompile, context]() -> Expected<int> {
     if (batch->count() > 0) raw->batch_size = *batch_size;
+    if (cache->count() == 0) raw->bucket_cache.reset();
+    raw->precompile_given = precompile->count() > 0;
     raw->iters_given = iters->count() > 0;
     if (duration->count() == 0) raw->duration_s.reset();
     auto options = validate(*raw);
@@ -85,6 +109,15 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
     auto model = resolve_model(options->model, default_model_search_path());
     if (!model) return model.error();
 
+    if (options->varying_sizes()) {
+      auto shapes = run_shapes(*options, *model, context.runtime_ready_ns);
+      if (!shapes) return shapes.error();
+      if (!options->quiet) print_shape_summary(*shapes, stdout);
+      if (!options->json_path.empty()) {
+        if (auto written = write_shape_json(*shapes, options->json_path); !written) return written.error();
+      }
+      return kExitOk;
+    }
     auto report = run_infer(*options, *model, context.runtime_ready_ns);
     if (!report) return report.error();
 

@@ -102,6 +102,84 @@ Expected<std::vector<int64_t>> parse_shape(std::string_view text) {
   return shape;
 }
 
+namespace {
+
+// --shapes / --size-range and the bucket options, which only make sense with them.
+Expected<void> validate_sizes(const RawInferArgs& raw, InferOptions& options) {
+  const bool bucketed = raw.bucket_width != 0 || !raw.buckets.empty();
+  if (!raw.shapes.empty() && !raw.size_range.empty()) {
+    return make_error("--shapes and --size-range were both given. fix: use one of them");
+  }
+  if (!raw.shapes.empty()) {
+    auto sizes = parse_sizes(raw.shapes, "--shapes");
+    if (!sizes) return sizes.error();
+    options.shapes = *sizes;
+  } else if (!raw.size_range.empty()) {
+    auto range = parse_size_range(raw.size_range);
+    if (!range) return range.error();
+    options.size_range = *range;
+  }
+  if (!options.varying_sizes()) {
+    if (bucketed || raw.bucket_cache || raw.precompile_given) {
+      return make_error(
+          "bucket options need inputs of varying size. fix: add --size-range MIN-MAX or --shapes LIST");
+    }
+    return {};
+  }
+  if (options.modes.size() != 1 || options.batch_sizes.size() != 1) {
+    return make_error(
+        "--shapes/--size-range measure one mode at one batch size. fix: give one --mode and one "
+        "--batch-size (run again for another)");
+  }
+  if (raw.bucket_width != 0 && !raw.buckets.empty()) {
+    return make_error("--bucket-width and --buckets were both given. fix: use one of them");
+  }
+  if (raw.bucket_width < 0 || raw.bucket_width > 4096) {
+    return make_error("--bucket-width must be 1 to 4096 pixels, got {}", raw.bucket_width);
+  }
+  if (raw.bucket_width > 0) options.buckets = BucketPlan::width(raw.bucket_width);
+  if (!raw.buckets.empty()) {
+    auto list = parse_sizes(raw.buckets, "--buckets");
+    if (!list) return list.error();
+    options.buckets = BucketPlan::list(*list);
+  }
+  if (raw.bucket_cache) {
+    if (!bucketed) return make_error("--bucket-cache needs buckets. fix: add --bucket-width W or --buckets LIST");
+    if (*raw.bucket_cache <= 0 || *raw.bucket_cache > 4096) {
+      return make_error(
+          "--bucket-cache must hold 1 to 4096 prepared buckets, got {}. fix: --bucket-cache 1 or more "
+          "(to run without buckets, drop --bucket-width/--buckets)",
+          *raw.bucket_cache);
+    }
+    options.bucket_cache = static_cast<size_t>(*raw.bucket_cache);
+  }
+  if (raw.precompile_given) {
+    if (!bucketed) return make_error("--precompile needs buckets. fix: add --bucket-width W or --buckets LIST");
+    options.precompile = true;
+    if (!raw.precompile.empty()) {
+      auto list = parse_sizes(raw.precompile, "--precompile");
+      if (!list) return list.error();
+      for (const Size& size : *list) {
+        if (options.buckets->bucket_for(size) != size) {
+          return make_error("--precompile: {} is not a bucket of {}. fix: list buckets (e.g. {}), or give "
+                            "--precompile alone for every bucket the sizes can use",
+                            format_size(size), options.buckets->describe(),
+                            options.buckets->bucket_for(size) ? format_size(*options.buckets->bucket_for(size))
+                                                               : std::string("a listed bucket"));
+        }
+      }
+      options.precompile_list = *list;
+    }
+  }
+  if (raw.accuracy_samples < 0 || raw.accuracy_samples > kMaxCount) {
+    return make_error("--accuracy-samples must be 0 to {}, got {}", kMaxCount, raw.accuracy_samples);
+  }
+  options.accuracy_samples = static_cast<int>(raw.accuracy_samples);
+  return {};
+}
+
+}  // namespace
+
 Expected<InferOptions> validate(const RawInferArgs& raw) {
   InferOptions options;
   if (raw.model.empty()) {
@@ -183,6 +261,7 @@ Expected<InferOptions> validate(const RawInferArgs& raw) {
   options.inference_mode = raw.inference_mode;
   options.json_path = raw.json_path;
   options.quiet = raw.quiet;
+  if (auto sizes = validate_sizes(raw, options); !sizes) return sizes.error();
   return options;
 }
 

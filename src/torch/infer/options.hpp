@@ -12,6 +12,7 @@
 
 #include "core/expected.hpp"
 #include "torch/common/model.hpp"  // Mode, format_shape
+#include "torch/infer/shapes.hpp"
 
 namespace coldbench::workload {
 
@@ -41,6 +42,17 @@ struct InferOptions {
   double tolerance = 1e-3;
   std::string json_path;  // --json FILE; empty: none
   bool quiet = false;     // no summary on stdout
+
+  // Inputs of varying size (shape_runner.hpp): --shapes or --size-range; the
+  // iterations are then requests, one size each.
+  std::optional<std::vector<Size>> shapes;
+  std::optional<SizeRange> size_range;
+  std::optional<BucketPlan> buckets;  // --bucket-width or --buckets
+  size_t bucket_cache = 16;
+  bool precompile = false;
+  std::optional<std::vector<Size>> precompile_list;  // empty optional: every bucket the sizes can use
+  int accuracy_samples = 16;                          // sizes checked padded against unpadded
+  bool varying_sizes() const { return shapes || size_range; }
 };
 
 // The raw command-line values before validation; signed so that "-3" reaches
@@ -63,6 +75,14 @@ struct RawInferArgs {
   double tolerance = 1e-3;
   std::string json_path;
   bool quiet = false;
+  std::string shapes;
+  std::string size_range;
+  long long bucket_width = 0;
+  std::string buckets;
+  std::optional<long long> bucket_cache;
+  bool precompile_given = false;
+  std::string precompile;  // empty with precompile_given: every bucket
+  long long accuracy_samples = 16;
 };
 
 Expected<InferOptions> validate(const RawInferArgs& raw);
