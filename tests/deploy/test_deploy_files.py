@@ -30,14 +30,12 @@ DASHBOARD = os.path.join(SOURCE_DIR, "deploy", "grafana", "coldbench-serve-dashb
 
 
 class PromtoolRules(unittest.TestCase):
-    def setUp(self):
-        self.promtool = shutil.which("promtool")
-        if not self.promtool:
-            self.skipTest("promtool not installed (apt-get install prometheus, or scripts/bootstrap)")
-
     def promtool_run(self, *args):
+        promtool = shutil.which("promtool")
+        if not promtool:
+            self.skipTest("promtool not installed (apt-get install prometheus, or scripts/bootstrap)")
         # promtool resolves rule_files against the cwd for `test rules`.
-        proc = subprocess.run([self.promtool, *args], capture_output=True, text=True, timeout=120,
+        proc = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=120,
                               cwd=PROMETHEUS_DIR)
         return proc.returncode, proc.stdout + proc.stderr
 
