@@ -57,6 +57,26 @@ class InferAllModes(unittest.TestCase):
             self.assertIn(mode, self.stdout)
         self.assertIn("accuracy: ok", self.stdout)
 
+    def test_modes_are_explained_by_their_graphs_and_op_times(self):
+        explanations = {e["mode"]: e for e in self.result["explanations"]}
+        self.assertEqual(set(explanations), {"script", "frozen", "optimized"})
+        self.assertEqual(explanations["script"]["vs_script"], [])
+        for mode in ("frozen", "optimized"):
+            e = explanations[mode]
+            self.assertGreater(e["graph_nodes"], 0)
+            # Freezing folds the module's attributes into constants: its graph reads none.
+            self.assertIn("prim::GetAttr", [d["kind"] for d in e["vs_script"]], e["vs_script"])
+            self.assertEqual(e["graph_nodes"], sum(e["graph_nodes_by_kind"].values()))
+        for e in explanations.values():
+            profile = e["op_profile"]  # several modes: profiled by default
+            self.assertEqual(profile["inferences"], 10)
+            self.assertTrue(profile["top_ops"], e["mode"])
+            self.assertGreater(profile["coverage"], 0)
+            self.assertLessEqual(profile["coverage"], 1.05)
+        self.assertIn("what each mode runs", self.stdout)
+        metrics = {r["name"] for r in self.records if r.get("kind") == "metric"}
+        self.assertTrue({"graph.nodes.script", "graph.nodes.frozen", "graph.nodes.optimized"} <= metrics)
+
     def test_json_has_every_combination(self):
         self.assertEqual(self.result["schema"], "coldbench-torch/infer/1")
         combos = [(r["mode"], r["batch_size"]) for r in self.result["results"]]

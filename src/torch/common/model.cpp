@@ -1,8 +1,10 @@
 #include "torch/common/model.hpp"
 
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 
+#include <cctype>
 #include <optional>
 #include <system_error>
 
@@ -164,6 +166,53 @@ Expected<OutputValues> PreparedModel::run(const std::vector<int64_t>& shape, con
   } catch (const std::exception& e) {
     return make_error("the model rejected an input of shape {} ({} mode): {}", format_shape(shape),
                       mode_name(mode_), describe(e));
+  }
+}
+
+namespace {
+
+std::string lower(const std::string& text) {
+  std::string out = text;
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ATen's and the oneDNN rewrite's spellings (aten::hardtanh_, prim::MKLDNNHardTanh_, ...).
+bool is_activation(const std::string& kind) {
+  const std::string k = lower(kind);
+  for (const char* name : {"relu", "hardtanh", "clamp", "hardswish", "silu", "sigmoid"}) {
+    if (k.find(name) != std::string::npos) return true;
+  }
+  return false;
+}
+
+void count_block(const torch::jit::Block* block, GraphStats& stats) {
+  for (const torch::jit::Node* node : block->nodes()) {
+    const std::string kind = node->kind().toQualString();
+    ++stats.nodes;
+    ++stats.by_kind[kind];
+    if (is_activation(kind) && node->inputs().size() > 0) {
+      const std::string producer = lower(node->inputs()[0]->node()->kind().toQualString());
+      if (producer.find("conv") != std::string::npos) {
+        ++stats.unfused_activations;
+        ++stats.unfused_by_kind[kind];
+      }
+    }
+    for (const torch::jit::Block* inner : node->blocks()) count_block(inner, stats);
+  }
+}
+
+}  // namespace
+
+Expected<GraphStats> PreparedModel::graph_stats() const {
+  try {
+    std::shared_ptr<torch::jit::Graph> graph = impl_->module.get_method("forward").graph()->copy();
+    torch::jit::Inline(*graph);
+    GraphStats stats;
+    count_block(graph->block(), stats);
+    return stats;
+  } catch (const std::exception& e) {
+    return make_error("cannot read the {} mode forward graph: {}", mode_name(mode_), describe(e));
   }
 }
 

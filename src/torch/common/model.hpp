@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -76,6 +77,17 @@ struct PrepareOptions {
   bool own_copy = false;
 };
 
+// What a mode's forward graph is made of (inlined, so script mode's calls
+// into submodules count as the nodes they run): node counts by kind, and the
+// activations that still follow a convolution as their own node (a fusion
+// the pass did not make, such as MobileNetV2's ReLU6 clamps).
+struct GraphStats {
+  int64_t nodes = 0;
+  std::map<std::string, int64_t> by_kind;  // "aten::conv2d" -> 52
+  int64_t unfused_activations = 0;
+  std::map<std::string, int64_t> unfused_by_kind;
+};
+
 // A module ready to run in one mode; keeps its last output for accuracy checks.
 class PreparedModel {
  public:
@@ -86,6 +98,7 @@ class PreparedModel {
   // once (serve's workers), unlike forward() + last_output().
   Expected<OutputValues> run(const std::vector<int64_t>& shape, const std::vector<float>& values) const;
   Mode mode() const { return mode_; }
+  Expected<GraphStats> graph_stats() const;
 
  private:
   friend class TorchModel;

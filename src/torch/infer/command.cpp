@@ -73,6 +73,9 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
       ->capture_default_str();
   app->add_option("--json", raw->json_path, "also write the results as JSON to this file");
   app->add_flag("-q,--quiet", raw->quiet, "do not print the summary table");
+  app->add_option("--op-profile", raw->op_profile,
+                  "after everything timed, profile this many inferences per mode for the op table that "
+                  "explains the modes (0: none; default 10 with several modes, else 0)");
   app->add_option("--shapes", raw->shapes,
                   "inputs of varying size: HxW sizes (or one number for a square) in turn, e.g. "
                   "160,224,192x256; --iters counts requests, one size each (docs/torch-infer.md)");

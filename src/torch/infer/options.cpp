@@ -261,6 +261,10 @@ Expected<InferOptions> validate(const RawInferArgs& raw) {
   options.inference_mode = raw.inference_mode;
   options.json_path = raw.json_path;
   options.quiet = raw.quiet;
+  if (raw.op_profile && (*raw.op_profile < 0 || *raw.op_profile > 10000)) {
+    return make_error("--op-profile must be 0 (none) to 10000 inferences, got {}", *raw.op_profile);
+  }
+  options.op_profile = raw.op_profile ? static_cast<int>(*raw.op_profile) : (options.modes.size() > 1 ? 10 : 0);
   if (auto sizes = validate_sizes(raw, options); !sizes) return sizes.error();
   return options;
 }

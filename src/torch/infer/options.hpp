@@ -42,6 +42,9 @@ struct InferOptions {
   double tolerance = 1e-3;
   std::string json_path;  // --json FILE; empty: none
   bool quiet = false;     // no summary on stdout
+  // Inferences per mode profiled after everything timed (0: none); by
+  // default 10 when several modes are measured, else none.
+  int op_profile = 0;
 
   // Inputs of varying size (shape_runner.hpp): --shapes or --size-range; the
   // iterations are then requests, one size each.
@@ -75,6 +78,7 @@ struct RawInferArgs {
   double tolerance = 1e-3;
   std::string json_path;
   bool quiet = false;
+  std::optional<long long> op_profile;
   std::string shapes;
   std::string size_range;
   long long bucket_width = 0;

@@ -110,7 +110,67 @@ void print_summary(const InferReport& report, std::FILE* out) {
     for (const std::string& failure : report.accuracy_failures)
       fmt::print(out, "  - {}\n", failure);
   }
+  print_explanations(report, out);
   std::fflush(out);
+}
+
+void print_explanations(const InferReport& report, std::FILE* out) {
+  if (report.explanations.empty()) return;
+  fmt::print(out, "\nwhat each mode runs (forward graph, inlined){}:\n",
+             report.explanations.front().profiled_inferences > 0
+                 ? fmt::format("; op self time per inference over {} profiled inferences",
+                               report.explanations.front().profiled_inferences)
+                 : "");
+  for (const ModeExplanation& e : report.explanations) {
+    std::string line = fmt::format("  {:<10} {} nodes", mode_name(e.mode), e.graph.nodes);
+    if (!e.vs_script.empty()) line += fmt::format(" (vs script: {})", describe_delta(e.vs_script, 6));
+    if (e.graph.unfused_activations > 0) {
+      std::string kinds;
+      for (const auto& [kind, n] : e.graph.unfused_by_kind) kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", n, kind);
+      line += fmt::format("; {} activations after a convolution left unfused ({})", e.graph.unfused_activations, kinds);
+    }
+    fmt::print(out, "{}\n", line);
+    if (e.profiled_inferences > 0 && !e.top_ops.empty()) {
+      std::string ops;
+      for (size_t i = 0; i < e.top_ops.size() && i < 4; ++i) {
+        ops += fmt::format("{}{} {} ({:.0f}%)", i ? ", " : "", e.top_ops[i].name,
+                           format_duration_ms(e.top_ops[i].self_ms_per_inference), 100 * e.top_ops[i].share);
+      }
+      fmt::print(out, "  {:<10} ops seen by the profiler {} of {} ({:.0f}%): {}\n", "",
+                 format_duration_ms(e.profiled_self_ms_per_inference),
+                 format_duration_ms(e.profiled_wall_ms_per_inference), 100 * e.coverage(), ops);
+    }
+  }
+}
+
+json explanations_json(const InferReport& report) {
+  json list = json::array();
+  for (const ModeExplanation& e : report.explanations) {
+    json entry = {{"mode", std::string(mode_name(e.mode))},
+                  {"graph_nodes", e.graph.nodes},
+                  {"graph_nodes_by_kind", e.graph.by_kind},
+                  {"unfused_activations", e.graph.unfused_activations},
+                  {"unfused_by_kind", e.graph.unfused_by_kind}};
+    json delta = json::array();
+    for (const KindDelta& d : e.vs_script) delta.push_back({{"kind", d.kind}, {"script", d.before}, {"mode", d.after}});
+    entry["vs_script"] = std::move(delta);
+    if (e.profiled_inferences > 0) {
+      json ops = json::array();
+      for (const OpTime& op : e.top_ops) {
+        ops.push_back({{"name", op.name},
+                       {"calls_per_inference", op.calls_per_inference},
+                       {"self_ms_per_inference", op.self_ms_per_inference},
+                       {"share", op.share}});
+      }
+      entry["op_profile"] = {{"inferences", e.profiled_inferences},
+                             {"self_ms_per_inference", e.profiled_self_ms_per_inference},
+                             {"wall_ms_per_inference", e.profiled_wall_ms_per_inference},
+                             {"coverage", e.coverage()},
+                             {"top_ops", std::move(ops)}};
+    }
+    list.push_back(std::move(entry));
+  }
+  return list;
 }
 
 json to_json(const InferReport& report) {
@@ -180,6 +240,7 @@ json to_json(const InferReport& report) {
   doc["accuracy_ok"] = report.accuracy_ok();
   doc["accuracy_failures"] = report.accuracy_failures;
   doc["peak_rss_bytes"] = report.peak_rss_bytes;
+  doc["explanations"] = explanations_json(report);
   return doc;
 }
 

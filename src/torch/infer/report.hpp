@@ -14,6 +14,8 @@ namespace coldbench::workload {
 inline constexpr const char* kInferJsonSchema = "coldbench-torch/infer/1";
 
 void print_summary(const InferReport& report, std::FILE* out);
+// The "what each mode runs" lines (graph changes, op self times); part of print_summary.
+void print_explanations(const InferReport& report, std::FILE* out);
 
 nlohmann::json to_json(const InferReport& report);
 

@@ -12,6 +12,7 @@
 #include "coldbench/marker.hpp"
 #include "torch/common/runtime_snapshot.hpp"
 #include "torch/common/model.hpp"
+#include "torch/profile/collector.hpp"
 
 namespace coldbench::workload {
 namespace {
@@ -222,6 +223,53 @@ void record_reference_failure(InferReport& report) {
                                                                       : "models/export.py"));
 }
 
+// What each mode's graph is and where its inference time goes, after
+// everything timed (the profiler's callback would cost the timed loops).
+Expected<void> explain_modes(InferReport& report, const std::vector<PreparedModel>& prepared,
+                             const std::map<int64_t, InputBatch>& inputs) {
+  constexpr size_t kDeltaKinds = 12, kTopOps = 10;
+  std::optional<GraphStats> script_graph;
+  for (const PreparedModel& model : prepared) {
+    auto graph = model.graph_stats();
+    if (!graph) return graph.error();
+    ModeExplanation explanation;
+    explanation.mode = model.mode();
+    explanation.graph = *graph;
+    if (model.mode() == Mode::kScript) script_graph = *graph;
+    report.explanations.push_back(std::move(explanation));
+  }
+  for (ModeExplanation& explanation : report.explanations) {
+    if (script_graph && explanation.mode != Mode::kScript) {
+      explanation.vs_script = graph_delta(*script_graph, explanation.graph, kDeltaKinds);
+    }
+    marker::metric(fmt::format("graph.nodes.{}", mode_name(explanation.mode)), "",
+                   static_cast<double>(explanation.graph.nodes));
+  }
+  const int inferences = report.options.op_profile;
+  if (inferences <= 0) return {};
+  const InputBatch& input = inputs.begin()->second;
+  for (size_t i = 0; i < prepared.size(); ++i) {
+    PreparedModel model = prepared[i];  // shares the module; forward() keeps its own last output
+    OpCollector collector;
+    CollectorSettings settings;
+    settings.record_shapes = false;
+    settings.profile_memory = false;
+    if (auto started = collector.start(settings); !started) return started.error();
+    const auto loop_start = Clock::now();
+    for (int n = 0; n < inferences; ++n) {
+      if (auto ok = model.forward(input); !ok) return ok.error();
+    }
+    const double wall_ms = elapsed_ms(loop_start);
+    const WindowSummary summary = summarize_window(collector.stop(), inferences);
+    ModeExplanation& explanation = report.explanations[i];
+    explanation.profiled_inferences = inferences;
+    explanation.profiled_self_ms_per_inference = static_cast<double>(summary.self_total_ns) / 1e6 / inferences;
+    explanation.profiled_wall_ms_per_inference = wall_ms / inferences;
+    explanation.top_ops = top_ops(summary, inferences, kTopOps);
+  }
+  return {};
+}
+
 }  // namespace
 
 Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel& model,
@@ -248,6 +296,7 @@ Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel
   const PrepareOptions prepare_options{options.channels_last, options.inference_mode};
   const bool several = options.modes.size() * options.batch_sizes.size() > 1;
   OutputsByCombination outputs;
+  std::vector<PreparedModel> prepared_modes;  // for the explanations, after everything timed
   bool needs_script = false;
   for (Mode mode : options.modes) {
     const bool first = report.results.empty();
@@ -271,6 +320,7 @@ Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel
       emit_combination_metrics(*result, first_combination, several);
       report.results.push_back(std::move(*result));
     }
+    prepared_modes.push_back(std::move(*prepared));
   }
   if (needs_script) {
     if (auto compared = compare_with_script(report, *loaded, prepare_options, *inputs, outputs);
@@ -279,8 +329,9 @@ Expected<InferReport> run_infer(const InferOptions& options, const ResolvedModel
     }
   }
   record_reference_failure(report);
+  report.peak_rss_bytes = peak_rss_bytes();  // before the explanations' extra inferences
+  if (auto explained = explain_modes(report, prepared_modes, *inputs); !explained) return explained.error();
 
-  report.peak_rss_bytes = peak_rss_bytes();
   report.snapshot = take_runtime_snapshot();
   emit_info(report);
   return report;

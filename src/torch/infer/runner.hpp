@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "torch/infer/accuracy.hpp"
+#include "torch/infer/explain.hpp"
 #include "core/expected.hpp"
 #include "torch/infer/options.hpp"
 #include "torch/infer/latency_summary.hpp"
@@ -55,6 +56,7 @@ struct InferReport {
   ReferenceCheck reference;
   std::vector<std::string> accuracy_failures;  // empty: every check passed or was skipped
   int64_t peak_rss_bytes = 0;
+  std::vector<ModeExplanation> explanations;  // one per mode, after everything timed (explain.hpp)
 
   bool accuracy_ok() const { return accuracy_failures.empty(); }
 };
