@@ -44,6 +44,7 @@ struct RunArguments {
   bool show_output = false;
   bool shell = false;
   bool no_markers = false;
+  bool loader_stats = false;
   bool no_progress = false;
   bool gate = false;
   std::vector<std::string> phase_rules;
@@ -200,6 +201,7 @@ nlohmann::json options_json(const RunArguments& args, const bench::SessionOption
           {"cwd", args.cwd},
           {"shell", args.shell},
           {"markers", !args.no_markers},
+          {"loader_stats", args.loader_stats},
           {"phase_rules", args.phase_rules},
           {"metric_rules", args.metric_rules}};
 }
@@ -235,6 +237,7 @@ Expected<int> run(const RunArguments& args, const std::vector<std::unique_ptr<Ru
   setup::RunSetup run_setup;
   run_setup.env = options->env;
   run_setup.markers = options->markers;
+  run_setup.loader_stats = args.loader_stats;
   run_setup.cwd = setup::current_directory();
   for (const auto& group : groups) {
     auto applied = group->apply(*options, run_setup);
@@ -351,6 +354,9 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_option("--metric", args->metric_rules, "NAME=REGEX: first capture group of each matching line is a value (RE2 syntax)")
       ->allow_extra_args(false);
   sub->add_flag("--no-markers", args->no_markers, "Do not give workloads a marker fd (COLDBENCH_FD)");
+  sub->add_flag("--loader-stats", args->loader_stats,
+                "Record the dynamic loader's own work per run (glibc LD_DEBUG=statistics,files): shared objects "
+                "mapped, start-up time in the loader and its relocations, as run info loader.* (host runs)");
   sub->add_flag("--no-progress", args->no_progress, "No progress bar or progress lines on stderr");
   sub->add_flag("--gate", args->gate,
                 "Exit like 'compare': 1 when a command is slower than the first beyond the threshold, 3 when some "

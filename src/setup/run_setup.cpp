@@ -5,12 +5,13 @@
 #include <climits>
 
 #include "isolate/isolation_hook.hpp"
+#include "loader/loader_hook.hpp"
 
 namespace coldbench::setup {
 
 std::vector<bench::RunHook*> RunHooks::in_order() const {
   std::vector<bench::RunHook*> hooks;
-  for (bench::RunHook* hook : {static_cast<bench::RunHook*>(limits.get()), isolation.get(),
+  for (bench::RunHook* hook : {static_cast<bench::RunHook*>(limits.get()), isolation.get(), loader.get(),
                                static_cast<bench::RunHook*>(cache.get())}) {
     if (hook) hooks.push_back(hook);
   }
@@ -32,6 +33,17 @@ Expected<RunHooks> make_run_hooks(const RunSetup& setup, cache::CacheNotice noti
       isolate::make_isolation_hook(setup.isolation, hooks.limits->limits().spec, setup.env, setup.markers);
   if (!isolation_hook) return isolation_hook.error();
   hooks.isolation = std::move(isolation_hook).value();
+
+  if (setup.loader_stats) {
+    if (setup.isolation.mode != isolate::IsolationMode::Host) {
+      return make_error(
+          "--loader-stats reads the loader's report from a host path, which a sandbox or container does not see. "
+          "fix: drop --isolate, or drop --loader-stats");
+    }
+    auto loader_hook = loader::make_loader_hook();
+    if (!loader_hook) return loader_hook.error();
+    hooks.loader = std::move(loader_hook).value();
+  }
 
   if (setup.cache) {
     const CacheSetup& cache = *setup.cache;

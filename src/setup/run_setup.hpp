@@ -34,16 +34,18 @@ struct RunSetup {
   // passes them on, and they must not fight the limits' thread variables.
   std::vector<std::pair<std::string, std::string>> env;
   bool markers = true;  // runs get marker variables
+  bool loader_stats = false;  // LD_DEBUG=statistics per run (loader/loader_hook.hpp)
   std::string cwd;      // the harness's own directory: relative --track paths
 };
 
 // The hooks of one RunSetup. They run around each spawn in in_order():
 // limits first (a container engine is given the limits it resolved), then
-// isolation, then cache state last, so nothing touches the page cache
+// isolation, then the loader's report, then cache state last, so nothing touches the page cache
 // between its eviction or warming and the spawn.
 struct RunHooks {
   std::unique_ptr<limits::LimitsHook> limits;  // always: it records effective CPUs
   std::unique_ptr<bench::RunHook> isolation;   // none for host isolation
+  std::unique_ptr<bench::RunHook> loader;      // --loader-stats
   std::unique_ptr<cache::CacheStateHook> cache;
   // What the user should know before the first run (stale cgroups removed, ...).
   std::vector<std::string> notes;
