@@ -219,7 +219,7 @@ Subcommand add_load_command(CLI::App& app) {
   sub->add_option("--duration", args->duration, "Length of the measured window, e.g. 30s (after --warmup-s)");
   sub->add_option("--requests", args->requests, "Measured requests to send (with --duration: whichever ends first)");
   sub->add_option("--connections", args->connections, "Keep-alive connections in the pool (default 8)");
-  sub->add_option("--timeout", args->timeout, "Per-request limit from its send, e.g. 2s (default 10s)");
+  sub->add_option("--timeout", args->timeout, "Per-request limit from its intended send time, e.g. 2s (default 10s); then a timeout");
   sub->add_option("--warmup-s", args->warmup_s, "Seconds of traffic before the measured window (default 0), reported apart");
   sub->add_flag("--closed-loop", args->closed_loop, "Each connection sends as soon as its previous answer is in (no --rate)");
   sub->add_option("--seed", args->seed, "Seed of the poisson schedule (default 1)");

@@ -99,7 +99,7 @@ Expected<void> Engine::open(std::size_t index, int64_t now) {
   event.data.u64 = index;
   c.want_write = !c.connected;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &event);
-  if (c.busy) c.deadline_ns = now + plan_.timeout_ns;
+  (void)now;
   return {};
 }
 
@@ -137,7 +137,7 @@ void Engine::start_request(std::size_t index, RequestRecord record, int64_t now)
   c.busy = true;
   c.written = 0;
   c.parser.reset();
-  c.deadline_ns = now + plan_.timeout_ns;
+  c.deadline_ns = record.intended_ns + plan_.timeout_ns;
   if (!c.fd) {
     if (!open(index, now)) {
       finish(c, now, RequestError::Connect);
@@ -282,6 +282,19 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
                             std::count_if(connections_.begin(), connections_.end(), [](const Connection& c) { return c.busy; });
       break;
     }
+    // Timeouts first, so the connections they free take the next arrivals at once.
+    for (auto& c : connections_) {
+      if (c.busy && c.deadline_ns <= now) finish(c, now, RequestError::Timeout);
+    }
+    // A request still waiting for a connection when its time is up never goes out: a timeout.
+    while (!pending_.empty() && pending_.front().intended_ns + plan_.timeout_ns <= now) {
+      RequestRecord expired = pending_.front();
+      pending_.pop_front();
+      expired.done_ns = now;
+      expired.error = RequestError::Timeout;
+      if (!expired.warmup) outcome_.last_done_ns = std::max(outcome_.last_done_ns, now);
+      observer_.on_request(expired);
+    }
     RequestRecord record;
     if (plan_.closed_loop) {
       for (std::size_t i = 0; generating_ && i < connections_.size(); ++i) {
@@ -310,16 +323,12 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
         start_request(i, waiting, now);
       }
     }
-    int64_t earliest_deadline = kNever;
+    int64_t earliest_deadline = pending_.empty() ? kNever : pending_.front().intended_ns + plan_.timeout_ns;
     int64_t oldest_open = plan_.closed_loop || !generating_ ? kNever : next_abs;
     if (!pending_.empty()) oldest_open = std::min(oldest_open, pending_.front().intended_ns);
     bool busy = false;
     for (auto& c : connections_) {
       if (!c.busy) continue;
-      if (c.deadline_ns <= now) {
-        finish(c, now, RequestError::Timeout);
-        continue;
-      }
       busy = true;
       earliest_deadline = std::min(earliest_deadline, c.deadline_ns);
       oldest_open = std::min(oldest_open, c.request.intended_ns);

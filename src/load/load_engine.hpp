@@ -30,7 +30,7 @@ struct LoadPlan {
   int64_t warmup_ns = 0;                  // before the measured window; its requests are flagged
   std::optional<int64_t> duration_ns;     // of the measured window
   std::optional<int64_t> max_requests;    // measured requests
-  int64_t timeout_ns = 10'000'000'000;    // per request, from its send
+  int64_t timeout_ns = 10'000'000'000;    // per request, from its intended send time
 };
 
 // What the loop has settled so far, for slicing and progress.

@@ -7,9 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,7 +27,8 @@ namespace {
 // `stall_at`-th request (0-based, over all connections) for `stall_ms` once.
 class StallingServer {
  public:
-  StallingServer(int stall_at, int stall_ms, bool chunked) : stall_at_(stall_at), stall_ms_(stall_ms), chunked_(chunked) {
+  StallingServer(int stall_at, int stall_ms, bool chunked, bool one_worker = false)
+      : stall_at_(stall_at), stall_ms_(stall_ms), chunked_(chunked), one_worker_(one_worker) {
     listener_.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -66,6 +69,8 @@ class StallingServer {
         continue;
       }
       buffer.erase(0, end + 4);
+      std::unique_lock<std::mutex> worker(worker_, std::defer_lock);
+      if (one_worker_) worker.lock();  // like serve --workers 1: a stall holds every connection
       if (count_++ == stall_at_) std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
       const std::string response = chunked_ ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
                                             : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -75,7 +80,8 @@ class StallingServer {
   }
 
   int stall_at_, stall_ms_;
-  bool chunked_;
+  bool chunked_, one_worker_;
+  std::mutex worker_;
   Fd listener_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
@@ -145,10 +151,12 @@ TEST(LoadEngine, ClosedLoopKeepsEveryConnectionBusyOverChunkedAnswers) {
 }
 
 TEST(LoadEngine, ATimedOutRequestIsCountedAndItsConnectionReopened) {
-  StallingServer server(/*stall_at=*/2, /*stall_ms=*/800, /*chunked=*/false);
+  StallingServer server(/*stall_at=*/2, /*stall_ms=*/1500, /*chunked=*/false);
   LoadPlan plan = plan_for(server.port());
+  plan.rate = 10;
+  plan.connections = 2;  // the server serves each connection on its own thread: only the stalled one waits
   plan.max_requests = 10;
-  plan.timeout_ns = 200'000'000;
+  plan.timeout_ns = 500'000'000;
   Collect collect;
   auto outcome = run_load(plan, collect, [] { return false; });
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
@@ -157,9 +165,52 @@ TEST(LoadEngine, ATimedOutRequestIsCountedAndItsConnectionReopened) {
   for (const auto& r : collect.records) {
     timeouts += r.error == RequestError::Timeout;
     answered += r.answered();
+    if (r.error == RequestError::Timeout) {
+      EXPECT_GE(r.done_ns - r.intended_ns, plan.timeout_ns);
+    }
   }
   EXPECT_EQ(timeouts, 1);
-  EXPECT_EQ(answered, 9);  // on a new connection, while the old one's thread still sleeps
+  EXPECT_EQ(answered, 9);  // one on a reopened connection, while the old one's thread still sleeps
+}
+
+TEST(LoadEngine, AConnectionFreedByATimeoutTakesTheNextQueuedRequestAtOnce) {
+  // The only connection is held by a stalled request until it times out at 500 ms; the request
+  // queued behind it (intended at 100 ms, its own time up at 600 ms) goes out on a reopened
+  // connection right then, not at the loop's next wake-up (which came too late for it).
+  StallingServer server(/*stall_at=*/0, /*stall_ms=*/1500, /*chunked=*/false);
+  LoadPlan plan = plan_for(server.port());
+  plan.rate = 10;
+  plan.max_requests = 2;
+  plan.timeout_ns = 500'000'000;
+  Collect collect;
+  auto outcome = run_load(plan, collect, [] { return false; });
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  ASSERT_EQ(collect.records.size(), 2u);
+  std::sort(collect.records.begin(), collect.records.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  EXPECT_EQ(collect.records[0].error, RequestError::Timeout);
+  const RequestRecord& queued = collect.records[1];
+  EXPECT_TRUE(queued.answered()) << request_error_name(queued.error);
+  EXPECT_GT(queued.sent_ns, 0);
+  EXPECT_LT(queued.sent_ns, queued.intended_ns + plan.timeout_ns);
+}
+
+TEST(LoadEngine, AnOverloadedServerEndsTheSessionWithinTheTimeoutNotAfterTheStall) {
+  // One worker held 3 s: every request (sent or still queued) gives up at intended + timeout,
+  // so none waits for the stall to end and the session ends long before it does.
+  StallingServer server(/*stall_at=*/0, /*stall_ms=*/3000, /*chunked=*/false, /*one_worker=*/true);
+  LoadPlan plan = plan_for(server.port());
+  plan.rate = 100;
+  plan.connections = 2;
+  plan.max_requests = 20;
+  plan.timeout_ns = 300'000'000;
+  Collect collect;
+  auto outcome = run_load(plan, collect, [] { return false; });
+  ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+  ASSERT_EQ(collect.records.size(), 20u);
+  for (const auto& r : collect.records) {
+    EXPECT_EQ(r.error, RequestError::Timeout) << r.id;  // an answer would have come after the 3 s stall
+    EXPECT_GE(r.done_ns - r.intended_ns, plan.timeout_ns) << r.id;
+  }
 }
 
 TEST(LoadEngine, AnUnreachableServerIsAnErrorBeforeAnyRequest) {
