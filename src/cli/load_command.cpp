@@ -4,11 +4,12 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <iterator>
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <sstream>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -32,14 +33,67 @@
 namespace coldbench::cli {
 namespace {
 
+// Appends slices to the history on a thread of its own: a transaction is an
+// fsync (synchronous=FULL), and the send loop must not stall for it (a stall
+// there would be in the very latencies it measures).
+class HistoryWriter {
+ public:
+  HistoryWriter(store::History& history, int64_t session_id) : history_(history), session_id_(session_id) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~HistoryWriter() { close(); }
+  void append(RunRecord run) {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(run));
+    wake_.notify_one();
+  }
+  // Waits for every queued slice; the first error, if any.
+  std::optional<Error> close() {
+    {
+      std::lock_guard lock(mutex_);
+      closing_ = true;
+      wake_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    return failure_;
+  }
+  bool failed() {
+    std::lock_guard lock(mutex_);
+    return failure_.has_value();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wake_.wait(lock, [this] { return closing_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      RunRecord run = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      auto appended = failure_ ? Expected<void>{} : history_.append_run(session_id_, run);
+      lock.lock();
+      if (!appended && !failure_) failure_ = appended.error();
+    }
+  }
+
+  store::History& history_;
+  int64_t session_id_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<RunRecord> queue_;
+  bool closing_ = false;
+  std::optional<Error> failure_;
+  std::thread thread_;
+};
+
 // Everything a session writes as it measures: the CSV rows, the history's
 // slices, the progress line. The first write error stops the session.
 class SessionObserver : public load::LoadObserver {
  public:
   SessionObserver(std::string command, int64_t slice_ns, std::optional<load::RequestCsv>& csv,
-                  store::History* history, int64_t session_id, report::LoadProgress* progress)
-      : csv_(csv), history_(history), session_id_(session_id), progress_(progress), command_(std::move(command)),
-        slice_ns_(slice_ns) {}
+                  HistoryWriter* history, report::LoadProgress* progress)
+      : csv_(csv), history_(history), progress_(progress), command_(std::move(command)), slice_ns_(slice_ns) {}
 
   void on_start(int64_t start_ns, int64_t measure_start_ns) override {
     slices_.emplace(command_, start_ns, measure_start_ns, slice_ns_, [this](RunRecord run) { on_slice(std::move(run)); });
@@ -63,8 +117,13 @@ class SessionObserver : public load::LoadObserver {
     }
   }
 
+  bool failed() { return failure.has_value() || (history_ && history_->failed()); }
+
   void finish(bool interrupted) {
     if (slices_) slices_->flush(interrupted);
+    if (history_) {
+      if (auto error = history_->close(); error && !failure) failure = error;
+    }
     if (csv_) {
       if (auto flushed = csv_->flush(); !flushed && !failure) failure = flushed.error();
     }
@@ -77,15 +136,12 @@ class SessionObserver : public load::LoadObserver {
 
  private:
   void on_slice(RunRecord run) {
-    if (history_ && !failure) {
-      if (auto appended = history_->append_run(session_id_, run); !appended) failure = appended.error();
-    }
+    if (history_) history_->append(run);
     runs.push_back(std::move(run));
   }
 
   std::optional<load::RequestCsv>& csv_;
-  store::History* history_;
-  int64_t session_id_;
+  HistoryWriter* history_;
   report::LoadProgress* progress_;
   std::optional<load::SliceRecorder> slices_;
   std::string command_;
@@ -154,9 +210,12 @@ Expected<int> run_load_session(load::LoadArguments args) {
   }
 
   report::LoadProgress progress(stderr, isatty(STDERR_FILENO) != 0);
-  SessionObserver observer(args.name, plan->slice_ns, csv, history.get(), session_id, args.no_progress ? nullptr : &progress);
+  std::optional<HistoryWriter> writer;
+  if (history) writer.emplace(*history, session_id);
+  SessionObserver observer(args.name, plan->slice_ns, csv, writer ? &*writer : nullptr,
+                           args.no_progress ? nullptr : &progress);
   auto outcome = load::run_load(plan->engine, observer,
-                                [&observer] { return proc::interrupt_requested() || observer.failure.has_value(); });
+                                [&observer] { return proc::interrupt_requested() || observer.failed(); });
   if (!outcome) return outcome.error();
   observer.finish(outcome->interrupted);
   std::string server_end;

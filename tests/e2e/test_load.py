@@ -14,9 +14,11 @@ Debian's wrk 4 corrects its histogram for coordinated omission itself
 it observed), so its p99 shows the stall as well (docs/load.md).
 
 Accuracy: at closed-loop saturation on serve's predict endpoint, coldbench's
-throughput is within 5% of wrk's (interleaved 2 s rounds, best of each so far,
-stopping once within 5%, at most 10 rounds: two cores shared with builds make
-single runs swing by 2x); at an open-loop 100/s the server keeps up with,
+throughput is at least 95% of wrk's (interleaved 2 s rounds, best of each so
+far, stopping once there, at most 10 rounds: two cores shared with builds make
+single runs swing by 2x; one-sided because coldbench's client takes less CPU
+per request than wrk's, so on these cores it often gets more from the server),
+and its count of 2xx answers equals serve's own counter; at an open-loop 100/s the server keeps up with,
 the achieved rate is within 1% of the offered one.
 
 The coordinated-omission test runs twice: on a stdlib stand-in server
@@ -35,6 +37,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 from e2e_support import COLDBENCH, COLDBENCH_TORCH, temp_dir
 
@@ -146,6 +149,14 @@ def run_hey(url, seconds, body):
             "text": text}
 
 
+def served_predicts(origin):
+    """serve's own count of predict answers with status 200 (its /metrics)."""
+    with urllib.request.urlopen(origin + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    match = re.search(r'^http_requests_total\{path="/v1/models/\{name\}:predict",status="200"\} ([0-9.e+]+)$', text, re.M)
+    return int(float(match.group(1))) if match else 0
+
+
 def run_load(args, timeout=300):
     """`coldbench load ARGS --json FILE`: (completed process, its JSON)."""
     tmp = tempfile.mkdtemp(prefix="cb-load-")
@@ -240,20 +251,28 @@ class LoadTest(unittest.TestCase):
         try:
             url = server.origin + PREDICT_PATH
             cb_rates, wrk_rates = [], []
-            # Interleaved rounds; the best of each so far estimates what the server gives an undisturbed client.
+            # Interleaved rounds; the best of each so far estimates what the server gives an undisturbed
+            # client. One-sided: the server is CPU-bound on the cores the client shares, and coldbench's
+            # client spends less CPU per request than wrk's, so it often gets more (docs/load.md).
             for _ in range(10):
                 wrk_rates.append(run_wrk(url, 2, 4, self.wrk_script)["rps"])
+                before = served_predicts(server.origin)
                 completed, data = run_load(["--url", url, "--closed-loop", "--connections", "4", "--duration", "2s",
                                             *self.predict_args()])
+                served = served_predicts(server.origin) - before
                 self.assertEqual(completed.returncode, 0, completed.stdout + completed.stderr)
-                self.assertEqual(data["load"]["measured"]["answered"], data["load"]["measured"]["requests"])
+                measured = data["load"]["measured"]
+                self.assertEqual(measured["answered"], measured["requests"], measured)
+                # Every answer coldbench counted is one the server counted, and no more.
+                self.assertEqual(measured["status"]["2xx"], served, measured)
                 cb_rates.append(data["load"]["achieved_rate"])
-                if abs(max(cb_rates) / max(wrk_rates) - 1) <= 0.05:
+                if max(cb_rates) >= 0.95 * max(wrk_rates):
                     break
             cb, wrk = max(cb_rates), max(wrk_rates)
-            print(f"\nclosed loop, 4 connections, 2 s rounds, best of {len(cb_rates)}: coldbench {cb:.0f}/s {[round(r) for r in cb_rates]}, "
-                  f"wrk {wrk:.0f}/s {[round(r) for r in wrk_rates]}, ratio {cb / wrk:.3f}", flush=True)
-            self.assertLessEqual(abs(cb / wrk - 1), 0.05, (cb_rates, wrk_rates))
+            print(f"\nclosed loop, 4 connections, 2 s rounds, best of {len(cb_rates)}: coldbench {cb:.0f}/s "
+                  f"{[round(r) for r in cb_rates]}, wrk {wrk:.0f}/s {[round(r) for r in wrk_rates]}, "
+                  f"ratio {cb / wrk:.3f}", flush=True)
+            self.assertGreaterEqual(cb / wrk, 0.95, (cb_rates, wrk_rates))
 
             completed, data = run_load(["--url", url, "--rate", "100", "--arrival", "constant", "--duration", "10s",
                                         "--connections", "2", *self.predict_args()])
