@@ -86,8 +86,9 @@ Expected<LoadSessionPlan> validate_load_arguments(const LoadArguments& args) {
   plan.ready_timeout_s = *ready;
   if (!args.server_command.empty() && args.server_log.empty()) return make_error("--server-log: give a file name");
   if (args.name.empty()) return make_error("--name: give a non-empty name");
-  if (engine.duration_ns) {
-    plan.planned_slices = static_cast<int>((*engine.duration_ns + plan.slice_ns - 1) / plan.slice_ns);
+  if (engine.duration_ns) {  // warmup slices are runs too (flagged warmup), so the history counts them
+    plan.planned_slices = static_cast<int>((*engine.duration_ns + plan.slice_ns - 1) / plan.slice_ns +
+                                           (engine.warmup_ns + plan.slice_ns - 1) / plan.slice_ns);
   }
   plan.mode_text = args.closed_loop ? fmt::format("closed loop, {} connection(s)", args.connections)
                                     : fmt::format("open loop, {} arrivals at {:g}/s, {} connection(s)",

@@ -32,6 +32,14 @@ TEST(LoadOptions, AcceptsAValidOpenLoopPlan) {
   EXPECT_EQ(plan->planned_slices, 2);
 }
 
+TEST(LoadOptions, PlannedSlicesCountTheWarmupSlices) {
+  auto args = valid();
+  args.warmup_s = 1.5;  // [0, 0.5) and [0.5, 1.5): two warmup slices before the two measured ones
+  auto plan = validate_load_arguments(args);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->planned_slices, 4);
+}
+
 TEST(LoadOptions, RejectsRateAtOrBelowZero) {
   auto args = valid();
   args.rate = 0;
