@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "core/clock.hpp"
 #include "core/host.hpp"
+#include "core/json_text.hpp"
 #include "core/output_file.hpp"
 #include "core/record_json.hpp"
 #include "core/terminal_text.hpp"
@@ -233,7 +234,7 @@ Expected<int> run_load_session(load::LoadArguments args) {
     j["load"] = load::to_json(summary);
     j["load"]["interrupted"] = outcome->interrupted;
     j["load"]["unfinished"] = outcome->unfinished;
-    if (auto written = write_file_atomically(args.json, j.dump(2) + "\n"); !written) return written.error().with_context("--json");
+    if (auto written = write_file_atomically(args.json, json_text(j, 2) + "\n"); !written) return written.error().with_context("--json");
   }
   print_for_terminal(stdout, report::render_load_summary(summary, plan->mode_text, args.closed_loop));
   std::fflush(stdout);

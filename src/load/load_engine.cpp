@@ -54,7 +54,7 @@ class Engine {
   Expected<LoadOutcome> run(const std::function<bool()>& stop);
 
  private:
-  Expected<void> open(std::size_t index, int64_t now);
+  Expected<void> open(std::size_t index);
   void close(Connection& c) {
     c.fd.reset();  // closing the fd removes it from the epoll set
     c.connected = c.want_write = false;
@@ -81,7 +81,7 @@ class Engine {
   bool generating_ = true;
 };
 
-Expected<void> Engine::open(std::size_t index, int64_t now) {
+Expected<void> Engine::open(std::size_t index) {
   Connection& c = connections_[index];
   c.fd.reset(socket(plan_.address.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!c.fd) return make_error("socket: {}", std::strerror(errno));
@@ -99,7 +99,6 @@ Expected<void> Engine::open(std::size_t index, int64_t now) {
   event.data.u64 = index;
   c.want_write = !c.connected;
   epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.fd.get(), &event);
-  (void)now;
   return {};
 }
 
@@ -139,7 +138,7 @@ void Engine::start_request(std::size_t index, RequestRecord record, int64_t now)
   c.parser.reset();
   c.deadline_ns = record.intended_ns + plan_.timeout_ns;
   if (!c.fd) {
-    if (!open(index, now)) {
+    if (!open(index)) {
       finish(c, now, RequestError::Connect);
       return;
     }
@@ -257,7 +256,7 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
   // Open the pool before time 0, so connection set-up is not in the first requests' latency.
   const int64_t connect_start = monotonic_ns();
   for (std::size_t i = 0; i < connections_.size(); ++i) {
-    if (auto opened = open(i, connect_start); !opened) {
+    if (auto opened = open(i); !opened) {
       return opened.error().with_context("cannot reach the server (is it running?)");
     }
   }

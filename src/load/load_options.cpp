@@ -86,8 +86,14 @@ Expected<LoadSessionPlan> validate_load_arguments(const LoadArguments& args) {
   plan.ready_timeout_s = *ready;
   if (!args.server_command.empty() && args.server_log.empty()) return make_error("--server-log: give a file name");
   if (args.name.empty()) return make_error("--name: give a non-empty name");
-  if (engine.duration_ns) {  // warmup slices are runs too (flagged warmup), so the history counts them
-    plan.planned_slices = static_cast<int>((*engine.duration_ns + plan.slice_ns - 1) / plan.slice_ns +
+  // The measured window's expected length: the duration, or the requests at the rate (open loop).
+  std::optional<int64_t> window_ns = engine.duration_ns;
+  if (engine.max_requests && !args.closed_loop) {
+    const auto at_rate = static_cast<int64_t>(std::ceil(static_cast<double>(*engine.max_requests) / engine.rate * 1e9));
+    window_ns = window_ns ? std::min(*window_ns, at_rate) : at_rate;
+  }
+  if (window_ns) {  // warmup slices are runs too (flagged warmup), so the history counts them
+    plan.planned_slices = static_cast<int>((*window_ns + plan.slice_ns - 1) / plan.slice_ns +
                                            (engine.warmup_ns + plan.slice_ns - 1) / plan.slice_ns);
   }
   plan.mode_text = args.closed_loop ? fmt::format("closed loop, {} connection(s)", args.connections)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/json_text.hpp"
 #include "core/quantile.hpp"
 #include "stats/order_statistics.hpp"
 
@@ -72,7 +73,7 @@ namespace {
 nlohmann::json quantiles_json(const std::vector<QuantileEstimate>& quantiles) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& q : quantiles) {
-    nlohmann::json entry{{"p", q.p}, {"ms", std::isfinite(q.value_ms) ? nlohmann::json(q.value_ms) : nlohmann::json()}};
+    nlohmann::json entry{{"p", q.p}, {"ms", finite_or_null(q.value_ms)}};
     if (q.ci.valid()) {
       entry["ci"] = {{"low_ms", q.ci.low}, {"high_ms", q.ci.high}, {"level", q.ci.level}};
     } else {
@@ -100,7 +101,7 @@ nlohmann::json to_json(const LoadSummary& s) {
           {"warmup", counts_json(s.warmup)},
           {"latency", quantiles_json(s.latency)},
           {"service_time", quantiles_json(s.service)},
-          {"max_latency_ms", std::isfinite(s.max_latency_ms) ? nlohmann::json(s.max_latency_ms) : nlohmann::json()}};
+          {"max_latency_ms", finite_or_null(s.max_latency_ms)}};
 }
 
 }  // namespace coldbench::load

@@ -65,9 +65,17 @@ Expected<ResolvedAddress> resolve_target(const TargetUrl& url, bool allow_remote
   if (int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found); rc != 0 || !found) {
     return make_error("--url: cannot resolve host '{}': {}", url.host, gai_strerror(rc));
   }
+  // IPv4 first: "localhost" often resolves to ::1 first, and servers such as serve listen on 127.0.0.1 only.
+  const addrinfo* chosen = found;
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      chosen = a;
+      break;
+    }
+  }
   ResolvedAddress out;
-  std::memcpy(&out.address, found->ai_addr, found->ai_addrlen);
-  out.length = found->ai_addrlen;
+  std::memcpy(&out.address, chosen->ai_addr, chosen->ai_addrlen);
+  out.length = chosen->ai_addrlen;
   freeaddrinfo(found);
   char buffer[INET6_ADDRSTRLEN] = {};
   if (out.address.ss_family == AF_INET) {
