@@ -7,10 +7,14 @@ namespace coldbench::load {
 Expected<ArrivalKind> parse_arrival(std::string_view text) {
   if (text == "constant") return ArrivalKind::Constant;
   if (text == "poisson") return ArrivalKind::Poisson;
-  return make_error("--arrival '{}': give poisson (exponential gaps, the default) or constant (evenly spaced)", text);
+  return make_error(
+      "--arrival '{}': give poisson (exponential gaps, the default) or constant (evenly spaced)",
+      text);
 }
 
-const char* arrival_name(ArrivalKind kind) { return kind == ArrivalKind::Constant ? "constant" : "poisson"; }
+const char* arrival_name(ArrivalKind kind) {
+  return kind == ArrivalKind::Constant ? "constant" : "poisson";
+}
 
 namespace {
 uint64_t splitmix64(uint64_t& x) {
@@ -19,10 +23,13 @@ uint64_t splitmix64(uint64_t& x) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 }  // namespace
 
-ArrivalSchedule::ArrivalSchedule(ArrivalKind kind, double rate, uint64_t seed) : kind_(kind), rate_(rate) {
+ArrivalSchedule::ArrivalSchedule(ArrivalKind kind, double rate, uint64_t seed)
+    : kind_(kind), rate_(rate) {
   uint64_t x = seed;
   for (auto& s : state_) s = splitmix64(x);
 }

@@ -33,10 +33,10 @@ class ArrivalSchedule {
  private:
   ArrivalKind kind_;
   double rate_;
-  uint64_t state_[4];   // xoshiro256** state: small, fast and fully specified
-  int64_t base_ns_ = 0;   // constant: arrivals are base + k / rate (no rounding drift)
-  int64_t count_ = 0;     // arrivals since base_ns_
-  double poisson_ns_ = 0; // poisson: running sum of gaps
+  uint64_t state_[4];      // xoshiro256** state: small, fast and fully specified
+  int64_t base_ns_ = 0;    // constant: arrivals are base + k / rate (no rounding drift)
+  int64_t count_ = 0;      // arrivals since base_ns_
+  double poisson_ns_ = 0;  // poisson: running sum of gaps
   int64_t last_ns_ = 0;
 
   uint64_t next_u64();

@@ -11,13 +11,15 @@ constexpr std::size_t kMaxHead = 64 * 1024;  // a head this long is not a server
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
          });
 }
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -33,7 +35,9 @@ bool contains_token(std::string_view list, std::string_view token) {
 
 }  // namespace
 
-void HttpResponseParser::reset() { *this = HttpResponseParser(); }
+void HttpResponseParser::reset() {
+  *this = HttpResponseParser();
+}
 
 HttpResponseParser::State HttpResponseParser::fail(std::string message) {
   error_ = std::move(message);
@@ -55,7 +59,8 @@ bool HttpResponseParser::parse_head(std::string_view head) {
     fail("bad status code");
     return false;
   }
-  std::string_view rest = line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
+  std::string_view rest =
+      line_end == std::string_view::npos ? std::string_view() : head.substr(line_end + 2);
   while (!rest.empty()) {
     const auto eol = rest.find("\r\n");
     std::string_view field = rest.substr(0, eol);
@@ -88,7 +93,8 @@ bool HttpResponseParser::parse_head(std::string_view head) {
 
 HttpResponseParser::State HttpResponseParser::feed(std::string_view bytes) {
   if (state_ != State::NeedMore) {
-    return bytes.empty() ? state_ : fail("bytes after a complete response (the client does not pipeline)");
+    return bytes.empty() ? state_
+                         : fail("bytes after a complete response (the client does not pipeline)");
   }
   total_bytes_ += static_cast<int64_t>(bytes.size());
   buffer_.append(bytes);
@@ -166,7 +172,8 @@ HttpResponseParser::State HttpResponseParser::step() {
       }
       if (line.empty()) part_ = Part::Done;
     } else {  // Done
-      if (at != buffer_.size()) return fail("bytes after a complete response (the client does not pipeline)");
+      if (at != buffer_.size())
+        return fail("bytes after a complete response (the client does not pipeline)");
       buffer_.clear();
       return state_ = State::Complete;
     }

@@ -38,12 +38,12 @@ class HttpResponseParser {
 
   State state_ = State::NeedMore;
   Part part_ = Part::Head;
-  std::string buffer_;      // unparsed bytes (head, a chunk-size line, trailers)
+  std::string buffer_;  // unparsed bytes (head, a chunk-size line, trailers)
   int status_ = 0;
   bool keep_alive_ = true;
   bool chunked_ = false;
   int64_t content_length_ = -1;
-  int64_t remaining_ = 0;   // of the body or the current chunk
+  int64_t remaining_ = 0;  // of the body or the current chunk
   int64_t body_bytes_ = 0;
   int64_t total_bytes_ = 0;
   std::string error_;

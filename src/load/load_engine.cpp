@@ -1,10 +1,10 @@
 #include "load/load_engine.hpp"
 
 #include <errno.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <algorithm>
@@ -21,11 +21,16 @@ namespace coldbench::load {
 
 const char* request_error_name(RequestError error) {
   switch (error) {
-    case RequestError::None: return "";
-    case RequestError::Connect: return "connect";
-    case RequestError::Reset: return "reset";
-    case RequestError::Timeout: return "timeout";
-    case RequestError::Protocol: return "protocol";
+    case RequestError::None:
+      return "";
+    case RequestError::Connect:
+      return "connect";
+    case RequestError::Reset:
+      return "reset";
+    case RequestError::Timeout:
+      return "timeout";
+    case RequestError::Protocol:
+      return "protocol";
   }
   return "?";
 }
@@ -48,8 +53,11 @@ struct Connection {
 
 class Engine {
  public:
-  Engine(const LoadPlan& plan, LoadObserver& observer) : plan_(plan), observer_(observer),
-      schedule_(plan.arrival, plan.rate, plan.seed), connections_(static_cast<std::size_t>(plan.connections)) {}
+  Engine(const LoadPlan& plan, LoadObserver& observer)
+      : plan_(plan),
+        observer_(observer),
+        schedule_(plan.arrival, plan.rate, plan.seed),
+        connections_(static_cast<std::size_t>(plan.connections)) {}
 
   Expected<LoadOutcome> run(const std::function<bool()>& stop);
 
@@ -83,11 +91,14 @@ class Engine {
 
 Expected<void> Engine::open(std::size_t index) {
   Connection& c = connections_[index];
-  c.fd.reset(socket(plan_.address.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  c.fd.reset(
+      socket(plan_.address.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!c.fd) return make_error("socket: {}", std::strerror(errno));
   int one = 1;
-  setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // small requests, no Nagle delay
-  int rc = connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&plan_.address.address), plan_.address.length);
+  setsockopt(c.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one,
+             sizeof one);  // small requests, no Nagle delay
+  int rc = connect(c.fd.get(), reinterpret_cast<const sockaddr*>(&plan_.address.address),
+                   plan_.address.length);
   if (rc != 0 && errno != EINPROGRESS) {
     const int saved = errno;
     close(c);
@@ -171,8 +182,10 @@ void Engine::read_some(std::size_t index, int64_t now) {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-      if (c.busy) finish(c, now, RequestError::Reset);
-      else close(c);
+      if (c.busy)
+        finish(c, now, RequestError::Reset);
+      else
+        close(c);
       return;
     }
     if (n == 0) {  // the server closed
@@ -210,8 +223,10 @@ void Engine::on_event(std::size_t index, uint32_t events, int64_t now) {
     socklen_t length = sizeof error;
     getsockopt(c.fd.get(), SOL_SOCKET, SO_ERROR, &error, &length);
     if (error != 0) {
-      if (c.busy) finish(c, now, RequestError::Connect);
-      else close(c);
+      if (c.busy)
+        finish(c, now, RequestError::Connect);
+      else
+        close(c);
       return;
     }
     c.connected = true;
@@ -227,7 +242,8 @@ void Engine::on_event(std::size_t index, uint32_t events, int64_t now) {
 bool Engine::next_arrival(int64_t intended, RequestRecord& record) {
   const bool warmup = intended < outcome_.measure_start_ns;
   if (!warmup) {
-    if (plan_.duration_ns && intended >= outcome_.measure_start_ns + *plan_.duration_ns) return false;
+    if (plan_.duration_ns && intended >= outcome_.measure_start_ns + *plan_.duration_ns)
+      return false;
     if (plan_.max_requests && measured_ >= *plan_.max_requests) return false;
     ++measured_;
   }
@@ -241,13 +257,18 @@ bool Engine::next_arrival(int64_t intended, RequestRecord& record) {
 void Engine::wait(int64_t until_ns) {
   epoll_event events[64];
   const int64_t now = monotonic_ns();
-  const int64_t delta = until_ns == kNever ? 100'000'000 : std::clamp<int64_t>(until_ns - now, 0, 100'000'000);
-  // epoll_pwait2 takes a timespec: a millisecond epoll_wait would send every arrival up to 1 ms late.
-  timespec timeout{static_cast<time_t>(delta / 1'000'000'000), static_cast<long>(delta % 1'000'000'000)};
+  const int64_t delta =
+      until_ns == kNever ? 100'000'000 : std::clamp<int64_t>(until_ns - now, 0, 100'000'000);
+  // epoll_pwait2 takes a timespec: a millisecond epoll_wait would send every arrival up to 1 ms
+  // late.
+  timespec timeout{static_cast<time_t>(delta / 1'000'000'000),
+                   static_cast<long>(delta % 1'000'000'000)};
   int n = epoll_pwait2(epoll_.get(), events, 64, &timeout, nullptr);
-  if (n < 0 && errno == ENOSYS) n = epoll_wait(epoll_.get(), events, 64, static_cast<int>((delta + 999'999) / 1'000'000));
+  if (n < 0 && errno == ENOSYS)
+    n = epoll_wait(epoll_.get(), events, 64, static_cast<int>((delta + 999'999) / 1'000'000));
   const int64_t after = monotonic_ns();
-  for (int i = 0; i < n; ++i) on_event(static_cast<std::size_t>(events[i].data.u64), events[i].events, after);
+  for (int i = 0; i < n; ++i)
+    on_event(static_cast<std::size_t>(events[i].data.u64), events[i].events, after);
 }
 
 Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
@@ -261,9 +282,14 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
     }
   }
   while (monotonic_ns() - connect_start < kConnectWaitNs) {
-    const auto open_count = std::count_if(connections_.begin(), connections_.end(), [](const Connection& c) { return c.connected; });
-    const auto failed = std::count_if(connections_.begin(), connections_.end(), [](const Connection& c) { return !c.fd; });
-    if (failed > 0) return make_error("cannot connect to {}: connection refused or reset (is the server running?)", plan_.address.text);
+    const auto open_count = std::count_if(connections_.begin(), connections_.end(),
+                                          [](const Connection& c) { return c.connected; });
+    const auto failed = std::count_if(connections_.begin(), connections_.end(),
+                                      [](const Connection& c) { return !c.fd; });
+    if (failed > 0)
+      return make_error(
+          "cannot connect to {}: connection refused or reset (is the server running?)",
+          plan_.address.text);
     if (open_count == static_cast<long>(connections_.size())) break;
     wait(monotonic_ns() + 10'000'000);
   }
@@ -278,7 +304,8 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
       outcome_.interrupted = true;
       if (generating_) outcome_.schedule_end_ns = now;
       outcome_.unfinished = static_cast<int64_t>(pending_.size()) +
-                            std::count_if(connections_.begin(), connections_.end(), [](const Connection& c) { return c.busy; });
+                            std::count_if(connections_.begin(), connections_.end(),
+                                          [](const Connection& c) { return c.busy; });
       break;
     }
     // Timeouts first, so the connections they free take the next arrivals at once.
@@ -309,7 +336,9 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
       while (generating_ && next_abs <= now) {
         if (!next_arrival(next_abs, record)) {
           generating_ = false;
-          outcome_.schedule_end_ns = plan_.duration_ns ? std::min(next_abs, outcome_.measure_start_ns + *plan_.duration_ns) : next_abs;
+          outcome_.schedule_end_ns =
+              plan_.duration_ns ? std::min(next_abs, outcome_.measure_start_ns + *plan_.duration_ns)
+                                : next_abs;
           break;
         }
         pending_.push_back(record);
@@ -322,7 +351,8 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
         start_request(i, waiting, now);
       }
     }
-    int64_t earliest_deadline = pending_.empty() ? kNever : pending_.front().intended_ns + plan_.timeout_ns;
+    int64_t earliest_deadline =
+        pending_.empty() ? kNever : pending_.front().intended_ns + plan_.timeout_ns;
     int64_t oldest_open = plan_.closed_loop || !generating_ ? kNever : next_abs;
     if (!pending_.empty()) oldest_open = std::min(oldest_open, pending_.front().intended_ns);
     bool busy = false;
@@ -347,9 +377,12 @@ Expected<LoadOutcome> Engine::run(const std::function<bool()>& stop) {
 
 }  // namespace
 
-Expected<LoadOutcome> run_load(const LoadPlan& plan, LoadObserver& observer, const std::function<bool()>& stop) {
-  if (plan.connections < 1) return make_error("--connections {}: give at least 1", plan.connections);
-  if (!plan.closed_loop && !(plan.rate > 0)) return make_error("--rate {}: give a rate above 0 requests/s", plan.rate);
+Expected<LoadOutcome> run_load(const LoadPlan& plan, LoadObserver& observer,
+                               const std::function<bool()>& stop) {
+  if (plan.connections < 1)
+    return make_error("--connections {}: give at least 1", plan.connections);
+  if (!plan.closed_loop && !(plan.rate > 0))
+    return make_error("--rate {}: give a rate above 0 requests/s", plan.rate);
   if (!plan.duration_ns && !plan.max_requests) {
     return make_error("give --duration or --requests (or both): a load session must be bounded");
   }

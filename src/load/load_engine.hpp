@@ -23,14 +23,14 @@ struct LoadPlan {
   ResolvedAddress address;
   std::string request;  // the whole request, head and body, sent as is for every arrival
   ArrivalKind arrival = ArrivalKind::Poisson;
-  double rate = 0;      // per second (open loop)
+  double rate = 0;  // per second (open loop)
   uint64_t seed = 1;
   bool closed_loop = false;
   int connections = 1;
-  int64_t warmup_ns = 0;                  // before the measured window; its requests are flagged
-  std::optional<int64_t> duration_ns;     // of the measured window
-  std::optional<int64_t> max_requests;    // measured requests
-  int64_t timeout_ns = 10'000'000'000;    // per request, from its intended send time
+  int64_t warmup_ns = 0;                // before the measured window; its requests are flagged
+  std::optional<int64_t> duration_ns;   // of the measured window
+  std::optional<int64_t> max_requests;  // measured requests
+  int64_t timeout_ns = 10'000'000'000;  // per request, from its intended send time
 };
 
 // What the loop has settled so far, for slicing and progress.
@@ -63,6 +63,7 @@ struct LoadOutcome {
 // Runs the plan to its end (duration or count, then every request answered or
 // timed out). `stop` is polled; when it returns true the loop ends at once
 // with `interrupted`, leaving unfinished requests unrecorded.
-Expected<LoadOutcome> run_load(const LoadPlan& plan, LoadObserver& observer, const std::function<bool()>& stop);
+Expected<LoadOutcome> run_load(const LoadPlan& plan, LoadObserver& observer,
+                               const std::function<bool()>& stop);
 
 }  // namespace coldbench::load

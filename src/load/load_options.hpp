@@ -4,11 +4,10 @@
 // and calls these, so the checks are unit-tested without a server.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/expected.hpp"
 #include "load/load_engine.hpp"
@@ -61,6 +60,7 @@ struct LoadTarget {
 // "http://HOST:PORT"), its address (loopback unless --allow-remote) and the request.
 Expected<LoadTarget> resolve_load_target(const LoadArguments& args, const std::string& origin);
 
-nlohmann::json options_json(const LoadArguments& args, const LoadSessionPlan& plan, const std::string& url_text);
+nlohmann::json options_json(const LoadArguments& args, const LoadSessionPlan& plan,
+                            const std::string& url_text);
 
 }  // namespace coldbench::load

@@ -6,7 +6,8 @@
 
 namespace coldbench::load {
 
-int64_t slice_index(int64_t intended_ns, int64_t start_ns, int64_t measure_start_ns, int64_t slice_ns) {
+int64_t slice_index(int64_t intended_ns, int64_t start_ns, int64_t measure_start_ns,
+                    int64_t slice_ns) {
   // Warmup slices have negative indices counted back from the measured window's start.
   if (intended_ns < measure_start_ns) {
     return -1 - (measure_start_ns - 1 - std::max(intended_ns, start_ns)) / slice_ns;
@@ -58,11 +59,16 @@ void SliceRecorder::emit(int64_t index, Slice& slice, bool partial) {
   run.metrics.push_back({"service_time", "ms", std::move(slice.service_ms)});
   run.metrics.push_back({"requests", "", {static_cast<double>(slice.requests)}});
   run.metrics.push_back({"errors", "", {static_cast<double>(slice.errors)}});
-  run.metrics.push_back({"ok_rate", "requests/s", {static_cast<double>(slice.ok) * 1e9 / static_cast<double>(end - begin)}});
+  run.metrics.push_back({"ok_rate",
+                         "requests/s",
+                         {static_cast<double>(slice.ok) * 1e9 / static_cast<double>(end - begin)}});
   run.info["load.slice_start_s"] = static_cast<double>(begin - start_ns_) / 1e9;
-  if (partial) run.warnings.push_back("interrupted: this slice holds only the requests finished before the interrupt");
+  if (partial)
+    run.warnings.push_back(
+        "interrupted: this slice holds only the requests finished before the interrupt");
   if (slice.errors > 0) {
-    run.warnings.push_back("requests failed without an HTTP response (connect, reset, timeout or protocol errors)");
+    run.warnings.push_back(
+        "requests failed without an HTTP response (connect, reset, timeout or protocol errors)");
   }
   emit_(std::move(run));
 }

@@ -21,9 +21,13 @@ class SliceRecorder {
  public:
   using Emit = std::function<void(RunRecord)>;
   // Slices of `slice_ns` from `start_ns` (the schedule's time 0); `command` names the runs.
-  SliceRecorder(std::string command, int64_t start_ns, int64_t measure_start_ns, int64_t slice_ns, Emit emit)
-      : command_(std::move(command)), start_ns_(start_ns), measure_start_ns_(measure_start_ns),
-        slice_ns_(slice_ns), emit_(std::move(emit)) {}
+  SliceRecorder(std::string command, int64_t start_ns, int64_t measure_start_ns, int64_t slice_ns,
+                Emit emit)
+      : command_(std::move(command)),
+        start_ns_(start_ns),
+        measure_start_ns_(measure_start_ns),
+        slice_ns_(slice_ns),
+        emit_(std::move(emit)) {}
 
   void add(const RequestRecord& record);
   // Emits every slice that ends at or before `settled_before_ns`: no request
@@ -51,6 +55,7 @@ class SliceRecorder {
 
 // The slice a request belongs to: by intended time, with warmup slices ending
 // where the measured window starts (a slice never mixes the two).
-int64_t slice_index(int64_t intended_ns, int64_t start_ns, int64_t measure_start_ns, int64_t slice_ns);
+int64_t slice_index(int64_t intended_ns, int64_t start_ns, int64_t measure_start_ns,
+                    int64_t slice_ns);
 
 }  // namespace coldbench::load

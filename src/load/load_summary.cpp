@@ -45,10 +45,18 @@ Counts count_requests(std::span<const RequestRecord> records, bool warmup) {
         ++c.answered;
         ++c.status_class[static_cast<std::size_t>(std::clamp(r.status / 100, 1, 5))];
         break;
-      case RequestError::Connect: ++c.connect; break;
-      case RequestError::Reset: ++c.reset; break;
-      case RequestError::Timeout: ++c.timeout; break;
-      case RequestError::Protocol: ++c.protocol; break;
+      case RequestError::Connect:
+        ++c.connect;
+        break;
+      case RequestError::Reset:
+        ++c.reset;
+        break;
+      case RequestError::Timeout:
+        ++c.timeout;
+        break;
+      case RequestError::Protocol:
+        ++c.protocol;
+        break;
     }
   }
   return c;
@@ -60,8 +68,10 @@ LoadSummary summarize_load(std::span<const RequestRecord> records, const LoadOut
   s.warmup = count_requests(records, true);
   s.window_s = static_cast<double>(outcome.schedule_end_ns - outcome.measure_start_ns) / 1e9;
   if (s.window_s > 0) s.offered_rate = static_cast<double>(outcome.scheduled) / s.window_s;
-  const double answer_span_s = static_cast<double>(outcome.last_done_ns - outcome.measure_start_ns) / 1e9;
-  if (answer_span_s > 0) s.achieved_rate = static_cast<double>(s.measured.status_class[2]) / answer_span_s;
+  const double answer_span_s =
+      static_cast<double>(outcome.last_done_ns - outcome.measure_start_ns) / 1e9;
+  if (answer_span_s > 0)
+    s.achieved_rate = static_cast<double>(s.measured.status_class[2]) / answer_span_s;
   auto latency = sorted_latencies_ms(records, false);
   s.latency = estimate_quantiles(latency);
   s.service = estimate_quantiles(sorted_latencies_ms(records, true));
@@ -87,9 +97,17 @@ nlohmann::json quantiles_json(const std::vector<QuantileEstimate>& quantiles) {
 nlohmann::json counts_json(const Counts& c) {
   return {{"requests", c.requests},
           {"answered", c.answered},
-          {"status", {{"1xx", c.status_class[1]}, {"2xx", c.status_class[2]}, {"3xx", c.status_class[3]},
-                      {"4xx", c.status_class[4]}, {"5xx", c.status_class[5]}}},
-          {"errors", {{"connect", c.connect}, {"reset", c.reset}, {"timeout", c.timeout}, {"protocol", c.protocol}}}};
+          {"status",
+           {{"1xx", c.status_class[1]},
+            {"2xx", c.status_class[2]},
+            {"3xx", c.status_class[3]},
+            {"4xx", c.status_class[4]},
+            {"5xx", c.status_class[5]}}},
+          {"errors",
+           {{"connect", c.connect},
+            {"reset", c.reset},
+            {"timeout", c.timeout},
+            {"protocol", c.protocol}}}};
 }
 }  // namespace
 

@@ -6,10 +6,9 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "load/load_engine.hpp"
 #include "load/request_record.hpp"
@@ -26,8 +25,8 @@ struct QuantileEstimate {
 };
 
 struct Counts {
-  int64_t requests = 0;  // recorded (finished)
-  int64_t answered = 0;  // any HTTP status
+  int64_t requests = 0;                   // recorded (finished)
+  int64_t answered = 0;                   // any HTTP status
   std::array<int64_t, 6> status_class{};  // [1..5]: 1xx..5xx
   int64_t connect = 0, reset = 0, timeout = 0, protocol = 0;
   int64_t errors() const { return connect + reset + timeout + protocol; }
@@ -36,9 +35,10 @@ struct Counts {
 struct LoadSummary {
   Counts measured;
   Counts warmup;
-  double window_s = 0;       // the measured window as scheduled
-  double offered_rate = 0;   // measured requests scheduled / window (open loop; closed loop: sent / window)
-  double achieved_rate = 0;  // 2xx answers / (last measured answer - window start)
+  double window_s = 0;  // the measured window as scheduled
+  double offered_rate =
+      0;  // measured requests scheduled / window (open loop; closed loop: sent / window)
+  double achieved_rate = 0;               // 2xx answers / (last measured answer - window start)
   std::vector<QuantileEstimate> latency;  // from the intended send time; answered requests only
   std::vector<QuantileEstimate> service;  // from the actual send
   double max_latency_ms = stats::kNaN;

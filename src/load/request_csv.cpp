@@ -1,11 +1,10 @@
 #include "load/request_csv.hpp"
 
 #include <errno.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstring>
-
-#include <fmt/format.h>
 
 #include "core/output_file.hpp"
 
@@ -13,9 +12,9 @@ namespace coldbench::load {
 
 std::string request_csv_row(const RequestRecord& r, int64_t origin_ns) {
   return fmt::format("{},{},{},{},{},{},{},{},{},{}\n", r.id, r.intended_ns - origin_ns,
-                     r.sent_ns > 0 ? r.sent_ns - origin_ns : -1, r.done_ns - origin_ns, r.latency_ns(),
-                     r.sent_ns > 0 ? r.service_ns() : -1, r.status, request_error_name(r.error), r.bytes,
-                     r.warmup ? 1 : 0);
+                     r.sent_ns > 0 ? r.sent_ns - origin_ns : -1, r.done_ns - origin_ns,
+                     r.latency_ns(), r.sent_ns > 0 ? r.service_ns() : -1, r.status,
+                     request_error_name(r.error), r.bytes, r.warmup ? 1 : 0);
 }
 
 Expected<RequestCsv> RequestCsv::create(const std::string& path) {

@@ -12,7 +12,8 @@
 
 namespace coldbench::load {
 
-inline constexpr const char* kRequestCsvHeader = "id,intended_ns,sent_ns,done_ns,latency_ns,service_ns,status,error,bytes,warmup\n";
+inline constexpr const char* kRequestCsvHeader =
+    "id,intended_ns,sent_ns,done_ns,latency_ns,service_ns,status,error,bytes,warmup\n";
 
 // One row (with its newline) for `record`, times relative to `origin_ns`.
 std::string request_csv_row(const RequestRecord& record, int64_t origin_ns);

@@ -24,9 +24,9 @@ struct RequestRecord {
   int64_t done_ns = 0;      // response complete, or the error noticed
   int status = 0;           // HTTP status; 0 when there was no response
   RequestError error = RequestError::None;
-  int64_t bytes = 0;        // response bytes, head included
-  bool warmup = false;      // intended before the warmup ended: not in the statistics
-  int16_t arm = -1;         // which arm served it (A/B; -1: none)
+  int64_t bytes = 0;    // response bytes, head included
+  bool warmup = false;  // intended before the warmup ended: not in the statistics
+  int16_t arm = -1;     // which arm served it (A/B; -1: none)
 
   bool answered() const { return error == RequestError::None; }
   // Response complete - intended send time: what a client on this schedule waited.

@@ -20,10 +20,13 @@
 
 namespace coldbench::load {
 
-Expected<ServerProcess> ServerProcess::start(const std::vector<std::string>& argv, const std::string& log_path) {
+Expected<ServerProcess> ServerProcess::start(const std::vector<std::string>& argv,
+                                             const std::string& log_path) {
   if (argv.empty()) return make_error("no server command after --");
   Fd log(open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!log) return make_error("--server-log '{}': {}; give a writable path", log_path, std::strerror(errno));
+  if (!log)
+    return make_error("--server-log '{}': {}; give a writable path", log_path,
+                      std::strerror(errno));
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -72,7 +75,8 @@ std::string ServerProcess::log_tail() const {
   std::string line, text;
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);
-  for (std::size_t i = lines.size() > 5 ? lines.size() - 5 : 0; i < lines.size(); ++i) text += "\n  " + lines[i];
+  for (std::size_t i = lines.size() > 5 ? lines.size() - 5 : 0; i < lines.size(); ++i)
+    text += "\n  " + lines[i];
   return text.empty() ? " (no output)" : text;
 }
 
@@ -89,7 +93,8 @@ Expected<std::string> ServerProcess::wait_ready(const std::string& ready_url, do
     address = *resolved;
   }
   while (monotonic_ns() < deadline) {
-    if (proc::interrupt_requested()) return Error{"interrupted while waiting for the server", kExitInterrupted};
+    if (proc::interrupt_requested())
+      return Error{"interrupted while waiting for the server", kExitInterrupted};
     if (probe) {
       const int status = probe_status(*probe, *address, 1.0);
       if (status >= 200 && status < 300) return "http://" + probe->host_header;
@@ -106,13 +111,16 @@ Expected<std::string> ServerProcess::wait_ready(const std::string& ready_url, do
     }
     std::string how;
     if (exited(how)) {
-      return make_error("the server exited ({}) before it was ready; its log {}:{}", how, log_path_, log_tail());
+      return make_error("the server exited ({}) before it was ready; its log {}:{}", how, log_path_,
+                        log_tail());
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  return make_error("the server was not ready within {:g} s (no {}); raise --ready-timeout, or check its log {}:{}",
-                    timeout_s, ready_url.empty() ? "'ready http://HOST:PORT' line" : "2xx from " + ready_url, log_path_,
-                    log_tail());
+  return make_error(
+      "the server was not ready within {:g} s (no {}); raise --ready-timeout, or check its log "
+      "{}:{}",
+      timeout_s, ready_url.empty() ? "'ready http://HOST:PORT' line" : "2xx from " + ready_url,
+      log_path_, log_tail());
 }
 
 std::string ServerProcess::stop(double grace_s) {
@@ -135,18 +143,24 @@ std::string ServerProcess::stop(double grace_s) {
 int probe_status(const TargetUrl& url, const ResolvedAddress& address, double timeout_s) {
   Fd fd(socket(address.address.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return 0;
-  timeval tv{static_cast<time_t>(timeout_s), static_cast<suseconds_t>((timeout_s - static_cast<int>(timeout_s)) * 1e6)};
+  timeval tv{static_cast<time_t>(timeout_s),
+             static_cast<suseconds_t>((timeout_s - static_cast<int>(timeout_s)) * 1e6)};
   setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.address), address.length) != 0) return 0;
-  const std::string request = "GET " + url.path + " HTTP/1.1\r\nHost: " + url.host_header + "\r\nConnection: close\r\n\r\n";
-  if (send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return 0;
+  if (connect(fd.get(), reinterpret_cast<const sockaddr*>(&address.address), address.length) != 0)
+    return 0;
+  const std::string request =
+      "GET " + url.path + " HTTP/1.1\r\nHost: " + url.host_header + "\r\nConnection: close\r\n\r\n";
+  if (send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size()))
+    return 0;
   HttpResponseParser parser;
   char buffer[4096];
   while (true) {
     ssize_t n = recv(fd.get(), buffer, sizeof buffer, 0);
     if (n < 0 && errno == EINTR) continue;
-    auto state = n > 0 ? parser.feed(std::string_view(buffer, static_cast<std::size_t>(n))) : parser.finish_on_close();
+    auto state = n > 0 ? parser.feed(std::string_view(buffer, static_cast<std::size_t>(n)))
+                       : parser.finish_on_close();
     if (state == HttpResponseParser::State::Complete) return parser.status();
     if (state == HttpResponseParser::State::Error || n <= 0) return 0;
   }

@@ -16,7 +16,8 @@ namespace coldbench::load {
 
 class ServerProcess {
  public:
-  static Expected<ServerProcess> start(const std::vector<std::string>& argv, const std::string& log_path);
+  static Expected<ServerProcess> start(const std::vector<std::string>& argv,
+                                       const std::string& log_path);
   ServerProcess(ServerProcess&& other) noexcept;
   ServerProcess& operator=(ServerProcess&&) = delete;
   ~ServerProcess();

@@ -13,28 +13,36 @@ Expected<TargetUrl> parse_target_url(std::string_view text) {
   constexpr std::string_view scheme = "http://";
   const std::string shown(text);
   if (text.substr(0, 8) == "https://") {
-    return make_error("--url '{}': https is not supported; load a plain http:// endpoint (serve speaks http)", shown);
+    return make_error(
+        "--url '{}': https is not supported; load a plain http:// endpoint (serve speaks http)",
+        shown);
   }
   if (text.substr(0, scheme.size()) != scheme) {
-    return make_error("--url '{}': expected http://HOST:PORT/PATH, e.g. http://127.0.0.1:8080/healthz", shown);
+    return make_error(
+        "--url '{}': expected http://HOST:PORT/PATH, e.g. http://127.0.0.1:8080/healthz", shown);
   }
   std::string_view rest = text.substr(scheme.size());
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   TargetUrl url;
   url.path = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
-  if (authority.empty()) return make_error("--url '{}': no host; e.g. http://127.0.0.1:8080/", shown);
+  if (authority.empty())
+    return make_error("--url '{}': no host; e.g. http://127.0.0.1:8080/", shown);
   if (authority.find('@') != std::string_view::npos) {
-    return make_error("--url '{}': credentials in the URL are not supported; pass --header 'Authorization: ...'", shown);
+    return make_error(
+        "--url '{}': credentials in the URL are not supported; pass --header 'Authorization: ...'",
+        shown);
   }
   std::string_view port_text;
   if (authority.front() == '[') {
     const auto close = authority.find(']');
-    if (close == std::string_view::npos) return make_error("--url '{}': unclosed '[' in the IPv6 host", shown);
+    if (close == std::string_view::npos)
+      return make_error("--url '{}': unclosed '[' in the IPv6 host", shown);
     url.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
     if (!after.empty()) {
-      if (after.front() != ':') return make_error("--url '{}': expected ':PORT' after the IPv6 host", shown);
+      if (after.front() != ':')
+        return make_error("--url '{}': expected ':PORT' after the IPv6 host", shown);
       port_text = after.substr(1);
     }
   } else {
@@ -42,11 +50,14 @@ Expected<TargetUrl> parse_target_url(std::string_view text) {
     url.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
   }
-  if (url.host.empty()) return make_error("--url '{}': no host; e.g. http://127.0.0.1:8080/", shown);
+  if (url.host.empty())
+    return make_error("--url '{}': no host; e.g. http://127.0.0.1:8080/", shown);
   if (!port_text.empty() || authority.back() == ':') {
     unsigned port = 0;
-    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+    const auto [end, ec] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
       return make_error("--url '{}': the port must be 1 to 65535", shown);
     }
     url.port = static_cast<uint16_t>(port);
@@ -65,7 +76,8 @@ Expected<ResolvedAddress> resolve_target(const TargetUrl& url, bool allow_remote
   if (int rc = getaddrinfo(url.host.c_str(), port.c_str(), &hints, &found); rc != 0 || !found) {
     return make_error("--url: cannot resolve host '{}': {}", url.host, gai_strerror(rc));
   }
-  // IPv4 first: "localhost" often resolves to ::1 first, and servers such as serve listen on 127.0.0.1 only.
+  // IPv4 first: "localhost" often resolves to ::1 first, and servers such as serve listen on
+  // 127.0.0.1 only.
   const addrinfo* chosen = found;
   for (const addrinfo* a = found; a; a = a->ai_next) {
     if (a->ai_family == AF_INET) {
@@ -89,9 +101,11 @@ Expected<ResolvedAddress> resolve_target(const TargetUrl& url, bool allow_remote
   }
   out.text = buffer;
   if (!out.loopback && !allow_remote) {
-    return make_error("--url: host '{}' ({}) is not this machine's loopback; load goes to 127.0.0.1 unless you add "
-                      "--allow-remote (only for a server you own)",
-                      url.host, out.text);
+    return make_error(
+        "--url: host '{}' ({}) is not this machine's loopback; load goes to 127.0.0.1 unless you "
+        "add "
+        "--allow-remote (only for a server you own)",
+        url.host, out.text);
   }
   return out;
 }

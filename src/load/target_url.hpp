@@ -14,7 +14,7 @@
 namespace coldbench::load {
 
 struct TargetUrl {
-  std::string host;         // as written (brackets stripped from an IPv6 literal)
+  std::string host;  // as written (brackets stripped from an IPv6 literal)
   uint16_t port = 80;
   std::string path = "/";   // with the query, if any
   std::string host_header;  // HOST[:PORT] as the Host header carries it

@@ -13,7 +13,8 @@ namespace coldbench::report {
 
 // The summary block: rates, latency and service-time quantiles with their
 // intervals, answers by status class, errors by kind.
-std::string render_load_summary(const load::LoadSummary& summary, const std::string& mode, bool closed_loop);
+std::string render_load_summary(const load::LoadSummary& summary, const std::string& mode,
+                                bool closed_loop);
 
 // The progress line on stderr: redrawn about once a second on a terminal,
 // a plain line every few seconds otherwise (logs, CI), like `run`'s.

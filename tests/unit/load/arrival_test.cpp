@@ -20,7 +20,8 @@ TEST(ArrivalSchedule, PoissonMeanRateMatches) {
   constexpr int kArrivals = 200000;
   int64_t last = 0;
   for (int k = 0; k < kArrivals; ++k) last = schedule.next_ns();
-  // The mean gap of 200000 exponential gaps is within 1% of 1/rate with overwhelming probability (sd 0.22%).
+  // The mean gap of 200000 exponential gaps is within 1% of 1/rate with overwhelming probability
+  // (sd 0.22%).
   const double mean_gap_s = static_cast<double>(last) / 1e9 / (kArrivals - 1);
   EXPECT_NEAR(mean_gap_s, 1.0 / 200.0, 0.01 / 200.0);
 }
@@ -41,7 +42,8 @@ TEST(ArrivalSchedule, PoissonGapsAreExponential) {
 }
 
 TEST(ArrivalSchedule, PoissonIsDeterminedBySeed) {
-  ArrivalSchedule a(ArrivalKind::Poisson, 50.0, 42), b(ArrivalKind::Poisson, 50.0, 42), c(ArrivalKind::Poisson, 50.0, 43);
+  ArrivalSchedule a(ArrivalKind::Poisson, 50.0, 42), b(ArrivalKind::Poisson, 50.0, 42),
+      c(ArrivalKind::Poisson, 50.0, 43);
   bool differs = false;
   for (int k = 0; k < 1000; ++k) {
     const int64_t ta = a.next_ns();

@@ -16,9 +16,11 @@ State feed_in_pieces(HttpResponseParser& parser, const std::string& text, std::s
   return state;
 }
 
-const std::string kLengthResponse = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
+const std::string kLengthResponse =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{\"ok\":true}";
 const std::string kChunkedResponse =
-    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n";
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;ext=1\r\n "
+    "world\r\n0\r\nX-Trailer: 1\r\n\r\n";
 
 TEST(HttpResponseParser, ContentLengthInOnePiece) {
   HttpResponseParser parser;
@@ -50,7 +52,8 @@ TEST(HttpResponseParser, ResetReadiesTheNextResponseOnTheSameConnection) {
   HttpResponseParser parser;
   ASSERT_EQ(parser.feed(kChunkedResponse), State::Complete);
   parser.reset();
-  EXPECT_EQ(parser.feed("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"), State::Complete);
+  EXPECT_EQ(parser.feed("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"),
+            State::Complete);
   EXPECT_EQ(parser.status(), 503);
 }
 
@@ -81,7 +84,9 @@ TEST(HttpResponseParser, CloseMidBodyIsAnError) {
 
 TEST(HttpResponseParser, InterimContinueIsSkipped) {
   HttpResponseParser parser;
-  EXPECT_EQ(parser.feed("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"), State::Complete);
+  EXPECT_EQ(parser.feed(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok"),
+            State::Complete);
   EXPECT_EQ(parser.status(), 201);
 }
 
@@ -91,7 +96,8 @@ TEST(HttpResponseParser, RejectsGarbageAndBadLengths) {
   HttpResponseParser length;
   EXPECT_EQ(length.feed("HTTP/1.1 200 OK\r\nContent-Length: -3\r\n\r\n"), State::Error);
   HttpResponseParser chunk;
-  EXPECT_EQ(chunk.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"), State::Error);
+  EXPECT_EQ(chunk.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+            State::Error);
 }
 
 TEST(HttpResponseParser, BytesAfterACompleteResponseAreAnError) {

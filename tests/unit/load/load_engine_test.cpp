@@ -1,11 +1,10 @@
 #include "load/load_engine.hpp"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
@@ -72,8 +71,9 @@ class StallingServer {
       std::unique_lock<std::mutex> worker(worker_, std::defer_lock);
       if (one_worker_) worker.lock();  // like serve --workers 1: a stall holds every connection
       if (count_++ == stall_at_) std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
-      const std::string response = chunked_ ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
-                                            : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      const std::string response =
+          chunked_ ? "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"
+                   : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
       if (send(fd.get(), response.data(), response.size(), MSG_NOSIGNAL) < 0) return;
       ++answered_;
     }
@@ -117,7 +117,8 @@ TEST(LoadEngine, RequestsWaitingOutAStallCountItInTheirLatency) {
   auto outcome = run_load(plan, collect, [] { return false; });
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   ASSERT_EQ(collect.records.size(), 40u);
-  std::sort(collect.records.begin(), collect.records.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  std::sort(collect.records.begin(), collect.records.end(),
+            [](auto& a, auto& b) { return a.id < b.id; });
   for (const auto& r : collect.records) ASSERT_TRUE(r.answered()) << r.id;
   // Request 6 was scheduled 10 ms after the stalled one (at 60 ms); the only
   // connection was held until the stall ended (>= 50 + 300 ms): it waited >= 290 ms
@@ -154,7 +155,8 @@ TEST(LoadEngine, ATimedOutRequestIsCountedAndItsConnectionReopened) {
   StallingServer server(/*stall_at=*/2, /*stall_ms=*/1500, /*chunked=*/false);
   LoadPlan plan = plan_for(server.port());
   plan.rate = 10;
-  plan.connections = 2;  // the server serves each connection on its own thread: only the stalled one waits
+  plan.connections =
+      2;  // the server serves each connection on its own thread: only the stalled one waits
   plan.max_requests = 10;
   plan.timeout_ns = 500'000'000;
   Collect collect;
@@ -186,7 +188,8 @@ TEST(LoadEngine, AConnectionFreedByATimeoutTakesTheNextQueuedRequestAtOnce) {
   auto outcome = run_load(plan, collect, [] { return false; });
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   ASSERT_EQ(collect.records.size(), 2u);
-  std::sort(collect.records.begin(), collect.records.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  std::sort(collect.records.begin(), collect.records.end(),
+            [](auto& a, auto& b) { return a.id < b.id; });
   EXPECT_EQ(collect.records[0].error, RequestError::Timeout);
   const RequestRecord& queued = collect.records[1];
   EXPECT_TRUE(queued.answered()) << request_error_name(queued.error);
@@ -208,7 +211,8 @@ TEST(LoadEngine, AnOverloadedServerEndsTheSessionWithinTheTimeoutNotAfterTheStal
   ASSERT_TRUE(outcome.ok()) << outcome.error().message;
   ASSERT_EQ(collect.records.size(), 20u);
   for (const auto& r : collect.records) {
-    EXPECT_EQ(r.error, RequestError::Timeout) << r.id;  // an answer would have come after the 3 s stall
+    EXPECT_EQ(r.error, RequestError::Timeout)
+        << r.id;  // an answer would have come after the 3 s stall
     EXPECT_GE(r.done_ns - r.intended_ns, plan.timeout_ns) << r.id;
   }
 }

@@ -67,7 +67,8 @@ TEST(LoadOptions, RejectsUnknownArrival) {
 }
 
 TEST(LoadOptions, RejectsBadUrls) {
-  for (const char* url : {"127.0.0.1:8080/x", "https://127.0.0.1/", "http://", "http://127.0.0.1:0/", "http://127.0.0.1:99999/"}) {
+  for (const char* url : {"127.0.0.1:8080/x", "https://127.0.0.1/", "http://",
+                          "http://127.0.0.1:0/", "http://127.0.0.1:99999/"}) {
     auto args = valid();
     args.url = url;
     expect_usage_error(args, "--url");
@@ -122,10 +123,11 @@ TEST(LoadRequest, BuildsHeadHeadersAndBody) {
   spec.body = std::string("\0\1\2\3", 4);
   auto request = build_request(spec);
   ASSERT_TRUE(request.ok());
-  EXPECT_EQ(*request, std::string("POST /v1/models/tiny_cnn:predict HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-                                  "X-Shape: 1,3,32,32\r\nContent-Type: application/octet-stream\r\n"
-                                  "Content-Length: 4\r\n\r\n") +
-                          spec.body);
+  EXPECT_EQ(*request,
+            std::string("POST /v1/models/tiny_cnn:predict HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+                        "X-Shape: 1,3,32,32\r\nContent-Type: application/octet-stream\r\n"
+                        "Content-Length: 4\r\n\r\n") +
+                spec.body);
 }
 
 TEST(LoadRequest, RejectsMalformedAndReservedHeaders) {

@@ -52,7 +52,7 @@ TEST(LoadLatency, AStallShowsInTheLatencyTailButNotInServiceTime) {
   EXPECT_NEAR(s.latency[0].value_ms, 1.0, 1e-9);
   EXPECT_DOUBLE_EQ(s.max_latency_ms, 500.0);  // the stalled request itself
   EXPECT_NEAR(s.offered_rate, 100.0, 1e-9);
-  EXPECT_TRUE(s.latency[2].ci.valid());  // 1000 answers: enough for a 95% interval of p99
+  EXPECT_TRUE(s.latency[2].ci.valid());   // 1000 answers: enough for a 95% interval of p99
   EXPECT_FALSE(s.latency[3].ci.valid());  // p99.9 needs more
   EXPECT_GT(s.latency[3].ci.n_needed, 1000u);
 }
@@ -77,7 +77,8 @@ TEST(LoadLatency, WarmupAndFailedRequestsStayOutOfTheQuantiles) {
 
 TEST(LoadSlices, EachSliceIsOneRunOfItsRequestsLatencies) {
   std::vector<RunRecord> runs;
-  SliceRecorder slices("load", 0, 2000 * kMs, 1000 * kMs, [&](RunRecord run) { runs.push_back(std::move(run)); });
+  SliceRecorder slices("load", 0, 2000 * kMs, 1000 * kMs,
+                       [&](RunRecord run) { runs.push_back(std::move(run)); });
   for (const auto& r : stalled_session()) slices.add(r);  // 0..10 s: 2 warmup slices, 8 measured
   slices.settle(5000 * kMs);  // slices ending by 5 s: warmup 0-1, 1-2, measured 2-3, 3-4, 4-5
   ASSERT_EQ(runs.size(), 5u);
@@ -96,7 +97,8 @@ TEST(LoadSlices, EachSliceIsOneRunOfItsRequestsLatencies) {
 }
 
 TEST(LoadSlices, WarmupSlicesEndWhereTheMeasuredWindowStarts) {
-  // A 1.5 s warmup with 1 s slices: [0, 0.5) and [0.5, 1.5) are warmup, never mixed with measured requests.
+  // A 1.5 s warmup with 1 s slices: [0, 0.5) and [0.5, 1.5) are warmup, never mixed with measured
+  // requests.
   EXPECT_EQ(slice_index(0, 0, 1500 * kMs, 1000 * kMs), -2);
   EXPECT_EQ(slice_index(499 * kMs, 0, 1500 * kMs, 1000 * kMs), -2);
   EXPECT_EQ(slice_index(500 * kMs, 0, 1500 * kMs, 1000 * kMs), -1);
@@ -106,7 +108,8 @@ TEST(LoadSlices, WarmupSlicesEndWhereTheMeasuredWindowStarts) {
 
 TEST(LoadSlices, AnInterruptedSessionMarksItsPartialSlices) {
   std::vector<RunRecord> runs;
-  SliceRecorder slices("load", 0, 0, 1000 * kMs, [&](RunRecord run) { runs.push_back(std::move(run)); });
+  SliceRecorder slices("load", 0, 0, 1000 * kMs,
+                       [&](RunRecord run) { runs.push_back(std::move(run)); });
   auto records = stalled_session();
   for (int i = 0; i < 150; ++i) slices.add(records[static_cast<std::size_t>(i)]);
   slices.flush(true);
