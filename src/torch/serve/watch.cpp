@@ -83,6 +83,7 @@ struct ServeWatch::Impl {
   metrics::Gauge* leak_suspected = nullptr;
   metrics::Counter* leak_alerts = nullptr;
   std::shared_ptr<std::atomic<double>> slope = std::make_shared<std::atomic<double>>(0);
+  std::shared_ptr<std::atomic<double>> latest_rss = std::make_shared<std::atomic<double>>(0);
 
   std::mutex models_mutex;  // guards the map, not the ModelWatch it points to
   std::map<std::string, std::unique_ptr<ModelWatch>, std::less<>> models;
@@ -190,7 +191,11 @@ struct ServeWatch::Impl {
     if (log->enabled() && (!success || sampler.take())) {
       InferenceContext context;
       context.first_seen_shape = first_seen;
-      if (auto rss = read_rss_bytes()) context.memory_mb = *rss / (1024.0 * 1024.0);
+      // The leak watch's latest sample when it runs (at most --leak-sample-ms
+      // old), so a logged request does not read /proc.
+      const double sampled = latest_rss->load(std::memory_order_relaxed);
+      auto rss = sampled > 0 ? std::optional<double>(sampled) : read_rss_bytes();
+      if (rss) context.memory_mb = *rss / (1024.0 * 1024.0);
       log->write(inference_event(record, context, now));
     }
     for (const AlertAction& action : actions) act(*model, action, now);
@@ -207,6 +212,7 @@ struct ServeWatch::Impl {
       const auto now = std::chrono::steady_clock::now();
       if (auto rss = read_rss_bytes()) {
         const double t = std::chrono::duration<double>(now - start).count();
+        latest_rss->store(*rss, std::memory_order_relaxed);
         const anomaly::Transition transition = judge.add({t, *rss});
         const leak::LeakState& state = judge.state();
         slope->store(state.slope);
