@@ -5,16 +5,42 @@
 #include <spdlog/async_logger.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <ctime>
+#include <future>
+#include <thread>
 
 namespace coldbench::workload::serve {
 namespace {
 
 constexpr size_t kQueuedLines = 8192;
+constexpr auto kCloseTimeout = std::chrono::seconds(2);
+
+// stderr through write(2), not the stderr FILE: a write that blocks (a pipe
+// nobody reads) must not hold the FILE lock that exit() takes to flush
+// std::cerr, or the server could never exit.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    const char* data = line.data();
+    size_t left = line.size();
+    while (left > 0) {
+      const ssize_t wrote = ::write(STDERR_FILENO, data, left);
+      if (wrote < 0 && errno == EINTR) continue;
+      if (wrote <= 0) return;  // stderr closed: the line is lost, serving goes on
+      data += wrote;
+      left -= static_cast<size_t>(wrote);
+    }
+  }
+  void flush_() override {}
+};
 
 }  // namespace
 
@@ -78,7 +104,7 @@ Expected<std::unique_ptr<EventLog>> EventLog::open(const LogOptions& options) {
   spdlog::sink_ptr sink;
   try {
     if (options.target == "stderr") {
-      sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+      sink = std::make_shared<StderrSink>();
     } else if (options.max_bytes > 0) {
       sink = std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
           options.target, static_cast<size_t>(options.max_bytes),
@@ -105,9 +131,22 @@ Expected<std::unique_ptr<EventLog>> EventLog::open(const LogOptions& options) {
 
 EventLog::~EventLog() {
   if (!logger_) return;
-  std::static_pointer_cast<spdlog::async_logger>(logger_)->flush();
-  logger_.reset();
-  writer_.reset();  // the pool's destructor writes what is queued and joins
+  // The pool's destructor writes what is queued and joins its thread, which
+  // never returns while a write blocks (stderr a pipe nobody reads): wait a
+  // bounded time, then leave that thread behind so the server still exits.
+  auto closing = std::make_shared<std::promise<void>>();
+  std::future<void> closed = closing->get_future();
+  std::thread closer([logger = std::move(logger_), writer = std::move(writer_), closing]() mutable {
+    std::static_pointer_cast<spdlog::async_logger>(logger)->flush();
+    logger.reset();
+    writer.reset();
+    closing->set_value();
+  });
+  if (closed.wait_for(kCloseTimeout) == std::future_status::ready) {
+    closer.join();
+  } else {
+    closer.detach();
+  }
 }
 
 void EventLog::write(const LogEvent& event) {

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <filesystem>
+#include <future>
+#include <thread>
 #include <fstream>
 
 namespace coldbench::workload::serve {
@@ -101,6 +106,38 @@ TEST(StructuredLog, UnwritableFileNamesTheOption) {
   ASSERT_FALSE(log);
   EXPECT_NE(log.error().message.find("--log"), std::string::npos) << log.error().message;
   EXPECT_NE(log.error().message.find("fix:"), std::string::npos);
+}
+
+// A log on stderr that nobody reads (a full pipe) blocks the writer thread;
+// closing the log used to wait for it for ever, so the server never exited.
+TEST(StructuredLog, ClosingDoesNotHangOnAStderrNobodyReads) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(::dup2(fds[1], 2), 2);
+  auto result = std::make_shared<std::promise<std::string>>();
+  std::future<std::string> closed = result->get_future();
+  // Detached: if the close hangs, the test fails instead of hanging too.
+  std::thread([result] {
+    LogOptions options;  // stderr
+    auto log = EventLog::open(options);
+    if (!log) return result->set_value(log.error().message);
+    LogEvent event = log_event("inference", at_ms(0));
+    event["padding"] = std::string(1000, 'x');
+    for (int i = 0; i < 200; ++i) (*log)->write(event);  // 200 kB: far more than a pipe holds
+    log->reset();
+    result->set_value("");
+  }).detach();
+  // The close gives a blocked writer 2 s; 60 s is only a bound on a hang.
+  const bool ready = closed.wait_for(std::chrono::seconds(60)) == std::future_status::ready;
+  ::dup2(saved, 2);
+  ::close(saved);
+  ASSERT_TRUE(ready) << "closing the log hung on a blocked writer";
+  EXPECT_EQ(closed.get(), "");
+  // The pipe stays open: the left-behind writer is still blocked in it, and
+  // closing the read end would end that write with SIGPIPE, killing the test.
 }
 
 TEST(StructuredLog, OffWritesNothing) {
