@@ -69,7 +69,8 @@ int main(int argc, char** argv) {
   std::sort(off.begin(), off.end());
   std::sort(logged.begin(), logged.end());
   const double off_us = off[off.size() / 2], logged_us = logged[logged.size() / 2];
-  std::printf("  request thread, per request: detectors only %.2f us, every request logged %.2f us "
-              "(+%.2f us; medians of %d rounds of 3000)\n",
-              off_us, logged_us, logged_us - off_us, rounds);
+  std::printf(
+      "  request thread, per request: detectors only %.2f us, every request logged %.2f us "
+      "(+%.2f us; medians of %d rounds of 3000)\n",
+      off_us, logged_us, logged_us - off_us, rounds);
 }

@@ -30,7 +30,8 @@ double median_of(std::vector<double> values) {
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid), values.end());
   double upper = values[mid];
   if (values.size() % 2 == 1) return upper;
-  double lower = *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
+  double lower =
+      *std::max_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(mid));
   return (lower + upper) / 2;
 }
 
@@ -71,8 +72,7 @@ class Baseline3Sigma final : public Detector {
     for (double v : baseline_) squares += (v - mean) * (v - mean);
     state_.center = mean;
     state_.spread = std::sqrt(squares / static_cast<double>(baseline_.size()));
-    state_.threshold =
-        mean + params_.sigma * floored(state_.spread, mean, params_.floor_fraction);
+    state_.threshold = mean + params_.sigma * floored(state_.spread, mean, params_.floor_fraction);
     state_.ready = true;
     baseline_.clear();
     baseline_.shrink_to_fit();
@@ -170,7 +170,8 @@ Expected<std::vector<DetectorKind>> parse_detectors(std::string_view text) {
   for (std::string_view part : split(text, ',')) {
     part = trim(part);
     std::optional<DetectorKind> found;
-    for (DetectorKind kind : {DetectorKind::kBaseline3Sigma, DetectorKind::kEwma, DetectorKind::kMad}) {
+    for (DetectorKind kind :
+         {DetectorKind::kBaseline3Sigma, DetectorKind::kEwma, DetectorKind::kMad}) {
       if (part == detector_name(kind)) found = kind;
     }
     if (!found) {

@@ -165,7 +165,7 @@ void add_watch_options(CLI::App& app, serve::RawServeArgs& raw) {
   app.add_option("--log-max-bytes", raw.log_max_bytes,
                  "a --log FILE rotates when it would pass this size; 0: never rotates")
       ->capture_default_str();
-  app.add_option("--log-files", raw.log_files, "rotated log files kept (FILE.1 ... FILE.N)")
+  app.add_option("--log-files", raw.log_files, "rotated log files kept (serve.log: serve.1.log ... serve.N.log)")
       ->capture_default_str();
   app.add_option("--log-sample", raw.log_sample,
                  "fraction (0..1) of successful inferences logged, exactly every 1/RATE-th; "

@@ -3,9 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdio>
-
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -83,8 +82,7 @@ Expected<std::string> write_diagnostics(const std::string& dir, const std::strin
     std::ofstream out(partial);
     out << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     if (!out.flush()) {
-      return make_error("cannot write diagnostics {}: {}", partial.string(),
-                        std::strerror(errno));
+      return make_error("cannot write diagnostics {}: {}", partial.string(), std::strerror(errno));
     }
   }
   std::error_code error;

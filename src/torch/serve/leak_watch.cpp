@@ -43,8 +43,7 @@ bool grows_in_every_quarter(const std::deque<Sample>& samples, double slope) {
   const double expected_step = slope * span / 4;
   for (size_t q = 0; q < 4; ++q) {
     if (count[q] == 0) return false;
-    if (q > 0 && sum[q] / count[q] - sum[q - 1] / count[q - 1] < 0.25 * expected_step)
-      return false;
+    if (q > 0 && sum[q] / count[q] - sum[q - 1] / count[q - 1] < 0.25 * expected_step) return false;
   }
   return true;
 }

@@ -15,10 +15,10 @@
 namespace coldbench::workload::leak {
 
 struct LeakParams {
-  int sample_ms = 1000;                    // --leak-sample-ms
-  double window_s = 300;                   // --leak-window-s
-  double threshold_bytes_per_s = 65536;    // --leak-threshold
-  int clear_after = 3;                     // samples below threshold / 2 in a row
+  int sample_ms = 1000;                  // --leak-sample-ms
+  double window_s = 300;                 // --leak-window-s
+  double threshold_bytes_per_s = 65536;  // --leak-threshold
+  int clear_after = 3;                   // samples below threshold / 2 in a row
 };
 
 struct Sample {

@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/async.h>
 #include <spdlog/async_logger.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
-#include <spdlog/sinks/base_sink.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -76,9 +76,8 @@ LogEvent inference_event(const RequestRecord& record, const InferenceContext& co
   event["batch_size"] = record.input_shape.empty() ? LogEvent() : LogEvent(record.input_shape[0]);
   event["status"] = record.status;
   event["error_type"] = or_null(record.error_type);
-  event["latency_ms"] = record.inference_ran || record.inference_ms > 0
-                            ? LogEvent(record.inference_ms)
-                            : LogEvent();
+  event["latency_ms"] =
+      record.inference_ran || record.inference_ms > 0 ? LogEvent(record.inference_ms) : LogEvent();
   event["queue_ms"] = record.queue_ms;
   event["memory_mb"] = context.memory_mb ? LogEvent(*context.memory_mb) : LogEvent();
   return event;

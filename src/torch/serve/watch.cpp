@@ -17,7 +17,8 @@ namespace coldbench::workload::serve {
 namespace {
 
 using SystemClock = std::chrono::system_clock;
-constexpr size_t kMaxShapesRemembered = 1024;  // a client sending every batch size must not grow it forever
+constexpr size_t kMaxShapesRemembered =
+    1024;  // a client sending every batch size must not grow it forever
 
 // Model names are [A-Za-z0-9_.-] already; anything else would be a path.
 std::string file_safe(std::string_view text) {
@@ -112,9 +113,11 @@ struct ServeWatch::Impl {
   }
 
   // Writes the snapshot when --diagnostics-dir is set, and says so in the log.
-  void write_snapshot(const std::string& stem, const LogEvent& document, SystemClock::time_point now) {
+  void write_snapshot(const std::string& stem, const LogEvent& document,
+                      SystemClock::time_point now) {
     if (options.diagnostics_dir.empty()) return;
-    const std::string name = fmt::format("{}-{}-{}", stem, compact_utc(now), snapshots.fetch_add(1) + 1);
+    const std::string name =
+        fmt::format("{}-{}-{}", stem, compact_utc(now), snapshots.fetch_add(1) + 1);
     auto path = write_diagnostics(options.diagnostics_dir, name, document);
     LogEvent event = log_event("diagnostics_written", now);
     event["alert"] = document["alert"];
@@ -142,10 +145,14 @@ struct ServeWatch::Impl {
     document["detector"] = action.detector;
     document["detector_state"] = action.state;
     const anomaly::DetectorParams& p = options.anomaly;
-    document["parameters"] = {{"baseline", p.baseline},       {"sigma", p.sigma},
-                              {"ewma_alpha", p.ewma_alpha},   {"ewma_z", p.ewma_z},
-                              {"mad_window", p.mad_window},   {"mad_k", p.mad_k},
-                              {"min_count", p.min_count},     {"floor", p.floor_fraction},
+    document["parameters"] = {{"baseline", p.baseline},
+                              {"sigma", p.sigma},
+                              {"ewma_alpha", p.ewma_alpha},
+                              {"ewma_z", p.ewma_z},
+                              {"mad_window", p.mad_window},
+                              {"mad_k", p.mad_k},
+                              {"min_count", p.min_count},
+                              {"floor", p.floor_fraction},
                               {"raise_after", p.hysteresis.raise_after},
                               {"raise_window", p.hysteresis.raise_window},
                               {"clear_after", p.hysteresis.clear_after}};
@@ -178,8 +185,11 @@ struct ServeWatch::Impl {
           if (transition == anomaly::Transition::kNone) continue;
           model->active[i]->set(watch.active() ? 1 : 0);
           if (transition == anomaly::Transition::kRaised) model->raised[i]->add();
-          AlertAction action{transition, std::string(anomaly::detector_name(watch.kind())),
-                             detector_json(watch), {}, record.inference_ms};
+          AlertAction action{transition,
+                             std::string(anomaly::detector_name(watch.kind())),
+                             detector_json(watch),
+                             {},
+                             record.inference_ms};
           if (transition == anomaly::Transition::kRaised)
             action.recent.assign(model->recent.begin(), model->recent.end());
           actions.push_back(std::move(action));
@@ -286,10 +296,12 @@ Expected<std::shared_ptr<ServeWatch>> ServeWatch::create(const WatchOptions& opt
   impl->leak_suspected =
       &registry
            .gauge("model_memory_leak_suspected",
-                  "1 while resident memory grows faster than --leak-threshold across the window.", {})
+                  "1 while resident memory grows faster than --leak-threshold across the window.",
+                  {})
            .with({});
   impl->leak_alerts =
-      &registry.counter("model_memory_leak_alerts_total", "Memory leak alerts raised.", {}).with({});
+      &registry.counter("model_memory_leak_alerts_total", "Memory leak alerts raised.", {})
+           .with({});
   // Weak: the log must close (and write out its queue) with the watch, while
   // the registry lives on.
   std::weak_ptr<EventLog> event_log = impl->log;

@@ -7,7 +7,8 @@
 namespace coldbench::workload::anomaly {
 namespace {
 
-const DetectorKind kAll[] = {DetectorKind::kBaseline3Sigma, DetectorKind::kEwma, DetectorKind::kMad};
+const DetectorKind kAll[] = {DetectorKind::kBaseline3Sigma, DetectorKind::kEwma,
+                             DetectorKind::kMad};
 
 // Small counts so the tests are short; the logic is the same at the defaults.
 DetectorParams small_params() {
@@ -28,8 +29,10 @@ Feed feed(LatencyWatch& watch, const std::vector<double>& series, int offset = 0
   Feed result;
   for (size_t i = 0; i < series.size(); ++i) {
     Transition t = watch.observe(series[i]);
-    if (t == Transition::kRaised && result.raised++ == 0) result.first_raise_at = offset + static_cast<int>(i);
-    if (t == Transition::kCleared && result.cleared++ == 0) result.first_clear_at = offset + static_cast<int>(i);
+    if (t == Transition::kRaised && result.raised++ == 0)
+      result.first_raise_at = offset + static_cast<int>(i);
+    if (t == Transition::kCleared && result.cleared++ == 0)
+      result.first_clear_at = offset + static_cast<int>(i);
   }
   return result;
 }

@@ -1,14 +1,14 @@
 #include "torch/serve/structured_log.hpp"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <thread>
-#include <fstream>
 
 namespace coldbench::workload::serve {
 namespace {
@@ -46,7 +46,7 @@ TEST(StructuredLog, InferenceEventHasTheTutorialsFields) {
   EXPECT_EQ(parsed["latency_ms"], 1.5);
   EXPECT_EQ(parsed["memory_mb"], 123.5);
   EXPECT_TRUE(parsed["error_type"].is_null());
-  EXPECT_EQ(line.find('\n'), std::string::npos);  // one line
+  EXPECT_EQ(line.find('\n'), std::string::npos);    // one line
   EXPECT_EQ(line.rfind("{\"timestamp\":", 0), 0u);  // timestamp first, as people grep it
 
   RequestRecord failed;
@@ -61,7 +61,8 @@ TEST(StructuredLog, InferenceEventHasTheTutorialsFields) {
 }
 
 TEST(StructuredLog, SamplerTakesExactlyEveryNth) {
-  for (auto [rate, of_1000] : {std::pair{1.0, 1000}, {0.1, 100}, {0.01, 10}, {0.25, 250}, {0.0, 0}}) {
+  for (auto [rate, of_1000] :
+       {std::pair{1.0, 1000}, {0.1, 100}, {0.01, 10}, {0.25, 250}, {0.0, 0}}) {
     InferenceSampler sampler(rate);
     int taken = 0;
     for (int i = 0; i < 1000; ++i) taken += sampler.take() ? 1 : 0;
@@ -72,8 +73,8 @@ TEST(StructuredLog, SamplerTakesExactlyEveryNth) {
 }
 
 TEST(StructuredLog, FileLogWritesOneJsonObjectPerLine) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("coldbench-log-test-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("coldbench-log-test-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "serve.log").string();
   {
@@ -96,6 +97,32 @@ TEST(StructuredLog, FileLogWritesOneJsonObjectPerLine) {
     ++lines;
   }
   EXPECT_EQ(lines, 50);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StructuredLog, FileRotatesPastMaxBytesKeepingLogFiles) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("coldbench-log-rotate-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  {
+    LogOptions options;
+    options.target = (dir / "serve.log").string();
+    options.max_bytes = 4096;
+    options.files = 2;
+    auto log = EventLog::open(options);
+    ASSERT_TRUE(log) << log.error().message;
+    LogEvent event = log_event("inference", at_ms(0));
+    event["padding"] = std::string(200, 'x');
+    for (int i = 0; i < 200; ++i) (*log)->write(event);  // ~50 kB
+  }
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+    EXPECT_LE(entry.file_size(), 4096u) << names.back();
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"serve.1.log", "serve.2.log", "serve.log"}));
   std::filesystem::remove_all(dir);
 }
 

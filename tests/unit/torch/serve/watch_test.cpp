@@ -60,13 +60,18 @@ TEST(ServeWatch, LatencyStepRaisesGaugesCountersLogAndSnapshot) {
     int i = 0;
     for (; i < 60; ++i) (*watch)->observe(served(1.0 + 0.01 * (i % 5), i));
     text = registry.encode();
-    EXPECT_TRUE(has_line(text, R"(model_latency_detector_ready{model="m",detector="baseline_3sigma"} 1)"));
+    EXPECT_TRUE(
+        has_line(text, R"(model_latency_detector_ready{model="m",detector="baseline_3sigma"} 1)"));
     EXPECT_TRUE(has_line(text, R"(model_latency_anomalies_total{model="m",detector="mad"} 0)"));
     for (int step = 0; step < 3; ++step, ++i) (*watch)->observe(served(10.0, i));
     text = registry.encode();
     for (const char* detector : {"baseline_3sigma", "ewma", "mad"}) {
-      EXPECT_TRUE(has_line(text, fmt::format(R"(model_latency_anomaly{{model="m",detector="{}"}} 1)", detector))) << text;
-      EXPECT_TRUE(has_line(text, fmt::format(R"(model_latency_anomalies_total{{model="m",detector="{}"}} 1)", detector)));
+      EXPECT_TRUE(has_line(
+          text, fmt::format(R"(model_latency_anomaly{{model="m",detector="{}"}} 1)", detector)))
+          << text;
+      EXPECT_TRUE(has_line(
+          text,
+          fmt::format(R"(model_latency_anomalies_total{{model="m",detector="{}"}} 1)", detector)));
     }
   }  // the log is written out when the watch goes
   int snapshots = 0;
