@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/json_text.hpp"
+
 namespace coldbench::workload::serve {
 namespace {
 
@@ -80,7 +82,7 @@ Expected<std::string> write_diagnostics(const std::string& dir, const std::strin
   const std::filesystem::path partial = std::filesystem::path(dir) / ("." + stem + ".json.tmp");
   {
     std::ofstream out(partial);
-    out << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+    out << json_text(document, 2) << '\n';
     if (!out.flush()) {
       return make_error("cannot write diagnostics {}: {}", partial.string(), std::strerror(errno));
     }

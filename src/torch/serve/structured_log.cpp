@@ -15,6 +15,8 @@
 #include <future>
 #include <thread>
 
+#include "core/json_text.hpp"
+
 namespace coldbench::workload::serve {
 namespace {
 
@@ -150,7 +152,7 @@ EventLog::~EventLog() {
 
 void EventLog::write(const LogEvent& event) {
   if (!logger_) return;
-  const std::string line = event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string line = json_text(event);
   static_cast<spdlog::async_logger*>(logger_.get())
       ->log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }

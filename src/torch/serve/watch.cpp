@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -229,7 +230,9 @@ struct ServeWatch::Impl {
         leak_suspected->set(state.active ? 1 : 0);
         if (transition != anomaly::Transition::kNone) on_leak(transition, state, *rss);
       }
-      next += period;
+      // After a stall (a suspended process), resume the cadence rather than
+      // catch up with a burst of samples.
+      next = std::max(next + period, std::chrono::steady_clock::now());
       lock.lock();
       leak_wake.wait_until(lock, next, [this] { return leak_stop; });
     }
