@@ -8,7 +8,10 @@
 #      alone, round trip minus the server's forward time of the same request
 #      (immune to the model's own run-to-run variation);
 #   3. /metrics: ms per scrape (back to back), and (2) again with a 10 Hz
-#      scraper running beside it.
+#      scraper running beside it;
+#   4. structured logs: (2) against a second server that logs every request
+#      (--log FILE --log-sample 1); the first one runs with --log off; and
+#      the log's cost on the request thread alone (build/serve-log-cost).
 #
 # Each round runs infer, then serve without and with the scraper; medians
 # over ROUNDS interleaved rounds are printed.
@@ -33,27 +36,39 @@ for need in "$torch_bin" "$client"; do
 done
 export OMP_NUM_THREADS="$threads"
 tmp="$(mktemp -d)"
-server_pid=""
+server_pids=()
 cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
+# start_server NAME ARGS...: starts a server, waits for ready, sets $port.
+start_server() {
+  local name="$1" pid
+  shift
+  "$torch_bin" serve --model "$model" --threads "$threads" --port 0 --warmup 20 "$@" \
+    >"$tmp/$name.out" 2>"$tmp/$name.err" &
+  pid=$!
+  server_pids+=("$pid")
+  for _ in $(seq 1 600); do
+    grep -q '^ready ' "$tmp/$name.out" && break
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/$name.err" >&2; exit 1; }
+    sleep 0.1
+  done
+  port="$(sed -n 's/^ready http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/$name.out")"
+  [[ -n "$port" ]] || { echo "serve_overhead: the $name server did not become ready in 60 s" >&2; exit 1; }
+}
+
 echo "serve_overhead: model $model, $threads thread(s), $rounds rounds of $requests requests per measurement"
-"$torch_bin" serve --model "$model" --threads "$threads" --port 0 --warmup 20 >"$tmp/serve.out" 2>"$tmp/serve.err" &
-server_pid=$!
-for _ in $(seq 1 600); do
-  grep -q '^ready ' "$tmp/serve.out" && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/serve.err" >&2; exit 1; }
-  sleep 0.1
-done
-port="$(sed -n 's/^ready http:\/\/127\.0\.0\.1:\([0-9]*\)$/\1/p' "$tmp/serve.out")"
-[[ -n "$port" ]] || { echo "serve_overhead: the server did not become ready in 60 s" >&2; exit 1; }
+start_server logged --log "$tmp/serve.log" --log-sample 1
+logged_port="$port"
+start_server serve --log off
 shape="$(python3 -c 'import json,sys,urllib.request
 m=json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/v1/models"))["models"][0]
 print(",".join(map(str,m["input_shape"])))' "$port")"
 client_args=(--port "$port" --model "$model" --shape "$shape")
+logged_args=(--port "$logged_port" --model "$model" --shape "$shape")
 
 # Interleaved rounds, so a neighbour's load hits both sides alike; the idle
 # server costs infer nothing.
@@ -62,12 +77,15 @@ for round in $(seq 1 "$rounds"); do
     --json "$tmp/infer.$round.json" --quiet
   "$client" "${client_args[@]}" --requests "$requests" >"$tmp/plain.$round.json"
   "$client" "${client_args[@]}" --requests "$requests" --scrape-hz 10 --min-seconds 5 >"$tmp/scraped.$round.json"
+  "$client" "${logged_args[@]}" --requests "$requests" >"$tmp/logged.$round.json"
 done
+sleep 0.5  # the log writer is asynchronous
+log_lines="$(grep -c '"event":"inference"' "$tmp/serve.log" || true)"
 "$client" "${client_args[@]}" --requests 0 --warmup 0 --scrapes 200 >"$tmp/scrape.json"
 
-python3 - "$tmp" "$rounds" <<'PY'
+python3 - "$tmp" "$rounds" "$log_lines" <<'PY'
 import json, os, statistics, sys
-tmp, rounds = sys.argv[1], int(sys.argv[2])
+tmp, rounds, log_lines = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 load = lambda name: json.load(open(os.path.join(tmp, name)))
 per_round = []
 for r in range(1, rounds + 1):
@@ -77,7 +95,9 @@ for r in range(1, rounds + 1):
         "rtt": plain["rtt_ms"]["p50"], "forward": plain["server_ms"]["p50"],
         "handoff": plain["queue_ms"]["p50"], "healthz": plain["healthz_ms"]["p50"],
         "path": plain["path_ms"]["p50"],
-        "scraped": scraped["rtt_ms"]["p50"], "scrapes": scraped["concurrent_scrapes"]})
+        "scraped": scraped["rtt_ms"]["p50"], "scrapes": scraped["concurrent_scrapes"],
+        "logged": load(f"logged.{r}.json")["rtt_ms"]["p50"],
+        "logged_path": load(f"logged.{r}.json")["path_ms"]["p50"]})
 med = lambda key: statistics.median(r[key] for r in per_round)
 added = statistics.median(r["rtt"] - r["infer"] for r in per_round)
 scraped_ratio = statistics.median(r["scraped"] / r["rtt"] for r in per_round)
@@ -94,4 +114,9 @@ print(f"  serving path p50              {med('path'):9.3f} ms   (round trip - fo
 print(f"  /metrics scrape p50           {scrape['p50']:9.3f} ms per scrape ({scrape['n']} back to back)")
 print(f"  round trip p50, 10 Hz scraper {med('scraped'):9.3f} ms   ratio {scraped_ratio:.3f}x without "
       f"(~{int(med('scrapes'))} scrapes per run)")
+logged_added = statistics.median(r["logged"] - r["rtt"] for r in per_round)
+path_added = statistics.median(r["logged_path"] - r["path"] for r in per_round)
+print(f"  round trip p50, every request logged {med('logged'):9.3f} ms   ratio {med('logged') / med('rtt'):.3f}x "
+      f"--log off, added {logged_added:+.3f} ms; serving path {path_added:+.3f} ms ({log_lines} inference lines written)")
 PY
+[[ -x "$build/serve-log-cost" ]] && "$build/serve-log-cost" 3

@@ -20,6 +20,13 @@ inline std::string json_text(const nlohmann::json& value, int indent = -1) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, nlohmann::json::error_handler_t::replace);
 }
 
+// The same for an object that keeps its keys in insertion order (serve's log
+// lines and snapshots put `timestamp` and `event` first for people reading them).
+inline std::string json_text(const nlohmann::ordered_json& value, int indent = -1) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/false,
+                    nlohmann::ordered_json::error_handler_t::replace);
+}
+
 // A number as JSON: null where it is NaN or infinite (JSON has neither).
 inline nlohmann::json finite_or_null(double value) {
   return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);

@@ -21,6 +21,7 @@
 #include "torch/serve/loader.hpp"
 #include "torch/serve/options.hpp"
 #include "torch/serve/server.hpp"
+#include "torch/serve/watch.hpp"
 #include "torch/subcommands.hpp"
 
 namespace coldbench::workload {
@@ -86,6 +87,13 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   if (auto configured = configure_threads(options.threads, 0); !configured)
     return configured.error();
   serve::ModelServer server(serve::server_config(options));
+  // Before the server serves: the watch registers its metrics, and the
+  // server's observers hold it alive as long as they can be called.
+  auto created = serve::ServeWatch::create(options.watch, server.registry());
+  if (!created) return created.error();
+  std::shared_ptr<serve::ServeWatch> watch = *created;
+  server.add_observer([watch](const serve::RequestRecord& record) { watch->observe(record); });
+  watch->set_in_flight([&server] { return server.in_flight(); });
   auto port = server.bind();
   if (!port) return port.error();
   const std::string address = url(options.host, *port);
@@ -96,14 +104,30 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
 
   auto models = serve::load_models(options, *resolved, shutdown.requested());
   if (!models) return models.error();
+  watch->watch_models(*models, options.warmup > 0);
+  serve::LogEvent ready = serve::log_event("server_ready", std::chrono::system_clock::now());
+  ready["address"] = address;
+  for (const serve::ServedModel& model : *models) {
+    ready["models"].push_back(
+        {{"model", model.name}, {"model_version", model.version}, {"mode", model.mode}});
+  }
   server.publish(std::move(*models));
   if (!shutdown.requested()) {
     server.set_ready();
+    watch->start_leak_watch();
+    watch->write(ready);
     emit_runtime_markers(take_runtime_snapshot());
     fmt::print("ready {}\n", address);
     std::fflush(stdout);
     if (!options.exit_when_ready) shutdown.wait();
   }
+  serve::LogEvent stopping = serve::log_event("server_stopping", std::chrono::system_clock::now());
+  stopping["reason"] = shutdown.signal() == SIGTERM   ? "SIGTERM"
+                       : shutdown.signal() == SIGINT ? "SIGINT"
+                                                     : "exit-when-ready";
+  stopping["in_flight"] = server.in_flight();
+  watch->write(stopping);
+  watch->stop_leak_watch();
 
   // Drain, bounded: a request stuck in a model must not keep the process
   // alive past --drain-timeout.
@@ -131,6 +155,66 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
                shutdown.signal() == SIGTERM ? "SIGTERM" : "SIGINT");
   }
   return kExitOk;
+}
+
+// Logs, anomaly detectors, leak watch (docs/serve.md "Watching the server").
+void add_watch_options(CLI::App& app, serve::RawServeArgs& raw) {
+  app.add_option("--log", raw.log,
+                 "structured JSON-lines log: stderr, off, or a FILE (rotated, see --log-max-bytes)")
+      ->capture_default_str();
+  app.add_option("--log-max-bytes", raw.log_max_bytes,
+                 "a --log FILE rotates when it would pass this size; 0: never rotates")
+      ->capture_default_str();
+  app.add_option("--log-files", raw.log_files, "rotated log files kept (serve.log: serve.1.log ... serve.N.log)")
+      ->capture_default_str();
+  app.add_option("--log-sample", raw.log_sample,
+                 "fraction (0..1) of successful inferences logged, exactly every 1/RATE-th; "
+                 "errors, alerts and lifecycle events are always logged")
+      ->capture_default_str();
+  app.add_option("--anomaly-detectors", raw.anomaly_detectors,
+                 "latency detectors per model: baseline_3sigma, ewma, mad (comma-separated) or none")
+      ->capture_default_str();
+  app.add_option("--anomaly-baseline", raw.anomaly_baseline,
+                 "baseline_3sigma: the first N successful latencies form the baseline")
+      ->capture_default_str();
+  app.add_option("--anomaly-sigma", raw.anomaly_sigma,
+                 "baseline_3sigma: anomalous above baseline mean + SIGMA * sd")
+      ->capture_default_str();
+  app.add_option("--anomaly-ewma-alpha", raw.anomaly_ewma_alpha, "ewma: weight of the newest latency")
+      ->capture_default_str();
+  app.add_option("--anomaly-ewma-z", raw.anomaly_ewma_z, "ewma: anomalous above mean + Z * sd")
+      ->capture_default_str();
+  app.add_option("--anomaly-mad-window", raw.anomaly_mad_window, "mad: rolling window of latencies")
+      ->capture_default_str();
+  app.add_option("--anomaly-mad-k", raw.anomaly_mad_k,
+                 "mad: anomalous above median + K * 1.4826 * MAD")
+      ->capture_default_str();
+  app.add_option("--anomaly-min-count", raw.anomaly_min_count,
+                 "ewma, mad: latencies seen before they judge")
+      ->capture_default_str();
+  app.add_option("--anomaly-floor", raw.anomaly_floor,
+                 "the spread (sd, MAD) is taken as at least this fraction of the mean/median")
+      ->capture_default_str();
+  app.add_option("--anomaly-raise-after", raw.anomaly_raise_after,
+                 "alert after this many anomalous latencies among the last --anomaly-raise-window")
+      ->capture_default_str();
+  app.add_option("--anomaly-raise-window", raw.anomaly_raise_window,
+                 "judged latencies the raise count looks back over")
+      ->capture_default_str();
+  app.add_option("--anomaly-clear-after", raw.anomaly_clear_after,
+                 "an active alert clears after this many normal latencies in a row")
+      ->capture_default_str();
+  app.add_option("--leak-sample-ms", raw.leak_sample_ms,
+                 "leak watch: ms between resident-memory samples; 0: no leak watch")
+      ->capture_default_str();
+  app.add_option("--leak-window-s", raw.leak_window_s,
+                 "leak watch: seconds of samples the slope is fitted over")
+      ->capture_default_str();
+  app.add_option("--leak-threshold", raw.leak_threshold,
+                 "leak watch: alert when RSS grows faster than this (bytes/s) across the window")
+      ->capture_default_str();
+  app.add_option("--diagnostics-dir", raw.diagnostics_dir,
+                 "write one JSON diagnostics snapshot per alert here (default: none written)");
 }
 
 }  // namespace
@@ -183,8 +267,12 @@ Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/
                 "exit 0 once ready (to measure a server's cold start with `coldbench run`)");
   app->add_option(
       "--fault", raw->fault,
-      "fault injection for tests: throw-after:K (every predict after the first K fails, 500 "
-      "model_error), delay-ms:D (each forward waits D ms first); comma-separated");
+      "fault injection for tests, comma-separated: throw-after:K (every predict after the first "
+      "K fails, 500 model_error), delay-ms:D (each forward waits D ms first), "
+      "leak-per-request:BYTES (each served predict keeps BYTES of touched memory), "
+      "delay-after:K:MS (every predict after the first K waits MS: a latency step), "
+      "stall-at:K:MS (the K-th predict waits MS, once, holding its worker)");
+  add_watch_options(*app, *raw);
   auto run = [raw]() -> Expected<int> {
     auto options = serve::validate(*raw);
     if (!options) return options.error();

@@ -1,6 +1,8 @@
 #include "torch/serve/options.hpp"
 
 #include <charconv>
+#include <climits>
+#include <cmath>
 
 #include "core/text.hpp"
 #include "torch/infer/options.hpp"  // parse_modes
@@ -66,23 +68,170 @@ Expected<FaultPlan> parse_fault(std::string_view text) {
     size_t end = text.find(',', start);
     if (end == std::string_view::npos) end = text.size();
     std::string_view part = trim(text.substr(start, end - start));
-    size_t colon = part.find(':');
-    std::string_view kind = part.substr(0, colon);
-    auto value = colon == std::string_view::npos ? std::nullopt : parse_int(part.substr(colon + 1));
-    if (kind == "throw-after" && value && *value >= 0) {
-      plan.throw_after = *value;
-    } else if (kind == "delay-ms" && value && *value >= 0 && *value <= 600'000) {
-      plan.delay_ms = *value;
-    } else {
+    // kind:A or kind:A:B
+    std::string_view kind = part.substr(0, part.find(':'));
+    std::vector<std::optional<int64_t>> values;
+    for (size_t colon = part.find(':'); colon != std::string_view::npos;) {
+      size_t next = part.find(':', colon + 1);
+      values.push_back(parse_int(part.substr(colon + 1, next == std::string_view::npos
+                                                            ? std::string_view::npos
+                                                            : next - colon - 1)));
+      colon = next;
+    }
+    auto value = [&](size_t i, int64_t low, int64_t high) -> std::optional<int64_t> {
+      if (i >= values.size() || !values[i] || *values[i] < low || *values[i] > high)
+        return std::nullopt;
+      return values[i];
+    };
+    constexpr int64_t kMaxMs = 600'000;
+    bool ok = false;
+    if (kind == "throw-after" && values.size() == 1 && value(0, 0, INT64_MAX)) {
+      plan.throw_after = *value(0, 0, INT64_MAX);
+      ok = true;
+    } else if (kind == "delay-ms" && values.size() == 1 && value(0, 0, kMaxMs)) {
+      plan.delay_ms = *value(0, 0, kMaxMs);
+      ok = true;
+    } else if (kind == "leak-per-request" && values.size() == 1 && value(0, 1, 1ll << 30)) {
+      plan.leak_per_request = *value(0, 1, 1ll << 30);
+      ok = true;
+    } else if (kind == "delay-after" && values.size() == 2 && value(0, 0, INT64_MAX) &&
+               value(1, 0, kMaxMs)) {
+      plan.delay_after = *value(0, 0, INT64_MAX);
+      plan.delay_after_ms = *value(1, 0, kMaxMs);
+      ok = true;
+    } else if (kind == "stall-at" && values.size() == 2 && value(0, 1, INT64_MAX) &&
+               value(1, 0, kMaxMs)) {
+      plan.stall_at = *value(0, 1, INT64_MAX);
+      plan.stall_ms = *value(1, 0, kMaxMs);
+      ok = true;
+    }
+    if (!ok) {
       return make_error(
-          "--fault: '{}' is not a fault. fix: throw-after:K (every predict after the first K "
-          "fails with 500) or delay-ms:D (each forward waits D ms first), comma-separated",
+          "--fault: '{}' is not a fault. fix: comma-separated throw-after:K (every predict after "
+          "the first K fails with 500), delay-ms:D (each forward waits D ms first, D <= 600000), "
+          "leak-per-request:BYTES (1 to 2^30, kept forever), delay-after:K:MS (every predict "
+          "after the first K waits MS), stall-at:K:MS (the K-th predict, K >= 1, waits MS once)",
           part);
     }
     start = end + 1;
   }
   return plan;
 }
+
+namespace {
+
+Expected<double> real_in(const char* flag, double value, double low, double high,
+                         const char* meaning) {
+  if (!std::isfinite(value) || value < low || value > high) {
+    return make_error("{} must be {} to {} ({}), got {}", flag, low, high, meaning, value);
+  }
+  return value;
+}
+
+Expected<WatchOptions> validate_watch(const RawServeArgs& raw) {
+  WatchOptions watch;
+  std::string_view log = trim(raw.log);
+  if (log.empty()) {
+    return make_error("--log is empty. fix: --log stderr (the default), --log off, or --log FILE");
+  }
+  watch.log.target = std::string(log);
+  auto max_bytes = in_range("--log-max-bytes", raw.log_max_bytes, 0, 1ll << 40,
+                            " bytes (0: the file never rotates)");
+  if (!max_bytes) return max_bytes.error();
+  watch.log.max_bytes = *max_bytes;
+  auto files = in_range("--log-files", raw.log_files, 1, 1000, " rotated files kept");
+  if (!files) return files.error();
+  watch.log.files = static_cast<int>(*files);
+  auto sample = real_in("--log-sample", raw.log_sample, 0, 1,
+                        "the fraction of successful inferences logged; errors always are");
+  if (!sample) return sample.error();
+  watch.log.sample = *sample;
+
+  auto detectors = anomaly::parse_detectors(raw.anomaly_detectors);
+  if (!detectors) return detectors.error();
+  watch.detectors = *detectors;
+  anomaly::DetectorParams& p = watch.anomaly;
+  struct IntOption {
+    const char* flag;
+    long long value, low, high;
+    const char* unit;
+    int* into;
+  };
+  for (const IntOption& o : {
+           IntOption{"--anomaly-baseline", raw.anomaly_baseline, 2, 1'000'000, " requests",
+                     &p.baseline},
+           IntOption{"--anomaly-mad-window", raw.anomaly_mad_window, 3, 100'000, " requests",
+                     &p.mad_window},
+           IntOption{"--anomaly-min-count", raw.anomaly_min_count, 2, 1'000'000, " requests",
+                     &p.min_count},
+           IntOption{"--anomaly-raise-after", raw.anomaly_raise_after, 1, 10'000, " requests",
+                     &p.hysteresis.raise_after},
+           IntOption{"--anomaly-raise-window", raw.anomaly_raise_window, 1, 10'000, " requests",
+                     &p.hysteresis.raise_window},
+           IntOption{"--anomaly-clear-after", raw.anomaly_clear_after, 1, 1'000'000, " requests",
+                     &p.hysteresis.clear_after},
+       }) {
+    auto checked = in_range(o.flag, o.value, o.low, o.high, o.unit);
+    if (!checked) return checked.error();
+    *o.into = static_cast<int>(*checked);
+  }
+  if (p.hysteresis.raise_after > p.hysteresis.raise_window) {
+    return make_error(
+        "--anomaly-raise-after {} is more than --anomaly-raise-window {}: no alert could ever be "
+        "raised. fix: raise-after <= raise-window (equal: that many anomalous in a row)",
+        p.hysteresis.raise_after, p.hysteresis.raise_window);
+  }
+  if (p.min_count > p.mad_window) {
+    return make_error(
+        "--anomaly-min-count {} is more than --anomaly-mad-window {}: the mad detector would never "
+        "be ready. fix: min-count <= mad-window",
+        p.min_count, p.mad_window);
+  }
+  struct RealOption {
+    const char* flag;
+    double value, low, high;
+    const char* meaning;
+    double* into;
+  };
+  for (const RealOption& o : {
+           RealOption{"--anomaly-sigma", raw.anomaly_sigma, 0.5, 100, "standard deviations",
+                      &p.sigma},
+           RealOption{"--anomaly-ewma-alpha", raw.anomaly_ewma_alpha, 0.001, 1,
+                      "the newest latency's weight", &p.ewma_alpha},
+           RealOption{"--anomaly-ewma-z", raw.anomaly_ewma_z, 0.5, 100, "z-score", &p.ewma_z},
+           RealOption{"--anomaly-mad-k", raw.anomaly_mad_k, 0.5, 100, "scaled MADs", &p.mad_k},
+           RealOption{"--anomaly-floor", raw.anomaly_floor, 0, 100,
+                      "the least spread as a fraction of the centre", &p.floor_fraction},
+       }) {
+    auto checked = real_in(o.flag, o.value, o.low, o.high, o.meaning);
+    if (!checked) return checked.error();
+    *o.into = *checked;
+  }
+
+  auto sample_ms = in_range("--leak-sample-ms", raw.leak_sample_ms, 0, 3'600'000,
+                            " ms between RSS samples (0: no leak watch)");
+  if (!sample_ms) return sample_ms.error();
+  watch.leak_enabled = *sample_ms > 0;
+  watch.leak.sample_ms = static_cast<int>(*sample_ms);
+  auto window = real_in("--leak-window-s", raw.leak_window_s, 0.1, 7 * 86400.0,
+                        "seconds of samples the slope is fitted over");
+  if (!window) return window.error();
+  watch.leak.window_s = *window;
+  if (watch.leak_enabled && watch.leak.window_s * 1000 < 8.0 * watch.leak.sample_ms) {
+    return make_error(
+        "--leak-window-s {} holds fewer than 8 samples of --leak-sample-ms {}: no slope to trust. "
+        "fix: a window of at least 8 sample periods",
+        watch.leak.window_s, watch.leak.sample_ms);
+  }
+  auto threshold = real_in("--leak-threshold", raw.leak_threshold, 1, 1e12,
+                           "bytes per second of sustained RSS growth");
+  if (!threshold) return threshold.error();
+  watch.leak.threshold_bytes_per_s = *threshold;
+  watch.diagnostics_dir = std::string(trim(raw.diagnostics_dir));
+  return watch;
+}
+
+}  // namespace
 
 Expected<ServeOptions> validate(const RawServeArgs& raw) {
   ServeOptions options;
@@ -146,6 +295,9 @@ Expected<ServeOptions> validate(const RawServeArgs& raw) {
     if (!fault) return fault.error();
     options.fault = *fault;
   }
+  auto watch = validate_watch(raw);
+  if (!watch) return watch.error();
+  options.watch = std::move(*watch);
   options.exit_when_ready = raw.exit_when_ready;
   return options;
 }

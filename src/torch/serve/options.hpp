@@ -11,6 +11,8 @@
 
 #include "core/expected.hpp"
 #include "torch/common/model.hpp"  // Mode
+#include "torch/serve/anomaly.hpp"
+#include "torch/serve/leak_watch.hpp"
 
 namespace coldbench::workload::serve {
 
@@ -26,9 +28,36 @@ Expected<ModelSpec> parse_model_spec(std::string_view text);
 struct FaultPlan {
   std::optional<int64_t> throw_after;  // every predict after the first K throws
   int64_t delay_ms = 0;                // every forward sleeps this long first
+  int64_t leak_per_request = 0;        // bytes every served predict allocates and keeps
+  std::optional<int64_t> delay_after;  // every predict after the first K sleeps delay_after_ms
+  int64_t delay_after_ms = 0;
+  std::optional<int64_t> stall_at;  // the K-th predict (1-based) sleeps stall_ms, once
+  int64_t stall_ms = 0;
 };
-// "throw-after:K", "delay-ms:D", or both comma-separated.
+// "throw-after:K", "delay-ms:D", "leak-per-request:BYTES", "delay-after:K:MS",
+// "stall-at:K:MS", comma-separated.
 Expected<FaultPlan> parse_fault(std::string_view text);
+
+// Structured JSON-lines logs (serve/structured_log.hpp).
+struct LogOptions {
+  std::string target = "stderr";  // "stderr", "off", or a file path
+  int64_t max_bytes = 10 << 20;   // a file rotates past this; 0: never
+  int files = 3;                  // rotated files kept beside the live one
+  double sample = 0.01;           // fraction of successful inferences logged
+};
+
+// Detectors, leak watch and diagnostics (serve/watch.hpp).
+struct WatchOptions {
+  LogOptions log;
+  std::vector<anomaly::DetectorKind> detectors = {anomaly::DetectorKind::kBaseline3Sigma,
+                                                  anomaly::DetectorKind::kEwma,
+                                                  anomaly::DetectorKind::kMad};
+  anomaly::DetectorParams anomaly;
+  bool leak_enabled = true;  // --leak-sample-ms 0 turns the sampler off
+  leak::LeakParams leak;
+  std::string diagnostics_dir;  // empty: no snapshots written
+  int recent_latencies = 200;   // per model, in each anomaly snapshot
+};
 
 struct ServeOptions {
   std::vector<ModelSpec> models;
@@ -45,6 +74,7 @@ struct ServeOptions {
   int read_timeout_s = 5;
   int drain_timeout_s = 10;
   FaultPlan fault;
+  WatchOptions watch;
 };
 
 struct RawServeArgs {
@@ -62,6 +92,27 @@ struct RawServeArgs {
   long long read_timeout_s = 5;
   long long drain_timeout_s = 10;
   std::string fault;
+  // Logs, detectors, leak watch (defaults as in WatchOptions).
+  std::string log = "stderr";
+  long long log_max_bytes = 10 << 20;
+  long long log_files = 3;
+  double log_sample = 0.01;
+  std::string anomaly_detectors = "baseline_3sigma,ewma,mad";
+  long long anomaly_baseline = 100;
+  double anomaly_sigma = 3;
+  double anomaly_ewma_alpha = 0.1;
+  double anomaly_ewma_z = 3;
+  long long anomaly_mad_window = 100;
+  double anomaly_mad_k = 3.5;
+  long long anomaly_min_count = 30;
+  double anomaly_floor = 0.1;
+  long long anomaly_raise_after = 5;
+  long long anomaly_raise_window = 10;
+  long long anomaly_clear_after = 20;
+  long long leak_sample_ms = 1000;
+  double leak_window_s = 300;
+  double leak_threshold = 65536;
+  std::string diagnostics_dir;
 };
 
 Expected<ServeOptions> validate(const RawServeArgs& raw);

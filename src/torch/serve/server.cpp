@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -107,6 +108,17 @@ struct ModelServer::Impl {
     observers.push_back([this](const RequestRecord& record) { count(record); });
   }
 
+  // --fault leak-per-request: memory that is written (so it is resident) and
+  // kept until the process exits.
+  std::mutex leaked_mutex;
+  std::vector<std::unique_ptr<char[]>> leaked;
+  void leak(int64_t bytes) {
+    auto block = std::make_unique_for_overwrite<char[]>(static_cast<size_t>(bytes));
+    std::memset(block.get(), 0xA5, static_cast<size_t>(bytes));
+    std::lock_guard lock(leaked_mutex);
+    leaked.push_back(std::move(block));
+  }
+
   void count(const RequestRecord& record) {
     if (!record.error_type.empty()) {
       errors->with({record.model, record.error_type}).add();
@@ -190,14 +202,19 @@ struct ModelServer::Impl {
       outcome.started = Clock::now();
       try {
         const int64_t index = forwards.fetch_add(1) + 1;
-        if (config.fault.delay_ms > 0)
-          std::this_thread::sleep_for(std::chrono::milliseconds(config.fault.delay_ms));
-        if (config.fault.throw_after && index > *config.fault.throw_after) {
-          throw std::runtime_error(
-              fmt::format("injected fault: throw-after:{} (this is forward {})",
-                          *config.fault.throw_after, index));
+        const FaultPlan& fault = config.fault;
+        if (fault.delay_ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
+        if (fault.delay_after && index > *fault.delay_after && fault.delay_after_ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_after_ms));
+        if (fault.stall_at && index == *fault.stall_at && fault.stall_ms > 0)
+          std::this_thread::sleep_for(std::chrono::milliseconds(fault.stall_ms));
+        if (fault.throw_after && index > *fault.throw_after) {
+          throw std::runtime_error(fmt::format(
+              "injected fault: throw-after:{} (this is forward {})", *fault.throw_after, index));
         }
         outcome.output = model->run(*input);
+        if (outcome.output && fault.leak_per_request > 0) leak(fault.leak_per_request);
       } catch (const std::exception& e) {
         outcome.output = make_error("{}", e.what());
       }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 namespace coldbench::workload::serve {
 namespace {
 
@@ -51,6 +53,29 @@ TEST(ServeOptions, EveryBadValueNamesItsOption) {
       {"--host", [](RawServeArgs& r) { r.host = " "; }},
       {"--buckets", [](RawServeArgs& r) { r.buckets = "0.1,0.01"; }},
       {"--fault", [](RawServeArgs& r) { r.fault = "explode"; }},
+      {"--log", [](RawServeArgs& r) { r.log = " "; }},
+      {"--log-sample", [](RawServeArgs& r) { r.log_sample = 1.5; }},
+      {"--log-sample", [](RawServeArgs& r) { r.log_sample = -0.1; }},
+      {"--log-sample", [](RawServeArgs& r) { r.log_sample = std::nan(""); }},
+      {"--log-max-bytes", [](RawServeArgs& r) { r.log_max_bytes = -1; }},
+      {"--log-files", [](RawServeArgs& r) { r.log_files = 0; }},
+      {"--anomaly-detectors", [](RawServeArgs& r) { r.anomaly_detectors = "zscore"; }},
+      {"--anomaly-baseline", [](RawServeArgs& r) { r.anomaly_baseline = 1; }},
+      {"--anomaly-sigma", [](RawServeArgs& r) { r.anomaly_sigma = 0; }},
+      {"--anomaly-ewma-alpha", [](RawServeArgs& r) { r.anomaly_ewma_alpha = 1.5; }},
+      {"--anomaly-ewma-z", [](RawServeArgs& r) { r.anomaly_ewma_z = -3; }},
+      {"--anomaly-mad-k", [](RawServeArgs& r) { r.anomaly_mad_k = std::nan(""); }},
+      {"--anomaly-mad-window", [](RawServeArgs& r) { r.anomaly_mad_window = 2; }},
+      {"--anomaly-min-count", [](RawServeArgs& r) { r.anomaly_min_count = 0; }},
+      {"--anomaly-min-count", [](RawServeArgs& r) { r.anomaly_min_count = 500; }},  // > mad window
+      {"--anomaly-floor", [](RawServeArgs& r) { r.anomaly_floor = -1; }},
+      {"--anomaly-raise-after", [](RawServeArgs& r) { r.anomaly_raise_after = 11; }},  // > window
+      {"--anomaly-raise-window", [](RawServeArgs& r) { r.anomaly_raise_window = 0; }},
+      {"--anomaly-clear-after", [](RawServeArgs& r) { r.anomaly_clear_after = 0; }},
+      {"--leak-sample-ms", [](RawServeArgs& r) { r.leak_sample_ms = -5; }},
+      {"--leak-window-s", [](RawServeArgs& r) { r.leak_window_s = 0; }},
+      {"--leak-window-s", [](RawServeArgs& r) { r.leak_window_s = 0.5; }},  // < 8 samples of 1 s
+      {"--leak-threshold", [](RawServeArgs& r) { r.leak_threshold = 0; }},
   };
   for (const Case& c : cases) {
     RawServeArgs raw = with_model();
@@ -70,6 +95,44 @@ TEST(ServeOptions, FaultPlan) {
   EXPECT_FALSE(parse_fault("throw-after:"));
   EXPECT_FALSE(parse_fault("throw-after:-1"));
   EXPECT_FALSE(parse_fault("delay-ms:x"));
+}
+
+TEST(ServeOptions, WatchFaults) {
+  auto plan = parse_fault("leak-per-request:1048576, delay-after:20:100,stall-at:5:300");
+  ASSERT_TRUE(plan) << plan.error().message;
+  EXPECT_EQ(plan->leak_per_request, 1048576);
+  EXPECT_EQ(plan->delay_after, 20);
+  EXPECT_EQ(plan->delay_after_ms, 100);
+  EXPECT_EQ(plan->stall_at, 5);
+  EXPECT_EQ(plan->stall_ms, 300);
+  for (const char* bad : {"leak-per-request:0", "leak-per-request:-1", "leak-per-request:1:2",
+                          "delay-after:20", "delay-after:20:", "delay-after:-1:5",
+                          "delay-after:1:700000", "stall-at:0:100", "stall-at:3", "delay-ms:1:2",
+                          "throw-after:1:2", "leak-per-request:2000000000"}) {
+    auto rejected = parse_fault(bad);
+    ASSERT_FALSE(rejected) << bad;
+    EXPECT_NE(rejected.error().message.find("--fault"), std::string::npos);
+    EXPECT_NE(rejected.error().message.find("stall-at:K:MS"), std::string::npos);
+  }
+}
+
+TEST(ServeOptions, WatchDefaults) {
+  auto options = validate(with_model());
+  ASSERT_TRUE(options) << options.error().message;
+  const WatchOptions& watch = options->watch;
+  EXPECT_EQ(watch.log.target, "stderr");
+  EXPECT_DOUBLE_EQ(watch.log.sample, 0.01);
+  EXPECT_EQ(watch.detectors.size(), 3u);
+  EXPECT_TRUE(watch.leak_enabled);
+  EXPECT_TRUE(watch.diagnostics_dir.empty());
+  RawServeArgs off = with_model();
+  off.leak_sample_ms = 0;
+  off.anomaly_detectors = "none";
+  off.log = "off";
+  options = validate(off);
+  ASSERT_TRUE(options) << options.error().message;
+  EXPECT_FALSE(options->watch.leak_enabled);
+  EXPECT_TRUE(options->watch.detectors.empty());
 }
 
 }  // namespace
