@@ -365,6 +365,75 @@ void add_lazy_first_calls(std::vector<OwnContrast>& own, const ResultsDocument& 
   }
 }
 
+// (h) An optimization mode's gain: configs alike but for one that reports a
+// model_optimized phase, compared on steady latency; its break-even point is
+// the optimization time over the saving per inference.
+void add_mode_gains(std::vector<OwnContrast>& own, const ResultsDocument& document, const SessionSummary& summary,
+                    const StudyTable& table) {
+  auto phase_median = [](const CommandSummary& c, const char* name) -> std::optional<double> {
+    for (const auto& p : c.phases) {
+      if (p.name == name && p.summary.n > 0) return p.summary.median;
+    }
+    return std::nullopt;
+  };
+  for (std::size_t i = 0; i < table.rows.size(); ++i) {
+    const auto optimize_ms = phase_median(summary.commands[i], marker::kPhaseModelOptimized);
+    if (!optimize_ms) continue;
+    for (std::size_t j = 0; j < table.rows.size(); ++j) {
+      if (j == i || phase_median(summary.commands[j], marker::kPhaseModelOptimized)) continue;
+      // A sweep's "mode" axis is the difference under test, not a mismatch.
+      StudyRow a = table.rows[i], b = table.rows[j];
+      for (StudyRow* row : {&a, &b}) {
+        std::erase_if(row->parameters, [](const std::string& p) { return p.starts_with("mode="); });
+      }
+      if (a.compute_threads != b.compute_threads || !same_but_threads(a, b, "", "")) continue;
+      RunValues optimized = metric_run_medians(command_runs(document, int(i)).ok, marker::kMetricLatency);
+      RunValues plain = metric_run_medians(command_runs(document, int(j)).ok, marker::kMetricLatency);
+      if (optimized.unit != "ms" || plain.unit != "ms" || optimized.values.size() < 2 || plain.values.size() < 2)
+        continue;
+      const std::string fast = a.config, slow = b.config;
+      const double cost = *optimize_ms;
+      const stats::ComparisonPolicy policy = summary.policy;
+      own.push_back({stats::measure_comparison(plain.values, optimized.values, policy),
+                     [=](const stats::Comparison& c) -> std::optional<Finding> {
+                       Finding f = contrast_finding("mode_gain", fast, slow, fast, c, "ms", policy);
+                       const double saving = c.median_baseline - c.median_candidate;
+                       // The saving's interval from the ratio's: baseline x (1 - ratio bounds).
+                       const double fewest = cost / (c.median_baseline * (1 - c.ratio_ci.low));
+                       const double most = cost / (c.median_baseline * (1 - c.ratio_ci.high));
+                       f.evidence.push_back({"optimization time (model_optimized)", cost, "ms"});
+                       f.evidence.push_back({"saving per inference", saving, "ms"});
+                       const std::string numbers = fmt::format(
+                           "steady latency {} {} of '{}' (medians {} vs {}, {})", ratio_text(c.ratio),
+                           interval_text(c.ratio_ci), slow, format_ms(c.median_candidate),
+                           format_ms(c.median_baseline), runs_text(f));
+                       if (c.verdict == stats::Verdict::Faster && saving > 0) {
+                         const double even = cost / saving;
+                         f.evidence.push_back({"break-even inferences", even, ""});
+                         const bool bounded = c.ratio_ci.valid() && c.ratio_ci.high < 1;
+                         f.sentence = fmt::format(
+                             "'{}' optimizes the model ({}) and then runs at {}: its optimization pays for itself "
+                             "after about {:.0f} inferences{}.",
+                             fast, format_ms(cost), numbers, std::ceil(even),
+                             bounded ? fmt::format(" ({:.0f} to {:.0f} over the ratio's interval)",
+                                                   std::ceil(fewest), std::ceil(most))
+                                     : "");
+                         f.recommendation = fmt::format(
+                             "optimize where a process serves more than about {:.0f} inferences", std::ceil(even));
+                       } else if (c.verdict == stats::Verdict::Inconclusive) {
+                         f.sentence = fmt::format("The gain of '{}' over '{}' is not resolved: {}; {}.", fast, slow,
+                                                  numbers, settle_text(f));
+                       } else {
+                         f.sentence = fmt::format(
+                             "'{}' spends {} optimizing the model and gains nothing at steady state ({}): {}.", fast,
+                             format_ms(cost), stats::to_string(c.verdict), numbers);
+                       }
+                       return f;
+                     }});
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<Finding> find_findings(const ResultsDocument& document, const SessionSummary& summary,
@@ -376,6 +445,7 @@ std::vector<Finding> find_findings(const ResultsDocument& document, const Sessio
   std::set<std::pair<std::size_t, std::size_t>> consumed;
   add_oversubscription(out, own, document, summary, table, consumed);
   add_lazy_first_calls(own, document, summary, thresholds);
+  add_mode_gains(own, document, summary, table);
   add_session_contrasts(out, document, summary, table, consumed);
   // The findings' own contrasts are one Holm family, apart from the session's comparisons.
   std::vector<stats::Comparison*> family;

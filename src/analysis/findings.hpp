@@ -3,7 +3,7 @@
 // against the tables. Each rule (docs/reports.md, "What we found") looks for
 // one pattern (a cold penalty per phase, oversubscription, a lazy first call,
 // warmup not converged, drift or two modes across runs, a busy machine, memory
-// near its limit) and states its effect size with an interval of known
+// near its limit, an optimization's break-even point) and states its effect size with an interval of known
 // coverage, what it compared, the test and the numbers behind it. The
 // statistics are stats/'s: contrasts are ratios of medians decided as one
 // Holm family under the session's policy, with the runs that would settle an

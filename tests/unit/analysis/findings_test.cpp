@@ -303,6 +303,50 @@ TEST(FindingQuota, ThrottledShareOfPeriods) {
   EXPECT_TRUE(with_id(findings_of(session({{"cfg", throttled(1)}}, 4)), "quota_throttling").empty());
 }
 
+// Steady latency `latency` ms per run, and a model_optimized phase of `optimize` ms when given.
+RunShaper mode(double latency, double optimize) {
+  return [=](RunRecord& r, int i) {
+    if (optimize > 0) {
+      const double end = r.phases[0].end_ms + optimize;
+      r.phases.push_back({"model_optimized", end, optimize});
+    }
+    const double wobble = 1 + 0.01 * ((i * 3) % 5 - 2);
+    r.metrics.push_back({"latency", "ms", {latency * wobble, latency * wobble * 1.01, latency * wobble * 0.99}});
+  };
+}
+
+TEST(FindingModeGain, BreakEvenIsOptimizationTimeOverTheSaving) {
+  auto doc = session({{"script", mode(10, 0)}, {"optimized", mode(4, 300)}}, 8);
+  std::optional<Finding> f = subject(findings_of(doc), "mode_gain", "optimized");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, FindingVerdict::Shown);
+  EXPECT_NEAR(f->effect, 0.4, 0.02);
+  EXPECT_EQ(f->baseline, "script");
+  double even = 0;
+  for (const auto& e : f->evidence) {
+    if (e.name == "break-even inferences") even = e.value;
+  }
+  EXPECT_NEAR(even, 300.0 / 6.0, 3);  // 300 ms to optimize, 6 ms saved per inference
+  EXPECT_NE(f->recommendation.find("inferences"), std::string::npos);
+}
+
+TEST(FindingModeGain, NoBreakEvenWithoutAGain) {
+  auto doc = session({{"script", mode(4, 0)}, {"optimized", mode(4, 300)}}, 8);
+  std::optional<Finding> f = subject(findings_of(doc), "mode_gain", "optimized");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_NE(f->verdict, FindingVerdict::Shown);
+  EXPECT_TRUE(f->recommendation.empty());
+  EXPECT_EQ(f->sentence.find("pays for itself"), std::string::npos) << f->sentence;
+}
+
+TEST(FindingModeGain, TwoRunsAreInconclusiveWithRunsNeeded) {
+  auto doc = session({{"script", mode(5, 0)}, {"optimized", mode(4, 300)}}, 2);
+  std::optional<Finding> f = subject(findings_of(doc), "mode_gain", "optimized");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, FindingVerdict::Inconclusive);
+  EXPECT_GT(f->runs_needed, 2u);
+}
+
 TEST(Findings, ShownComeFirstThenLargerEffects) {
   auto doc = session({{"warm", [](RunRecord& r, int) { set_cache(r, "warm"); }},
                       {"cold", [](RunRecord& r, int i) { set_cache(r, "cold"); slow_phase(r, 2.0); r.wall_ms += 9.0 * i; }},
