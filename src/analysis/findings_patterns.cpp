@@ -174,9 +174,47 @@ void add_run_patterns(std::vector<Finding>& out, const SessionSummary& summary, 
   }
 }
 
+namespace {
+
+// One busy machine finding for several configs: the machine is shared by the
+// whole session, and one line per config would crowd out every other finding.
+Finding merged_busy_machine(const std::vector<std::pair<Finding, noise::MachineEvidence>>& busy) {
+  Finding f = busy.front().first;
+  std::string names;
+  std::vector<double> loads, others;
+  f.evidence.clear();
+  f.n_candidate = 0;
+  for (const auto& [one, m] : busy) {
+    names += (names.empty() ? "'" : ", '") + one.subject + "'";
+    f.n_candidate += one.n_candidate;
+    if (m.load_1m_start) loads.push_back(*m.load_1m_start);
+    if (m.other_cpu_fraction) others.push_back(*m.other_cpu_fraction);
+    for (const auto& e : one.evidence) f.evidence.push_back({e.name + " (" + one.subject + ")", e.value, e.unit});
+  }
+  f.subject = f.candidate = names;
+  auto range = [](std::vector<double> v, double scale, const char* unit) {
+    std::sort(v.begin(), v.end());
+    return v.front() == v.back() ? fmt::format("{:.3g}{}", scale * v.front(), unit)
+                                 : fmt::format("{:.3g}{} to {:.3g}{}", scale * v.front(), unit, scale * v.back(), unit);
+  };
+  std::string what;
+  if (!loads.empty()) what = "load average at run start " + range(loads, 1, "");
+  if (!others.empty()) what += (what.empty() ? "" : ", ") + ("other processes' CPU " + range(others, 100, "%"));
+  f.effect = others.empty() ? stats::kNaN : stats::median(others);
+  f.strength = std::isfinite(f.effect) ? f.effect : 0;
+  f.sentence = fmt::format(
+      "The machine was busy around the runs of {} configs ({}){}: times may be longer and noisier than on an idle "
+      "machine (docs/machine-noise.md).",
+      busy.size(), names, what.empty() ? "" : "; " + what);
+  return f;
+}
+
+}  // namespace
+
 // (f, g) The machine around the runs and the limits they ran into.
 void add_machine_findings(std::vector<Finding>& out, const SessionSummary& summary, const StudyTable& table,
                           const FindingThresholds& thresholds) {
+  std::vector<std::pair<Finding, noise::MachineEvidence>> busy;
   for (std::size_t i = 0; i < summary.commands.size() && i < table.rows.size(); ++i) {
     const CommandSummary& command = summary.commands[i];
     const StudyRow& row = table.rows[i];
@@ -200,7 +238,7 @@ void add_machine_findings(std::vector<Finding>& out, const SessionSummary& summa
       const std::string why = m.warning.substr(m.warning.find(':') == std::string::npos ? 0 : m.warning.find(':') + 2);
       f.sentence = fmt::format("The machine was busy around the runs of '{}': {}.", command.name, why);
       f.recommendation = "rerun on a quiet machine, or compare only configs measured interleaved in one session";
-      out.push_back(std::move(f));
+      busy.push_back({std::move(f), m});
     }
     if (row.throttled_fraction && *row.throttled_fraction >= thresholds.throttled_min_fraction && !row.oversubscribed()) {
       Finding f;
@@ -248,6 +286,8 @@ void add_machine_findings(std::vector<Finding>& out, const SessionSummary& summa
       out.push_back(std::move(f));
     }
   }
+  if (busy.size() == 1) out.push_back(std::move(busy.front().first));
+  if (busy.size() > 1) out.push_back(merged_busy_machine(busy));
 }
 
 }  // namespace coldbench::analysis::findings_detail

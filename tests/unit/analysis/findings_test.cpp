@@ -229,6 +229,25 @@ TEST(FindingWarmup, SilentOnFlatIterations) {
   EXPECT_TRUE(with_id(findings_of(doc), "latency_rises_in_run").empty());
 }
 
+TEST(FindingWarmup, AFallThatTheTestCannotSettleIsInconclusive) {
+  // Mann-Kendall S = -22 over 9 iterations: p 0.025, above the rule's 0.01.
+  auto doc = session({{"cfg", [](RunRecord& r, int) {
+                         r.metrics.push_back({"latency", "ms", {12, 11, 10.4, 11.2, 10.3, 10.6, 10, 10.5, 9.9}});
+                       }}},
+                     1);
+  std::optional<Finding> f = subject(findings_of(doc), "warmup_not_converged", "cfg/latency");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_EQ(f->verdict, FindingVerdict::Inconclusive);
+  EXPECT_NEAR(f->p_value, 0.0247, 0.001);
+  EXPECT_TRUE(f->recommendation.empty());
+  EXPECT_NE(f->sentence.find("not resolved"), std::string::npos) << f->sentence;
+}
+
+TEST(FindingDrift, TooFewRunsToTestAreSilent) {
+  auto doc = session({{"cfg", [](RunRecord& r, int i) { r.wall_ms += 5.0 * i; }}}, 7);
+  EXPECT_TRUE(with_id(findings_of(doc), "drift").empty());
+}
+
 TEST(FindingDrift, WallTimeRisingWithRunOrder) {
   auto doc = session({{"cfg", [](RunRecord& r, int i) { r.wall_ms += 5.0 * i; }}}, 12);
   std::optional<Finding> f = subject(findings_of(doc), "drift", "cfg/wall");
@@ -274,6 +293,20 @@ TEST(FindingBusyMachine, OtherProcessesTookTheCpu) {
   ASSERT_TRUE(f.has_value());
   EXPECT_NEAR(f->effect, 0.5, 1e-9);
   EXPECT_TRUE(with_id(findings_of(session({{"cfg", busy(0.01)}}, 4)), "busy_machine").empty());
+}
+
+TEST(FindingBusyMachine, OneFindingForEveryBusyConfig) {
+  auto busy = [](RunRecord& r, int) {
+    MachineNoise m;
+    m.cpus = 2;
+    m.interval_ms = 1000;
+    m.other_cpu_ms = 1000;
+    r.machine = m;
+  };
+  auto found = with_id(findings_of(session({{"a", busy}, {"b", busy}, {"c", busy}}, 4)), "busy_machine");
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].subject, "'a', 'b', 'c'");
+  EXPECT_NE(found[0].sentence.find("3 configs"), std::string::npos) << found[0].sentence;
 }
 
 TEST(FindingMemory, PeakNearTheLimit) {
