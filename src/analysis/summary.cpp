@@ -263,6 +263,7 @@ SessionSummary summarize_session_at(const ResultsDocument& document, const stats
   }
   if (power) {
     stats::decide_family(family, policy);
+    session.findings = find_findings(document, session);
   } else {
     stats::decide_verdicts(family, policy);
   }

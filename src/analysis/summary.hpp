@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/findings.hpp"
 #include "analysis/oversubscription.hpp"
 #include "core/record.hpp"
 #include "noise/noise_rules.hpp"
@@ -94,6 +95,9 @@ struct SessionSummary {
   stats::ComparisonPolicy policy;  // what the comparisons were decided under
   std::vector<CommandSummary> commands;
   std::vector<CommandComparison> comparisons;  // comparison_pairs(): contrasts, or each command vs the first
+  // What the records say, as sentences with their evidence (findings.hpp);
+  // left empty by a look between runs (summarize_session_at without power).
+  std::vector<Finding> findings;
 };
 
 // Which commands a session compares (baseline, candidate indexes): an

@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "core/units.hpp"
+#include "report/findings_text.hpp"
 #include "report/formats.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
@@ -192,7 +193,8 @@ void render_command(std::string& out, const analysis::CommandSummary& c) {
 std::optional<std::string> ConsoleReporter::render(const ResultsDocument& document,
                                                    const analysis::SessionSummary* summary) const {
   if (!summary) return std::nullopt;
-  std::string out;
+  // Findings first: the answers, then the tables they were read from.
+  std::string out = findings_text(summary->findings);
   for (const auto& c : summary->commands) {
     if (!out.empty()) out += "\n";
     render_command(out, c);

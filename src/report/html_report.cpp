@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/json_text.hpp"
+#include "report/findings_text.hpp"
 #include "report/report_charts.hpp"
 #include "report/study_report.hpp"
 #include "report/study_table.hpp"
@@ -21,6 +22,7 @@ table.study th, table.study td { border: 1px solid #d8dee4; padding: 3px 7px; te
 table.study thead th { background: #f6f8fa; } table.study th.group { text-align: center; }
 table.study td.flag { color: #b35900; font-weight: 600; }
 ul.notes li { margin: 2px 0; }
+ol.findings li { margin: 4px 0; }
 #render-status { margin-top: 28px; font-size: 12px; color: #57606a; }
 #render-status.failed { color: #cf222e; font-weight: 600; }
 )css";
@@ -165,6 +167,7 @@ std::optional<std::string> HtmlReporter::render(const ResultsDocument& document,
   }
   page += "</head>\n<body>\n<h1>coldbench report</h1>\n";
   page += "<p class=\"meta\">" + html_escape(describe_session(document)) + "</p>\n";
+  page += findings_html(summary->findings);
 
   page += "<h2>Configurations</h2>\n<p class=\"caption\">One row per config: how it ran.</p>\n";
   page += html_table(setup_grid(table));

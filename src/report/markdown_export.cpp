@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "report/findings_text.hpp"
 #include "report/formats.hpp"
 #include "report/markdown_text.hpp"
 #include "report/table.hpp"
@@ -20,6 +21,7 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
       md(document.host.hostname), md(document.host.cpu_model), document.host.online_cpus,
       md(document.started_at), document.interrupted ? " (interrupted)" : "");
 
+  if (auto found = findings_markdown(summary->findings); !found.empty()) out += found + "\n";
   Table overview({"Command", "Runs ok/total", "Wall median [CI] (coverage)", "Min", "Max", "Relative"});
   double fastest = 0;
   for (const auto& c : summary->commands) {

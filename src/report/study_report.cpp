@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "report/findings_text.hpp"
 #include "report/markdown_text.hpp"
 #include "report/table.hpp"
 #include "report/text_format.hpp"
@@ -83,7 +84,9 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
   auto notes = study_notes(document, *summary, table);
   std::string out;
   if (style_ == Style::Text) {
-    out += describe_session(document) + "\n\nSetup\n" + to_table(setup_grid(table)).to_text();
+    out += describe_session(document) + "\n\n";
+    if (auto found = findings_text(summary->findings); !found.empty()) out += found + "\n";
+    out += "Setup\n" + to_table(setup_grid(table)).to_text();
     out +=
         "\nResults (successful runs; phases and wall: median [CI] (its coverage); latency pooled over runs)\n";
     out += to_table(results_grid(table)).to_text();
@@ -97,6 +100,7 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
   }
   // Host facts and notes carry names and errors from users and workloads.
   out += "# coldbench study report\n\n" + markdown_text(describe_session(document)) + "\n\n";
+  if (auto found = findings_markdown(summary->findings); !found.empty()) out += found + "\n";
   out += "## Setup\n\n" + to_table(setup_grid(table)).to_markdown();
   out +=
       "\n## Results\n\nSuccessful measured runs. Phases, time to first inference and wall: median "

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/json_text.hpp"
+#include "report/findings_text.hpp"
 
 namespace coldbench::report {
 
@@ -153,7 +154,10 @@ nlohmann::json to_json(const analysis::SessionSummary& summary) {
                            {"correction", std::string(stats::to_string(p.correction))},
                            {"level", p.level},
                            {"power", p.power}};
-  return {{"commands", commands}, {"comparisons", comparisons}, {"policy", policy}};
+  return {{"findings", findings_json(summary.findings)},
+          {"commands", commands},
+          {"comparisons", comparisons},
+          {"policy", policy}};
 }
 
 }  // namespace coldbench::report
