@@ -430,6 +430,18 @@ void ModelServer::start() {
 }
 
 void ModelServer::publish(std::vector<ServedModel> models) {
+  // Every series a served model can have exists from the start, at zero:
+  // Prometheus' rate() and increase() need a sample before the first event,
+  // or the first burst of errors (or a model's first successes) never
+  // reaches a rate-based alert.
+  for (const ServedModel& model : models) {
+    impl_->latency->with({model.name, model.version, model.device});
+    for (const char* type : {kErrInvalidShape, kErrShapeMismatch, kErrSizeMismatch, kErrUnsupportedDtype,
+                             kErrMalformedJson, kErrBodyTooLarge, kErrUnsupportedMediaType, kErrIncompleteRequest,
+                             kErrNotReady, kErrQueueFull, kErrShuttingDown, kErrModelError}) {
+      impl_->errors->with({model.name, type});
+    }
+  }
   auto table = std::make_shared<const std::vector<ServedModel>>(std::move(models));
   std::lock_guard lock(impl_->models_mutex);
   impl_->models = std::move(table);

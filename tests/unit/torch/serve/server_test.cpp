@@ -2,6 +2,7 @@
 // update and the request-completion hook, on 127.0.0.1 and a free port.
 #include "torch/serve/server.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -201,6 +202,20 @@ TEST(ModelServer, NotReadyUntilSetReady) {
   EXPECT_FALSE(client.Get("/healthz"));  // no longer accepting
 }
 
+// Prometheus' rate() needs a sample before the first event: a served model's
+// latency histogram and error counters exist, at zero, before any request.
+TEST(ModelServer, EveryModelSeriesExistsAtZeroBeforeTheFirstRequest) {
+  Running running;
+  auto client = running.client();
+  const std::string text = client.Get("/metrics")->body;
+  EXPECT_EQ(series(text, R"(model_inference_latency_seconds_count{model="echo",version="v1",device="cpu"})"), 0)
+      << text;
+  for (const char* type : {kErrModelError, kErrShapeMismatch, kErrMalformedJson, kErrQueueFull}) {
+    EXPECT_EQ(series(text, fmt::format(R"(model_inference_errors_total{{model="echo",error_type="{}"}})", type)), 0)
+        << type << "\n" << text;
+  }
+}
+
 // Only a POST to a predict path is a predict request: a GET there is a plain
 // 404, counted in http_requests_total but not as an inference error.
 TEST(ModelServer, GetOnAPredictPathIsNotAnInferenceError) {
@@ -212,7 +227,14 @@ TEST(ModelServer, GetOnAPredictPathIsNotAnInferenceError) {
   EXPECT_EQ(res->status, 404);
   EXPECT_EQ(nlohmann::json::parse(res->body)["error_type"], kErrNotFound);
   const std::string text = client.Get("/metrics")->body;
-  EXPECT_EQ(text.find("model_inference_errors_total{"), std::string::npos) << text;
+  // The model's error series exist from the start (at zero); none counted this.
+  EXPECT_EQ(series(text, R"(model_inference_errors_total{model="echo",error_type="not_found"})"), -1) << text;
+  EXPECT_EQ(text.find("model_inference_errors_total{model=\"\""), std::string::npos) << text;
+  for (size_t at = text.find("\nmodel_inference_errors_total{"); at != std::string::npos;
+       at = text.find("\nmodel_inference_errors_total{", at + 1)) {
+    const size_t end = text.find('\n', at + 1);
+    EXPECT_EQ(text.substr(end - 2, 2), " 0") << text.substr(at + 1, end - at - 1);
+  }
   EXPECT_EQ(series(text, R"(http_requests_total{path="/v1/models/{name}:predict",status="404"})"),
             1)
       << text;
