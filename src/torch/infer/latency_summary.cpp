@@ -36,4 +36,10 @@ double throughput_per_s(const LatencySummary& summary, int64_t batch_size) {
          summary.total_ms;
 }
 
+nlohmann::json latency_summary_json(const LatencySummary& s) {
+  if (s.n == 0) return {{"n", 0}};
+  return {{"n", s.n},     {"min", s.min}, {"max", s.max}, {"mean", s.mean}, {"sd", s.sd},
+          {"p50", s.p50}, {"p90", s.p90}, {"p95", s.p95}, {"p99", s.p99}};
+}
+
 }  // namespace coldbench::workload

@@ -3,6 +3,7 @@
 // coldbench's one quantile definition (core/quantile.hpp, type 7).
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct LatencySummary {
 };
 
 LatencySummary summarize_latencies(std::span<const double> latencies_ms);
+
+// {"n", "min", "max", "mean", "sd", "p50", "p90", "p95", "p99"} in ms; {"n": 0} when empty.
+nlohmann::json latency_summary_json(const LatencySummary& summary);
 
 // Samples per second over the measured loop: batch * iterations / total time.
 double throughput_per_s(const LatencySummary& summary, int64_t batch_size);

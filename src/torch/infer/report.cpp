@@ -203,21 +203,11 @@ json to_json(const InferReport& report) {
 
   json results = json::array();
   for (const CombinationResult& result : report.results) {
-    const LatencySummary& s = result.summary;
     json entry = {{"mode", mode_name(result.mode)},
                   {"batch_size", result.batch_size},
                   {"optimize_ms", result.optimize_ms},
                   {"first_inference_ms", result.first_inference_ms},
-                  {"latency_ms",
-                   {{"n", s.n},
-                    {"min", s.min},
-                    {"max", s.max},
-                    {"mean", s.mean},
-                    {"sd", s.sd},
-                    {"p50", s.p50},
-                    {"p90", s.p90},
-                    {"p95", s.p95},
-                    {"p99", s.p99}}},
+                  {"latency_ms", latency_summary_json(result.summary)},
                   {"latencies_ms", result.latencies_ms},
                   {"throughput", result.throughput},
                   {"peak_rss_bytes", result.peak_rss_bytes},

@@ -14,11 +14,6 @@
 namespace coldbench::workload {
 namespace {
 
-nlohmann::json summary_json(const LatencySummary& s) {
-  if (s.n == 0) return {{"n", 0}};
-  return {{"n", s.n}, {"p50", s.p50}, {"p90", s.p90}, {"p99", s.p99}, {"mean", s.mean}, {"max", s.max}};
-}
-
 std::string sizes_text(const InferOptions& options) {
   if (options.size_range) {
     return fmt::format("H, W uniform in {}-{} (seeded)", options.size_range->min, options.size_range->max);
@@ -101,9 +96,9 @@ Expected<void> write_shape_json(const ShapeReport& report, const std::string& pa
   doc["first_inference_ms"] = report.first_inference_ms;
   doc["distinct_sizes"] = report.distinct_sizes;
   doc["distinct_shapes_run"] = report.distinct_shapes_run;
-  doc["latency_ms"] = {{"all", summary_json(report.all)},
-                       {"first_seen", summary_json(report.first_seen)},
-                       {"repeat", summary_json(report.repeat)}};
+  doc["latency_ms"] = {{"all", latency_summary_json(report.all)},
+                       {"first_seen", latency_summary_json(report.first_seen)},
+                       {"repeat", latency_summary_json(report.repeat)}};
   nlohmann::json requests = nlohmann::json::array();
   for (const ShapeRequest& r : report.requests) {
     nlohmann::json row = {{"h", r.size.h}, {"w", r.size.w}, {"latency_ms", r.latency_ms},

@@ -37,3 +37,22 @@ TEST(Throughput, SamplesPerSecond) {
 
 }  // namespace
 }  // namespace coldbench::workload
+
+namespace coldbench::workload {
+namespace {
+
+// One JSON shape for a latency summary (infer's results and its --shapes
+// report); an empty distribution has no made-up zeros.
+TEST(LatencySummaryJson, EveryFieldOrOnlyTheCountWhenEmpty) {
+  const std::vector<double> values{1, 2, 3, 4};
+  const nlohmann::json full = latency_summary_json(summarize_latencies(values));
+  for (const char* key : {"n", "min", "max", "mean", "sd", "p50", "p90", "p95", "p99"}) {
+    EXPECT_TRUE(full.contains(key)) << key;
+  }
+  EXPECT_EQ(full["n"], 4);
+  EXPECT_DOUBLE_EQ(full["p50"].get<double>(), 2.5);
+  EXPECT_EQ(latency_summary_json(LatencySummary{}), (nlohmann::json{{"n", 0}}));
+}
+
+}  // namespace
+}  // namespace coldbench::workload
