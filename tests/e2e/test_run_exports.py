@@ -66,6 +66,40 @@ class ExportTest(unittest.TestCase):
                 self.assertAlmostEqual(seconds * 1000.0, wall_ms, places=6)
             self.assertAlmostEqual(entry["mean"] * 1000.0, sum(walls) / len(walls), places=6)
 
+    def test_hyperfine_export_of_failing_runs_keeps_hyperfines_invariants(self):
+        # Issue 19: a command that failed every run was written with "times": [] beside its exit
+        # codes, which hyperfine's analysis scripts cannot read. What they rely on, per result:
+        # times and exit_codes aligned (one entry per measured run, failed runs included, as
+        # `hyperfine -i` writes them), and mean/median/min/max over those times.
+        counter = self.path("mixed")
+        mixed = f"c=$(cat {counter} 2>/dev/null || echo 0); echo $((c+1)) > {counter}; exit $((c % 2))"
+        result = run_coldbench(["run", "-n", "4", "-w", "0", "--export-hyperfine", self.path("h.json"),
+                                "-c", f"ok={CB_FIXTURE} sleep:5",
+                                "-c", f"bad={CB_FIXTURE} exit:3",
+                                "-c", f"crash={CB_FIXTURE} crash",
+                                "-c", f"mixed=sh -c '{mixed}'"])
+        self.assertEqual(result.returncode, 1, describe(result))  # some runs failed
+        with open(self.path("h.json")) as f:
+            hyperfine = json.load(f)
+        entries = {r["command"]: r for r in hyperfine["results"]}
+        self.assertEqual(sorted(entries), ["bad", "crash", "mixed", "ok"])
+        for name, entry in entries.items():
+            times, codes = entry["times"], entry["exit_codes"]
+            self.assertEqual(len(times), 4, entry)
+            self.assertEqual(len(codes), 4, entry)
+            self.assertTrue(all(isinstance(t, float) and t > 0 for t in times), entry)
+            for key in ("mean", "median", "min", "max", "stddev", "user", "system"):
+                self.assertIsInstance(entry[key], float, (key, entry))
+            self.assertAlmostEqual(entry["min"], min(times))
+            self.assertAlmostEqual(entry["max"], max(times))
+            self.assertAlmostEqual(entry["mean"], sum(times) / len(times))
+            walls = [r["wall_ms"] / 1000.0 for r in result.measured_runs(name)]
+            self.assertEqual(sorted(round(t, 9) for t in times), sorted(round(w, 9) for w in walls))
+        self.assertEqual(entries["ok"]["exit_codes"], [0] * 4)
+        self.assertEqual(entries["bad"]["exit_codes"], [3] * 4)
+        self.assertEqual(entries["crash"]["exit_codes"], [None] * 4)  # a signal: no exit code
+        self.assertEqual(sorted(entries["mixed"]["exit_codes"]), [0, 0, 1, 1])
+
     def test_planted_tmp_symlinks_do_not_redirect_any_export(self):
         # Audit item 11: another user plants <export>.tmp -> a root-only file;
         # every export used to open that name with O_TRUNC and write through it.

@@ -174,18 +174,22 @@ TEST_F(ReportFormats, HyperfineLayoutUsesSecondsAndMeasuredExitCodes) {
   ASSERT_EQ(j["results"].size(), 3u);
   const json& base = j["results"][0];
   EXPECT_EQ(base["command"], "base");
-  ASSERT_EQ(base["times"].size(), 6u);  // successful measured runs only
-  EXPECT_DOUBLE_EQ(base["times"][0].get<double>(), 0.100);
-  EXPECT_DOUBLE_EQ(base["min"].get<double>(), 0.100);
-  EXPECT_DOUBLE_EQ(base["max"].get<double>(), 0.105);
-  EXPECT_DOUBLE_EQ(base["median"].get<double>(), 0.1025);
-  EXPECT_NEAR(base["mean"].get<double>(), 0.1025, 1e-12);
-  EXPECT_NEAR(base["user"].get<double>(), 0.05125, 1e-12);
-  EXPECT_TRUE(base["stddev"].is_number());
+  // Every measured run, the failed one (5000 ms, exit code 1) included, as hyperfine -i writes it.
+  ASSERT_EQ(base["times"].size(), 7u);
   EXPECT_EQ(base["exit_codes"], json::parse("[0,0,0,0,0,0,1]"));  // no warmup
+  EXPECT_DOUBLE_EQ(base["times"][0].get<double>(), 0.100);
+  EXPECT_DOUBLE_EQ(base["times"][6].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(base["min"].get<double>(), 0.100);
+  EXPECT_DOUBLE_EQ(base["max"].get<double>(), 5.0);
+  EXPECT_DOUBLE_EQ(base["median"].get<double>(), 0.103);
+  EXPECT_NEAR(base["mean"].get<double>(), (0.615 + 5.0) / 7, 1e-12);
+  EXPECT_NEAR(base["user"].get<double>(), (0.615 + 5.0) / 14, 1e-12);
+  EXPECT_TRUE(base["stddev"].is_number());
 }
 
-TEST_F(ReportFormats, HyperfineHandlesCommandsWithoutSuccessfulRuns) {
+// Regression (issue 19): a command that failed every run had "times": [] beside its exit codes,
+// which broke hyperfine's own scripts. Times and exit codes stay aligned in every case.
+TEST_F(ReportFormats, HyperfineKeepsTimesAndExitCodesAlignedWhenEveryRunFails) {
   ResultsDocument doc = *document_;
   for (auto& run : doc.runs) {
     if (run.command != "fast") continue;
@@ -193,15 +197,20 @@ TEST_F(ReportFormats, HyperfineHandlesCommandsWithoutSuccessfulRuns) {
     run.signal = 9;
     run.error = "killed by signal 9";
   }
-  doc.runs.push_back(fixtures::sample_run(1, "slow", 6, 1));
-  doc.runs.back().error = "timed out";
+  RunRecord never_started = fixtures::sample_run(2, "fast", 6, 0);
+  never_started.exit_code.reset();
+  never_started.error = "could not start";
+  doc.runs.push_back(never_started);
   json j = json::parse(*HyperfineReporter().render(doc, nullptr));
+  for (const json& result : j["results"]) {
+    EXPECT_EQ(result["times"].size(), result["exit_codes"].size()) << result["command"];
+  }
   const json& fast = j["results"][2];
-  EXPECT_TRUE(fast["times"].empty());
-  EXPECT_TRUE(fast["mean"].is_null());
-  EXPECT_TRUE(fast["stddev"].is_null());
-  EXPECT_EQ(fast["exit_codes"].size(), 6u);
+  ASSERT_EQ(fast["times"].size(), 6u);           // the run that never started has no time
   EXPECT_TRUE(fast["exit_codes"][0].is_null());  // killed: no exit code
+  EXPECT_DOUBLE_EQ(fast["min"].get<double>(), 0.050);
+  EXPECT_TRUE(fast["mean"].is_number());
+  EXPECT_TRUE(fast["stddev"].is_number());
 }
 
 TEST_F(ReportFormats, ConsoleShowsPhasesMetricsFailuresAndComparisons) {
