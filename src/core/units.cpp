@@ -86,7 +86,7 @@ std::string format_ms(double ms) {
   if (magnitude >= 99.995) return fmt::format("{:.1f} ms", ms);
   if (magnitude >= 9.9995) return fmt::format("{:.2f} ms", ms);
   if (magnitude >= 0.9995) return fmt::format("{:.3f} ms", ms);
-  return fmt::format("{:.0f} us", ms * 1000.0);
+  return fmt::format("{:.0f} µs", ms * 1000.0);
 }
 
 std::string format_bytes(double bytes) {

@@ -20,7 +20,7 @@ Expected<int64_t> parse_size_bytes(std::string_view text);
 // Returns a fraction (5% -> 0.05).
 Expected<double> parse_percentage(std::string_view text);
 
-// Human-readable milliseconds with 3-4 significant digits: "812 us", "45.6 ms", "1.234 s".
+// Human-readable milliseconds with 3-4 significant digits: "812 µs", "45.6 ms", "1.234 s".
 std::string format_ms(double ms);
 
 // Human-readable bytes: "812 B", "45.6 KiB", "1.23 GiB".

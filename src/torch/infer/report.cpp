@@ -36,7 +36,7 @@ std::string accuracy_cell(const InferReport& report, const CombinationResult& re
 }  // namespace
 
 std::string format_duration_ms(double ms) {
-  if (ms < 1.0) return fmt::format("{:.0f} us", ms * 1000.0);
+  if (ms < 1.0) return fmt::format("{:.0f} µs", ms * 1000.0);
   if (ms < 10.0) return fmt::format("{:.2f} ms", ms);
   if (ms < 1000.0) return fmt::format("{:.1f} ms", ms);
   return fmt::format("{:.2f} s", ms / 1000.0);

@@ -22,7 +22,7 @@ nlohmann::json to_json(const InferReport& report);
 // Written to FILE.tmp then renamed, so a reader never sees half a file.
 Expected<void> write_json(const InferReport& report, const std::string& path);
 
-// "812 us", "5.41 ms", "1.23 s"
+// "812 µs", "5.41 ms", "1.23 s"
 std::string format_duration_ms(double ms);
 
 }  // namespace coldbench::workload

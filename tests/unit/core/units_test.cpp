@@ -151,7 +151,7 @@ TEST(CoreUnits, PercentageRejectsAmbiguousNegativeAndGarbage) {
 // --- format_ms / format_bytes -----------------------------------------------
 
 TEST(CoreUnits, FormatMsPicksTheUnitAndDigits) {
-  EXPECT_EQ(format_ms(0.812), "812 us");
+  EXPECT_EQ(format_ms(0.812), "812 µs");
   EXPECT_EQ(format_ms(1.0), "1.000 ms");
   EXPECT_EQ(format_ms(9.5), "9.500 ms");
   EXPECT_EQ(format_ms(10.0), "10.00 ms");
@@ -161,7 +161,7 @@ TEST(CoreUnits, FormatMsPicksTheUnitAndDigits) {
   EXPECT_EQ(format_ms(1000.0), "1.000 s");
   EXPECT_EQ(format_ms(1234.0), "1.234 s");
   EXPECT_EQ(format_ms(-45.6), "-45.60 ms");
-  EXPECT_EQ(format_ms(0.0), "0 us");
+  EXPECT_EQ(format_ms(0.0), "0 µs");
 }
 
 TEST(CoreUnits, FormatMsNonFiniteIsNotAvailable) {
@@ -172,7 +172,7 @@ TEST(CoreUnits, FormatMsNonFiniteIsNotAvailable) {
 TEST(CoreUnits, FormatMsRoundingNeverAddsADigit) {
   // Values just below a boundary round up into the next unit's range; they
   // must be printed like the boundary itself (3-4 significant digits).
-  EXPECT_EQ(format_ms(0.9999), "1.000 ms");  // not "1000 us"
+  EXPECT_EQ(format_ms(0.9999), "1.000 ms");  // not "1000 µs"
   EXPECT_EQ(format_ms(9.9999), "10.00 ms");  // not "10.000 ms"
   EXPECT_EQ(format_ms(99.999), "100.0 ms");  // not "100.00 ms"
   EXPECT_EQ(format_ms(999.99), "1.000 s");   // not "1000.0 ms"

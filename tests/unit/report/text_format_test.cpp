@@ -13,7 +13,7 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 TEST(ReportTextFormat, ValueInTimeUnits) {
   EXPECT_EQ(format_value(45.6, "ms"), "45.60 ms");
-  EXPECT_EQ(format_value(0.5, "ms"), "500 us");
+  EXPECT_EQ(format_value(0.5, "ms"), "500 µs");
   EXPECT_EQ(format_value(1.5, "s"), "1.500 s");
   EXPECT_EQ(format_value(0.0456, "s"), "45.60 ms");
 }
