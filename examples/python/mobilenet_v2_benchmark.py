@@ -6,12 +6,14 @@ standard phases (runtime_ready, model_loaded, [model_optimized], warmup_done,
 inference_done) and every iteration's latency through the marker protocol, and
 prints a human log whose lines the harness can also parse with regexes:
 
-    coldbench run -n 5 -- python3 examples/python/mobilenet_v2_benchmark.py
+    coldbench run -n 5 -- /usr/bin/python3 examples/python/mobilenet_v2_benchmark.py
 
 Without coldbench the markers are no-ops and the log and summary still print.
 If the interpreter running this script cannot import torch, the script looks
-for one that can ($COLDBENCH_PYTHON, /usr/bin/python3, python3.X on PATH),
-says so on stderr and re-runs itself there.
+for one that can ($COLDBENCH_PYTHON, /usr/bin/python3, python3.X on PATH); run
+by hand it says so on stderr and re-runs itself there, but measured by
+coldbench it exits 2 with the command to run instead, since a switch inside a
+measured run would be timed as start-up.
 """
 
 import time
@@ -33,24 +35,41 @@ def log(message):
     print(f"[{time.monotonic() - _START:.3f}s] {message}", flush=True)
 
 
-def _reexec_under_torch_python(error):
+def _torch_python_candidates():
     candidates = [os.environ.get("COLDBENCH_PYTHON", ""), "/usr/bin/python3"]
     for minor in range(13, 8, -1):
         found = shutil.which(f"python3.{minor}")
         if found:
             candidates.append(found)
     current = os.path.realpath(sys.executable)
-    if os.environ.get("COLDBENCH_REEXEC") != "1":
-        for candidate in candidates:
-            if candidate and os.access(candidate, os.X_OK) and os.path.realpath(candidate) != current:
-                probe = os.system(f"'{candidate}' -c 'import torch, torchvision' >/dev/null 2>&1")
-                if probe == 0:
-                    print(f"note: {sys.executable} cannot import torch ({error}); "
-                          f"re-running under {candidate} (set COLDBENCH_PYTHON to choose)",
-                          file=sys.stderr, flush=True)
-                    os.environ["COLDBENCH_REEXEC"] = "1"
-                    os.environ["COLDBENCH_EXAMPLE_START"] = repr(_START)
-                    os.execv(candidate, [candidate, os.path.abspath(__file__)] + sys.argv[1:])
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK) and os.path.realpath(candidate) != current:
+            if os.system(f"'{candidate}' -c 'import torch, torchvision' >/dev/null 2>&1") == 0:
+                yield candidate
+
+
+def _reexec_under_torch_python(error):
+    candidate = next(_torch_python_candidates(), None) if os.environ.get("COLDBENCH_REEXEC") != "1" else None
+    if os.environ.get("COLDBENCH_RUN_ID"):  # set by coldbench for every run, --no-markers included
+        # Measured by coldbench: switching here would time two interpreter start-ups and the probes
+        # as this run's runtime_ready. Refuse, and say what to run instead.
+        script = os.path.relpath(os.path.abspath(__file__))
+        print(f"error: {sys.executable} cannot import torch ({error}); a measured run does not switch "
+              f"interpreters, since the switch would be timed as start-up.", file=sys.stderr)
+        if candidate:
+            print(f"  fix: coldbench run ... -- {candidate} {script} {' '.join(sys.argv[1:])}".rstrip(),
+                  file=sys.stderr)
+        else:
+            print("  fix: install Debian's python3-torch and python3-torchvision (scripts/bootstrap), "
+                  "then run this script under the interpreter that imports them", file=sys.stderr)
+        sys.exit(2)
+    if candidate:
+        print(f"note: {sys.executable} cannot import torch ({error}); "
+              f"re-running under {candidate} (set COLDBENCH_PYTHON to choose)",
+              file=sys.stderr, flush=True)
+        os.environ["COLDBENCH_REEXEC"] = "1"
+        os.environ["COLDBENCH_EXAMPLE_START"] = repr(_START)
+        os.execv(candidate, [candidate, os.path.abspath(__file__)] + sys.argv[1:])
     print(f"error: no Python interpreter here can import torch and torchvision ({error}).\n"
           f"  fix: install Debian's python3-torch and python3-torchvision (scripts/bootstrap), "
           f"or set COLDBENCH_PYTHON=/path/to/python", file=sys.stderr)

@@ -105,10 +105,10 @@ std::vector<std::string> Session::child_environment(const CommandPlan& plan, int
   unset_env_entry(env, "COLDBENCH_RUN_ID");
   for (const auto& [key, value] : options_.env) set_env_entry(env, key, value);
   for (const auto& [key, value] : plan.env) set_env_entry(env, key, value);
-  if (options_.markers) {
-    set_env_entry(env, "COLDBENCH_FD", std::to_string(proc::kMarkerFd));
-    set_env_entry(env, "COLDBENCH_RUN_ID", fmt::format("{}-{}", getpid(), sequence));
-  }
+  // Every run carries its id, markers or not: the watchdog finds a run's orphans by it, and a
+  // workload can tell that it is being measured.
+  set_env_entry(env, "COLDBENCH_RUN_ID", fmt::format("{}-{}", getpid(), sequence));
+  if (options_.markers) set_env_entry(env, "COLDBENCH_FD", std::to_string(proc::kMarkerFd));
   return env;
 }
 

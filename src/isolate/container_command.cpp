@@ -50,12 +50,10 @@ std::vector<std::pair<std::string, std::string>> container_environment(
       }
     }
   }
-  if (markers) {
-    // No fd crosses into a container: markers come back as "@coldbench " stdout lines.
-    set_pair(env, "COLDBENCH_MARKERS", "stdout");
-    if (const std::string* entry = find_env_entry(run_env, "COLDBENCH_RUN_ID"))
-      set_pair(env, "COLDBENCH_RUN_ID", std::string(split_env_entry(*entry)->value));
-  }
+  // No fd crosses into a container: markers come back as "@coldbench " stdout lines.
+  if (markers) set_pair(env, "COLDBENCH_MARKERS", "stdout");
+  if (const std::string* entry = find_env_entry(run_env, "COLDBENCH_RUN_ID"))
+    set_pair(env, "COLDBENCH_RUN_ID", std::string(split_env_entry(*entry)->value));
   return env;
 }
 

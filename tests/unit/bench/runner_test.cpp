@@ -335,7 +335,9 @@ TEST(BenchSession, EnvironmentOptionsAndMarkerVariables) {
   EXPECT_THAT(hook.envs[0], Not(Contains(HasSubstr("PATH="))));  // env_clear
   EXPECT_THAT(hook.envs[1], Contains(HasSubstr("PATH=")));
   EXPECT_THAT(hook.envs[1], Not(Contains(HasSubstr("COLDBENCH_FD="))));
-  EXPECT_THAT(hook.envs[1], Not(Contains(HasSubstr("COLDBENCH_RUN_ID="))));
+  // The run id, not the outer one, with or without markers: the watchdog and workloads rely on it.
+  EXPECT_THAT(hook.envs[1], Contains(HasSubstr("COLDBENCH_RUN_ID=")));
+  EXPECT_THAT(hook.envs[1], Not(Contains("COLDBENCH_RUN_ID=outer")));
 }
 
 TEST(BenchSession, TimedOutRunIsAFailureWithTheTimeout) {

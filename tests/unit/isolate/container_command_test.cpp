@@ -100,9 +100,10 @@ TEST(ContainerEnvironmentTest, UserEnvGoesInEvenWhenTheHostHasTheSameValue) {
   EXPECT_THAT(env, ElementsAreArray(Pairs{{"LANG", "C"}}));
 }
 
-TEST(ContainerEnvironmentTest, NoMarkerVariablesWithoutMarkers) {
-  auto env = container_environment({{"A", "1"}}, {"A=1", "COLDBENCH_RUN_ID=1-0"}, {}, {}, false);
-  EXPECT_THAT(env, ElementsAreArray(Pairs{{"A", "1"}}));
+TEST(ContainerEnvironmentTest, OnlyTheRunIdWithoutMarkers) {
+  auto env = container_environment({{"A", "1"}}, {"A=1", "COLDBENCH_FD=3", "COLDBENCH_RUN_ID=1-0"},
+                                   {}, {}, false);
+  EXPECT_THAT(env, ElementsAreArray(Pairs{{"A", "1"}, {"COLDBENCH_RUN_ID", "1-0"}}));
 }
 
 TEST(ContainerEnvironmentTest, ThreadVariablesComeWithThreadsEvenIfTheHostHasThem) {
@@ -111,7 +112,8 @@ TEST(ContainerEnvironmentTest, ThreadVariablesComeWithThreadsEvenIfTheHostHasThe
   std::vector<std::string> run_env = host;
   run_env.push_back("COLDBENCH_RUN_ID=5-1");
   limits::LimitSpec no_threads;
-  EXPECT_THAT(container_environment({}, run_env, host, no_threads, false), ElementsAre());
+  EXPECT_THAT(container_environment({}, run_env, host, no_threads, false),
+              ElementsAreArray(Pairs{{"COLDBENCH_RUN_ID", "5-1"}}));
 
   limits::LimitSpec threads;
   threads.threads = limits::ThreadSetting{true, 0};
