@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "core/shell_words.hpp"
 #include "core/terminal_text.hpp"
 #include "proc/spawn.hpp"
 #include "report/formats.hpp"
@@ -63,6 +64,17 @@ int print_dry_run(const sweep::Experiment& experiment) {
   return kExitOk;
 }
 
+// The command that continues this session: every option that decides where it
+// lives and what it writes, so running it as printed resumes this very session.
+std::string resume_command(const SweepArguments& args, const std::string& db_path) {
+  std::string command = "coldbench sweep " + quote_shell_word(args.file) + " --resume --db " +
+                        quote_shell_word(db_path);
+  if (!args.json.empty()) command += " --json " + quote_shell_word(args.json);
+  if (args.show_output) command += " --show-output";
+  if (args.no_progress) command += " --no-progress";
+  return command;
+}
+
 Expected<int> run_sweep_command(const SweepArguments& args) {
   auto experiment = sweep::load_experiment(args.file);
   if (!experiment) return experiment.error();
@@ -111,7 +123,7 @@ Expected<int> run_sweep_command(const SweepArguments& args) {
              options.db_path, result->document.runs.size(), result->session_id);
   if (json_export) fmt::print(stderr, "wrote {}\n", json_export->path());
   if (result->outcome.interrupted) {
-    fmt::print(stderr, "interrupted: continue with `coldbench sweep {} --resume`\n", args.file);
+    fmt::print(stderr, "interrupted: continue with `{}`\n", resume_command(args, options.db_path));
     return kExitInterrupted;
   }
   return result->outcome.failed_runs > 0 ? kExitFailedRuns : kExitOk;

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "coldbench-torch: LibTorch workloads for coldbench (cold start and latency of "
       "TorchScript models; profiled training scenarios; an HTTP model server)"};
+  app.set_version_flag("--version", std::string("coldbench-torch ") + COLDBENCH_VERSION);
   app.require_subcommand(1);
   std::vector<Subcommand> subcommands = {
       add_infer_command(app, context),

@@ -102,6 +102,50 @@ class SweepSessionsTest(unittest.TestCase):
         self.assertEqual(resumed.returncode, 130, stderr)
         self.assertIn("resumed session 1", stderr)
 
+    def test_the_printed_resume_command_resumes_this_session(self):
+        # Issue 19: the hint after Ctrl-C left out --db, so running it as printed started a new
+        # session in the default database. Run it as printed, from another directory.
+        path = self.study(runs=100)
+        first = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if os.path.exists(self.db) and self.run_count() >= 2:
+                    break
+            except sqlite3.OperationalError:
+                pass
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)
+        _, stderr = first.communicate(timeout=60)
+        self.assertEqual(first.returncode, 130, stderr)
+        hint = stderr[stderr.index("interrupted: continue with `") + len("interrupted: continue with `"):]
+        hint = hint[: hint.index("`")]
+        self.assertTrue(hint.startswith("coldbench sweep "), hint)
+        self.assertIn("--db", hint)
+        elsewhere = os.path.join(self.tmp, "elsewhere")
+        os.mkdir(elsewhere)
+        env = dict(os.environ)
+        env.pop("COLDBENCH_DB", None)
+        resumed = subprocess.Popen(["/bin/sh", "-c", "exec " + COLDBENCH + hint[len("coldbench"):]], cwd=elsewhere,
+                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        done = self.run_count()
+        deadline = time.time() + 60
+        while time.time() < deadline and resumed.poll() is None:
+            try:
+                if self.run_count() > done:
+                    break  # the resumed session has added a run to this database
+            except sqlite3.OperationalError:
+                pass
+            time.sleep(0.05)
+        resumed.send_signal(signal.SIGINT)
+        _, stderr = resumed.communicate(timeout=60)
+        self.assertEqual(resumed.returncode, 130, stderr)
+        self.assertIn("resumed session 1", stderr)
+        self.assertFalse(os.path.exists(os.path.join(elsewhere, "results")), os.listdir(elsewhere))
+        with sqlite3.connect(self.db) as conn:
+            self.assertEqual(conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0], 1)
+
     def test_resume_of_a_finished_session_runs_nothing(self):
         path = self.study()
         self.assertEqual(self.sweep(path).returncode, 0)

@@ -118,6 +118,7 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
       if (!options->quiet) print_shape_summary(*shapes, stdout);
       if (!options->json_path.empty()) {
         if (auto written = write_shape_json(*shapes, options->json_path); !written) return written.error();
+        if (!options->quiet) fmt::print(stderr, "wrote {}\n", options->json_path);
       }
       return kExitOk;
     }
@@ -129,6 +130,7 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
       if (auto written = write_json(*report, options->json_path); !written) {
         return written.error();
       }
+      if (!options->quiet) fmt::print(stderr, "wrote {}\n", options->json_path);
     }
     if (!report->accuracy_ok()) {
       for (const std::string& failure : report->accuracy_failures) {

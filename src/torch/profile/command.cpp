@@ -107,6 +107,8 @@ Subcommand add_profile_command(CLI::App& parent, const ProcessContext& context) 
       if (auto written = write_json(*report, options->output_json); !written) {
         return written.error();
       }
+      if (!options->quiet)
+        fmt::print(stderr, "wrote {} (metrics; --json '' for none)\n", options->output_json);
     }
     return kExitOk;
   };
