@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "report/console_color.hpp"
 #include "compare/gate.hpp"
 #include "compare/gate_report.hpp"
 #include "core/json_text.hpp"
@@ -41,7 +42,7 @@ Expected<int> compare(const CompareArguments& args) {
   if (!result) return result.error();
 
   const compare::GateSources sources{args.base, args.current};
-  print_for_terminal(stdout, compare::render_gate_text(*result, sources));
+  report::print_summary_text(stdout, compare::render_gate_text(*result, sources));
   std::fflush(stdout);
   if (!args.markdown.empty()) {
     auto written = report::write_file_atomically(args.markdown,

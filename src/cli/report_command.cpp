@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.hpp"
+#include "report/console_color.hpp"
 #include "core/terminal_text.hpp"
 #include "report/html_report.hpp"
 #include "report/results_source.hpp"
@@ -50,7 +51,7 @@ Expected<int> report(const ReportArguments& args) {
   if (!args.quiet) {
     auto text =
         report::StudyReporter(report::StudyReporter::Style::Text).render(*document, &summary);
-    if (text) print_for_terminal(stdout, *text);
+    if (text) report::print_summary_text(stdout, *text);
     std::fflush(stdout);
   }
   for (const auto& [reporter, path] : outputs) {

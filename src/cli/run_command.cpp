@@ -21,6 +21,7 @@
 #include "core/units.hpp"
 #include "core/utf8.hpp"
 #include "proc/spawn.hpp"
+#include "report/console_color.hpp"
 #include "report/formats.hpp"
 #include "report/progress.hpp"
 #include "analysis/summary.hpp"
@@ -261,7 +262,7 @@ Expected<int> run(const RunArguments& args, const std::vector<std::unique_ptr<Ru
   if (!outcome) return outcome.error();
 
   auto text = report::ConsoleReporter().render(document, &summaries.get(document));
-  if (text) print_for_terminal(stdout, *text);
+  if (text) report::print_summary_text(stdout, *text);
   for (const auto& e : exports) fmt::print(stderr, "wrote {}\n", e->path());
   std::fflush(stdout);
 

@@ -10,6 +10,7 @@
 #include "core/shell_words.hpp"
 #include "core/terminal_text.hpp"
 #include "proc/spawn.hpp"
+#include "report/console_color.hpp"
 #include "report/formats.hpp"
 #include "report/progress.hpp"
 #include "report/reporter.hpp"
@@ -118,7 +119,7 @@ Expected<int> run_sweep_command(const SweepArguments& args) {
     fmt::print(stderr, "resumed session {}: {} runs were already done\n", result->session_id, result->resumed_runs);
   }
   auto text = report::make_reporter("study")->render(result->document, &summaries.get(result->document));
-  if (text) print_for_terminal(stdout, *text);
+  if (text) report::print_summary_text(stdout, *text);
   fmt::print("\nsession {} in {} ({} runs); `coldbench report {} --html FILE` for charts\n", result->session_id,
              options.db_path, result->document.runs.size(), result->session_id);
   if (json_export) fmt::print(stderr, "wrote {}\n", json_export->path());

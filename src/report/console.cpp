@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "core/units.hpp"
 #include "report/findings_text.hpp"
 #include "report/formats.hpp"
@@ -82,11 +84,29 @@ void render_settings(std::string& out, const analysis::CommandSummary& c) {
   out += line;
 }
 
+// The phases, then the wall time: the rows of the timing table.
+std::vector<const analysis::SampleSummary*> all_times(const analysis::CommandSummary& c) {
+  std::vector<const analysis::SampleSummary*> rows;
+  for (const auto& p : c.phases) rows.push_back(&p);
+  rows.push_back(&c.wall);
+  return rows;
+}
+
 // Phases and wall, the page cache before the runs, process and cgroup medians.
 void render_timings(std::string& out, const analysis::CommandSummary& c) {
-  Table phases({"phase", "median [CI] (coverage)", "min .. max"});
-  for (const auto& p : c.phases) phases.add_row({p.name, format_median_ci(p), format_range(p)});
-  phases.add_row({"total (wall)", format_median_ci(c.wall), format_range(c.wall)});
+  // One unit for the whole table, from its largest number, in the headers.
+  std::vector<double> values;
+  for (const analysis::SampleSummary* s : all_times(c)) {
+    values.insert(values.end(), {s->summary.median, s->summary.median_ci.low, s->summary.median_ci.high,
+                                 s->summary.min, s->summary.max});
+  }
+  const TimeColumn column = time_column(values);
+  const auto number = [&](double ms) { return in_column(ms, column); };
+  Table phases({"phase", fmt::format("median ({}) [CI] (coverage)", column.unit), fmt::format("min .. max ({})", column.unit)});
+  for (const analysis::SampleSummary* s : all_times(c)) {
+    phases.add_row({s == &c.wall ? "total (wall)" : s->name, format_median_ci(s->summary, number),
+                    number(s->summary.min) + " .. " + number(s->summary.max)});
+  }
   out += "\n" + phases.to_text();
   if (c.residency) out += residency_lines(c);
 
@@ -104,14 +124,25 @@ void render_timings(std::string& out, const analysis::CommandSummary& c) {
   if (c.oversubscription) out += oversubscription_line(*c.oversubscription);
 }
 
+// Each metric's unit once, after its name; its cells are bare numbers (times in one unit per row).
 void render_metrics(std::string& out, const analysis::CommandSummary& c) {
   Table metrics({"metric", "values", "median", "p5", "p95", "p99", "mean"});
   for (const auto& m : c.metrics) {
     const auto& s = m.summary;
-    metrics.add_row({m.name + (m.unit.empty() ? "" : " (" + m.unit + ")"),
-                     fmt::format("{} over {} run{}", s.n, m.runs, m.runs == 1 ? "" : "s"),
-                     format_value(s.median, m.unit), format_value(s.p5, m.unit), format_tail(s, 0.95, m.unit),
-                     format_tail(s, 0.99, m.unit), format_value(s.mean, m.unit)});
+    std::string unit = m.unit;
+    NumberFormat number = [](double v) { return format_value(v, ""); };
+    if (m.unit == "ms") {
+      const TimeColumn column = time_column({s.median, s.p5, s.p95, s.p99, s.mean, s.max, s.p95_ci.high, s.p99_ci.high});
+      unit = column.unit;
+      number = [column](double v) { return in_column(v, column); };
+    } else if (m.unit == "s") {
+      const TimeColumn column = time_column({s.median * 1e3, s.p95 * 1e3, s.p99 * 1e3, s.mean * 1e3, s.max * 1e3});
+      unit = column.unit;
+      number = [column](double v) { return in_column(v * 1e3, column); };
+    }
+    metrics.add_row({m.name + (unit.empty() ? "" : " (" + unit + ")"),
+                     fmt::format("{} over {} run{}", s.n, m.runs, m.runs == 1 ? "" : "s"), number(s.median),
+                     number(s.p5), format_tail(s, 0.95, number), format_tail(s, 0.99, number), number(s.mean)});
   }
   out += "\n" + metrics.to_text();
 }
@@ -123,7 +154,7 @@ void render_outliers(std::string& out, const analysis::CommandSummary& c) {
     out += fmt::format("  warning: outlier{} in {} (median {}):", s.outliers.size() == 1 ? "" : "s", what,
                        format_value(s.summary.median, s.unit));
     for (const auto& o : s.outliers) {
-      out += fmt::format(" run {} {} (z {:.1f}),", o.run_index, format_value(o.value, s.unit), o.z);
+      out += fmt::format(" run {} {} (z {:.1f}),", o.run_index + 1, format_value(o.value, s.unit), o.z);
     }
     out.back() = '\n';
   };
@@ -153,7 +184,7 @@ void render_warnings(std::string& out, const analysis::CommandSummary& c) {
 
 void render_failures(std::string& out, const analysis::CommandSummary& c) {
   for (const auto& f : c.failures) {
-    out += fmt::format("  failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index, f.error);
+    out += fmt::format("  failed {} {}: {}\n", f.warmup ? "warmup" : "run", f.run_index + 1, f.error);
     if (!f.output_tail.empty()) {
       std::string tail = f.output_tail;
       std::size_t start = 0;
@@ -188,6 +219,29 @@ void render_command(std::string& out, const analysis::CommandSummary& c) {
   render_failures(out, c);
 }
 
+// hyperfine's closing line with the interval and the verdict: "'b' ran 1.52x faster than 'a'
+// [1.40x, 1.61x] (96.8% CI): faster". A speed-up is the inverse ratio, its interval inverted.
+std::string comparison_summary_line(const analysis::CommandComparison& cmp) {
+  const analysis::QuantityComparison* wall = nullptr;
+  for (const auto& q : cmp.quantities) {
+    if (q.quantity == "wall") wall = &q;
+  }
+  if (!wall || !std::isfinite(wall->comparison.ratio) || wall->comparison.ratio <= 0) {
+    return fmt::format("'{}' vs '{}': not enough successful runs to compare", cmp.candidate, cmp.baseline);
+  }
+  const stats::Comparison& r = wall->comparison;
+  const bool faster = r.ratio < 1.0;
+  const double factor = faster ? 1.0 / r.ratio : r.ratio;
+  std::string line = fmt::format("'{}' ran {:.3f}x {} than '{}'", cmp.candidate, factor, faster ? "faster" : "slower",
+                                 cmp.baseline);
+  if (r.ratio_ci.valid() && r.ratio_ci.low > 0) {
+    const double low = faster ? 1.0 / r.ratio_ci.high : r.ratio_ci.low;
+    const double high = faster ? 1.0 / r.ratio_ci.low : r.ratio_ci.high;
+    line += fmt::format(" [{:.3f}x, {:.3f}x] ({:.3g}% CI)", low, high, 100.0 * r.ratio_ci.level);
+  }
+  return line + ": " + format_verdict(r);
+}
+
 }  // namespace
 
 std::optional<std::string> ConsoleReporter::render(const ResultsDocument& document,
@@ -216,8 +270,11 @@ std::optional<std::string> ConsoleReporter::render(const ResultsDocument& docume
     }
     out += table.empty() ? "  (not enough successful runs to compare)\n" : table.to_text();
   }
+  if (!summary->comparisons.empty()) {
+    out += "\nSummary (wall time)\n";
+    for (const auto& cmp : summary->comparisons) out += "  " + comparison_summary_line(cmp) + "\n";
+  }
   if (document.interrupted) out += "\nInterrupted: the summary covers the runs finished before Ctrl-C.\n";
-  (void)color_;
   return out;
 }
 

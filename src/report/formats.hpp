@@ -6,15 +6,12 @@
 namespace coldbench::report {
 
 // Human-readable tables: phases (median [95% CI], min..max), process stats,
-// metrics, outliers, failures, comparisons. Only with a summary.
+// metrics, outliers, failures, comparisons. Only with a summary. Plain text:
+// color is added where it is printed (report/console_color.hpp).
 class ConsoleReporter : public Reporter {
  public:
-  explicit ConsoleReporter(bool color = false) : color_(color) {}
   std::string_view format() const override { return "console"; }
   std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
-
- private:
-  bool color_;
 };
 
 // The results document (schema coldbench/1) plus, at the end, "summary".

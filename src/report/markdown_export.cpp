@@ -57,8 +57,7 @@ std::optional<std::string> MarkdownReporter::render(const ResultsDocument& docum
       out += metrics.to_markdown() + "\n";
     }
     for (const auto& f : c.failures)
-      out += fmt::format("- failed {}run {}: {}\n", f.warmup ? "warmup " : "", f.run_index,
-                         md(f.error));
+      out += fmt::format("- failed {} {}: {}\n", f.warmup ? "warmup" : "run", f.run_index + 1, md(f.error));
   }
 
   if (auto lines = adaptive_lines(document); !lines.empty()) {

@@ -1,5 +1,6 @@
 #include "report/text_format.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -15,9 +16,12 @@ std::string format_value(double value, const std::string& unit) {
   if (unit == "KiB") return format_bytes(value * 1024.0);
   if (unit == "bytes" || unit == "B") return format_bytes(value);
   if (unit == "%") return fmt::format("{:.1f} %", value);
-  std::string number = std::fabs(value) >= 1e5 || (std::fabs(value) < 1e-3 && value != 0)
-                           ? fmt::format("{:.3e}", value)
-                           : fmt::format("{:.4g}", value);
+  // Counts and other large values in digits ("473712 minor", not "4.737e+05"); an exponent only for
+  // tiny values and for the astronomically large.
+  const double magnitude = std::fabs(value);
+  std::string number = magnitude >= 9999.5 && magnitude < 1e15   ? fmt::format("{:.0f}", value)
+                       : magnitude >= 1e15 || (magnitude < 1e-3 && value != 0) ? fmt::format("{:.3e}", value)
+                                                                             : fmt::format("{:.4g}", value);
   return unit.empty() ? number : number + " " + unit;
 }
 
@@ -26,29 +30,60 @@ std::string format_coverage(const stats::Interval& interval) {
   return interval.reached() ? "(" + percent + ")" : "(only " + percent + ")";
 }
 
-std::string format_median_ci(const stats::Summary& s, const std::string& unit) {
-  std::string text = format_value(s.median, unit);
+std::string format_median_ci(const stats::Summary& s, const NumberFormat& number) {
+  std::string text = number(s.median);
   if (s.median_ci.valid()) {
-    text += fmt::format(" [{}, {}] {}", format_value(s.median_ci.low, unit), format_value(s.median_ci.high, unit),
-                        format_coverage(s.median_ci));
+    text += fmt::format(" [{}, {}] {}", number(s.median_ci.low), number(s.median_ci.high), format_coverage(s.median_ci));
   }
   return text;
 }
 
+std::string format_median_ci(const stats::Summary& s, const std::string& unit) {
+  return format_median_ci(s, [&](double v) { return format_value(v, unit); });
+}
+
 std::string format_median_ci(const analysis::SampleSummary& sample) { return format_median_ci(sample.summary, sample.unit); }
 
-std::string format_tail(const stats::Summary& s, double p, const std::string& unit) {
+std::string format_tail(const stats::Summary& s, double p, const NumberFormat& number) {
   const bool p99 = p > 0.97;
   const stats::Interval& ci = p99 ? s.p99_ci : s.p95_ci;
   const double value = p99 ? s.p99 : s.p95;
   if (s.n == 0 || !std::isfinite(value)) return "n/a";
   if (ci.valid()) {
-    return fmt::format("{} [{}, {}] {}", format_value(value, unit), format_value(ci.low, unit),
-                       format_value(ci.high, unit), format_coverage(ci));
+    return fmt::format("{} [{}, {}] {}", number(value), number(ci.low), number(ci.high), format_coverage(ci));
   }
   // A p99 of 5 values is the maximum: name it as such, not as a p99.
-  if (ci.n_needed > 0) return fmt::format("n too small: {} < {} (max {})", s.n, ci.n_needed, format_value(s.max, unit));
-  return format_value(value, unit);  // intervals were not asked for
+  if (ci.n_needed > 0) return fmt::format("n too small: {} < {} (max {})", s.n, ci.n_needed, number(s.max));
+  return number(value);  // intervals were not asked for
+}
+
+std::string format_tail(const stats::Summary& s, double p, const std::string& unit) {
+  return format_tail(s, p, [&](double v) { return format_value(v, unit); });
+}
+
+TimeColumn time_column(const std::vector<double>& ms_values) {
+  double largest = 0;
+  for (double v : ms_values) {
+    if (std::isfinite(v)) largest = std::max(largest, std::fabs(v));
+  }
+  TimeColumn column;
+  if (largest >= 999.95) {
+    column.unit = "s";
+    column.per_ms = 1e-3;
+  } else if (largest < 0.9995) {
+    column.unit = "µs";
+    column.per_ms = 1e3;
+  }
+  // Four significant digits for the largest value; the others align on its decimals.
+  const double shown = largest * column.per_ms;
+  column.decimals = shown >= 99.995 ? (column.unit == "µs" ? 0 : 1) : shown >= 9.9995 ? 2 : 3;
+  if (column.unit == "µs") column.decimals = std::min(column.decimals, 1);
+  return column;
+}
+
+std::string in_column(double ms, const TimeColumn& column) {
+  if (!std::isfinite(ms)) return "n/a";
+  return fmt::format("{:.{}f}", ms * column.per_ms, column.decimals);
 }
 
 std::string format_range(const analysis::SampleSummary& sample) {

@@ -1,6 +1,7 @@
 #pragma once
 // Formatting of summary numbers shared by the console and Markdown reporters.
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,20 @@ std::string format_median_ci(const stats::Summary& summary, const std::string& u
 // p95/p99 with its interval, or why there is none: "n too small: 5 < 299 (max 48.0 ms)".
 std::string format_tail(const stats::Summary& summary, double p, const std::string& unit);
 std::string format_range(const analysis::SampleSummary& sample);      // "44.1 ms .. 48.0 ms"
+
+// One unit for a column of times (given in ms), chosen from the largest of them, so a
+// column never mixes "812 µs" and "1.2 s": cells are bare numbers, the unit is in the header.
+struct TimeColumn {
+  std::string unit = "ms";
+  double per_ms = 1.0;  // numbers shown = ms x per_ms
+  int decimals = 2;
+};
+TimeColumn time_column(const std::vector<double>& ms_values);
+std::string in_column(double ms, const TimeColumn& column);  // "22.03"; "n/a" when not finite
+// The same as format_median_ci / format_tail, with every number drawn by `number`.
+using NumberFormat = std::function<std::string(double)>;
+std::string format_median_ci(const stats::Summary& summary, const NumberFormat& number);
+std::string format_tail(const stats::Summary& summary, double p, const NumberFormat& number);
 std::string format_ratio_ci(const stats::Comparison& comparison);  // "1.234x [1.200x, 1.270x] (95.2%)"
 std::string format_p(double p);  // "0.0012", "<1e-6"
 // The smallest slowdown the comparison could detect: "+12.3%", "none at n 3/3", "n/a".

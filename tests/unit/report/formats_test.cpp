@@ -160,7 +160,7 @@ TEST_F(ReportFormats, MarkdownNeedsASummary) {
   EXPECT_THAT(md, HasSubstr("| Phase | Median \\[CI\\] (coverage) | Min | Max |"));
   EXPECT_THAT(md, HasSubstr("| load | 20.00 ms"));
   EXPECT_THAT(md, HasSubstr("| lat | 12 |"));
-  EXPECT_THAT(md, HasSubstr("- failed run 6: exited with code 1"));
+  EXPECT_THAT(md, HasSubstr("- failed run 7: exited with code 1"));  // 1-based, as the progress lines
   EXPECT_THAT(md, HasSubstr("## slow vs base\n"));
   EXPECT_THAT(md, HasSubstr("| slower |"));
   EXPECT_THAT(md, HasSubstr("| faster |"));
@@ -225,7 +225,12 @@ TEST_F(ReportFormats, ConsoleShowsPhasesMetricsFailuresAndComparisons) {
   EXPECT_THAT(out, HasSubstr("12 over 6 runs"));
   EXPECT_THAT(out, HasSubstr("max RSS 20.0 MiB"));
   EXPECT_THAT(out, HasSubstr("warning: 2 malformed marker lines ignored"));
-  EXPECT_THAT(out, HasSubstr("failed run 6: exited with code 1\n"));
+  EXPECT_THAT(out, HasSubstr("failed run 7: exited with code 1\n"));  // 1-based, as the progress lines
+  // One unit per column, in the header; the closing summary line with the interval and the verdict.
+  EXPECT_THAT(out, HasSubstr("median (ms) [CI] (coverage)"));
+  EXPECT_THAT(out, HasSubstr("Summary (wall time)\n  'slow' ran "));
+  EXPECT_THAT(out, HasSubstr("'fast' ran "));
+  EXPECT_THAT(out, HasSubstr("x faster than 'base'"));
   // The last five lines of the output tail, no more.
   EXPECT_THAT(out, HasSubstr("    | l4\n    | l5\n    | l6\n    | l7\n    | l8\n"));
   EXPECT_THAT(out, Not(HasSubstr("| l3")));

@@ -32,7 +32,10 @@ TEST(ReportTextFormat, ValueInPercentAndFreeUnits) {
   EXPECT_EQ(format_value(1234, ""), "1234");
   EXPECT_EQ(format_value(0, ""), "0");
   EXPECT_EQ(format_value(3.14159, "tok"), "3.142 tok");
-  EXPECT_EQ(format_value(123456, ""), "1.235e+05");
+  EXPECT_EQ(format_value(123456, ""), "123456");  // counts in digits (issue 19: "4.737e+05 minor")
+  EXPECT_EQ(format_value(12345.6, "minor"), "12346 minor");
+  EXPECT_EQ(format_value(2e15, ""), "2.000e+15");
+  EXPECT_EQ(format_value(9999.7, ""), "10000");  // not "1e+04"
   EXPECT_EQ(format_value(0.0001, "loss"), "1.000e-04 loss");
   EXPECT_EQ(format_value(-2.5, ""), "-2.5");
 }
@@ -152,6 +155,30 @@ TEST(ReportTextFormat, AdaptiveLinesSayTheRuleAndWhyEachCommandStopped) {
             "Runs: auto, in rounds until every comparison with the first command is conclusive (alpha spending: "
             "one look per round; verdicts decided at look 3 of 9, alpha 0.0061 of the 0.05 spread over the looks; "
             "min 7, max 15 runs, at most 5 min)");
+}
+
+}  // namespace
+}  // namespace coldbench::report
+
+namespace coldbench::report {
+namespace {
+
+// Issue 19: one column mixed "812 us" and "1.2 s". A column has one unit, chosen from its largest value.
+TEST(ReportTimeColumn, OneUnitFromTheLargestValue) {
+  const TimeColumn ms = time_column({0.812, 22.03, 31.2});
+  EXPECT_EQ(ms.unit, "ms");
+  EXPECT_EQ(in_column(0.812, ms), "0.81");
+  EXPECT_EQ(in_column(31.2, ms), "31.20");
+  const TimeColumn s = time_column({2.0, 1500.0});
+  EXPECT_EQ(s.unit, "s");
+  EXPECT_EQ(in_column(1500.0, s), "1.500");
+  EXPECT_EQ(in_column(2.0, s), "0.002");
+  const TimeColumn us = time_column({0.3, 0.31});
+  EXPECT_EQ(us.unit, "µs");
+  EXPECT_EQ(in_column(0.3, us), "300");
+  const TimeColumn large = time_column({250.0, std::numeric_limits<double>::quiet_NaN()});
+  EXPECT_EQ(in_column(250.0, large), "250.0");
+  EXPECT_EQ(in_column(std::numeric_limits<double>::quiet_NaN(), large), "n/a");
 }
 
 }  // namespace
