@@ -20,6 +20,7 @@ struct ReportArguments {
   std::string html;
   std::string db;
   bool quiet = false;
+  bool wide = false;
 };
 
 Expected<int> report(const ReportArguments& args) {
@@ -50,7 +51,8 @@ Expected<int> report(const ReportArguments& args) {
 
   if (!args.quiet) {
     auto text =
-        report::StudyReporter(report::StudyReporter::Style::Text).render(*document, &summary);
+        report::StudyReporter(report::StudyReporter::Style::Text, args.wide ? 0 : report::StudyReporter::kPageWidth)
+            .render(*document, &summary);
     if (text) report::print_summary_text(stdout, *text);
     std::fflush(stdout);
   }
@@ -87,6 +89,9 @@ Subcommand add_report_command(CLI::App& app) {
       "--db", args->db,
       "History database for session ids (default $COLDBENCH_DB or results/history.sqlite)");
   sub->add_flag("-q,--quiet", args->quiet, "Do not print the table");
+  sub->add_flag("--wide", args->wide,
+                "Print each table in one piece however wide (default: split to fit 100 columns, each part "
+                "repeating the config column)");
   return Subcommand{sub, [args] { return report(*args); }};
 }
 

@@ -86,13 +86,13 @@ std::optional<std::string> StudyReporter::render(const ResultsDocument& document
   if (style_ == Style::Text) {
     out += describe_session(document) + "\n\n";
     if (auto found = findings_text(summary->findings); !found.empty()) out += found + "\n";
-    out += "Setup\n" + to_table(setup_grid(table)).to_text();
+    out += "Setup\n" + to_table(setup_grid(table)).to_text_within(width_);
     out +=
         "\nResults (successful runs; phases and wall: median [CI] (its coverage); latency pooled over runs)\n";
-    out += to_table(results_grid(table)).to_text();
+    out += to_table(results_grid(table)).to_text_within(width_);
     if (!summary->comparisons.empty()) {
       out += "\n" + comparison_policy_line(*summary) + "\n";
-      out += to_table(comparisons_grid(*summary)).to_text();
+      out += to_table(comparisons_grid(*summary)).to_text_within(width_);
     }
     if (!notes.empty()) out += "\n";
     for (const auto& note : notes) out += "  note: " + note + "\n";

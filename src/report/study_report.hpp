@@ -14,7 +14,10 @@ namespace coldbench::report {
 class StudyReporter : public Reporter {
  public:
   enum class Style { Text, Markdown };
-  explicit StudyReporter(Style style) : style_(style) {}
+  // Text tables wider than `width` columns are split (each part repeats the
+  // config column); 0 keeps each table in one piece (`report --wide`).
+  static constexpr std::size_t kPageWidth = 100;
+  explicit StudyReporter(Style style, std::size_t width = kPageWidth) : style_(style), width_(width) {}
   std::string_view format() const override {
     return style_ == Style::Text ? "study" : "study-markdown";
   }
@@ -23,6 +26,7 @@ class StudyReporter : public Reporter {
 
  private:
   Style style_;
+  std::size_t width_;
 };
 
 // One line about the session: configs, runs, host, start.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 
 #include "core/json_text.hpp"
 #include "core/units.hpp"
@@ -13,11 +14,6 @@ namespace coldbench::report {
 namespace {
 
 const std::string kNone = "-";
-
-std::string median_ci(const stats::Summary& s, const std::string& unit) {
-  if (s.n == 0) return kNone;
-  return format_median_ci(s, unit);
-}
 
 std::string joined(const std::vector<std::string>& items) {
   if (items.empty()) return kNone;
@@ -89,11 +85,38 @@ StudyGrid results_grid(const analysis::StudyTable& table) {
   bool any_first_inference = std::any_of(table.rows.begin(), table.rows.end(), [](const analysis::StudyRow& r) {
     return r.time_to_first_inference.has_value();
   });
+  // Each timing column in one unit, chosen from its largest value and named in its header.
+  auto column_of = [&](const std::function<const stats::Summary*(const analysis::StudyRow&)>& pick) {
+    std::vector<double> values;
+    for (const auto& row : table.rows) {
+      if (const stats::Summary* s = pick(row); s && s->n > 0)
+        values.insert(values.end(), {s->median, s->median_ci.low, s->median_ci.high});
+    }
+    return time_column(values);
+  };
+  auto phase_of = [](const std::string& name) {
+    return [name](const analysis::StudyRow& row) -> const stats::Summary* {
+      auto it = row.phases.find(name);
+      return it == row.phases.end() ? nullptr : &it->second;
+    };
+  };
+  auto first_of = [](const analysis::StudyRow& row) -> const stats::Summary* {
+    return row.time_to_first_inference ? &*row.time_to_first_inference : nullptr;
+  };
+  auto wall_of = [](const analysis::StudyRow& row) -> const stats::Summary* { return &row.wall; };
+  std::vector<TimeColumn> units;
   StudyGrid grid;
   grid.header = {"config"};
-  for (const auto& name : table.phase_names) grid.header.push_back(name);
-  if (any_first_inference) grid.header.push_back("to first inference");
-  grid.header.push_back("wall");
+  for (const auto& name : table.phase_names) {
+    units.push_back(column_of(phase_of(name)));
+    grid.header.push_back(fmt::format("{} ({})", name, units.back().unit));
+  }
+  if (any_first_inference) {
+    units.push_back(column_of(first_of));
+    grid.header.push_back(fmt::format("to first inference ({})", units.back().unit));
+  }
+  units.push_back(column_of(wall_of));
+  grid.header.push_back(fmt::format("wall ({})", units.back().unit));
   int start_columns = static_cast<int>(grid.header.size()) - 1;
   for (const char* h : {"latency p50", "p95", "p99", "peak RSS", "throttled", "oversubscribed"})
     grid.header.push_back(h);
@@ -104,15 +127,15 @@ StudyGrid results_grid(const analysis::StudyTable& table) {
 
   for (const auto& row : table.rows) {
     std::vector<std::string> cells{row.config};
-    for (const auto& name : table.phase_names) {
-      auto it = row.phases.find(name);
-      cells.push_back(it == row.phases.end() ? kNone : median_ci(it->second, "ms"));
-    }
-    if (any_first_inference) {
-      cells.push_back(row.time_to_first_inference ? median_ci(*row.time_to_first_inference, "ms")
-                                                  : kNone);
-    }
-    cells.push_back(median_ci(row.wall, "ms"));
+    std::size_t column = 0;
+    auto timing = [&](const stats::Summary* s) {
+      const TimeColumn unit = units[column++];
+      if (!s || s->n == 0) return kNone;
+      return format_median_ci(*s, [&](double ms) { return in_column(ms, unit); });
+    };
+    for (const auto& name : table.phase_names) cells.push_back(timing(phase_of(name)(row)));
+    if (any_first_inference) cells.push_back(timing(first_of(row)));
+    cells.push_back(timing(wall_of(row)));
     cells.push_back(row.latency ? format_value(row.latency->median, row.latency_unit) : kNone);
     for (double p : {0.95, 0.99})
       cells.push_back(row.latency ? format_tail(*row.latency, p, row.latency_unit) : kNone);

@@ -48,6 +48,38 @@ std::string Table::to_text(const std::string& indent) const {
   return out;
 }
 
+std::string Table::to_text_within(std::size_t width, const std::string& indent) const {
+  std::vector<std::size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], display_width(row[i]));
+    }
+  };
+  measure(header_);
+  for (const auto& row : rows_) measure(row);
+  std::size_t total = display_width(indent);
+  for (std::size_t i = 0; i < widths.size(); ++i) total += widths[i] + (i > 0 ? 2 : 0);
+  if (width == 0 || total <= width || widths.size() < 3) return to_text(indent);
+
+  // Greedy: the first column, then as many of the next as fit beside it.
+  std::string out;
+  const std::size_t first = display_width(indent) + widths[0];
+  for (std::size_t start = 1; start < widths.size();) {
+    std::size_t end = start, used = first;
+    while (end < widths.size() && (end == start || used + 2 + widths[end] <= width)) used += 2 + widths[end++];
+    auto pick = [&](const std::vector<std::string>& row) {
+      std::vector<std::string> cells{row.empty() ? std::string() : row[0]};
+      for (std::size_t i = start; i < end; ++i) cells.push_back(i < row.size() ? row[i] : "");
+      return cells;
+    };
+    Table part(pick(header_));
+    for (const auto& row : rows_) part.add_row(pick(row));
+    out += (out.empty() ? "" : "\n") + part.to_text(indent);
+    start = end;
+  }
+  return out;
+}
+
 std::string Table::to_markdown() const {
   std::string out = "|";
   for (const auto& h : header_) out += " " + markdown_text(h) + " |";

@@ -22,6 +22,10 @@ class Table {
   // Columns padded to their widest cell; numbers (cells starting with a digit)
   // right-aligned except in the first column.
   std::string to_text(const std::string& indent = "  ") const;
+  // The same, split into several tables of at most `width` display columns
+  // when it is wider, each repeating the first column (the row's name).
+  // width 0: never split. A single column wider than the page stays whole.
+  std::string to_text_within(std::size_t width, const std::string& indent = "  ") const;
   std::string to_markdown() const;
 
  private:

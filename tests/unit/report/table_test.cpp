@@ -86,5 +86,30 @@ TEST(ReportTable, MarkdownEscapesPipesAndFillsShortRows) {
             "| a | b | c |\n");
 }
 
+// Issue 19: the study report's table was ~300 columns wide. Split to the page, each part
+// repeating the name column; nothing lost, every line within the width.
+TEST(ReportTable, WideTablesAreSplitToThePageRepeatingTheFirstColumn) {
+  Table t({"config", "alpha column", "beta column", "gamma column", "delta column"});
+  t.add_row({"first", std::string(20, 'a'), std::string(20, 'b'), std::string(20, 'c'), std::string(20, 'd')});
+  t.add_row({"second", "1", "2", "3", "4"});
+  const std::string whole = t.to_text_within(0);
+  EXPECT_EQ(whole, t.to_text());
+  const std::string split = t.to_text_within(60);
+  std::size_t parts = 0, start = 0;
+  while (start < split.size()) {
+    std::size_t end = split.find('\n', start);
+    const std::string line = split.substr(start, end - start);
+    EXPECT_LE(line.size(), 60u) << line;
+    if (line.rfind("  config", 0) == 0) ++parts;
+    start = end + 1;
+  }
+  EXPECT_EQ(parts, 2u);
+  for (const char* cell : {"aaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccc", "dddddddddddddddddddd",
+                           "gamma column", "delta column"}) {
+    EXPECT_NE(split.find(cell), std::string::npos) << cell;
+  }
+  EXPECT_EQ(t.to_text_within(500), t.to_text());  // fits: unchanged
+}
+
 }  // namespace
 }  // namespace coldbench::report
