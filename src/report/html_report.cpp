@@ -16,14 +16,17 @@ constexpr const char* kStyle = R"css(
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px auto; max-width: 1200px; padding: 0 16px; color: #1b1f24; }
 h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 32px; border-bottom: 1px solid #d8dee4; padding-bottom: 4px; }
 .meta, .caption { color: #57606a; } .caption { margin: 2px 0 8px; }
-.table-scroll { overflow-x: auto; }
-table.study { border-collapse: collapse; font-size: 12.5px; white-space: nowrap; }
-table.study th, table.study td { border: 1px solid #d8dee4; padding: 3px 7px; text-align: left; }
+.table-scroll { overflow-x: auto; max-width: 100%; }
+table.study { border-collapse: collapse; font-size: 12.5px; width: 100%; }
+table.study th, table.study td { border: 1px solid #d8dee4; padding: 3px 7px; text-align: left; vertical-align: top;
+  white-space: normal; }
+table.study td { overflow-wrap: anywhere; }
 table.study thead th { background: #f6f8fa; } table.study th.group { text-align: center; }
 table.study td.flag { color: #b35900; font-weight: 600; }
 ul.notes li { margin: 2px 0; }
 ol.findings li { margin: 4px 0; }
 #render-status { margin-top: 28px; font-size: 12px; color: #57606a; }
+#render-status.ok { display: none; }
 #render-status.failed { color: #cf222e; font-weight: 600; }
 )css";
 
@@ -54,6 +57,13 @@ constexpr const char* kRender = R"js(
     status.setAttribute('data-expected', String(data.charts.length));
     status.setAttribute('data-errors', String(log.errors.length));
     status.setAttribute('data-warnings', String(log.warnings.length));
+    // Where the last column of the widest table ends, against the page's width: every column must be on the page.
+    var right = 0;
+    document.querySelectorAll('table.study tr:last-child > *:last-child').forEach(function (cell) {
+      right = Math.max(right, cell.getBoundingClientRect().right);
+    });
+    status.setAttribute('data-table-right', String(Math.ceil(right)));
+    status.setAttribute('data-page-width', String(document.documentElement.clientWidth));
     status.className = ok ? 'ok' : 'failed';
     status.textContent = rendered + ' of ' + data.charts.length + ' charts rendered' +
         (log.errors.length ? '; errors: ' + log.errors.join(' | ') : '') +

@@ -25,6 +25,13 @@ json config_names(const analysis::SessionSummary& summary) {
   return names;
 }
 
+// Vega-Lite's default palette has 10 colors: past ten configs (or phases) use one of 20, so no two
+// share a color up to 20; beyond that the charts' axes and tooltips still name each one.
+json color_scale(std::size_t categories, json scale = json::object()) {
+  if (categories > 10) scale["scheme"] = "tableau20";
+  return scale;
+}
+
 json base_spec(json values) {
   return json{{"$schema", kSchema},
               {"data", {{"values", std::move(values)}}},
@@ -70,7 +77,7 @@ ReportChart phase_bars(const analysis::SessionSummary& summary, const analysis::
                       {"color",
                        {{"field", "phase"},
                         {"type", "nominal"},
-                        {"scale", {{"domain", domain}}},
+                        {"scale", color_scale(domain.size(), {{"domain", domain}})},
                         {"title", "phase"}}},
                       {"order", {{"field", "order"}, {"type", "quantitative"}}}};
   return {"chart-phases", "Cold-start phases per config",
@@ -123,6 +130,7 @@ ReportChart latency_distribution(const analysis::SessionSummary& summary, const 
                        {{"field", "config"},
                         {"type", "nominal"},
                         {"sort", config_names(summary)},
+                        {"scale", color_scale(summary.commands.size())},
                         {"legend", nullptr}}}};
   std::string caption = any_latency ? "Steady-state latency: every iteration of every successful "
                                       "run, pooled per config; box = p25..p75, "
@@ -157,11 +165,12 @@ ReportChart run_order(const ResultsDocument& document, const analysis::SessionSu
   json x = {{"field", "sequence"},
             {"type", "quantitative"},
             {"title", "run order (sequence in the session)"}};
-  json y = {
-      {"field", "ms"}, {"type", "quantitative"}, {"scale", {{"zero", false}}}, {"title", "ms"}};
+  // A magnitude axis starts at zero, so heights compare as ratios.
+  json y = {{"field", "ms"}, {"type", "quantitative"}, {"scale", {{"zero", true}}}, {"title", "ms"}};
   json color = {{"field", "config"},
                 {"type", "nominal"},
                 {"sort", config_names(summary)},
+                {"scale", color_scale(summary.commands.size())},
                 {"title", "config"}};
   json spec = base_spec(std::move(values));
   json rows = json::array({"wall"});
@@ -225,7 +234,7 @@ ReportChart cold_start_ci(const analysis::SessionSummary& summary, const analysi
           {"x",
            {{"field", "ci_low"},
             {"type", "quantitative"},
-            {"scale", {{"zero", false}}},
+            {"scale", {{"zero", true}}},  // a magnitude: from zero, so distances compare as ratios
             {"title", what}}},
           {"x2", {{"field", "ci_high"}}}}}},
        {{"mark", {{"type", "point"}, {"filled", true}, {"size", 60}, {"tooltip", true}}},
@@ -236,6 +245,7 @@ ReportChart cold_start_ci(const analysis::SessionSummary& summary, const analysi
            {{"field", "config"},
             {"type", "nominal"},
             {"sort", config_names(summary)},
+            {"scale", color_scale(summary.commands.size())},
             {"legend", nullptr}}}}}}});
   return {
       "chart-cold-start", first_inference ? "Time to first inference" : "Wall time",

@@ -57,7 +57,8 @@ class BrowserTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, describe(result))
 
         profile = tempfile.mkdtemp(dir=self.tmp)
-        dump = subprocess.run(chromium_args(self.chromium, profile) + ["--dump-dom", "file://" + html],
+        dump = subprocess.run(chromium_args(self.chromium, profile) + ["--window-size=1280,2400", "--dump-dom",
+                                                                        "file://" + html],
                               capture_output=True, text=True, timeout=120)
         self.assertEqual(dump.returncode, 0, dump.stderr[-3000:])
         console = [line for line in dump.stderr.splitlines() if ":CONSOLE" in line]
@@ -65,12 +66,17 @@ class BrowserTest(unittest.TestCase):
 
         status = re.search(r'<div id="render-status"([^>]*)>([^<]*)', dump.stdout)
         self.assertIsNotNone(status, "no #render-status in the DOM")
-        attributes = dict(re.findall(r'data-([a-z]+)="([^"]*)"', status.group(1)))
+        attributes = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', status.group(1)))
         self.assertEqual(attributes.get("state"), "done", status.group(2))
         self.assertEqual(attributes.get("errors"), "0", status.group(2))
         self.assertEqual(attributes.get("warnings"), "0", status.group(2))
         self.assertEqual(attributes.get("expected"), str(len(CHART_IDS)), status.group(2))
         self.assertEqual(attributes.get("charts"), str(len(CHART_IDS)), status.group(2))
+        # Every table's last column ends inside the page (the window the screenshot below has), so
+        # nothing is clipped or hidden behind a scroll bar; the status line itself is hidden when all is well.
+        self.assertLessEqual(int(attributes["table-right"]), int(attributes["page-width"]), attributes)
+        self.assertGreater(int(attributes["table-right"]), 0, attributes)
+        self.assertIn('class="ok"', status.group(1))
         for chart in CHART_IDS:
             element = re.search(r'<div[^>]*\bid="%s"[^>]*\bdata-marks="(\d+)"[^>]*>' % chart, dump.stdout)
             self.assertIsNotNone(element, f"{chart}: not rendered")
@@ -96,6 +102,19 @@ class BrowserTest(unittest.TestCase):
         # 2 configs x 15 runs x 400 iterations: the latency chart draws a subsample.
         results = write_results(os.path.join(self.tmp, "synthetic.json"), seed=11, runs=15, iterations=400)
         self.render(results, "report-synthetic")
+
+    def test_fourteen_configs_fit_the_page_with_distinct_colors(self):
+        # Issue 19: 14 configs shared 10 colors and the results table was clipped at the fourth column.
+        configs = {}
+        for k in range(14):
+            configs[f"config-with-a-long-name-{k:02d}-threads-{k % 4 + 1}"] = {
+                "runtime_ready": 1000.0 + 40 * k, "model_loaded": 80.0 + k, "first_inference": 25.0, "latency": 6.0}
+        results = write_results(os.path.join(self.tmp, "many.json"), seed=5, runs=5, iterations=20, configs=configs)
+        self.render(results, "report-many-configs")
+        with open(os.path.join(ARTIFACTS, "report-many-configs.html")) as f:
+            page = f.read()
+        self.assertIn('"scheme":"tableau20"', page)
+        self.assertNotIn('"zero":false', page)  # magnitude axes from zero
 
 
 if __name__ == "__main__":
