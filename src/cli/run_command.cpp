@@ -53,7 +53,7 @@ struct RunArguments {
   std::vector<std::string> named_commands;
   std::string name;
   std::vector<std::string> command_words;
-  std::string json, csv, markdown, hyperfine;
+  std::string json, csv, markdown, hyperfine, hyperfine_csv, hyperfine_markdown;
   std::string threshold;  // empty: the comparison policy's defaults (stats/policy.hpp)
   std::optional<double> alpha;
   std::string correction;
@@ -228,7 +228,9 @@ Expected<int> run(const RunArguments& args, const std::vector<std::unique_ptr<Ru
 
   std::vector<std::unique_ptr<report::FileExport>> exports;
   for (auto [format, path] : {std::pair{"json", &args.json}, std::pair{"csv", &args.csv},
-                              std::pair{"markdown", &args.markdown}, std::pair{"hyperfine", &args.hyperfine}}) {
+                              std::pair{"markdown", &args.markdown}, std::pair{"hyperfine", &args.hyperfine},
+                              std::pair{"hyperfine-csv", &args.hyperfine_csv},
+                              std::pair{"hyperfine-markdown", &args.hyperfine_markdown}}) {
     if (path->empty()) continue;
     exports.push_back(std::make_unique<report::FileExport>(report::make_reporter(format), *path, summaries));
   }
@@ -365,7 +367,13 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_option("--json", args->json, "Write all results (schema coldbench/1) to FILE, updated after each run");
   sub->add_option("--csv", args->csv, "Write one row per run to FILE, updated after each run");
   sub->add_option("--markdown", args->markdown, "Write the summary tables to FILE");
-  sub->add_option("--export-hyperfine", args->hyperfine, "Write hyperfine's JSON layout to FILE");
+  // hyperfine's export names mean what they mean there: its layouts, read by its scripts.
+  sub->add_option("--export-json,--export-hyperfine", args->hyperfine,
+                  "Write hyperfine's JSON layout to FILE (hyperfine's --export-json; coldbench's own is --json)");
+  sub->add_option("--export-csv", args->hyperfine_csv,
+                  "Write hyperfine's CSV layout (one row per command) to FILE (coldbench's own, a row per run, is --csv)");
+  sub->add_option("--export-markdown", args->hyperfine_markdown,
+                  "Write hyperfine's Markdown table to FILE (coldbench's own tables: --markdown)");
   add_policy_options(*sub, args->threshold, args->alpha, args->correction);
   auto groups = std::make_shared<std::vector<std::unique_ptr<RunOptionGroup>>>(make_run_option_groups());
   for (auto& group : *groups) group->add_options(*sub);

@@ -46,4 +46,18 @@ class HyperfineReporter : public Reporter {
   std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
 };
 
+// hyperfine's --export-csv layout: command,mean,stddev,median,user,system,min,max (seconds).
+class HyperfineCsvReporter : public Reporter {
+ public:
+  std::string_view format() const override { return "hyperfine-csv"; }
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
+};
+
+// hyperfine's --export-markdown table: mean ± sd, min, max, relative to the fastest.
+class HyperfineMarkdownReporter : public Reporter {
+ public:
+  std::string_view format() const override { return "hyperfine-markdown"; }
+  std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
+};
+
 }  // namespace coldbench::report

@@ -17,6 +17,8 @@ std::unique_ptr<Reporter> make_reporter(std::string_view format) {
   if (format == "csv") return std::make_unique<CsvReporter>();
   if (format == "markdown") return std::make_unique<MarkdownReporter>();
   if (format == "hyperfine") return std::make_unique<HyperfineReporter>();
+  if (format == "hyperfine-csv") return std::make_unique<HyperfineCsvReporter>();
+  if (format == "hyperfine-markdown") return std::make_unique<HyperfineMarkdownReporter>();
   if (format == "study") return std::make_unique<StudyReporter>(StudyReporter::Style::Text);
   if (format == "study-markdown") return std::make_unique<StudyReporter>(StudyReporter::Style::Markdown);
   return nullptr;

@@ -3,6 +3,8 @@
 import csv
 import json
 import os
+import shutil
+import subprocess
 import unittest
 
 from e2e_support import CB_FIXTURE, describe, main, temp_dir, run_coldbench
@@ -99,6 +101,37 @@ class ExportTest(unittest.TestCase):
         self.assertEqual(entries["bad"]["exit_codes"], [3] * 4)
         self.assertEqual(entries["crash"]["exit_codes"], [None] * 4)  # a signal: no exit code
         self.assertEqual(sorted(entries["mixed"]["exit_codes"]), [0, 0, 1, 1])
+
+    @unittest.skipUnless(shutil.which("hyperfine"), "hyperfine not installed (scripts/bootstrap installs it)")
+    def test_export_names_write_hyperfines_layouts(self):
+        # --export-json/--export-csv/--export-markdown mean what they mean in hyperfine: the same
+        # keys, header and table shape as hyperfine 1.15 writes for the same two commands.
+        commands = [f"{CB_FIXTURE} sleep:2", f"{CB_FIXTURE} sleep:4"]
+        hf = {ext: self.path(f"hf.{ext}") for ext in ("json", "csv", "md")}
+        cb = {ext: self.path(f"cb.{ext}") for ext in ("json", "csv", "md")}
+        ran = subprocess.run(["hyperfine", "-N", "--runs", "3", "--warmup", "0", "--style", "none",
+                              "--export-json", hf["json"], "--export-csv", hf["csv"], "--export-markdown", hf["md"]]
+                             + commands, capture_output=True, text=True, timeout=300)
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        result = run_coldbench(["run", "-n", "3", "-w", "0", "--export-json", cb["json"], "--export-csv", cb["csv"],
+                                "--export-markdown", cb["md"], "-c", f"a={commands[0]}", "-c", f"b={commands[1]}"])
+        self.assertEqual(result.returncode, 0, describe(result))
+        with open(hf["json"]) as f, open(cb["json"]) as g:
+            theirs, ours = json.load(f)["results"], json.load(g)["results"]
+        self.assertEqual(len(ours), 2)
+        for mine, reference in zip(ours, theirs):
+            self.assertEqual(sorted(k for k in reference if k != "parameters"), sorted(mine))
+            self.assertEqual(len(mine["times"]), 3)
+        with open(hf["csv"]) as f, open(cb["csv"]) as g:
+            theirs, ours = list(csv.reader(f)), list(csv.reader(g))
+        self.assertEqual(ours[0], theirs[0])
+        self.assertEqual([len(row) for row in ours], [len(row) for row in theirs])
+        self.assertEqual([row[0] for row in ours[1:]], ["a", "b"])
+        with open(hf["md"]) as f, open(cb["md"]) as g:
+            theirs, ours = f.read().splitlines(), g.read().splitlines()
+        self.assertEqual(ours[:2], theirs[:2])  # header and alignment row: same unit, same columns
+        self.assertEqual(len(ours), len(theirs))
+        self.assertTrue(ours[2].startswith("| `a` | ") and ours[2].count("|") == theirs[2].count("|"), ours)
 
     def test_planted_tmp_symlinks_do_not_redirect_any_export(self):
         # Audit item 11: another user plants <export>.tmp -> a root-only file;

@@ -213,6 +213,31 @@ TEST_F(ReportFormats, HyperfineKeepsTimesAndExitCodesAlignedWhenEveryRunFails) {
   EXPECT_TRUE(fast["stddev"].is_number());
 }
 
+// hyperfine's --export-csv layout: the same header, one row per command, seconds, statistics as in its JSON.
+TEST_F(ReportFormats, HyperfineCsvHasHyperfinesColumns) {
+  const std::vector<std::string> lines = lines_of(render(HyperfineCsvReporter()));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "command,mean,stddev,median,user,system,min,max");
+  const std::vector<std::string> base = csv_fields(lines[1]);
+  ASSERT_EQ(base.size(), 8u);
+  EXPECT_EQ(base[0], "base");
+  EXPECT_NEAR(std::stod(base[1]), (0.615 + 5.0) / 7, 1e-12);
+  EXPECT_DOUBLE_EQ(std::stod(base[3]), 0.103);
+  EXPECT_DOUBLE_EQ(std::stod(base[6]), 0.100);
+  EXPECT_DOUBLE_EQ(std::stod(base[7]), 5.0);
+  EXPECT_EQ(csv_fields(lines[3])[0], "fast");
+}
+
+// hyperfine's --export-markdown table: "mean ± sd", min, max, relative to the fastest with its ± .
+TEST_F(ReportFormats, HyperfineMarkdownIsHyperfinesTable) {
+  const std::vector<std::string> lines = lines_of(render(HyperfineMarkdownReporter()));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "| Command | Mean [ms] | Min [ms] | Max [ms] | Relative |");  // the first's mean: 0.80 s
+  EXPECT_EQ(lines[1], "|:---|---:|---:|---:|---:|");
+  EXPECT_EQ(lines[4], "| `fast` | 52.5 ± 1.9 | 50.0 | 55.0 | 1.00 |");
+  EXPECT_EQ(lines[3].rfind("| `slow` | 202.5 ± 1.9 | 200.0 | 205.0 | 3.86 ± 0.", 0), 0u) << lines[3];  // 202.5 / 52.5
+}
+
 TEST_F(ReportFormats, ConsoleShowsPhasesMetricsFailuresAndComparisons) {
   EXPECT_FALSE(ConsoleReporter().render(*document_, nullptr).has_value());
   std::string out = render(ConsoleReporter());
