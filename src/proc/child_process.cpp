@@ -118,11 +118,11 @@ Expected<void> ChildProcess::start() {
     return make_error("cannot start a process{}: {}", request_.clone_flags ? " in new namespaces" : "",
                       std::strerror(errno));
   }
-  // Our copies of the child's ends go, so that its death (or exec) is EOF.
+  // Our copy of the child's control end goes, so that its death (or exec) is EOF there.
   control_child.reset();
-  out.write_end.reset();
-  err.write_end.reset();
-  marker.write_end.reset();
+  out_writer_ = std::move(out.write_end);
+  err_writer_ = std::move(err.write_end);
+  marker_writer_ = std::move(marker.write_end);
 
   const StartReport start = read_start(control.get());
   if (pid == 0) pid = start.pid;  // the spawner's child is ours (CLONE_PARENT) and names itself
@@ -206,6 +206,10 @@ Expected<SpawnResult> ChildProcess::wait(OutputObserver& observer) {
     if (!pidfd_) reap(WNOHANG);
     capture.on_ready(fds.data());
   }
+  // Reaped: now the pipes may end (unless the workload's orphans hold them; drain does not wait for those).
+  out_writer_.reset();
+  err_writer_.reset();
+  marker_writer_.reset();
   capture.drain();
   result_.tail = capture.take_tail();
   const ExecOutcome outcome = read_exec_outcome(control_.get());

@@ -54,6 +54,10 @@ class ChildProcess {
   RunWatchdog* watchdog_ = nullptr;      // set once the run is registered with it
   Fd pidfd_;
   Fd out_, err_, marker_;  // read ends, handed to the output capture by wait()
+  // Our copies of the write ends, held until the child is reaped: its exit then
+  // closes no pipe for good, so the harness wakes once (on the pidfd), not first
+  // on the pipes' hang-up while the child is still exiting (bench/overhead.sh).
+  Fd out_writer_, err_writer_, marker_writer_;
   Fd control_;             // our end of the child's control socket (child_start.hpp)
   int64_t go_ns_ = 0;      // when the child was let go on to its time zero
   bool reaped_ = false;
