@@ -90,7 +90,7 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   serve::ModelServer server(serve::server_config(options));
   // Registered before the server serves, like every family.
   std::optional<serve::BucketMetrics> bucket_metrics;
-  if (options.shapes) bucket_metrics.emplace(server.registry());
+  if (options.shapes && options.shapes->buckets.plan) bucket_metrics.emplace(server.registry());
   // Before the server serves: the watch registers its metrics, and the
   // server's observers hold it alive as long as they can be called.
   auto created = serve::ServeWatch::create(options.watch, server.registry());
