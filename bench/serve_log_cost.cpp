@@ -29,7 +29,7 @@ double observe_p50_us(const std::string& target, int calls) {
     std::fprintf(stderr, "serve-log-cost: %s\n", watch.error().message.c_str());
     std::exit(1);
   }
-  (*watch)->watch_models({serve::ServedModel{"m", "v", "script", "cpu", {3, 32, 32}, {}}}, true);
+  (*watch)->watch_models({serve::ServedModel{"m", "v", "script", "cpu", {3, 32, 32}, {}, {}, {}, 0}}, true);
   (*watch)->start_leak_watch();
   serve::RequestRecord record;
   record.request_id = "1f2e-000001";

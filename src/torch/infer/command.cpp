@@ -85,9 +85,11 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
   app->add_option("--bucket-width", raw->bucket_width,
                   "pad each input up to the next multiple of W pixels per side and run one prepared "
                   "module per bucket");
-  app->add_option("--buckets", raw->buckets,
-                  "pad each input up to the smallest listed bucket that holds it (HxW list); a size past "
-                  "every bucket runs unpadded on the dynamic path (a fallback)");
+  app->add_option(
+      "--buckets,--size-buckets", raw->buckets,
+      "pad each input up to the smallest listed bucket that holds it (HxW list); a size past "
+      "every bucket runs unpadded on the dynamic path (a fallback). --size-buckets: the same, "
+      "spelled as serve spells it");
   CLI::Option* cache = app->add_option("--bucket-cache", raw->bucket_cache,
                                        "prepared buckets kept, least recently used out (default 16)");
   CLI::Option* precompile =

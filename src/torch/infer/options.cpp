@@ -131,46 +131,14 @@ Expected<void> validate_sizes(const RawInferArgs& raw, InferOptions& options) {
         "--shapes/--size-range measure one mode at one batch size. fix: give one --mode and one "
         "--batch-size (run again for another)");
   }
-  if (raw.bucket_width != 0 && !raw.buckets.empty()) {
-    return make_error("--bucket-width and --buckets were both given. fix: use one of them");
-  }
-  if (raw.bucket_width < 0 || raw.bucket_width > 4096) {
-    return make_error("--bucket-width must be 1 to 4096 pixels, got {}", raw.bucket_width);
-  }
-  if (raw.bucket_width > 0) options.buckets = BucketPlan::width(raw.bucket_width);
-  if (!raw.buckets.empty()) {
-    auto list = parse_sizes(raw.buckets, "--buckets");
-    if (!list) return list.error();
-    options.buckets = BucketPlan::list(*list);
-  }
-  if (raw.bucket_cache) {
-    if (!bucketed) return make_error("--bucket-cache needs buckets. fix: add --bucket-width W or --buckets LIST");
-    if (*raw.bucket_cache <= 0 || *raw.bucket_cache > 4096) {
-      return make_error(
-          "--bucket-cache must hold 1 to 4096 prepared buckets, got {}. fix: --bucket-cache 1 or more "
-          "(to run without buckets, drop --bucket-width/--buckets)",
-          *raw.bucket_cache);
-    }
-    options.bucket_cache = static_cast<size_t>(*raw.bucket_cache);
-  }
-  if (raw.precompile_given) {
-    if (!bucketed) return make_error("--precompile needs buckets. fix: add --bucket-width W or --buckets LIST");
-    options.precompile = true;
-    if (!raw.precompile.empty()) {
-      auto list = parse_sizes(raw.precompile, "--precompile");
-      if (!list) return list.error();
-      for (const Size& size : *list) {
-        if (options.buckets->bucket_for(size) != size) {
-          return make_error("--precompile: {} is not a bucket of {}. fix: list buckets (e.g. {}), or give "
-                            "--precompile alone for every bucket the sizes can use",
-                            format_size(size), options.buckets->describe(),
-                            options.buckets->bucket_for(size) ? format_size(*options.buckets->bucket_for(size))
-                                                               : std::string("a listed bucket"));
-        }
-      }
-      options.precompile_list = *list;
-    }
-  }
+  RawBucketArgs bucket_args{raw.bucket_width, raw.buckets, raw.bucket_cache, raw.precompile_given,
+                            raw.precompile};
+  auto bucket_options = validate_bucket_options(bucket_args, "--buckets");
+  if (!bucket_options) return bucket_options.error();
+  options.buckets = bucket_options->plan;
+  options.bucket_cache = bucket_options->cache;
+  options.precompile = bucket_options->precompile;
+  options.precompile_list = bucket_options->precompile_list;
   if (raw.accuracy_samples < 0 || raw.accuracy_samples > kMaxCount) {
     return make_error("--accuracy-samples must be 0 to {}, got {}", kMaxCount, raw.accuracy_samples);
   }

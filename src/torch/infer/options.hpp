@@ -12,7 +12,7 @@
 
 #include "core/expected.hpp"
 #include "torch/common/model.hpp"  // Mode, format_shape
-#include "torch/infer/shapes.hpp"
+#include "torch/common/shapes.hpp"
 
 namespace coldbench::workload {
 

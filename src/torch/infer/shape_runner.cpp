@@ -33,48 +33,45 @@ std::vector<int64_t> batch_shape(int64_t batch, int64_t channels, Size size) {
 // request of each precompiled bucket took ~7x its steady latency).
 constexpr int kPreparationRuns = 2;
 
-// The prepared buckets: one module each, made on first use or by --precompile.
+// The prepared buckets (common/shapes.hpp's BucketCache, as serve's), with
+// what infer reports of each preparation: its time and the memory it added.
 class BucketModels {
  public:
-  BucketModels(const TorchModel& loaded, Mode mode, PrepareOptions prepare, int64_t batch, int64_t channels,
-               uint64_t seed, size_t capacity)
-      : loaded_(loaded), mode_(mode), prepare_(prepare), batch_(batch), channels_(channels), seed_(seed),
-        lru_(capacity) {
-    prepare_.own_copy = true;
-  }
+  BucketModels(const TorchModel& loaded, Mode mode, PrepareOptions prepare, int64_t batch,
+               int64_t channels, uint64_t seed, size_t capacity)
+      : cache_(capacity,
+               [&loaded, mode, prepare, batch, channels,
+                seed](Size bucket) mutable -> Expected<std::shared_ptr<PreparedModel>> {
+                 prepare.own_copy = true;
+                 auto prepared = loaded.prepare(mode, prepare);
+                 if (!prepared) return prepared.error();
+                 auto probe = InputBatch::make(batch_shape(batch, channels, bucket), seed,
+                                               prepare.channels_last);
+                 if (!probe) return probe.error();
+                 for (int run = 0; run < kPreparationRuns; ++run) {
+                   if (auto ran = prepared->forward(*probe); !ran) return ran.error();
+                 }
+                 return std::make_shared<PreparedModel>(std::move(*prepared));
+               }) {}
 
-  // The module of `bucket`, prepared (and run once at its shape) when absent.
+  // The module of `bucket`, prepared (and run at its shape) when absent.
   Expected<PreparedModel*> get(Size bucket, bool precompiling, ShapeReport& report) {
-    const BucketLru::Use use = lru_.use(bucket);
-    if (use.evicted) {
-      models_.erase(*use.evicted);
-      ++report.counters.evictions;
+    const bool present = cache_.contains(bucket);
+    const int64_t rss_before = present ? 0 : current_rss_bytes();
+    auto lookup = cache_.get(bucket);
+    if (!lookup) return lookup.error();
+    if (lookup->evicted) ++report.counters.evictions;
+    if (!lookup->hit) {
+      report.preparations.push_back(BucketPreparation{
+          bucket, lookup->prepare_ms, current_rss_bytes() - rss_before, precompiling});
     }
-    if (use.hit) return &models_.at(bucket);
-    const int64_t rss_before = current_rss_bytes();
-    const auto started = Clock::now();
-    auto prepared = loaded_.prepare(mode_, prepare_);
-    if (!prepared) return prepared.error();
-    auto probe = InputBatch::make(batch_shape(batch_, channels_, bucket), seed_, prepare_.channels_last);
-    if (!probe) return probe.error();
-    for (int run = 0; run < kPreparationRuns; ++run) {
-      if (auto ran = prepared->forward(*probe); !ran) return ran.error();
-    }
-    report.preparations.push_back(
-        BucketPreparation{bucket, elapsed_ms(started), current_rss_bytes() - rss_before, precompiling});
-    return &models_.insert_or_assign(bucket, std::move(*prepared)).first->second;
+    return lookup->module.get();
   }
-  bool contains(Size bucket) const { return lru_.contains(bucket); }
-  size_t capacity() const { return lru_.capacity(); }
+  bool contains(Size bucket) const { return cache_.contains(bucket); }
+  size_t capacity() const { return cache_.capacity(); }
 
  private:
-  const TorchModel& loaded_;
-  Mode mode_;
-  PrepareOptions prepare_;
-  int64_t batch_, channels_;
-  uint64_t seed_;
-  BucketLru lru_;
-  std::map<Size, PreparedModel> models_;
+  BucketCache<PreparedModel> cache_;
 };
 
 std::vector<Size> precompile_list(const InferOptions& options) {

@@ -24,9 +24,9 @@
 #include "core/expected.hpp"
 #include "torch/common/model_catalog.hpp"
 #include "torch/common/phase_log.hpp"
+#include "torch/common/shapes.hpp"
 #include "torch/infer/latency_summary.hpp"
 #include "torch/infer/options.hpp"
-#include "torch/infer/shapes.hpp"
 
 namespace coldbench::workload {
 

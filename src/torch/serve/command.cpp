@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "coldbench/marker.hpp"
@@ -87,6 +88,9 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   if (auto configured = configure_threads(options.threads, 0); !configured)
     return configured.error();
   serve::ModelServer server(serve::server_config(options));
+  // Registered before the server serves, like every family.
+  std::optional<serve::BucketMetrics> bucket_metrics;
+  if (options.shapes && options.shapes->buckets.plan) bucket_metrics.emplace(server.registry());
   // Before the server serves: the watch registers its metrics, and the
   // server's observers hold it alive as long as they can be called.
   auto created = serve::ServeWatch::create(options.watch, server.registry());
@@ -102,7 +106,8 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   server.start();
   marker::info("serve.port", *port);
 
-  auto models = serve::load_models(options, *resolved, shutdown.requested());
+  auto models = serve::load_models(options, *resolved, shutdown.requested(),
+                                   bucket_metrics ? &*bucket_metrics : nullptr);
   if (!models) return models.error();
   watch->watch_models(*models, options.warmup > 0);
   serve::LogEvent ready = serve::log_event("server_ready", std::chrono::system_clock::now());
@@ -272,8 +277,30 @@ Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/
       "leak-per-request:BYTES (each served predict keeps BYTES of touched memory), "
       "delay-after:K:MS (every predict after the first K waits MS: a latency step), "
       "stall-at:K:MS (the K-th predict waits MS, once, holding its worker)");
+  app->add_option("--size-range", raw->size_range,
+                  "accept any input H x W from MIN to MAX pixels (e.g. 160-320) on the predict "
+                  "endpoint, other dimensions as the sidecar's; with --bucket-width/--size-buckets "
+                  "through size buckets (docs/serve.md, \"Inputs of any size\")");
+  app->add_option("--bucket-width", raw->size_buckets.bucket_width,
+                  "with --size-range: pad each input up to the next multiple of W pixels per side "
+                  "and run one prepared module per bucket");
+  app->add_option(
+      "--size-buckets", raw->size_buckets.buckets,
+      "with --size-range: pad each input up to the smallest listed bucket that holds it "
+      "(HxW list); a size past every bucket runs unpadded on the dynamic path (a "
+      "fallback). (--buckets is the latency histogram)");
+  CLI::Option* cache = app->add_option("--bucket-cache", raw->size_buckets.bucket_cache,
+                                       "prepared size buckets kept per model, least recently used "
+                                       "out (default 16)");
+  CLI::Option* precompile =
+      app->add_option("--precompile", raw->size_buckets.precompile,
+                      "prepare these size buckets (HxW list) before ready; alone: every bucket of "
+                      "the range")
+          ->expected(0, 1);
   add_watch_options(*app, *raw);
-  auto run = [raw]() -> Expected<int> {
+  auto run = [raw, cache, precompile]() -> Expected<int> {
+    if (cache->count() == 0) raw->size_buckets.bucket_cache.reset();
+    raw->size_buckets.precompile_given = precompile->count() > 0;
     auto options = serve::validate(*raw);
     if (!options) return options.error();
     return run_serve(*options);

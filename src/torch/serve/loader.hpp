@@ -10,6 +10,7 @@
 
 #include "core/expected.hpp"
 #include "torch/common/model_catalog.hpp"
+#include "torch/serve/buckets.hpp"
 #include "torch/serve/options.hpp"
 #include "torch/serve/server.hpp"
 
@@ -24,8 +25,11 @@ Expected<std::vector<std::pair<std::string, ResolvedModel>>> resolve_models(
     const ServeOptions& options, const ModelSearchPath& search);
 
 // `cancel` is checked between steps so a SIGTERM during a long load ends it.
+// With --size-range, `bucket_metrics` (registered before the server serves)
+// gets each model's bucket series, and --precompile's buckets are prepared
+// here, before warmup_done and ready.
 Expected<std::vector<ServedModel>> load_models(
     const ServeOptions& options, const std::vector<std::pair<std::string, ResolvedModel>>& models,
-    const std::atomic<bool>& cancel);
+    const std::atomic<bool>& cancel, BucketMetrics* bucket_metrics = nullptr);
 
 }  // namespace coldbench::workload::serve

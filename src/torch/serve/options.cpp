@@ -295,6 +295,26 @@ Expected<ServeOptions> validate(const RawServeArgs& raw) {
     if (!fault) return fault.error();
     options.fault = *fault;
   }
+  if (!raw.size_range.empty()) {
+    auto range = parse_size_range(raw.size_range);
+    if (!range) return range.error();
+    auto buckets = validate_bucket_options(raw.size_buckets, "--size-buckets");
+    if (!buckets) return buckets.error();
+    options.shapes = ShapeServing{*range, *buckets};
+    const size_t precompiled = precompile_buckets(*options.shapes).size();
+    if (buckets->precompile && precompiled > buckets->cache) {
+      return make_error(
+          "--precompile would prepare {} buckets but --bucket-cache holds {}. fix: --bucket-cache "
+          "{} (each costs a module's memory), a wider --bucket-width, or --precompile with a "
+          "shorter list",
+          precompiled, buckets->cache, precompiled);
+    }
+  } else if (raw.size_buckets.bucket_width != 0 || !raw.size_buckets.buckets.empty() ||
+             raw.size_buckets.bucket_cache || raw.size_buckets.precompile_given) {
+    return make_error(
+        "size bucket options need a range of sizes to serve. fix: add --size-range MIN-MAX (e.g. "
+        "160-320)");
+  }
   auto watch = validate_watch(raw);
   if (!watch) return watch.error();
   options.watch = std::move(*watch);

@@ -12,6 +12,7 @@
 #include "core/expected.hpp"
 #include "torch/common/model.hpp"  // Mode
 #include "torch/serve/anomaly.hpp"
+#include "torch/serve/buckets.hpp"
 #include "torch/serve/leak_watch.hpp"
 
 namespace coldbench::workload::serve {
@@ -75,6 +76,9 @@ struct ServeOptions {
   int drain_timeout_s = 10;
   FaultPlan fault;
   WatchOptions watch;
+  // --size-range (and its buckets): any H x W within the range; nullopt:
+  // the sidecar's input shape only.
+  std::optional<ShapeServing> shapes;
 };
 
 struct RawServeArgs {
@@ -92,6 +96,9 @@ struct RawServeArgs {
   long long read_timeout_s = 5;
   long long drain_timeout_s = 10;
   std::string fault;
+  // Inputs of any size within a range, through size buckets (serve/buckets.hpp).
+  std::string size_range;
+  RawBucketArgs size_buckets;  // its `buckets` is --size-buckets
   // Logs, detectors, leak watch (defaults as in WatchOptions).
   std::string log = "stderr";
   long long log_max_bytes = 10 << 20;

@@ -36,6 +36,7 @@ inline constexpr const char* kErrNotReady = "not_ready";
 inline constexpr const char* kErrQueueFull = "queue_full";
 inline constexpr const char* kErrShuttingDown = "shutting_down";
 inline constexpr const char* kErrModelError = "model_error";
+inline constexpr const char* kErrSizeOutOfRange = "size_out_of_range";
 
 template <class T>
 using ApiResult = std::variant<T, ApiError>;

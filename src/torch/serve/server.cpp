@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "core/json_text.hpp"
+#include "torch/serve/buckets.hpp"
 #include "torch/serve/inference_pool.hpp"
 #include "torch/serve/process_metrics.hpp"
 
@@ -186,7 +187,9 @@ struct ModelServer::Impl {
     if (auto* error = std::get_if<ApiError>(&parsed)) return fail(res, record, *error);
     auto input = std::make_shared<TensorInput>(std::get<TensorInput>(std::move(parsed)));
     record.input_shape = input->shape;
-    if (auto error = check_input_shape(input->shape, model->sample_shape))
+    if (auto error = model->size_range
+                         ? check_input_size(input->shape, model->sample_shape, *model->size_range)
+                         : check_input_shape(input->shape, model->sample_shape))
       return fail(res, record, *error);
 
     struct Outcome {
@@ -295,6 +298,24 @@ struct ModelServer::Impl {
     return httplib::Server::HandlerResponse::Handled;
   }
 
+  // serve --size-range: the range and its buckets, as /v1/models lists them.
+  static nlohmann::json size_range_json(const ServedModel& model) {
+    nlohmann::json sizes = {{"min", model.size_range->min}, {"max", model.size_range->max}};
+    if (!model.bucket_plan) return sizes;
+    nlohmann::json buckets = {{"cache", model.bucket_cache},
+                              {"describe", model.bucket_plan->describe()}};
+    if (model.bucket_plan->width() > 0) {
+      buckets["width"] = model.bucket_plan->width();
+    } else {
+      nlohmann::json listed = nlohmann::json::array();
+      for (const Size& bucket : model.bucket_plan->listed()) listed.push_back(format_size(bucket));
+      buckets["list"] = std::move(listed);
+      buckets["fallback"] = "dynamic";
+    }
+    sizes["buckets"] = std::move(buckets);
+    return sizes;
+  }
+
   void models_listing(httplib::Response& res) {
     nlohmann::json list = nlohmann::json::array();
     for (const ServedModel& model : *table()) {
@@ -303,11 +324,14 @@ struct ModelServer::Impl {
         shape.push_back(1);
         for (int64_t dim : model.sample_shape) shape.push_back(dim);
       }
-      list.push_back({{"name", model.name},
-                      {"version", model.version},
-                      {"mode", model.mode},
-                      {"device", model.device},
-                      {"input_shape", model.sample_shape.empty() ? nlohmann::json() : shape}});
+      nlohmann::json entry = {
+          {"name", model.name},
+          {"version", model.version},
+          {"mode", model.mode},
+          {"device", model.device},
+          {"input_shape", model.sample_shape.empty() ? nlohmann::json() : shape}};
+      if (model.size_range) entry["size_range"] = size_range_json(model);
+      list.push_back(std::move(entry));
     }
     res.set_content(json_text(nlohmann::json{{"models", list}}), kJson);
   }
@@ -441,6 +465,7 @@ void ModelServer::publish(std::vector<ServedModel> models) {
                              kErrNotReady, kErrQueueFull, kErrShuttingDown, kErrModelError}) {
       impl_->errors->with({model.name, type});
     }
+    if (model.size_range) impl_->errors->with({model.name, kErrSizeOutOfRange});
   }
   auto table = std::make_shared<const std::vector<ServedModel>>(std::move(models));
   std::lock_guard lock(impl_->models_mutex);

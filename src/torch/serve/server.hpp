@@ -17,6 +17,7 @@
 
 #include "core/expected.hpp"
 #include "torch/common/model.hpp"  // OutputValues
+#include "torch/common/shapes.hpp"
 #include "torch/serve/metrics.hpp"
 #include "torch/serve/options.hpp"
 #include "torch/serve/request.hpp"
@@ -31,6 +32,11 @@ struct ServedModel {
   std::vector<int64_t>
       sample_shape;  // one sample, no batch dimension; empty: unknown (not checked)
   std::function<Expected<OutputValues>(const TensorInput&)> run;  // thread-safe
+  // serve --size-range: H and W of a request may be anything in the range
+  // (the other dimensions as sample_shape's), through these buckets.
+  std::optional<SizeRange> size_range;
+  std::optional<BucketPlan> bucket_plan;
+  size_t bucket_cache = 0;
 };
 
 struct RequestRecord {

@@ -216,6 +216,50 @@ TEST(ModelServer, EveryModelSeriesExistsAtZeroBeforeTheFirstRequest) {
   }
 }
 
+// serve --size-range: any H x W within the range reaches the model, sizes
+// outside get 400 size_out_of_range (counted from zero), /v1/models shows it.
+TEST(ModelServer, RangedModelChecksSizesAndListsItsRange) {
+  ServedModel model = echo_model("img");
+  model.sample_shape = {1, 8, 8};
+  model.size_range = SizeRange{4, 12};
+  model.bucket_plan = BucketPlan::list({Size{8, 8}, Size{12, 6}});
+  model.bucket_cache = 3;
+  Running running({}, {model});
+  auto client = running.client();
+  const std::string before = client.Get("/metrics")->body;
+  EXPECT_EQ(
+      series(before, R"(model_inference_errors_total{model="img",error_type="size_out_of_range"})"),
+      0)
+      << before;
+  auto ok = client.Post("/v1/models/img:predict", {{"X-Shape", "1,1,5,11"}},
+                        floats(std::vector<float>(55, 1.0f)), "application/octet-stream");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto big = client.Post("/v1/models/img:predict", {{"X-Shape", "1,1,13,4"}},
+                         floats(std::vector<float>(52, 1.0f)), "application/octet-stream");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 400);
+  auto error = nlohmann::json::parse(big->body);
+  EXPECT_EQ(error["error_type"], kErrSizeOutOfRange);
+  EXPECT_NE(error["error"].get<std::string>().find("4-12"), std::string::npos) << big->body;
+  const std::string after = client.Get("/metrics")->body;
+  EXPECT_EQ(
+      series(after, R"(model_inference_errors_total{model="img",error_type="size_out_of_range"})"),
+      1)
+      << after;
+  auto listing = nlohmann::json::parse(client.Get("/v1/models")->body);
+  const auto& sizes = listing["models"][0]["size_range"];
+  EXPECT_EQ(sizes["min"], 4);
+  EXPECT_EQ(sizes["max"], 12);
+  EXPECT_EQ(sizes["buckets"]["cache"], 3);
+  EXPECT_EQ(sizes["buckets"]["list"], nlohmann::json::array({"8x8", "12x6"}));
+  EXPECT_EQ(sizes["buckets"]["fallback"], "dynamic");
+  // A model served without a range lists none and has no such error series.
+  EXPECT_EQ(
+      series(after, R"(model_inference_errors_total{model="echo",error_type="size_out_of_range"})"),
+      -1);
+}
+
 // Only a POST to a predict path is a predict request: a GET there is a plain
 // 404, counted in http_requests_total but not as an inference error.
 TEST(ModelServer, GetOnAPredictPathIsNotAnInferenceError) {

@@ -49,7 +49,7 @@ TEST(ServeWatch, LatencyStepRaisesGaugesCountersLogAndSnapshot) {
   {
     auto watch = ServeWatch::create(small_watch((dir / "diag").string(), log_path), registry);
     ASSERT_TRUE(watch) << watch.error().message;
-    ServedModel model{"m", "v1", "script", "cpu", {4}, {}};
+    ServedModel model{"m", "v1", "script", "cpu", {4}, {}, {}, {}, 0};
     (*watch)->watch_models({model}, true);
     (*watch)->set_in_flight([] { return int64_t{1}; });
     std::string text = registry.encode();
@@ -117,7 +117,7 @@ TEST(ServeWatch, UnknownShapeIsFirstSeenOnceThenWarm) {
   {
     auto watch = ServeWatch::create(small_watch("", log_path), registry);
     ASSERT_TRUE(watch);
-    (*watch)->watch_models({ServedModel{"m", "v1", "script", "cpu", {4}, {}}}, true);
+    (*watch)->watch_models({ServedModel{"m", "v1", "script", "cpu", {4}, {}, {}, {}, 0}}, true);
     RequestRecord batch8 = served(1, 0);
     batch8.input_shape = {8, 4};
     (*watch)->observe(batch8);

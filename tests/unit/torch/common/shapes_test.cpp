@@ -1,9 +1,12 @@
-#include "torch/infer/shapes.hpp"
+#include "torch/common/shapes.hpp"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "torch/infer/options.hpp"
 
@@ -168,6 +171,147 @@ TEST(InferShapes, BucketOptionsAreCheckedWithFixes) {
   EXPECT_TRUE(options->precompile);
   EXPECT_FALSE(options->precompile_list.has_value());
   EXPECT_EQ(options->bucket_cache, 36u);
+}
+
+TEST(InferShapes, PadValuesZeroFillsBottomAndRightOfEveryPlane) {
+  // [1, 2, 2, 3] -> bucket 3x4
+  const std::vector<float> values{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+  auto padded = pad_values({1, 2, 2, 3}, values, Size{3, 4});
+  ASSERT_TRUE(padded);
+  const std::vector<float> expected{1, 2, 3, 0, 4,  5,  6,  0, 0, 0, 0, 0,  // plane 0
+                                    7, 8, 9, 0, 10, 11, 12, 0, 0, 0, 0, 0};
+  EXPECT_EQ(*padded, expected);
+  EXPECT_EQ(*pad_values({1, 2, 2, 3}, values, Size{2, 3}), values);  // the bucket is the size
+  EXPECT_FALSE(pad_values({1, 2, 2, 3}, values, Size{1, 4}));        // bucket smaller
+  EXPECT_FALSE(pad_values({1, 2, 2, 2}, values, Size{3, 4}));        // values do not fit the shape
+  EXPECT_FALSE(pad_values({12}, values, Size{3, 4}));                // no spatial dimensions
+}
+
+TEST(InferShapes, PaddedThenCroppedOutputOfAnIdentityIsTheInput) {
+  const std::vector<float> values{1, 2, 3, 4, 5, 6};
+  auto padded = pad_values({1, 1, 2, 3}, values, Size{4, 4});
+  ASSERT_TRUE(padded);
+  const OutputValues cropped =
+      crop_output(OutputValues{{1, 1, 4, 4}, *padded}, Size{2, 3}, Size{4, 4});
+  EXPECT_EQ(cropped.shape, (std::vector<int64_t>{1, 1, 2, 3}));
+  EXPECT_EQ(cropped.values, values);
+}
+
+TEST(InferShapes, LruMakeRoomDropsTheLeastRecentOnlyWhenFull) {
+  BucketLru lru(2);
+  EXPECT_FALSE(lru.make_room());
+  lru.use(Size{32, 32});
+  lru.use(Size{64, 64});
+  lru.use(Size{32, 32});  // 64x64 is now the least recent
+  auto dropped = lru.make_room();
+  ASSERT_TRUE(dropped);
+  EXPECT_EQ(*dropped, (Size{64, 64}));
+  EXPECT_EQ(lru.size(), 1u);
+  EXPECT_FALSE(lru.make_room());
+}
+
+struct FakeModule {
+  Size bucket;
+};
+
+TEST(BucketCache, PreparesOnMissKeepsOnHitEvictsLeastRecent) {
+  std::vector<Size> prepared, evicted;
+  std::vector<size_t> resident;
+  BucketCache<FakeModule>::Observer observer{[&](Size b) { evicted.push_back(b); },
+                                             [&](size_t n) { resident.push_back(n); }};
+  BucketCache<FakeModule> cache(
+      2,
+      [&](Size b) -> Expected<std::shared_ptr<FakeModule>> {
+        prepared.push_back(b);
+        return std::make_shared<FakeModule>(FakeModule{b});
+      },
+      observer);
+  const Size a{32, 32}, b{32, 64}, c{64, 64};
+  auto first = cache.get(a);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->hit);
+  EXPECT_EQ(first->module->bucket, a);
+  EXPECT_GE(first->prepare_ms, 0.0);
+  EXPECT_TRUE(cache.get(a)->hit);
+  EXPECT_FALSE(cache.get(b)->hit);
+  EXPECT_TRUE(cache.get(a)->hit);  // b is now the least recent
+  auto third = cache.get(c);
+  ASSERT_TRUE(third);
+  EXPECT_FALSE(third->hit);
+  ASSERT_TRUE(third->evicted);
+  EXPECT_EQ(*third->evicted, b);
+  EXPECT_FALSE(cache.contains(b));
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(prepared, (std::vector<Size>{a, b, c}));
+  EXPECT_EQ(evicted, (std::vector<Size>{b}));
+  EXPECT_EQ(resident, (std::vector<size_t>{1, 2, 1, 2}));
+}
+
+TEST(BucketCache, AFailedPreparationKeepsNothingAndIsRetried) {
+  int attempts = 0;
+  BucketCache<FakeModule> cache(1, [&](Size b) -> Expected<std::shared_ptr<FakeModule>> {
+    if (++attempts == 1) return make_error("no memory");
+    return std::make_shared<FakeModule>(FakeModule{b});
+  });
+  EXPECT_FALSE(cache.get(Size{8, 8}));
+  EXPECT_EQ(cache.size(), 0u);
+  auto again = cache.get(Size{8, 8});
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(again->hit);
+  EXPECT_EQ(attempts, 2);
+}
+
+TEST(BucketCache, ConcurrentMissesOfOneBucketPrepareItOnce) {
+  std::atomic<int> preparations{0};
+  BucketCache<FakeModule> cache(4, [&](Size b) -> Expected<std::shared_ptr<FakeModule>> {
+    ++preparations;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return std::make_shared<FakeModule>(FakeModule{b});
+  });
+  std::atomic<int> hits{0}, misses{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        auto lookup = cache.get(Size{16, 16});
+        ASSERT_TRUE(lookup);
+        ++(lookup->hit ? hits : misses);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(preparations.load(), 1);
+  EXPECT_EQ(misses.load(), 1);
+  EXPECT_EQ(hits.load(), 99);
+}
+
+TEST(BucketCache, AnEvictedModuleStaysAliveForItsHolder) {
+  BucketCache<FakeModule> cache(1, [](Size b) -> Expected<std::shared_ptr<FakeModule>> {
+    return std::make_shared<FakeModule>(FakeModule{b});
+  });
+  std::shared_ptr<FakeModule> held = cache.get(Size{8, 8})->module;
+  ASSERT_TRUE(cache.get(Size{16, 16})->evicted);
+  EXPECT_EQ(held->bucket, (Size{8, 8}));
+  EXPECT_EQ(held.use_count(), 1);
+}
+
+TEST(BucketOptions, SharedValidationNamesTheListFlagItWasGiven) {
+  RawBucketArgs zero;
+  zero.bucket_width = 16;
+  zero.bucket_cache = 0;
+  auto cache = validate_bucket_options(zero, "--size-buckets");
+  ASSERT_FALSE(cache);
+  EXPECT_NE(cache.error().message.find("--bucket-cache must hold 1 to 4096"), std::string::npos);
+  RawBucketArgs both;
+  both.bucket_width = 16;
+  both.buckets = "32";
+  auto twice = validate_bucket_options(both, "--size-buckets");
+  ASSERT_FALSE(twice);
+  EXPECT_NE(twice.error().message.find("--size-buckets"), std::string::npos);
+  RawBucketArgs none;
+  auto plain = validate_bucket_options(none, "--size-buckets");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->plan);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "torch/infer/shapes.hpp"
+#include "torch/common/shapes.hpp"
 
 #include <fmt/format.h>
 
@@ -182,6 +182,32 @@ BucketLru::Use BucketLru::use(Size bucket) {
   return result;
 }
 
+std::optional<Size> BucketLru::make_room() {
+  if (order_.size() < capacity_ || order_.empty()) return std::nullopt;
+  const Size evicted = order_.back();
+  where_.erase(evicted);
+  order_.pop_back();
+  return evicted;
+}
+
+std::optional<std::vector<float>> pad_values(const std::vector<int64_t>& shape,
+                                             const std::vector<float>& values, Size bucket) {
+  if (shape.size() < 2) return std::nullopt;
+  const int64_t h = shape[shape.size() - 2], w = shape.back();
+  if (h <= 0 || w <= 0 || bucket.h < h || bucket.w < w) return std::nullopt;
+  int64_t planes = 1;
+  for (size_t i = 0; i + 2 < shape.size(); ++i) planes *= shape[i];
+  if (planes * h * w != static_cast<int64_t>(values.size())) return std::nullopt;
+  std::vector<float> padded(static_cast<size_t>(planes * bucket.h * bucket.w), 0.0f);
+  for (int64_t plane = 0; plane < planes; ++plane) {
+    for (int64_t row = 0; row < h; ++row) {
+      const auto from = values.begin() + (plane * h + row) * w;
+      std::copy(from, from + w, padded.begin() + (plane * bucket.h + row) * bucket.w);
+    }
+  }
+  return padded;
+}
+
 OutputValues crop_output(const OutputValues& output, Size input, Size bucket) {
   const auto& shape = output.shape;
   if (shape.size() != 4 || bucket.h <= 0 || bucket.w <= 0) return output;
@@ -201,6 +227,60 @@ OutputValues crop_output(const OutputValues& output, Size input, Size bucket) {
     }
   }
   return cropped;
+}
+
+Expected<BucketOptions> validate_bucket_options(const RawBucketArgs& raw,
+                                                std::string_view buckets_flag) {
+  BucketOptions options;
+  const bool bucketed = raw.bucket_width != 0 || !raw.buckets.empty();
+  if (raw.bucket_width != 0 && !raw.buckets.empty()) {
+    return make_error("--bucket-width and {} were both given. fix: use one of them", buckets_flag);
+  }
+  if (raw.bucket_width < 0 || raw.bucket_width > 4096) {
+    return make_error("--bucket-width must be 1 to 4096 pixels, got {}", raw.bucket_width);
+  }
+  if (raw.bucket_width > 0) options.plan = BucketPlan::width(raw.bucket_width);
+  if (!raw.buckets.empty()) {
+    auto list = parse_sizes(raw.buckets, buckets_flag);
+    if (!list) return list.error();
+    options.plan = BucketPlan::list(*list);
+  }
+  if (raw.bucket_cache) {
+    if (!bucketed) {
+      return make_error("--bucket-cache needs buckets. fix: add --bucket-width W or {} LIST",
+                        buckets_flag);
+    }
+    if (*raw.bucket_cache <= 0 || *raw.bucket_cache > 4096) {
+      return make_error(
+          "--bucket-cache must hold 1 to 4096 prepared buckets, got {}. fix: --bucket-cache 1 or "
+          "more "
+          "(to run without buckets, drop --bucket-width/{})",
+          *raw.bucket_cache, buckets_flag);
+    }
+    options.cache = static_cast<size_t>(*raw.bucket_cache);
+  }
+  if (raw.precompile_given) {
+    if (!bucketed)
+      return make_error("--precompile needs buckets. fix: add --bucket-width W or {} LIST",
+                        buckets_flag);
+    options.precompile = true;
+    if (!raw.precompile.empty()) {
+      auto list = parse_sizes(raw.precompile, "--precompile");
+      if (!list) return list.error();
+      for (const Size& size : *list) {
+        if (options.plan->bucket_for(size) != size) {
+          return make_error(
+              "--precompile: {} is not a bucket of {}. fix: list buckets (e.g. {}), or give "
+              "--precompile alone for every bucket the sizes can use",
+              format_size(size), options.plan->describe(),
+              options.plan->bucket_for(size) ? format_size(*options.plan->bucket_for(size))
+                                             : std::string("a listed bucket"));
+        }
+      }
+      options.precompile_list = *list;
+    }
+  }
+  return options;
 }
 
 int64_t top1(const OutputValues& output) {
