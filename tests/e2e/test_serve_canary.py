@@ -263,9 +263,11 @@ class AbVerdict(unittest.TestCase):
         self.assertIsNone(direct)  # a request to B's own name is not part of the experiment
 
     def test_script_b_is_slower_with_its_interval(self):
-        server = Server(self.tmp, *SCRIPT_B, "--ab-ratio", "0.25")
+        # Rates far below what the server keeps up with even on a loaded machine (script-mode B
+        # passes are the slow ones); the server makes the ids, so B's count is binomial(120, 0.2).
+        server = Server(self.tmp, *SCRIPT_B, "--ab-ratio", "0.2")
         try:
-            completed, data = self.load(server, 6, 120)
+            completed, data = self.load(server, 3, 120)
             live = server.ab()
         finally:
             server.stop()
@@ -278,13 +280,13 @@ class AbVerdict(unittest.TestCase):
         self.assertGreater(ab["comparison"]["ratio_ci"]["low"], 1.05)
         self.assertEqual(live["verdict"], "slower", live)
         self.assertGreater(live["comparison"]["ratio_ci"]["low"], 1.05)
-        self.assertGreater(ab["arms"]["B"]["ok"], 10)
+        self.assertGreater(ab["arms"]["B"]["ok"], 8)
 
     def test_a_a_is_never_slower(self):
         server = Server(self.tmp, "--model", "fast=mobilenet_v2@optimized", "--ab", "A=fast,B=fast",
                         "--ab-ratio", "0.5", "--ab-threshold", "0.25")
         try:
-            completed, data = self.load(server, 10, 200, "--threshold", "25%")
+            completed, data = self.load(server, 5, 150, "--threshold", "25%")
             live = server.ab()
         finally:
             server.stop()
@@ -293,8 +295,8 @@ class AbVerdict(unittest.TestCase):
         print(f"\n[A/A] load: {ab['summary']}\n  /v1/ab: {live['summary']}", flush=True)
         self.assertIn(ab["verdict"], ("equivalent", "inconclusive"), ab)
         self.assertIn(live["verdict"], ("equivalent", "inconclusive"), live)
-        self.assertGreater(ab["arms"]["A"]["ok"], 50)
-        self.assertGreater(ab["arms"]["B"]["ok"], 50)
+        self.assertGreater(ab["arms"]["A"]["ok"], 40)
+        self.assertGreater(ab["arms"]["B"]["ok"], 40)
 
     def test_ab_naming_an_unserved_model_is_a_usage_error(self):
         completed = subprocess.run([COLDBENCH_TORCH, "serve", "--model", "tiny_cnn", "--port", "0",

@@ -58,9 +58,8 @@ Expected<std::vector<ServedModel>> load_models(
   for (size_t i = 0; i < models.size(); ++i) {
     const auto& [name, model] = models[i];
     // resolve_models keeps --model's order, so spec i is model i.
-    const Mode mode = i < options.models.size() && options.models[i].mode
-                          ? *options.models[i].mode
-                          : options.mode;
+    const Mode mode = i < options.models.size() && options.models[i].mode ? *options.models[i].mode
+                                                                          : options.mode;
     auto prepared = loaded[i].prepare(mode, prepare_options);
     if (!prepared) return prepared.error();
     auto version = model_version(model.path);
@@ -76,7 +75,8 @@ Expected<std::vector<ServedModel>> load_models(
     served.push_back(std::move(entry));
   }
   bool optimized = options.mode != Mode::kScript;
-  for (const ModelSpec& spec : options.models) optimized |= spec.mode && *spec.mode != Mode::kScript;
+  for (const ModelSpec& spec : options.models)
+    optimized |= spec.mode && *spec.mode != Mode::kScript;
   if (optimized) marker::phase(marker::kPhaseModelOptimized);
 
   // Warmup on zeros of one sample; a model without a sidecar has no known

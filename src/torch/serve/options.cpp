@@ -311,8 +311,9 @@ Expected<std::optional<AbOptions>> validate_ab(const RawServeArgs& raw) {
   ab.a = arms->first;
   ab.b = arms->second;
   if (!(raw.ab_ratio >= 0 && raw.ab_ratio <= 1)) {
-    return make_error("--ab-ratio {}: the share of traffic to B is 0 to 1. fix: e.g. --ab-ratio 0.1",
-                      raw.ab_ratio);
+    return make_error(
+        "--ab-ratio {}: the share of traffic to B is 0 to 1. fix: e.g. --ab-ratio 0.1",
+        raw.ab_ratio);
   }
   ab.ratio = raw.ab_ratio;
   if (!(raw.ab_threshold > 0 && raw.ab_threshold < 10)) {
@@ -349,8 +350,8 @@ Expected<std::optional<AbOptions>> validate_ab(const RawServeArgs& raw) {
           raw.canary_error_margin);
     }
     canary.error_margin = raw.canary_error_margin;
-    auto requests = in_range("--canary-stage-requests", raw.canary_stage_requests, 0,
-                             1'000'000'000, " requests per stage (0: no limit)");
+    auto requests = in_range("--canary-stage-requests", raw.canary_stage_requests, 0, 1'000'000'000,
+                             " requests per stage (0: no limit)");
     if (!requests) return requests.error();
     canary.stage_requests = *requests;
     if (!(raw.canary_stage_seconds >= 0 && raw.canary_stage_seconds <= 7 * 86400)) {

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -426,7 +426,8 @@ void ModelServer::add_observer(RequestObserver observer) {
 
 void ModelServer::set_ab(std::shared_ptr<AbExperiment> experiment) {
   impl_->ab = experiment;
-  impl_->observers.push_back([experiment](const RequestRecord& record) { experiment->observe(record); });
+  impl_->observers.push_back(
+      [experiment](const RequestRecord& record) { experiment->observe(record); });
 }
 
 Expected<int> ModelServer::bind() {

@@ -183,8 +183,10 @@ TEST(ServeOptions, BadAbValuesNameTheirOption) {
       {"--canary-stages", [](RawServeArgs& r) { r.canary = true, r.canary_stages = "1,5,50"; }},
       {"--canary-stages", [](RawServeArgs& r) { r.canary = true, r.canary_stages = "0,100"; }},
       {"--canary-margin", [](RawServeArgs& r) { r.canary = true, r.canary_margin = -1; }},
-      {"--canary-error-margin", [](RawServeArgs& r) { r.canary = true, r.canary_error_margin = 1; }},
-      {"--canary-stage-seconds", [](RawServeArgs& r) { r.canary = true, r.canary_stage_seconds = -1; }},
+      {"--canary-error-margin",
+       [](RawServeArgs& r) { r.canary = true, r.canary_error_margin = 1; }},
+      {"--canary-stage-seconds",
+       [](RawServeArgs& r) { r.canary = true, r.canary_stage_seconds = -1; }},
   };
   for (const Case& c : cases) {
     RawServeArgs raw = with_model();
