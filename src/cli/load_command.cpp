@@ -20,6 +20,7 @@
 #include "core/record_json.hpp"
 #include "core/terminal_text.hpp"
 #include "core/units.hpp"
+#include "load/ab_summary.hpp"
 #include "load/load_options.hpp"
 #include "load/load_slices.hpp"
 #include "load/load_summary.hpp"
@@ -159,6 +160,8 @@ Expected<int> run_load_session(load::LoadArguments args) {
   args.server_command = trailing_command();
   auto plan = load::validate_load_arguments(args);
   if (!plan) return plan.error();
+  auto policy = comparison_policy(args.threshold, args.alpha, args.correction);
+  if (!policy) return policy.error();
 
   // Every output is created before the first request: a bad path fails now.
   std::optional<load::RequestCsv> csv;
@@ -231,6 +234,7 @@ Expected<int> run_load_session(load::LoadArguments args) {
   if (server) server_end = server->stop();
 
   const auto summary = load::summarize_load(observer.records, *outcome);
+  const auto ab = load::summarize_ab(observer.records, *policy);
   document.finished_at = utc_timestamp();
   document.interrupted = outcome->interrupted;
   document.runs = observer.runs;
@@ -243,11 +247,13 @@ Expected<int> run_load_session(load::LoadArguments args) {
     j["load"] = load::to_json(summary);
     j["load"]["interrupted"] = outcome->interrupted;
     j["load"]["unfinished"] = outcome->unfinished;
+    if (ab) j["load"]["ab"] = load::to_json(*ab);
     if (auto written = write_file_atomically(args.json, json_text(j, 2) + "\n"); !written)
       return written.error().with_context("--json");
   }
   print_for_terminal(stdout,
                      report::render_load_summary(summary, plan->mode_text, args.closed_loop));
+  if (ab) print_for_terminal(stdout, report::render_ab_summary(*ab));
   std::fflush(stdout);
   if (server)
     print_notice(
@@ -333,6 +339,8 @@ Subcommand add_load_command(CLI::App& app) {
   sub->add_option("--csv", args->csv, "Stream one row per request to FILE");
   sub->add_option("--db", args->db, "Write the session into this history database, slice by slice");
   sub->add_flag("--no-progress", args->no_progress, "No progress line on stderr");
+  // Against `coldbench-torch serve --ab`: the verdict of B against A (docs/load.md).
+  add_policy_options(*sub, args->threshold, args->alpha, args->correction);
   return Subcommand{sub, [args] { return run_load_session(*args); }, true};
 }
 

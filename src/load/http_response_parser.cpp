@@ -83,6 +83,8 @@ bool HttpResponseParser::parse_head(std::string_view head) {
       content_length_ = length;
     } else if (iequals(name, "transfer-encoding")) {
       chunked_ = contains_token(value, "chunked");
+    } else if (iequals(name, "x-coldbench-arm")) {
+      arm_ = value == "A" ? 0 : value == "B" ? 1 : -1;
     } else if (iequals(name, "connection")) {
       if (contains_token(value, "close")) keep_alive_ = false;
       if (contains_token(value, "keep-alive")) keep_alive_ = true;

@@ -27,6 +27,9 @@ class HttpResponseParser {
   int64_t body_bytes() const { return body_bytes_; }
   int64_t total_bytes() const { return total_bytes_; }
   const std::string& error() const { return error_; }
+  // X-Coldbench-Arm of an A/B experiment (docs/serve.md): 0 for "A", 1 for
+  // "B"; -1 when absent or another value.
+  int arm() const { return arm_; }
   // Some bytes of this response arrived (a close now is a reset mid-response).
   bool started() const { return total_bytes_ > 0; }
 
@@ -43,6 +46,7 @@ class HttpResponseParser {
   bool keep_alive_ = true;
   bool chunked_ = false;
   int64_t content_length_ = -1;
+  int arm_ = -1;
   int64_t remaining_ = 0;  // of the body or the current chunk
   int64_t body_bytes_ = 0;
   int64_t total_bytes_ = 0;

@@ -129,6 +129,7 @@ void Engine::finish(Connection& c, int64_t now, RequestError error) {
   if (error == RequestError::None) {
     c.request.status = c.parser.status();
     c.request.bytes = c.parser.total_bytes();
+    c.request.arm = static_cast<int16_t>(c.parser.arm());
   }
   if (!c.request.warmup) outcome_.last_done_ns = std::max(outcome_.last_done_ns, now);
   observer_.on_request(c.request);

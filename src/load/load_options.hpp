@@ -36,6 +36,10 @@ struct LoadArguments {
   std::string server_log = "load-server.log";
   std::string json, csv, db;
   bool no_progress = false;
+  // The A/B verdict's policy (--threshold, --alpha; docs/statistics.md).
+  std::string threshold;
+  std::optional<double> alpha;
+  std::string correction;
   std::vector<std::string> server_command;  // after --
 };
 

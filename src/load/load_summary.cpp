@@ -79,7 +79,6 @@ LoadSummary summarize_load(std::span<const RequestRecord> records, const LoadOut
   return s;
 }
 
-namespace {
 nlohmann::json quantiles_json(const std::vector<QuantileEstimate>& quantiles) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& q : quantiles) {
@@ -94,6 +93,8 @@ nlohmann::json quantiles_json(const std::vector<QuantileEstimate>& quantiles) {
   }
   return out;
 }
+
+namespace {
 nlohmann::json counts_json(const Counts& c) {
   return {{"requests", c.requests},
           {"answered", c.answered},

@@ -52,5 +52,7 @@ Counts count_requests(std::span<const RequestRecord> records, bool warmup);
 LoadSummary summarize_load(std::span<const RequestRecord> records, const LoadOutcome& outcome);
 
 nlohmann::json to_json(const LoadSummary& summary);
+// {"p50": {"p", "ms", "ci"}, ...}
+nlohmann::json quantiles_json(const std::vector<QuantileEstimate>& quantiles);
 
 }  // namespace coldbench::load

@@ -6,6 +6,7 @@
 
 #include "core/clock.hpp"
 #include "core/units.hpp"
+#include "stats/comparison_json.hpp"
 
 namespace coldbench::report {
 namespace {
@@ -59,6 +60,18 @@ std::string render_load_summary(const load::LoadSummary& s, const std::string& m
     out += fmt::format("    {:<6} {:>10}\n", "max", format_ms(s.max_latency_ms));
   out += "  service time (from the actual send):\n";
   out += quantile_rows(s.service);
+  return out;
+}
+
+std::string render_ab_summary(const load::AbSummary& ab) {
+  std::string out = "A/B (arms from X-Coldbench-Arm; latency from the intended send time):\n";
+  for (const auto& [name, arm] : {std::pair{"A", &ab.a}, std::pair{"B", &ab.b}}) {
+    out += fmt::format("  arm {}: {} answered, {} 2xx, {} 5xx\n", name, arm->answered, arm->ok,
+                       arm->server_errors);
+    out += quantile_rows(arm->latency);
+  }
+  out += fmt::format("  verdict (threshold {:g}%, alpha {:g}): {}\n", ab.policy.threshold * 100,
+                     ab.policy.alpha, stats::comparison_headline(ab.comparison, "latency"));
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "load/ab_summary.hpp"
 #include "load/load_summary.hpp"
 
 namespace coldbench::report {
@@ -15,6 +16,9 @@ namespace coldbench::report {
 // intervals, answers by status class, errors by kind.
 std::string render_load_summary(const load::LoadSummary& summary, const std::string& mode,
                                 bool closed_loop);
+
+// An A/B session's arms and the verdict of B against A.
+std::string render_ab_summary(const load::AbSummary& ab);
 
 // The progress line on stderr: redrawn about once a second on a terminal,
 // a plain line every few seconds otherwise (logs, CI), like `run`'s.

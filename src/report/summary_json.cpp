@@ -4,6 +4,7 @@
 
 #include "core/json_text.hpp"
 #include "report/findings_text.hpp"
+#include "stats/comparison_json.hpp"
 
 namespace coldbench::report {
 
@@ -18,35 +19,11 @@ nlohmann::json to_json(const stats::Summary& s) {
 }
 
 nlohmann::json to_json(const stats::Interval& i) {
-  return {{"low", finite_or_null(i.low)},
-          {"high", finite_or_null(i.high)},
-          {"level", i.level},
-          {"requested_level", i.requested_level},
-          {"exact", i.exact},
-          {"n_needed", i.n_needed > 0 ? nlohmann::json(i.n_needed) : nlohmann::json(nullptr)}};
+  return stats::interval_json(i);
 }
 
 nlohmann::json comparison_fields(const stats::Comparison& r) {
-  return {{"n_baseline", r.n_baseline},
-          {"n_candidate", r.n_candidate},
-          {"median_baseline", finite_or_null(r.median_baseline)},
-          {"median_candidate", finite_or_null(r.median_candidate)},
-          {"ratio", finite_or_null(r.ratio)},
-          {"ratio_ci", to_json(r.ratio_ci)},
-          {"mann_whitney", {{"u", finite_or_null(r.mann_whitney.statistic)}, {"p", finite_or_null(r.mann_whitney.p_value)},
-                            {"exact", r.mann_whitney.exact}}},
-          {"welch", {{"t", finite_or_null(r.welch.statistic)}, {"df", finite_or_null(r.welch.df)}, {"p", finite_or_null(r.welch.p_value)}}},
-          {"cohens_d", finite_or_null(r.cohens_d)},
-          {"cliffs_delta", finite_or_null(r.cliffs_delta)},
-          {"p_adjusted", finite_or_null(r.p_adjusted)},
-          {"p_equivalence", finite_or_null(r.p_equivalence)},
-          {"p_equivalence_adjusted", finite_or_null(r.p_equivalence_adjusted)},
-          {"family", r.family},
-          {"log_sd", finite_or_null(r.log_sd)},
-          {"mde_ratio", finite_or_null(r.mde_ratio)},
-          {"detectable", std::isfinite(r.mde_ratio)},  // false: none at this n, or no spread to judge
-          {"runs_needed", r.runs_needed > 0 ? nlohmann::json(r.runs_needed) : nlohmann::json(nullptr)},
-          {"verdict", std::string(stats::to_string(r.verdict))}};
+  return stats::comparison_json(r);
 }
 
 namespace {

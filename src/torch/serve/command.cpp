@@ -19,6 +19,7 @@
 #include "coldbench/marker.hpp"
 #include "torch/common/runtime_info.hpp"
 #include "torch/common/runtime_snapshot.hpp"
+#include "torch/serve/ab.hpp"
 #include "torch/serve/loader.hpp"
 #include "torch/serve/options.hpp"
 #include "torch/serve/server.hpp"
@@ -98,6 +99,28 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   std::shared_ptr<serve::ServeWatch> watch = *created;
   server.add_observer([watch](const serve::RequestRecord& record) { watch->observe(record); });
   watch->set_in_flight([&server] { return server.in_flight(); });
+  std::shared_ptr<serve::AbExperiment> ab;
+  if (options.ab) {
+    for (const std::string& arm : {options.ab->a, options.ab->b}) {
+      bool served = false;
+      std::string names;
+      for (const auto& [name, _] : *resolved) {
+        served |= name == arm;
+        names += (names.empty() ? "" : ", ") + name;
+      }
+      if (!served) {
+        return make_error(
+            "--ab: no served model is named '{}' (serving: {}). fix: name both arms after --model "
+            "entries, e.g. --model fast=mobilenet_v2@optimized --model slow=mobilenet_v2@script "
+            "--ab A=fast,B=slow",
+            arm, names);
+      }
+    }
+    ab = std::make_shared<serve::AbExperiment>(
+        *options.ab, server.registry(), options.buckets,
+        [watch](const serve::LogEvent& event) { watch->write(event); });
+    server.set_ab(ab);
+  }
   auto port = server.bind();
   if (!port) return port.error();
   const std::string address = url(options.host, *port);
@@ -120,7 +143,14 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   if (!shutdown.requested()) {
     server.set_ready();
     watch->start_leak_watch();
+    if (ab) {
+      ready["ab"] = {{"a", options.ab->a},
+                     {"b", options.ab->b},
+                     {"b_fraction", ab->b_fraction()},
+                     {"canary", options.ab->canary.has_value()}};
+    }
     watch->write(ready);
+    if (ab) ab->start();
     emit_runtime_markers(take_runtime_snapshot());
     fmt::print("ready {}\n", address);
     std::fflush(stdout);
@@ -222,6 +252,44 @@ void add_watch_options(CLI::App& app, serve::RawServeArgs& raw) {
                  "write one JSON diagnostics snapshot per alert here (default: none written)");
 }
 
+// A/B and canary (docs/serve.md "A/B and canary").
+void add_ab_options(CLI::App& app, serve::RawServeArgs& raw) {
+  app.add_option("--ab", raw.ab,
+                 "A/B experiment A=NAME,B=NAME over two served models (a model may be served "
+                 "twice in two modes: --model NAME=SOURCE@MODE): requests to A's name go to A or B "
+                 "by a stable hash of X-Request-Id; responses carry X-Coldbench-Arm; GET /v1/ab "
+                 "gives the live verdict");
+  app.add_option("--ab-ratio", raw.ab_ratio, "share of the experiment's traffic sent to B (0..1)")
+      ->capture_default_str();
+  app.add_option("--ab-threshold", raw.ab_threshold,
+                 "the verdict's practical margin: a change smaller than this fraction is never "
+                 "called slower or faster (0.05 = 5%)")
+      ->capture_default_str();
+  app.add_option("--ab-alpha", raw.ab_alpha, "the verdict's error rate")->capture_default_str();
+  app.add_option("--ab-window", raw.ab_window,
+                 "latest forward-pass latencies per arm the verdict compares")
+      ->capture_default_str();
+  app.add_flag("--canary", raw.canary,
+               "ramp B through --canary-stages, each held until a sequential test decides (or a "
+               "stage limit), promoted when B is not worse in p99 and error rate, rolled back to "
+               "0% when it is (replaces --ab-ratio)");
+  app.add_option("--canary-stages", raw.canary_stages,
+                 "percent of traffic to B per stage, increasing, ending at 100")
+      ->capture_default_str();
+  app.add_option("--canary-margin", raw.canary_margin,
+                 "B's p99 may be this fraction above A's (0.2 = 20%) and still pass")
+      ->capture_default_str();
+  app.add_option("--canary-error-margin", raw.canary_error_margin,
+                 "B's 5xx rate may be this much above A's (0.01 = 1 point) and still pass")
+      ->capture_default_str();
+  app.add_option("--canary-stage-requests", raw.canary_stage_requests,
+                 "a stage undecided after this many experiment requests is promoted; 0: no limit")
+      ->capture_default_str();
+  app.add_option("--canary-stage-seconds", raw.canary_stage_seconds,
+                 "a stage undecided after this many seconds is promoted; 0: no limit")
+      ->capture_default_str();
+}
+
 }  // namespace
 
 Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/) {
@@ -229,7 +297,7 @@ Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/
   CLI::App* app =
       parent.add_subcommand("serve",
                             "HTTP model server (docs/serve.md): POST /v1/models/NAME:predict, GET "
-                            "/v1/models, /healthz, /readyz, "
+                            "/v1/models, /v1/ab, /healthz, /readyz, "
                             "/metrics (Prometheus). Marks runtime_ready, model_loaded, "
                             "model_optimized, first_inference and "
                             "warmup_done, prints 'listening URL' when bound and 'ready URL' when "
@@ -238,7 +306,7 @@ Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/
   app->add_option("-m,--model", raw->models,
                   "a model to serve, repeatable: a catalog name (see `coldbench-torch models`), a "
                   ".pt path, or "
-                  "NAME=PATH")
+                  "NAME=PATH; a trailing @MODE (script, frozen, optimized) overrides --mode for it")
       ->required();
   app->add_option("--mode", raw->mode, "script | frozen | optimized (one mode)")
       ->capture_default_str();
@@ -298,6 +366,7 @@ Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/
                       "the range")
           ->expected(0, 1);
   add_watch_options(*app, *raw);
+  add_ab_options(*app, *raw);
   auto run = [raw, cache, precompile]() -> Expected<int> {
     if (cache->count() == 0) raw->size_buckets.bucket_cache.reset();
     raw->size_buckets.precompile_given = precompile->count() > 0;

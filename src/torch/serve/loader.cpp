@@ -59,14 +59,17 @@ Expected<std::vector<ServedModel>> load_models(
   const PrepareOptions prepare_options{false, true};
   for (size_t i = 0; i < models.size(); ++i) {
     const auto& [name, model] = models[i];
-    auto prepared = loaded[i].prepare(options.mode, prepare_options);
+    // resolve_models keeps --model's order, so spec i is model i.
+    const Mode mode = i < options.models.size() && options.models[i].mode ? *options.models[i].mode
+                                                                          : options.mode;
+    auto prepared = loaded[i].prepare(mode, prepare_options);
     if (!prepared) return prepared.error();
     auto version = model_version(model.path);
     if (!version) return version.error();
     ServedModel entry;
     entry.name = name;
     entry.version = *version;
-    entry.mode = std::string(mode_name(options.mode));
+    entry.mode = std::string(mode_name(mode));
     if (model.sidecar) entry.sample_shape = model.sidecar->sample_shape();
     RunFunction dynamic = [prepared = *prepared](const TensorInput& input) {
       return prepared.run(input.shape, input.values);
@@ -120,7 +123,10 @@ Expected<std::vector<ServedModel>> load_models(
     }
     served.push_back(std::move(entry));
   }
-  if (options.mode != Mode::kScript) marker::phase(marker::kPhaseModelOptimized);
+  bool optimized = options.mode != Mode::kScript;
+  for (const ModelSpec& spec : options.models)
+    optimized |= spec.mode && *spec.mode != Mode::kScript;
+  if (optimized) marker::phase(marker::kPhaseModelOptimized);
 
   // Warmup on zeros of one sample; a model without a sidecar has no known
   // shape, so it is not warmed up (docs/serve.md).

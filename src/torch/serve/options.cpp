@@ -26,6 +26,17 @@ Expected<long long> in_range(const char* flag, long long value, long long low, l
   return value;
 }
 
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  while (true) {
+    const size_t end = text.find(separator, start);
+    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
+
 bool valid_model_name(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
   for (char c : name) {
@@ -52,6 +63,15 @@ Expected<ModelSpec> parse_model_spec(std::string_view text) {
           text, spec.name);
     }
   }
+  if (const size_t at = spec.source.rfind('@'); at != std::string::npos) {
+    const std::string_view suffix = std::string_view(spec.source).substr(at + 1);
+    for (Mode mode : {Mode::kScript, Mode::kFrozen, Mode::kOptimized}) {
+      if (suffix == mode_name(mode)) {
+        spec.mode = mode;
+        spec.source = std::string(trim(std::string_view(spec.source).substr(0, at)));
+      }
+    }
+  }
   if (spec.source.empty()) {
     return make_error(
         "--model '{}' names no model. fix: a catalog name (see `coldbench-torch models`), a "
@@ -59,6 +79,51 @@ Expected<ModelSpec> parse_model_spec(std::string_view text) {
         text);
   }
   return spec;
+}
+
+Expected<std::pair<std::string, std::string>> parse_ab_arms(std::string_view text) {
+  std::string a, b;
+  for (std::string_view part : split(text, ',')) {
+    part = trim(part);
+    const size_t eq = part.find('=');
+    const std::string_view arm = eq == std::string_view::npos ? part : trim(part.substr(0, eq));
+    const std::string_view name =
+        eq == std::string_view::npos ? std::string_view() : trim(part.substr(eq + 1));
+    std::string* slot = arm == "A" || arm == "a" ? &a : arm == "B" || arm == "b" ? &b : nullptr;
+    if (!slot || name.empty() || !slot->empty()) {
+      return make_error(
+          "--ab {}: expected A=NAME,B=NAME with each arm once (NAME: a served model's name). fix: "
+          "e.g. --model fast=mobilenet_v2@optimized --model slow=mobilenet_v2@script --ab "
+          "A=fast,B=slow",
+          text);
+    }
+    *slot = std::string(name);
+  }
+  if (a.empty() || b.empty()) {
+    return make_error("--ab {}: both arms are needed. fix: --ab A=NAME,B=NAME", text);
+  }
+  return std::make_pair(a, b);
+}
+
+Expected<std::vector<int>> parse_canary_stages(std::string_view text) {
+  std::vector<int> stages;
+  for (std::string_view part : split(text, ',')) {
+    auto value = parse_int(trim(part));
+    if (!value || *value < 1 || *value > 100 || (!stages.empty() && *value <= stages.back())) {
+      return make_error(
+          "--canary-stages {}: expected whole percents of traffic to B, 1 to 100, strictly "
+          "increasing. fix: e.g. --canary-stages 1,5,20,50,100",
+          text);
+    }
+    stages.push_back(static_cast<int>(*value));
+  }
+  if (stages.empty() || stages.back() != 100) {
+    return make_error(
+        "--canary-stages {}: the last stage must be 100 (B promoted to all traffic). fix: e.g. "
+        "--canary-stages 1,5,20,50,100",
+        text);
+  }
+  return stages;
 }
 
 Expected<FaultPlan> parse_fault(std::string_view text) {
@@ -231,6 +296,75 @@ Expected<WatchOptions> validate_watch(const RawServeArgs& raw) {
   return watch;
 }
 
+Expected<std::optional<AbOptions>> validate_ab(const RawServeArgs& raw) {
+  if (trim(raw.ab).empty()) {
+    if (raw.canary) {
+      return make_error(
+          "--canary ramps the B arm of an A/B experiment. fix: add --ab A=NAME,B=NAME (two "
+          "served models)");
+    }
+    return std::optional<AbOptions>();
+  }
+  AbOptions ab;
+  auto arms = parse_ab_arms(raw.ab);
+  if (!arms) return arms.error();
+  ab.a = arms->first;
+  ab.b = arms->second;
+  if (!(raw.ab_ratio >= 0 && raw.ab_ratio <= 1)) {
+    return make_error(
+        "--ab-ratio {}: the share of traffic to B is 0 to 1. fix: e.g. --ab-ratio 0.1",
+        raw.ab_ratio);
+  }
+  ab.ratio = raw.ab_ratio;
+  if (!(raw.ab_threshold > 0 && raw.ab_threshold < 10)) {
+    return make_error(
+        "--ab-threshold {}: the smallest change the verdict calls slower or faster, as a fraction "
+        "(0.05 = 5%). fix: e.g. --ab-threshold 0.05",
+        raw.ab_threshold);
+  }
+  ab.threshold = raw.ab_threshold;
+  if (!(raw.ab_alpha > 0 && raw.ab_alpha < 1)) {
+    return make_error("--ab-alpha {}: a level between 0 and 1. fix: e.g. --ab-alpha 0.05",
+                      raw.ab_alpha);
+  }
+  ab.alpha = raw.ab_alpha;
+  auto window = in_range("--ab-window", raw.ab_window, 10, 1'000'000, " latencies per arm");
+  if (!window) return window.error();
+  ab.window = static_cast<size_t>(*window);
+  if (raw.canary) {
+    CanaryParams canary;
+    auto stages = parse_canary_stages(raw.canary_stages);
+    if (!stages) return stages.error();
+    canary.stages = *stages;
+    if (!(raw.canary_margin >= 0 && raw.canary_margin <= 100)) {
+      return make_error(
+          "--canary-margin {}: how much higher B's p99 may be than A's, as a fraction (0.2 = 20%). "
+          "fix: e.g. --canary-margin 0.2",
+          raw.canary_margin);
+    }
+    canary.p99_margin = raw.canary_margin;
+    if (!(raw.canary_error_margin >= 0 && raw.canary_error_margin <= 0.4)) {
+      return make_error(
+          "--canary-error-margin {}: how much higher B's error rate may be than A's, 0 to 0.4 "
+          "(0.01 = 1 point). fix: e.g. --canary-error-margin 0.01",
+          raw.canary_error_margin);
+    }
+    canary.error_margin = raw.canary_error_margin;
+    auto requests = in_range("--canary-stage-requests", raw.canary_stage_requests, 0, 1'000'000'000,
+                             " requests per stage (0: no limit)");
+    if (!requests) return requests.error();
+    canary.stage_requests = *requests;
+    if (!(raw.canary_stage_seconds >= 0 && raw.canary_stage_seconds <= 7 * 86400)) {
+      return make_error(
+          "--canary-stage-seconds {}: 0 (no limit) to a week. fix: e.g. --canary-stage-seconds 300",
+          raw.canary_stage_seconds);
+    }
+    canary.stage_seconds = raw.canary_stage_seconds;
+    ab.canary = canary;
+  }
+  return std::optional<AbOptions>(std::move(ab));
+}
+
 }  // namespace
 
 Expected<ServeOptions> validate(const RawServeArgs& raw) {
@@ -319,6 +453,9 @@ Expected<ServeOptions> validate(const RawServeArgs& raw) {
   if (!watch) return watch.error();
   options.watch = std::move(*watch);
   options.exit_when_ready = raw.exit_when_ready;
+  auto ab = validate_ab(raw);
+  if (!ab) return ab.error();
+  options.ab = std::move(*ab);
   return options;
 }
 

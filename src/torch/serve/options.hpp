@@ -13,15 +13,19 @@
 #include "torch/common/model.hpp"  // Mode
 #include "torch/serve/anomaly.hpp"
 #include "torch/serve/buckets.hpp"
+#include "torch/serve/canary.hpp"
 #include "torch/serve/leak_watch.hpp"
 
 namespace coldbench::workload::serve {
 
 // `--model NAME=PATH` serves PATH as NAME; `--model NAME_OR_PATH` serves a
-// catalog model or file under its own name (resolved later).
+// catalog model or file under its own name (resolved later). A trailing
+// `@MODE` (script, frozen, optimized) serves that model in that mode instead
+// of --mode's, so one file can be served twice, e.g. as an A/B pair.
 struct ModelSpec {
   std::string name;  // empty: the resolved model's name
   std::string source;
+  std::optional<Mode> mode;  // nullopt: --mode
 };
 Expected<ModelSpec> parse_model_spec(std::string_view text);
 
@@ -60,6 +64,22 @@ struct WatchOptions {
   int recent_latencies = 200;   // per model, in each anomaly snapshot
 };
 
+// An A/B experiment (docs/serve.md, "A/B and canary"): requests addressed to
+// model `a` are served by `a` or `b`, routed by a stable hash of the request id.
+struct AbOptions {
+  std::string a;  // served model names
+  std::string b;
+  double ratio = 0.1;       // share of traffic to B (fixed; a canary ramps it)
+  double threshold = 0.05;  // the verdict's practical margin (ComparisonPolicy::threshold)
+  double alpha = 0.05;
+  size_t window = 2000;  // latest forward-pass latencies kept per arm for the verdict
+  std::optional<CanaryParams> canary;
+};
+// "A=NAME,B=NAME" (either order).
+Expected<std::pair<std::string, std::string>> parse_ab_arms(std::string_view text);
+// "1,5,20,50,100": whole percents, strictly increasing, ending at 100.
+Expected<std::vector<int>> parse_canary_stages(std::string_view text);
+
 struct ServeOptions {
   std::vector<ModelSpec> models;
   Mode mode = Mode::kScript;
@@ -79,6 +99,7 @@ struct ServeOptions {
   // --size-range (and its buckets): any H x W within the range; nullopt:
   // the sidecar's input shape only.
   std::optional<ShapeServing> shapes;
+  std::optional<AbOptions> ab;
 };
 
 struct RawServeArgs {
@@ -120,6 +141,18 @@ struct RawServeArgs {
   double leak_window_s = 300;
   double leak_threshold = 65536;
   std::string diagnostics_dir;
+  // A/B and canary (defaults as in AbOptions and CanaryParams).
+  std::string ab;
+  double ab_ratio = 0.1;
+  double ab_threshold = 0.05;
+  double ab_alpha = 0.05;
+  long long ab_window = 2000;
+  bool canary = false;
+  std::string canary_stages = "1,5,20,50,100";
+  double canary_margin = 0.20;
+  double canary_error_margin = 0.01;
+  long long canary_stage_requests = 2000;
+  double canary_stage_seconds = 300;
 };
 
 Expected<ServeOptions> validate(const RawServeArgs& raw);

@@ -17,6 +17,7 @@
 
 #include "core/json_text.hpp"
 #include "torch/serve/buckets.hpp"
+#include "torch/serve/ab.hpp"
 #include "torch/serve/inference_pool.hpp"
 #include "torch/serve/process_metrics.hpp"
 
@@ -61,7 +62,7 @@ std::string route_label(const std::string& path) {
           std::string_view::npos) {
     return "/v1/models/{name}:predict";
   }
-  for (const char* known : {"/v1/models", "/healthz", "/readyz", "/metrics"}) {
+  for (const char* known : {"/v1/models", "/v1/ab", "/healthz", "/readyz", "/metrics"}) {
     if (path == known) return known;
   }
   return "other";
@@ -73,6 +74,7 @@ struct ModelServer::Impl {
   InferencePool pool;
   std::thread listener;
   std::vector<RequestObserver> observers;
+  std::shared_ptr<AbExperiment> ab;  // null: no experiment
 
   std::mutex models_mutex;  // guards the pointer only; the table itself is immutable
   std::shared_ptr<const std::vector<ServedModel>> models =
@@ -149,6 +151,7 @@ struct ModelServer::Impl {
     record.error_type = error.error_type;
     res.status = error.status;
     res.set_header("X-Request-Id", record.request_id);
+    if (!record.arm.empty()) res.set_header("X-Coldbench-Arm", record.arm);
     res.set_content(error_json(error, record.request_id), kJson);
     notify(record);
   }
@@ -164,9 +167,16 @@ struct ModelServer::Impl {
       return fail(res, record,
                   {503, kErrNotReady, "models are still loading; retry when /readyz says 200"});
     auto models_now = table();
+    std::string target = name;
+    if (ab) {
+      if (auto arm = ab->route(name, record.request_id)) {
+        record.arm = std::string(arm_name(*arm));
+        target = ab->model_of(*arm);
+      }
+    }
     const ServedModel* model = nullptr;
     for (const ServedModel& candidate : *models_now) {
-      if (candidate.name == name) model = &candidate;
+      if (candidate.name == target) model = &candidate;
     }
     if (!model) {
       std::string names;
@@ -253,6 +263,7 @@ struct ModelServer::Impl {
     answer.latency_ms = record.inference_ms;
     answer.queue_ms = record.queue_ms;
     res.set_header("X-Request-Id", record.request_id);
+    if (!record.arm.empty()) res.set_header("X-Coldbench-Arm", record.arm);
     res.set_content(predict_json(answer), kJson);
     notify(record);
   }
@@ -362,6 +373,17 @@ struct ModelServer::Impl {
     http.Post(R"(/v1/models/([^/]+):predict)",
               handled([this](const httplib::Request& req, httplib::Response& res) { predict(req, res); }));
     http.Get("/v1/models", handled([this](const httplib::Request&, httplib::Response& res) { models_listing(res); }));
+    http.Get("/v1/ab", handled([this](const httplib::Request&, httplib::Response& res) {
+               if (!ab) {
+                 res.status = 404;
+                 res.set_content(error_json({404, kErrNotFound,
+                                             "no A/B experiment: start serve with --ab "
+                                             "A=NAME,B=NAME (docs/serve.md)"}),
+                                 kJson);
+                 return;
+               }
+               res.set_content(json_text(ab->status()), kJson);
+             }));
     http.Get("/healthz", handled([](const httplib::Request&, httplib::Response& res) {
                res.set_content(R"({"status":"ok"})", kJson);
              }));
@@ -424,6 +446,12 @@ ModelServer::~ModelServer() {
 
 void ModelServer::add_observer(RequestObserver observer) {
   impl_->observers.push_back(std::move(observer));
+}
+
+void ModelServer::set_ab(std::shared_ptr<AbExperiment> experiment) {
+  impl_->ab = experiment;
+  impl_->observers.push_back(
+      [experiment](const RequestRecord& record) { experiment->observe(record); });
 }
 
 Expected<int> ModelServer::bind() {

@@ -24,6 +24,8 @@
 
 namespace coldbench::workload::serve {
 
+class AbExperiment;
+
 struct ServedModel {
   std::string name;
   std::string version;  // a digest of the model file
@@ -50,6 +52,7 @@ struct RequestRecord {
   double queue_ms = 0;               // waiting for a worker
   double inference_ms = 0;           // forward pass; 0 when it did not run
   bool inference_ran = false;
+  std::string arm;  // "A" or "B" when an A/B experiment routed it (serve/ab.hpp); "" otherwise
 };
 using RequestObserver = std::function<void(const RequestRecord&)>;
 
@@ -78,6 +81,9 @@ class ModelServer {
 
   // Before start(): subscribers to every finished predict request.
   void add_observer(RequestObserver observer);
+  // Before start(): route requests to the experiment's A model between its
+  // arms, answer X-Coldbench-Arm, and serve GET /v1/ab (docs/serve.md).
+  void set_ab(std::shared_ptr<AbExperiment> experiment);
   // Binds host:port; returns the port (the chosen one for port 0).
   Expected<int> bind();
   void start();  // serves on a thread of its own; /readyz says 503 until set_ready

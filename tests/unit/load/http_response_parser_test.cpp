@@ -110,5 +110,21 @@ TEST(HttpResponseParser, NoBodyFor204) {
   EXPECT_EQ(parser.feed("HTTP/1.1 204 No Content\r\n\r\n"), State::Complete);
 }
 
+TEST(HttpResponseParser, ReadsTheArmOfAnAbServer) {
+  HttpResponseParser parser;
+  EXPECT_EQ(parser.feed("HTTP/1.1 200 OK\r\nx-coldbench-arm: B\r\nContent-Length: 0\r\n\r\n"),
+            State::Complete);
+  EXPECT_EQ(parser.arm(), 1);
+  parser.reset();
+  EXPECT_EQ(parser.arm(), -1);
+  EXPECT_EQ(parser.feed("HTTP/1.1 500 Oops\r\nX-Coldbench-Arm: A\r\nContent-Length: 0\r\n\r\n"),
+            State::Complete);
+  EXPECT_EQ(parser.arm(), 0);
+  parser.reset();
+  EXPECT_EQ(parser.feed("HTTP/1.1 200 OK\r\nX-Coldbench-Arm: C\r\nContent-Length: 0\r\n\r\n"),
+            State::Complete);
+  EXPECT_EQ(parser.arm(), -1);
+}
+
 }  // namespace
 }  // namespace coldbench::load

@@ -135,5 +135,74 @@ TEST(ServeOptions, WatchDefaults) {
   EXPECT_TRUE(options->watch.detectors.empty());
 }
 
+TEST(ServeOptions, ModelSpecTakesAModeSuffix) {
+  auto spec = parse_model_spec("slow=mobilenet_v2@script");
+  ASSERT_TRUE(spec) << spec.error().message;
+  EXPECT_EQ(spec->name, "slow");
+  EXPECT_EQ(spec->source, "mobilenet_v2");
+  ASSERT_TRUE(spec->mode);
+  EXPECT_EQ(*spec->mode, Mode::kScript);
+  spec = parse_model_spec("/models/x@2.pt");  // not a mode: part of the path
+  ASSERT_TRUE(spec);
+  EXPECT_EQ(spec->source, "/models/x@2.pt");
+  EXPECT_FALSE(spec->mode);
+}
+
+TEST(ServeOptions, AbArmsAndCanaryStages) {
+  RawServeArgs raw = with_model();
+  raw.ab = "B=slow, A=fast";
+  raw.ab_ratio = 0.25;
+  auto options = validate(raw);
+  ASSERT_TRUE(options) << options.error().message;
+  ASSERT_TRUE(options->ab);
+  EXPECT_EQ(options->ab->a, "fast");
+  EXPECT_EQ(options->ab->b, "slow");
+  EXPECT_DOUBLE_EQ(options->ab->ratio, 0.25);
+  EXPECT_FALSE(options->ab->canary);
+  raw.canary = true;
+  options = validate(raw);
+  ASSERT_TRUE(options) << options.error().message;
+  ASSERT_TRUE(options->ab->canary);
+  EXPECT_EQ(options->ab->canary->stages, (std::vector<int>{1, 5, 20, 50, 100}));
+  EXPECT_FALSE(validate(with_model())->ab);
+}
+
+TEST(ServeOptions, BadAbValuesNameTheirOption) {
+  struct Case {
+    const char* flag;
+    void (*apply)(RawServeArgs&);
+  };
+  const Case cases[] = {
+      {"--ab", [](RawServeArgs& r) { r.ab = "A=x"; }},
+      {"--ab", [](RawServeArgs& r) { r.ab = "A=x,A=y"; }},
+      {"--ab", [](RawServeArgs& r) { r.ab = "A=x,C=y"; }},
+      {"--ab-ratio", [](RawServeArgs& r) { r.ab_ratio = 1.5; }},
+      {"--ab-threshold", [](RawServeArgs& r) { r.ab_threshold = 0; }},
+      {"--ab-window", [](RawServeArgs& r) { r.ab_window = 1; }},
+      {"--canary-stages", [](RawServeArgs& r) { r.canary = true, r.canary_stages = "5,1,100"; }},
+      {"--canary-stages", [](RawServeArgs& r) { r.canary = true, r.canary_stages = "1,5,50"; }},
+      {"--canary-stages", [](RawServeArgs& r) { r.canary = true, r.canary_stages = "0,100"; }},
+      {"--canary-margin", [](RawServeArgs& r) { r.canary = true, r.canary_margin = -1; }},
+      {"--canary-error-margin",
+       [](RawServeArgs& r) { r.canary = true, r.canary_error_margin = 1; }},
+      {"--canary-stage-seconds",
+       [](RawServeArgs& r) { r.canary = true, r.canary_stage_seconds = -1; }},
+  };
+  for (const Case& c : cases) {
+    RawServeArgs raw = with_model();
+    raw.ab = "A=fast,B=slow";
+    c.apply(raw);
+    auto options = validate(raw);
+    ASSERT_FALSE(options) << c.flag;
+    EXPECT_NE(options.error().message.find(c.flag), std::string::npos) << options.error().message;
+    EXPECT_EQ(options.error().exit_code, kExitUsage);
+  }
+  RawServeArgs canary_alone = with_model();
+  canary_alone.canary = true;
+  auto options = validate(canary_alone);
+  ASSERT_FALSE(options);
+  EXPECT_NE(options.error().message.find("--ab"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace coldbench::workload::serve
