@@ -204,9 +204,8 @@ Expected<int> run_peak_search(const load::LoadArguments& args, const load::LoadS
     engine.rate = *rate;
     engine.seed = plan.engine.seed + static_cast<uint64_t>(step - 1);
     observer.begin_step(step, *rate);
-    auto outcome = load::run_load(engine, observer, [&observer] {
-      return proc::interrupt_requested() || observer.failed();
-    });
+    auto outcome = load::run_load(
+        engine, observer, [&observer] { return proc::interrupt_requested() || observer.failed(); });
     if (!outcome) return outcome.error();
     observer.end_step(outcome->interrupted);
     if (outcome->interrupted) {
@@ -253,8 +252,8 @@ Expected<int> run_peak_search(const load::LoadArguments& args, const load::LoadS
         fmt::format("stopped the server ({}); its output is in {}", server_end, args.server_log));
   if (!args.json.empty()) fmt::print(stderr, "wrote {}\n", args.json);
   if (history)
-    fmt::print(stderr, "history: session {} in {} ({} slices over {} steps)\n", session_id,
-               args.db, observer.runs.size(), search.steps());
+    fmt::print(stderr, "history: session {} in {} ({} slices over {} steps)\n", session_id, args.db,
+               observer.runs.size(), search.steps());
   if (observer.failure) return *observer.failure;
   if (interrupted) {
     print_notice(fmt::format(
@@ -461,8 +460,9 @@ Subcommand add_load_command(CLI::App& app) {
                 "Search for the highest rate meeting --slo (steps of --duration from --rate)");
   sub->add_option("--slo", args->slo,
                   "With --find-peak: e.g. p99=50ms or p99=50ms,p50=10ms,errors=1%");
-  sub->add_option("--peak-tolerance", args->peak_tolerance,
-                  "With --find-peak: stop when first failure / last pass - 1 <= this (default 0.05)");
+  sub->add_option(
+      "--peak-tolerance", args->peak_tolerance,
+      "With --find-peak: stop when first failure / last pass - 1 <= this (default 0.05)");
   sub->add_option("--peak-max-steps", args->peak_max_steps,
                   "With --find-peak: the most steps (default 12)");
   return Subcommand{sub, [args] { return run_load_session(*args); }, true};

@@ -123,7 +123,8 @@ Expected<LoadSessionPlan> validate_load_arguments(const LoadArguments& args) {
     if (args.slo.empty())
       return make_error("--find-peak needs --slo, e.g. --slo p99=50ms (or p99=50ms,errors=1%)");
     if (!engine.duration_ns)
-      return make_error("--find-peak needs --duration: the length of every step, e.g. --duration 10s");
+      return make_error(
+          "--find-peak needs --duration: the length of every step, e.g. --duration 10s");
     if (!args.csv.empty())
       return make_error(
           "--csv with --find-peak: request ids and times restart at every step; use --json (it "
@@ -131,9 +132,10 @@ Expected<LoadSessionPlan> validate_load_arguments(const LoadArguments& args) {
     auto slo = parse_slo(args.slo);
     if (!slo) return slo.error();
     if (!(args.peak_tolerance > 0) || args.peak_tolerance > 1)
-      return make_error("--peak-tolerance {}: give a relative bracket width above 0 and at most 1, "
-                        "e.g. 0.05",
-                        args.peak_tolerance);
+      return make_error(
+          "--peak-tolerance {}: give a relative bracket width above 0 and at most 1, "
+          "e.g. 0.05",
+          args.peak_tolerance);
     if (args.peak_max_steps < 1 || args.peak_max_steps > 100)
       return make_error("--peak-max-steps {}: give 1 to 100", args.peak_max_steps);
     const int64_t needed = min_requests_for(*slo);

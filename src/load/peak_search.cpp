@@ -55,7 +55,9 @@ std::string describe_rule(const PeakSearchRule& rule) {
 
 nlohmann::json to_json(const PeakSearch& search) {
   const PeakSearchRule& rule = search.rule();
-  auto rate = [](const std::optional<double>& r) { return r ? nlohmann::json(*r) : nlohmann::json(); };
+  auto rate = [](const std::optional<double>& r) {
+    return r ? nlohmann::json(*r) : nlohmann::json();
+  };
   return {{"rule",
            {{"start_rate", rule.start_rate},
             {"growth", rule.growth},

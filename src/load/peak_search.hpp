@@ -20,12 +20,12 @@
 namespace coldbench::load {
 
 struct PeakSearchRule {
-  double start_rate = 0;      // requests/s, > 0
-  double growth = 2;          // the factor between steps until the first failure (and down, before a pass)
-  double tolerance = 0.05;    // stop when first failure / last pass - 1 <= tolerance
-  int max_steps = 20;         // stop after this many steps whatever the bracket
-  double max_rate = 1e6;      // the rate never grows past this
-  double min_rate = 0.01;     // nor shrinks below this
+  double start_rate = 0;  // requests/s, > 0
+  double growth = 2;  // the factor between steps until the first failure (and down, before a pass)
+  double tolerance = 0.05;  // stop when first failure / last pass - 1 <= tolerance
+  int max_steps = 20;       // stop after this many steps whatever the bracket
+  double max_rate = 1e6;    // the rate never grows past this
+  double min_rate = 0.01;   // nor shrinks below this
 };
 
 class PeakSearch {
@@ -41,7 +41,8 @@ class PeakSearch {
   std::optional<double> peak() const { return last_pass_; }
   // The lowest rate above the peak that failed (or was inconclusive); none when none did.
   std::optional<double> first_fail() const { return first_fail_; }
-  // "bracket within tolerance", "step limit", "rate limit", "no rate passed (...)"; empty while searching.
+  // "bracket within tolerance", "step limit", "rate limit", "no rate passed (...)"; empty while
+  // searching.
   const std::string& stop_reason() const { return stop_reason_; }
   const PeakSearchRule& rule() const { return rule_; }
 

@@ -29,7 +29,8 @@ Expected<double> parse_number(std::string_view text) {
   std::string s(text);
   char* end = nullptr;
   const double value = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(value)) return make_error("not a number");
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(value))
+    return make_error("not a number");
   return value;
 }
 
@@ -187,8 +188,8 @@ nlohmann::json to_json(const SloJudgement& judgement) {
     if (j.bound.error_rate) {
       entry["limit_fraction"] = j.bound.max_fraction;
       entry["fraction"] = number(j.value);
-      entry["ci"] = std::isnan(j.low) ? nlohmann::json()
-                                      : nlohmann::json{{"low", j.low}, {"high", j.high}};
+      entry["ci"] =
+          std::isnan(j.low) ? nlohmann::json() : nlohmann::json{{"low", j.low}, {"high", j.high}};
     } else {
       entry["p"] = j.bound.p;
       entry["limit_ms"] = j.bound.limit_ms;

@@ -25,11 +25,11 @@
 namespace coldbench::load {
 
 struct SloBound {
-  std::string name;           // "p99", "p99.9", "errors"
-  bool error_rate = false;    // else a latency quantile
-  double p = 0;               // quantile in (0, 1)
-  double limit_ms = 0;        // the quantile's bound
-  double max_fraction = 0;    // errors: the failed fraction's bound, in (0, 1)
+  std::string name;         // "p99", "p99.9", "errors"
+  bool error_rate = false;  // else a latency quantile
+  double p = 0;             // quantile in (0, 1)
+  double limit_ms = 0;      // the quantile's bound
+  double max_fraction = 0;  // errors: the failed fraction's bound, in (0, 1)
 };
 
 struct Slo {
@@ -50,7 +50,8 @@ const char* verdict_name(Verdict verdict);
 
 struct BoundJudgement {
   SloBound bound;
-  double value = stats::kNaN;  // the quantile in ms (inf: failed requests reach it), or the fraction
+  double value =
+      stats::kNaN;  // the quantile in ms (inf: failed requests reach it), or the fraction
   double low = stats::kNaN, high = stats::kNaN;  // its 95% interval (may be inf); NaN when none
   int64_t n_needed = 0;                          // no interval: the requests it needs
   Verdict verdict = Verdict::Inconclusive;
@@ -58,7 +59,7 @@ struct BoundJudgement {
 
 struct SloJudgement {
   std::vector<BoundJudgement> bounds;
-  int64_t requests = 0, failed = 0;  // measured; failed: anything but a 2xx answer
+  int64_t requests = 0, failed = 0;         // measured; failed: anything but a 2xx answer
   Verdict verdict = Verdict::Inconclusive;  // fail if any fails, pass if all pass
 };
 

@@ -73,9 +73,10 @@ namespace {
 std::string bound_text(const load::BoundJudgement& j) {
   auto ms = [](double v) { return std::isinf(v) ? std::string("inf") : format_ms(v); };
   if (j.bound.error_rate) {
-    if (std::isnan(j.value)) return fmt::format("errors - (limit {:g}%)", j.bound.max_fraction * 100);
-    return fmt::format("errors {:.2f}% [{:.2f}, {:.2f}]% (limit {:g}%)", j.value * 100,
-                       j.low * 100, j.high * 100, j.bound.max_fraction * 100);
+    if (std::isnan(j.value))
+      return fmt::format("errors - (limit {:g}%)", j.bound.max_fraction * 100);
+    return fmt::format("errors {:.2f}% [{:.2f}, {:.2f}]% (limit {:g}%)", j.value * 100, j.low * 100,
+                       j.high * 100, j.bound.max_fraction * 100);
   }
   const std::string value = std::isnan(j.value) ? "-" : ms(j.value);
   const std::string ci = std::isnan(j.low)
@@ -111,9 +112,10 @@ std::string render_peak_result(const load::PeakSearch& search, const load::Slo& 
         *peak, slo.text, *peak, *fail, (*fail / *peak - 1) * 100, search.stop_reason(),
         search.steps());
   } else {
-    out = fmt::format("peak: at least {:.1f} requests/s meets SLO {} (no step failed; {} after {} "
-                      "steps)\n",
-                      *peak, slo.text, search.stop_reason(), search.steps());
+    out = fmt::format(
+        "peak: at least {:.1f} requests/s meets SLO {} (no step failed; {} after {} "
+        "steps)\n",
+        *peak, slo.text, search.stop_reason(), search.steps());
   }
   return out;
 }

@@ -78,8 +78,8 @@ std::vector<uint64_t> BatchQueue::take_due(int64_t now_ns, bool flush) {
   auto chosen = lanes_.end();
   for (auto it = lanes_.begin(); it != lanes_.end(); ++it) {
     const Lane& lane = it->second;
-    const bool due = flush || lane.rows >= max_batch_ ||
-                     now_ns - lane.requests.front().since_ns >= timeout_ns_;
+    const bool due =
+        flush || lane.rows >= max_batch_ || now_ns - lane.requests.front().since_ns >= timeout_ns_;
     if (!due) continue;
     if (chosen == lanes_.end() ||
         lane.requests.front().since_ns < chosen->second.requests.front().since_ns)

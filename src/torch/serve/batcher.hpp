@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/expected.hpp"
-#include "torch/common/model.hpp"  // OutputValues
+#include "torch/common/model.hpp"   // OutputValues
 #include "torch/serve/request.hpp"  // TensorInput
 
 namespace coldbench::workload::serve {
@@ -50,7 +50,8 @@ Expected<std::vector<OutputValues>> split_output(const OutputValues& output,
 // max_batch goes alone). Among due keys, the one with the oldest request goes first.
 class BatchQueue {
  public:
-  BatchQueue(int64_t max_batch, int64_t timeout_ns) : max_batch_(max_batch), timeout_ns_(timeout_ns) {}
+  BatchQueue(int64_t max_batch, int64_t timeout_ns)
+      : max_batch_(max_batch), timeout_ns_(timeout_ns) {}
 
   void push(const std::string& key, uint64_t id, int64_t rows, int64_t now_ns);
   // The ids of the batch to run now, in arrival order; empty when none is due.

@@ -5,8 +5,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -132,8 +132,8 @@ struct ModelServer::Impl {
         &registry.gauge("http_requests_in_flight", "HTTP requests being handled now.", {}).with({});
     batch_size = &registry.histogram(
         "model_batch_size",
-        "Rows in each forward pass of predict requests (above 1 only with --max-batch).",
-        {"model"}, batch_size_buckets());
+        "Rows in each forward pass of predict requests (above 1 only with --max-batch).", {"model"},
+        batch_size_buckets());
     queue_wait = &registry.histogram(
         "model_queue_wait_seconds",
         "Time a served predict request waited for a worker (and, batching, for its batch).",
@@ -239,8 +239,8 @@ struct ModelServer::Impl {
     PendingPredict pending{input, model, models_now, promise};
     bool accepted = false;
     if (batcher) {
-      accepted = batcher->try_submit(batch_key(model->name, input->shape),
-                                     batch_rows(input->shape), std::move(pending));
+      accepted = batcher->try_submit(batch_key(model->name, input->shape), batch_rows(input->shape),
+                                     std::move(pending));
     } else {
       accepted = pool.try_submit([this, pending = std::move(pending)]() mutable {
         std::vector<PendingPredict> one;
@@ -286,7 +286,8 @@ struct ModelServer::Impl {
     try {
       const int64_t index = forwards.fetch_add(1) + 1;
       const FaultPlan& fault = config.fault;
-      if (fault.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
+      if (fault.delay_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
       if (fault.delay_after && index > *fault.delay_after && fault.delay_after_ms > 0)
         std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_after_ms));
       if (fault.stall_at && index == *fault.stall_at && fault.stall_ms > 0)
@@ -492,8 +493,8 @@ ModelServer::ModelServer(ServerConfig config) : impl_(std::make_unique<Impl>(std
   // plus a few for /metrics, /healthz and refusals.
   // Batching: every request of a full batch per worker holds a thread too.
   const int batching = impl.config.workers * (impl.config.max_batch - 1);
-  const size_t threads = static_cast<size_t>(
-      std::min(impl.config.workers + impl.config.queue, 64) + std::min(batching, 1024) + 4);
+  const size_t threads = static_cast<size_t>(std::min(impl.config.workers + impl.config.queue, 64) +
+                                             std::min(batching, 1024) + 4);
   impl.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl.routes();
 }

@@ -54,7 +54,7 @@ struct ServerConfig {
   int read_timeout_s = 5;
   int workers = 1;
   int queue = 16;
-  int max_batch = 1;            // dynamic batching off at 1 (batcher.hpp)
+  int max_batch = 1;  // dynamic batching off at 1 (batcher.hpp)
   double batch_timeout_ms = 5;
   std::vector<double> buckets = metrics::default_latency_buckets();
   FaultPlan fault;

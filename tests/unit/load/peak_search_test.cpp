@@ -20,7 +20,8 @@ std::vector<double> run_search(PeakSearch& search, const std::function<Verdict(d
 
 TEST(PeakSearch, GrowsUntilAFailureThenBisectsToTheTolerance) {
   PeakSearch search({.start_rate = 100, .growth = 2, .tolerance = 0.05, .max_steps = 30});
-  auto rates = run_search(search, [](double r) { return r <= 700 ? Verdict::Pass : Verdict::Fail; });
+  auto rates =
+      run_search(search, [](double r) { return r <= 700 ? Verdict::Pass : Verdict::Fail; });
   ASSERT_GE(rates.size(), 4u);
   EXPECT_EQ(std::vector<double>(rates.begin(), rates.begin() + 4),
             (std::vector<double>{100, 200, 400, 800}));
@@ -49,8 +50,12 @@ TEST(PeakSearch, ShrinksWhileNothingPassesAndGivesUpAtTheFloor) {
   ASSERT_TRUE(down.peak());
   EXPECT_LE(*down.peak(), 30);
 
-  PeakSearch never({.start_rate = 1, .growth = 2, .tolerance = 0.05, .max_steps = 30,
-                    .max_rate = 1e6, .min_rate = 0.2});
+  PeakSearch never({.start_rate = 1,
+                    .growth = 2,
+                    .tolerance = 0.05,
+                    .max_steps = 30,
+                    .max_rate = 1e6,
+                    .min_rate = 0.2});
   rates = run_search(never, [](double) { return Verdict::Fail; });
   EXPECT_EQ(rates, (std::vector<double>{1, 0.5, 0.25}));
   EXPECT_FALSE(never.peak());
@@ -64,8 +69,8 @@ TEST(PeakSearch, StopsAtTheStepLimitAndAtTheRateLimit) {
   EXPECT_EQ(steps.stop_reason(), "step limit");
   EXPECT_FALSE(steps.first_fail());
 
-  PeakSearch cap({.start_rate = 300, .growth = 2, .tolerance = 0.05, .max_steps = 30,
-                  .max_rate = 1000});
+  PeakSearch cap(
+      {.start_rate = 300, .growth = 2, .tolerance = 0.05, .max_steps = 30, .max_rate = 1000});
   rates = run_search(cap, [](double) { return Verdict::Pass; });
   EXPECT_EQ(rates, (std::vector<double>{300, 600, 1000}));
   EXPECT_NE(cap.stop_reason().find("rate limit"), std::string::npos);

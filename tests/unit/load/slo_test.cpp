@@ -39,9 +39,9 @@ TEST(SloParse, QuantilesAndAnErrorBound) {
 }
 
 TEST(SloParse, BadStringsNameTheProblemAndTheForm) {
-  for (const char* bad : {"", "p99", "p99=", "p99=fast", "p100=5ms", "p0=5ms", "q99=5ms",
-                          "latency=5ms", "p99=5ms,p99=6ms", "errors=0%", "errors=150%",
-                          "errors=x", "p99=-5ms", "p99=5ms,"}) {
+  for (const char* bad :
+       {"", "p99", "p99=", "p99=fast", "p100=5ms", "p0=5ms", "q99=5ms", "latency=5ms",
+        "p99=5ms,p99=6ms", "errors=0%", "errors=150%", "errors=x", "p99=-5ms", "p99=5ms,"}) {
     auto slo = parse_slo(bad);
     EXPECT_FALSE(slo) << bad;
     if (!slo) {
@@ -68,8 +68,7 @@ TEST(SloJudge, PassesOnlyWhenTheWholeIntervalMeetsTheBound) {
   // A bound inside the interval: neither shown met nor shown missed.
   const double inside = (pass.bounds[0].low + pass.bounds[0].high) / 2;
   ASSERT_LT(pass.bounds[0].low, pass.bounds[0].high);
-  auto unsure =
-      judge_slo(*parse_slo(fmt::format("p99={}ms", inside)), records);
+  auto unsure = judge_slo(*parse_slo(fmt::format("p99={}ms", inside)), records);
   EXPECT_EQ(unsure.verdict, Verdict::Inconclusive);
 }
 
