@@ -13,14 +13,17 @@
 #    microseconds of CPU per request for each and the median ratio.
 #
 #   bench/load_peak.sh
-#   STEP_S=15 SLO=p99=100ms ROUNDS=5 bench/load_peak.sh
+#   START_RATE=10 STEP_S=30 SLO=p99=100ms ROUNDS=5 bench/load_peak.sh
+# Each step must hold the requests the SLO needs (p99: 299), so START_RATE x
+# STEP_S >= 299; the defaults (15/s, 20 s steps, at most 6 steps) take about
+# 5 minutes in all.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD:-$root/build}"
 [[ "$build" = /* ]] || build="$root/$build"
 slo="${SLO:-p99=50ms}"
-start_rate="${START_RATE:-30}"
-step_s="${STEP_S:-10}"
+start_rate="${START_RATE:-15}"
+step_s="${STEP_S:-20}"
 max_batch="${MAX_BATCH:-8}"
 batch_timeout="${BATCH_TIMEOUT:-5}"
 threads="${THREADS:-2}"
@@ -55,7 +58,7 @@ find_peak() {  # label, then extra serve options
   OMP_NUM_THREADS="$threads" "$build/coldbench" load --no-progress --url "$predict" \
     --body-file "$tmp/x.bin" --header "X-Shape: $shape" --header "Content-Type: application/octet-stream" \
     --arrival poisson --rate "$start_rate" --duration "${step_s}s" --warmup-s 1 --timeout 5s --connections 32 \
-    --find-peak --slo "$slo" --peak-tolerance 0.1 --peak-max-steps 8 --json "$tmp/$label.json" \
+    --find-peak --slo "$slo" --peak-tolerance 0.1 --peak-max-steps "${MAX_STEPS:-6}" --json "$tmp/$label.json" \
     --server-log "$tmp/$label.log" -- \
     "$build/coldbench-torch" serve --model mobilenet_v2 --mode optimized --threads "$threads" --workers 1 \
     --queue 64 --port 0 --log off --warmup 5 "$@" | sed "s/^/  [$label] /" || true
