@@ -32,7 +32,7 @@ class FindPeakTest(unittest.TestCase):
         tmp = temp_dir(self, prefix="cb-peak-")
         json_path, db = os.path.join(tmp, "peak.json"), os.path.join(tmp, "h.sqlite")
         argv = [COLDBENCH, "load", "--no-progress", "--url", "/predict", "--method", "POST",
-                "--arrival", "constant", "--rate", "30", "--duration", "10s", "--timeout", "5s",
+                "--arrival", "constant", "--rate", "30", "--duration", "13s", "--timeout", "5s",
                 "--find-peak", "--slo", "p99=150ms", "--peak-tolerance", "0.1", "--peak-max-steps", "8",
                 "--json", json_path, "--db", db, "--server-log", os.path.join(tmp, "server.log"),
                 "--", sys.executable, os.path.join(HERE, "stall_server.py"), "--service-ms", str(SERVICE_MS)]
