@@ -126,6 +126,20 @@ class SessionObserver : public load::LoadObserver {
 
   bool failed() { return failure.has_value() || (history_ && history_->failed()); }
 
+  // A peak search runs one engine session per step: the records start again,
+  // and the step's slices say which step and rate they belong to.
+  void begin_step(int step, double rate) {
+    records.clear();
+    step_ = step;
+    step_rate_ = rate;
+    if (progress_) progress_->reset();
+  }
+  // The step's last slices (every request of the step has finished).
+  void end_step(bool interrupted) {
+    if (slices_) slices_->flush(interrupted);
+    slices_.reset();
+  }
+
   void finish(bool interrupted) {
     if (slices_) slices_->flush(interrupted);
     if (history_) {
@@ -143,6 +157,13 @@ class SessionObserver : public load::LoadObserver {
 
  private:
   void on_slice(RunRecord run) {
+    // Numbered across the steps of a peak search (each step's recorder starts at 0).
+    run.index = run.warmup ? warmup_runs_++ : measured_runs_++;
+    run.sequence = sequence_++;
+    if (step_ > 0) {
+      run.info["load.step"] = step_;
+      run.info["load.step_rate"] = step_rate_;
+    }
     if (history_) history_->append(run);
     runs.push_back(std::move(run));
   }
@@ -154,7 +175,97 @@ class SessionObserver : public load::LoadObserver {
   std::string command_;
   int64_t slice_ns_;
   int64_t last_flush_ns_ = 0;
+  int step_ = 0;  // 0: not a peak search
+  double step_rate_ = 0;
+  int warmup_runs_ = 0, measured_runs_ = 0, sequence_ = 0;
 };
+
+// --find-peak: one open-loop session per step at the rate the search asks
+// for, each judged against the SLO; every step goes to the console, the JSON
+// (`peak`) and the history (its slices, and the session header's `peak`).
+Expected<int> run_peak_search(const load::LoadArguments& args, const load::LoadSessionPlan& plan,
+                              ResultsDocument& document, store::History* history,
+                              int64_t session_id, SessionObserver& observer,
+                              std::optional<load::ServerProcess>& server) {
+  load::PeakSearch search(*plan.peak);
+  nlohmann::json steps = nlohmann::json::array();
+  auto peak_json = [&] {
+    nlohmann::json j = load::to_json(search);
+    j["slo"] = plan.slo->text;
+    j["steps"] = steps;
+    return j;
+  };
+  print_for_terminal(stdout, report::render_peak_header(*plan.slo, *plan.peak, plan.mode_text));
+  std::fflush(stdout);
+  bool interrupted = false;
+  int64_t unfinished = 0;
+  while (auto rate = search.next_rate()) {
+    const int step = search.steps() + 1;
+    load::LoadPlan engine = plan.engine;
+    engine.rate = *rate;
+    engine.seed = plan.engine.seed + static_cast<uint64_t>(step - 1);
+    observer.begin_step(step, *rate);
+    auto outcome = load::run_load(
+        engine, observer, [&observer] { return proc::interrupt_requested() || observer.failed(); });
+    if (!outcome) return outcome.error();
+    observer.end_step(outcome->interrupted);
+    if (outcome->interrupted) {
+      interrupted = true;
+      unfinished = outcome->unfinished;
+      break;
+    }
+    const auto summary = load::summarize_load(observer.records, *outcome);
+    const auto judgement = load::judge_slo(*plan.slo, observer.records);
+    search.record(*rate, judgement.verdict);
+    nlohmann::json j{{"step", step},
+                     {"rate", *rate},
+                     {"verdict", load::verdict_name(judgement.verdict)},
+                     {"slo", load::to_json(judgement)},
+                     {"load", load::to_json(summary)}};
+    steps.push_back(std::move(j));
+    print_for_terminal(stdout, report::render_peak_step(step, *rate, summary, judgement));
+    std::fflush(stdout);
+    // The history's session header keeps the search as it goes (its options
+    // object is the one free-form part of the header).
+    document.options["peak_search"] = peak_json();
+    if (history) (void)history->update_session(session_id, document, "running");
+  }
+  observer.finish(interrupted);
+  std::string server_end;
+  if (server) server_end = server->stop();
+  document.finished_at = utc_timestamp();
+  document.interrupted = interrupted;
+  document.runs = observer.runs;
+  document.options["peak_search"] = peak_json();
+  if (history)
+    (void)history->update_session(session_id, document, interrupted ? "interrupted" : "finished");
+  if (!args.json.empty()) {
+    nlohmann::json j = to_json(document);
+    j["options"].erase("peak_search");  // the same object, top level
+    j["peak"] = peak_json();
+    if (auto written = write_file_atomically(args.json, json_text(j, 2) + "\n"); !written)
+      return written.error().with_context("--json");
+  }
+  print_for_terminal(stdout, report::render_peak_result(search, *plan.slo));
+  std::fflush(stdout);
+  if (server)
+    print_notice(
+        fmt::format("stopped the server ({}); its output is in {}", server_end, args.server_log));
+  if (!args.json.empty()) fmt::print(stderr, "wrote {}\n", args.json);
+  if (history)
+    fmt::print(stderr, "history: session {} in {} ({} slices over {} steps)\n", session_id, args.db,
+               observer.runs.size(), search.steps());
+  if (observer.failure) return *observer.failure;
+  if (interrupted) {
+    print_notice(fmt::format(
+        "interrupted in step {}: the steps above are complete ({} requests were still open); the "
+        "JSON and history keep them",
+        search.steps() + 1, unfinished));
+    return kExitInterrupted;
+  }
+  // No rate met the SLO: a failed measurement, like a failed run.
+  return search.peak() ? kExitOk : kExitFailedRuns;
+}
 
 Expected<int> run_load_session(load::LoadArguments args) {
   args.server_command = trailing_command();
@@ -225,9 +336,11 @@ Expected<int> run_load_session(load::LoadArguments args) {
   if (history) writer.emplace(*history, session_id);
   SessionObserver observer(args.name, plan->slice_ns, csv, writer ? &*writer : nullptr,
                            args.no_progress ? nullptr : &progress);
-  auto outcome = load::run_load(plan->engine, observer, [&observer] {
-    return proc::interrupt_requested() || observer.failed();
-  });
+  auto stop = [&observer] { return proc::interrupt_requested() || observer.failed(); };
+  if (plan->peak) {
+    return run_peak_search(args, *plan, document, history.get(), session_id, observer, server);
+  }
+  auto outcome = load::run_load(plan->engine, observer, stop);
   if (!outcome) return outcome.error();
   observer.finish(outcome->interrupted);
   std::string server_end;
@@ -299,8 +412,18 @@ Subcommand add_load_command(CLI::App& app) {
       "each slice\n"
       "is one run with 'latency' and 'service_time' metrics, so report and compare work on it "
       "(docs/load.md).\n"
-      "Exit status: 0 done, 2 bad usage or an unreachable server, 130 interrupted (what was "
-      "measured is written).");
+      "--find-peak --slo p99=50ms: steps of --duration from --rate on; the rate doubles after each "
+      "pass until a\n"
+      "step fails, then bisects between the last pass and the first failure until first failure / "
+      "last pass - 1\n"
+      "<= --peak-tolerance (or --peak-max-steps). A step passes when every bound's 95% interval "
+      "meets it, fails when\n"
+      "one interval misses it entirely; inconclusive counts as a failure. Requests without a 2xx "
+      "answer count as\n"
+      "infinitely slow. SLO bounds: pNN=DURATION (p50, p90, p99, p99.9), errors=PERCENT.\n"
+      "Exit status: 0 done, 1 no rate met the SLO (--find-peak), 2 bad usage or an unreachable "
+      "server, 130 interrupted\n"
+      "(what was measured is written).");
   sub->add_option("--url", args->url,
                   "http://HOST:PORT/PATH to load (with -- SERVER: may be /PATH)");
   sub->add_option("--method", args->method, "HTTP method (default GET, POST with --body-file)");
@@ -341,6 +464,15 @@ Subcommand add_load_command(CLI::App& app) {
   sub->add_flag("--no-progress", args->no_progress, "No progress line on stderr");
   // Against `coldbench-torch serve --ab`: the verdict of B against A (docs/load.md).
   add_policy_options(*sub, args->threshold, args->alpha, args->correction);
+  sub->add_flag("--find-peak", args->find_peak,
+                "Search for the highest rate meeting --slo (steps of --duration from --rate)");
+  sub->add_option("--slo", args->slo,
+                  "With --find-peak: e.g. p99=50ms or p99=50ms,p50=10ms,errors=1%");
+  sub->add_option(
+      "--peak-tolerance", args->peak_tolerance,
+      "With --find-peak: stop when first failure / last pass - 1 <= this (default 0.05)");
+  sub->add_option("--peak-max-steps", args->peak_max_steps,
+                  "With --find-peak: the most steps (default 12)");
   return Subcommand{sub, [args] { return run_load_session(*args); }, true};
 }
 

@@ -111,6 +111,58 @@ Expected<LoadSessionPlan> validate_load_arguments(const LoadArguments& args) {
     plan.planned_slices = static_cast<int>((*window_ns + plan.slice_ns - 1) / plan.slice_ns +
                                            (engine.warmup_ns + plan.slice_ns - 1) / plan.slice_ns);
   }
+  if (!args.slo.empty() && !args.find_peak) {
+    return make_error(
+        "--slo without --find-peak: the SLO judges the steps of a peak search; add --find-peak "
+        "(or drop --slo)");
+  }
+  if (args.find_peak) {
+    if (args.closed_loop)
+      return make_error(
+          "--find-peak with --closed-loop: the search sets open-loop rates; drop --closed-loop");
+    if (args.slo.empty())
+      return make_error("--find-peak needs --slo, e.g. --slo p99=50ms (or p99=50ms,errors=1%)");
+    if (!engine.duration_ns)
+      return make_error(
+          "--find-peak needs --duration: the length of every step, e.g. --duration 10s");
+    if (!args.csv.empty())
+      return make_error(
+          "--csv with --find-peak: request ids and times restart at every step; use --json (it "
+          "holds every step) or a single --rate with --csv");
+    auto slo = parse_slo(args.slo);
+    if (!slo) return slo.error();
+    if (!(args.peak_tolerance > 0) || args.peak_tolerance > 1)
+      return make_error(
+          "--peak-tolerance {}: give a relative bracket width above 0 and at most 1, "
+          "e.g. 0.05",
+          args.peak_tolerance);
+    if (args.peak_max_steps < 1 || args.peak_max_steps > 100)
+      return make_error("--peak-max-steps {}: give 1 to 100", args.peak_max_steps);
+    // A quarter more than the SLO needs: Poisson arrivals scatter the count
+    // (300 expected often gives fewer than p99's 299).
+    const auto needed =
+        static_cast<int64_t>(std::ceil(1.25 * static_cast<double>(min_requests_for(*slo))));
+    const double per_step = engine.rate * static_cast<double>(*engine.duration_ns) / 1e9;
+    if (per_step < static_cast<double>(needed)) {
+      return make_error(
+          "--find-peak: a step of --duration {} at the start --rate {:g} holds about {:.0f} "
+          "requests, and the SLO's tail bound needs {} (its 95% interval's count and a quarter for "
+          "Poisson scatter); raise --duration or "
+          "--rate",
+          args.duration, engine.rate, per_step, needed);
+    }
+    PeakSearchRule rule;
+    rule.start_rate = engine.rate;
+    rule.tolerance = args.peak_tolerance;
+    rule.max_steps = args.peak_max_steps;
+    rule.max_rate = kMaxRate;
+    // Below this a step could not hold the requests the SLO needs.
+    rule.min_rate = static_cast<double>(needed) / (static_cast<double>(*engine.duration_ns) / 1e9);
+    plan.slo = std::move(*slo);
+    plan.peak = rule;
+    if (window_ns)
+      plan.planned_slices *= rule.max_steps;  // an upper bound: the search may stop earlier
+  }
   plan.mode_text = args.closed_loop
                        ? fmt::format("closed loop, {} connection(s)", args.connections)
                        : fmt::format("open loop, {} arrivals at {:g}/s, {} connection(s)",
@@ -161,6 +213,12 @@ nlohmann::json options_json(const LoadArguments& args, const LoadSessionPlan& pl
       {"seed", args.seed},
       {"slice_s", static_cast<double>(plan.slice_ns) / 1e9},
       {"server_command", args.server_command}};
+  if (args.find_peak) {
+    j["find_peak"] = true;
+    j["slo"] = args.slo;
+    j["peak_tolerance"] = args.peak_tolerance;
+    j["peak_max_steps"] = args.peak_max_steps;
+  }
   return j;
 }
 

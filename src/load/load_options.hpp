@@ -11,6 +11,8 @@
 
 #include "core/expected.hpp"
 #include "load/load_engine.hpp"
+#include "load/peak_search.hpp"
+#include "load/slo.hpp"
 
 namespace coldbench::load {
 
@@ -40,6 +42,11 @@ struct LoadArguments {
   std::string threshold;
   std::optional<double> alpha;
   std::string correction;
+  // --find-peak: steps of --duration at rates from --rate on (load/peak_search.hpp)
+  bool find_peak = false;
+  std::string slo;
+  double peak_tolerance = 0.05;
+  int peak_max_steps = 12;
   std::vector<std::string> server_command;  // after --
 };
 
@@ -49,6 +56,8 @@ struct LoadSessionPlan {
   int planned_slices = 0;
   double ready_timeout_s = 120;
   std::string mode_text;  // "open loop, poisson 100/s" or "closed loop, 8 connections"
+  std::optional<Slo> slo;              // with --find-peak
+  std::optional<PeakSearchRule> peak;  // with --find-peak; engine.rate is the start
 };
 
 // Checks everything that needs no network: rates, bounds, durations, URL form.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/clock.hpp"
 #include "core/units.hpp"
@@ -73,6 +74,69 @@ std::string render_ab_summary(const load::AbSummary& ab) {
   out += fmt::format("  verdict (threshold {:g}%, alpha {:g}): {}\n", ab.policy.threshold * 100,
                      ab.policy.alpha, stats::comparison_headline(ab.comparison, "latency"));
   return out;
+}
+
+std::string render_peak_header(const load::Slo& slo, const load::PeakSearchRule& rule,
+                               const std::string& mode) {
+  return fmt::format("find-peak: highest rate meeting SLO {} ({})\n  rule: {}\n", slo.text, mode,
+                     load::describe_rule(rule));
+}
+
+namespace {
+std::string bound_text(const load::BoundJudgement& j) {
+  auto ms = [](double v) { return std::isinf(v) ? std::string("inf") : format_ms(v); };
+  if (j.bound.error_rate) {
+    if (std::isnan(j.value))
+      return fmt::format("errors - (limit {:g}%)", j.bound.max_fraction * 100);
+    return fmt::format("errors {:.2f}% [{:.2f}, {:.2f}]% (limit {:g}%)", j.value * 100, j.low * 100,
+                       j.high * 100, j.bound.max_fraction * 100);
+  }
+  const std::string value = std::isnan(j.value) ? "-" : ms(j.value);
+  const std::string ci = std::isnan(j.low)
+                             ? fmt::format("(no interval below {} requests)", j.n_needed)
+                             : fmt::format("[{}, {}]", ms(j.low), ms(j.high));
+  return fmt::format("{} {} {} (limit {})", j.bound.name, value, ci, format_ms(j.bound.limit_ms));
+}
+}  // namespace
+
+std::string render_peak_step(int step, double rate, const load::LoadSummary& summary,
+                             const load::SloJudgement& judgement) {
+  std::string bounds;
+  for (const auto& j : judgement.bounds) bounds += (bounds.empty() ? "" : "; ") + bound_text(j);
+  std::string failed;
+  if (judgement.failed > 0)
+    failed = fmt::format(", {} of {} failed", judgement.failed, judgement.requests);
+  return fmt::format("  step {:>2}: rate {:>9.1f}/s  achieved {:>9.1f}/s{}  {}  -> {}\n", step,
+                     rate, summary.achieved_rate, failed, bounds,
+                     load::verdict_name(judgement.verdict));
+}
+
+std::string render_peak_result(const load::PeakSearch& search, const load::Slo& slo) {
+  const auto& peak = search.peak();
+  const auto& fail = search.first_fail();
+  std::string out;
+  if (!peak) {
+    out = fmt::format("peak: no rate met SLO {} ({} after {} steps)\n", slo.text,
+                      search.stop_reason(), search.steps());
+  } else if (fail) {
+    out = fmt::format(
+        "peak: {:.1f} requests/s meets SLO {}; bracket [{:.1f}, {:.1f}) (last pass, first "
+        "failure), width {:.1f}%; {} after {} steps\n",
+        *peak, slo.text, *peak, *fail, (*fail / *peak - 1) * 100, search.stop_reason(),
+        search.steps());
+  } else {
+    out = fmt::format(
+        "peak: at least {:.1f} requests/s meets SLO {} (no step failed; {} after {} "
+        "steps)\n",
+        *peak, slo.text, search.stop_reason(), search.steps());
+  }
+  return out;
+}
+
+void LoadProgress::reset() {
+  started_ns_ = last_ns_ = 0;
+  done_since_last_ = errors_ = done_ = 0;
+  latency_ms_.clear();
 }
 
 void LoadProgress::add(const load::RequestRecord& record) {

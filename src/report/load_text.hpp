@@ -9,6 +9,8 @@
 
 #include "load/ab_summary.hpp"
 #include "load/load_summary.hpp"
+#include "load/peak_search.hpp"
+#include "load/slo.hpp"
 
 namespace coldbench::report {
 
@@ -19,6 +21,14 @@ std::string render_load_summary(const load::LoadSummary& summary, const std::str
 
 // An A/B session's arms and the verdict of B against A.
 std::string render_ab_summary(const load::AbSummary& ab);
+// `--find-peak`: the search's opening lines (SLO and stopping rule), one line
+// per step (rate, achieved rate, each bound's value with its interval, the
+// verdict), and the result (the peak with its bracket, or why there is none).
+std::string render_peak_header(const load::Slo& slo, const load::PeakSearchRule& rule,
+                               const std::string& mode);
+std::string render_peak_step(int step, double rate, const load::LoadSummary& summary,
+                             const load::SloJudgement& judgement);
+std::string render_peak_result(const load::PeakSearch& search, const load::Slo& slo);
 
 // The progress line on stderr: redrawn about once a second on a terminal,
 // a plain line every few seconds otherwise (logs, CI), like `run`'s.
@@ -28,6 +38,7 @@ class LoadProgress {
   void add(const load::RequestRecord& record);
   void tick(int64_t now_ns);
   void finish();
+  void reset();  // a new step of a peak search: counts and p99 start again
 
  private:
   std::FILE* out_;

@@ -17,6 +17,8 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--stall-at", type=int, default=-1, help="1-based index of the POST to hold (-1: none)")
     parser.add_argument("--stall-ms", type=int, default=500)
+    parser.add_argument("--service-ms", type=float, default=0,
+                        help="every POST holds the worker this long (a capacity of 1000/MS per second)")
     args = parser.parse_args()
     worker = threading.Lock()
     state = {"posts": 0}
@@ -46,6 +48,8 @@ def main():
                 state["posts"] += 1
                 if state["posts"] == args.stall_at:
                     time.sleep(args.stall_ms / 1000.0)
+                if args.service_ms > 0:
+                    time.sleep(args.service_ms / 1000.0)
             self.answer(b'{"outputs":[0.0]}')
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -326,6 +326,16 @@ Subcommand add_serve_command(CLI::App& parent, const ProcessContext& /*context*/
   app->add_option("--queue", raw->queue,
                   "requests that may wait for a worker; beyond that 503 queue_full")
       ->capture_default_str();
+  app->add_option(
+         "--max-batch", raw->max_batch,
+         "dynamic batching: stack up to N rows of requests for the same model and input "
+         "shape into one forward pass (1: off). Pays in throughput at saturation; costs up "
+         "to --batch-timeout in latency (docs/serve.md)")
+      ->capture_default_str();
+  app->add_option("--batch-timeout", raw->batch_timeout_ms,
+                  "with --max-batch > 1: milliseconds a request waits for its batch to fill before "
+                  "it runs with what has come")
+      ->capture_default_str();
   app->add_option("--read-timeout", raw->read_timeout_s,
                   "seconds a client may take to send its request (slow clients get 400 or a closed "
                   "connection)")

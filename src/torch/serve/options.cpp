@@ -410,6 +410,14 @@ Expected<ServeOptions> validate(const RawServeArgs& raw) {
   auto queue = in_range("--queue", raw.queue, 0, 100'000, " waiting requests");
   if (!queue) return queue.error();
   options.queue = static_cast<int>(*queue);
+  auto max_batch =
+      in_range("--max-batch", raw.max_batch, 1, 1024, " rows per forward pass (1: no batching)");
+  if (!max_batch) return max_batch.error();
+  options.max_batch = static_cast<int>(*max_batch);
+  auto batch_timeout = real_in("--batch-timeout", raw.batch_timeout_ms, 0, 10'000,
+                               "milliseconds a request may wait for its batch to fill");
+  if (!batch_timeout) return batch_timeout.error();
+  options.batch_timeout_ms = *batch_timeout;
   auto read_timeout = in_range("--read-timeout", raw.read_timeout_s, 1, 3600, " seconds");
   if (!read_timeout) return read_timeout.error();
   options.read_timeout_s = static_cast<int>(*read_timeout);

@@ -92,6 +92,8 @@ struct ServeOptions {
   std::vector<double> buckets;  // seconds
   int workers = 1;              // inference threads
   int queue = 16;               // requests waiting for a worker beyond those
+  int max_batch = 1;            // rows stacked into one forward pass; 1: no batching
+  double batch_timeout_ms = 5;  // the longest a request waits for a batch to fill
   int read_timeout_s = 5;
   int drain_timeout_s = 10;
   FaultPlan fault;
@@ -114,6 +116,8 @@ struct RawServeArgs {
   std::string buckets;  // empty: the defaults
   long long workers = 1;
   long long queue = 16;
+  long long max_batch = 1;
+  double batch_timeout_ms = 5;
   long long read_timeout_s = 5;
   long long drain_timeout_s = 10;
   std::string fault;

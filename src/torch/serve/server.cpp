@@ -18,6 +18,7 @@
 #include "core/json_text.hpp"
 #include "torch/serve/buckets.hpp"
 #include "torch/serve/ab.hpp"
+#include "torch/serve/batcher.hpp"
 #include "torch/serve/inference_pool.hpp"
 #include "torch/serve/process_metrics.hpp"
 
@@ -47,6 +48,8 @@ ServerConfig server_config(const ServeOptions& options) {
   config.read_timeout_s = options.read_timeout_s;
   config.workers = options.workers;
   config.queue = options.queue;
+  config.max_batch = options.max_batch;
+  config.batch_timeout_ms = options.batch_timeout_ms;
   config.buckets = options.buckets;
   config.fault = options.fault;
   return config;
@@ -68,10 +71,31 @@ std::string route_label(const std::string& path) {
   return "other";
 }
 
+// The bucket bounds of model_batch_size: powers of two up to the largest --max-batch.
+std::vector<double> batch_size_buckets() {
+  std::vector<double> bounds;
+  for (double b = 1; b <= 1024; b *= 2) bounds.push_back(b);
+  return bounds;
+}
+
 struct ModelServer::Impl {
+  // One request's forward pass, alone or as rows of a batch.
+  struct Outcome {
+    Expected<OutputValues> output = make_error("not run");
+    Clock::time_point started, finished;
+  };
+  struct PendingPredict {
+    std::shared_ptr<const TensorInput> input;
+    const ServedModel* model = nullptr;
+    std::shared_ptr<const std::vector<ServedModel>> keep_models;  // outlives a concurrent publish()
+    std::shared_ptr<std::promise<Outcome>> promise;
+  };
+
   ServerConfig config;
   httplib::Server http;
   InferencePool pool;
+  // --max-batch > 1: predicts go through the batcher instead of the pool.
+  std::unique_ptr<DynamicBatcher<PendingPredict>> batcher;
   std::thread listener;
   std::vector<RequestObserver> observers;
   std::shared_ptr<AbExperiment> ab;  // null: no experiment
@@ -90,6 +114,8 @@ struct ModelServer::Impl {
   metrics::Family<metrics::Histogram>* latency = nullptr;
   metrics::Family<metrics::Counter>* errors = nullptr;
   metrics::Family<metrics::Counter>* requests = nullptr;
+  metrics::Family<metrics::Histogram>* batch_size = nullptr;
+  metrics::Family<metrics::Histogram>* queue_wait = nullptr;
   metrics::Gauge* in_flight = nullptr;
 
   explicit Impl(ServerConfig c)
@@ -107,6 +133,23 @@ struct ModelServer::Impl {
                           {"path", "status"});
     in_flight =
         &registry.gauge("http_requests_in_flight", "HTTP requests being handled now.", {}).with({});
+    batch_size = &registry.histogram(
+        "model_batch_size",
+        "Rows in each forward pass of predict requests (above 1 only with --max-batch).", {"model"},
+        batch_size_buckets());
+    queue_wait = &registry.histogram(
+        "model_queue_wait_seconds",
+        "Time a served predict request waited for a worker (and, batching, for its batch).",
+        {"model"}, config.buckets);
+    if (config.max_batch > 1) {
+      const auto timeout_ns = static_cast<int64_t>(config.batch_timeout_ms * 1e6);
+      const auto capacity =
+          static_cast<size_t>(config.workers) * static_cast<size_t>(config.max_batch) +
+          static_cast<size_t>(config.queue);
+      batcher = std::make_unique<DynamicBatcher<PendingPredict>>(
+          static_cast<size_t>(config.workers), capacity, config.max_batch, timeout_ns,
+          [this](std::vector<PendingPredict>& batch) { run_batch(batch); });
+    }
     metrics::register_process_metrics(registry);
     observers.push_back([this](const RequestRecord& record) { count(record); });
   }
@@ -127,6 +170,7 @@ struct ModelServer::Impl {
       errors->with({record.model, record.error_type}).add();
     } else if (record.inference_ran) {
       latency->with({record.model, record.version, "cpu"}).observe(record.inference_ms / 1000.0);
+      queue_wait->with({record.model}).observe(record.queue_ms / 1000.0);
     }
   }
 
@@ -202,38 +246,21 @@ struct ModelServer::Impl {
                          : check_input_shape(input->shape, model->sample_shape))
       return fail(res, record, *error);
 
-    struct Outcome {
-      Expected<OutputValues> output = make_error("not run");
-      Clock::time_point started, finished;
-    };
     auto promise = std::make_shared<std::promise<Outcome>>();
     std::future<Outcome> future = promise->get_future();
     const Clock::time_point submitted = Clock::now();
-    auto keep_models = models_now;  // the model outlives a concurrent publish()
-    bool accepted = pool.try_submit([this, promise, input, model, keep_models] {
-      Outcome outcome;
-      outcome.started = Clock::now();
-      try {
-        const int64_t index = forwards.fetch_add(1) + 1;
-        const FaultPlan& fault = config.fault;
-        if (fault.delay_ms > 0)
-          std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
-        if (fault.delay_after && index > *fault.delay_after && fault.delay_after_ms > 0)
-          std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_after_ms));
-        if (fault.stall_at && index == *fault.stall_at && fault.stall_ms > 0)
-          std::this_thread::sleep_for(std::chrono::milliseconds(fault.stall_ms));
-        if (fault.throw_after && index > *fault.throw_after) {
-          throw std::runtime_error(fmt::format(
-              "injected fault: throw-after:{} (this is forward {})", *fault.throw_after, index));
-        }
-        outcome.output = model->run(*input);
-        if (outcome.output && fault.leak_per_request > 0) leak(fault.leak_per_request);
-      } catch (const std::exception& e) {
-        outcome.output = make_error("{}", e.what());
-      }
-      outcome.finished = Clock::now();
-      promise->set_value(std::move(outcome));
-    });
+    PendingPredict pending{input, model, models_now, promise};
+    bool accepted = false;
+    if (batcher) {
+      accepted = batcher->try_submit(batch_key(model->name, input->shape), batch_rows(input->shape),
+                                     std::move(pending));
+    } else {
+      accepted = pool.try_submit([this, pending = std::move(pending)]() mutable {
+        std::vector<PendingPredict> one;
+        one.push_back(std::move(pending));
+        run_batch(one);
+      });
+    }
     if (!accepted) {
       return fail(
           res, record,
@@ -266,6 +293,82 @@ struct ModelServer::Impl {
     if (!record.arm.empty()) res.set_header("X-Coldbench-Arm", record.arm);
     res.set_content(predict_json(answer), kJson);
     notify(record);
+  }
+
+  // One forward pass with serve's injected faults (--fault), errors as values.
+  Expected<OutputValues> forward(const ServedModel& model, const TensorInput& input) {
+    try {
+      const int64_t index = forwards.fetch_add(1) + 1;
+      const FaultPlan& fault = config.fault;
+      if (fault.delay_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_ms));
+      if (fault.delay_after && index > *fault.delay_after && fault.delay_after_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault.delay_after_ms));
+      if (fault.stall_at && index == *fault.stall_at && fault.stall_ms > 0)
+        std::this_thread::sleep_for(std::chrono::milliseconds(fault.stall_ms));
+      if (fault.throw_after && index > *fault.throw_after) {
+        throw std::runtime_error(fmt::format("injected fault: throw-after:{} (this is forward {})",
+                                             *fault.throw_after, index));
+      }
+      auto output = model.run(input);
+      if (output && fault.leak_per_request > 0) leak(fault.leak_per_request);
+      return output;
+    } catch (const std::exception& e) {
+      return make_error("{}", e.what());
+    }
+  }
+
+  // Runs requests of one model and trailing shape as one forward pass (rows
+  // stacked along dim 0) and answers each with its own rows. A model whose
+  // output does not keep the batch dimension gets each request run alone.
+  void run_batch(std::vector<PendingPredict>& batch) {
+    const ServedModel& model = *batch.front().model;
+    Outcome shared;
+    shared.started = Clock::now();
+    std::vector<int64_t> rows;
+    rows.reserve(batch.size());
+    int64_t total_rows = 0;
+    for (const PendingPredict& p : batch) {
+      rows.push_back(batch_rows(p.input->shape));
+      total_rows += rows.back();
+    }
+    if (batch.size() == 1) {
+      shared.output = forward(model, *batch.front().input);
+      shared.finished = Clock::now();
+      batch_size->with({model.name}).observe(static_cast<double>(total_rows));
+      batch.front().promise->set_value(std::move(shared));
+      return;
+    }
+    std::vector<const TensorInput*> inputs;
+    inputs.reserve(batch.size());
+    for (const PendingPredict& p : batch) inputs.push_back(p.input.get());
+    Expected<std::vector<OutputValues>> parts = make_error("not run");
+    auto stacked = stack_inputs(inputs);
+    if (stacked) {
+      auto output = forward(model, *stacked);
+      shared.finished = Clock::now();
+      if (!output) {
+        for (PendingPredict& p : batch) {
+          Outcome failed{output.error(), shared.started, shared.finished};
+          p.promise->set_value(std::move(failed));
+        }
+        return;
+      }
+      parts = split_output(*output, rows);
+    }
+    if (!parts) {
+      for (PendingPredict& p : batch) {
+        std::vector<PendingPredict> one;
+        one.push_back(std::move(p));
+        run_batch(one);
+      }
+      return;
+    }
+    batch_size->with({model.name}).observe(static_cast<double>(total_rows));
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Outcome outcome{std::move((*parts)[i]), shared.started, shared.finished};
+      batch[i].promise->set_value(std::move(outcome));
+    }
   }
 
   // httplib calls this for every response of status 400 or more, just before
@@ -434,8 +537,10 @@ ModelServer::ModelServer(ServerConfig config) : impl_(std::make_unique<Impl>(std
   impl.http.set_keep_alive_max_count(1000);
   // Enough HTTP threads for every request a worker or the queue can take,
   // plus a few for /metrics, /healthz and refusals.
-  const size_t threads =
-      static_cast<size_t>(std::min(impl.config.workers + impl.config.queue, 64) + 4);
+  // Batching: every request of a full batch per worker holds a thread too.
+  const int batching = impl.config.workers * (impl.config.max_batch - 1);
+  const size_t threads = static_cast<size_t>(std::min(impl.config.workers + impl.config.queue, 64) +
+                                             std::min(batching, 1024) + 4);
   impl.http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl.routes();
 }
@@ -488,6 +593,8 @@ void ModelServer::publish(std::vector<ServedModel> models) {
   // reaches a rate-based alert.
   for (const ServedModel& model : models) {
     impl_->latency->with({model.name, model.version, model.device});
+    impl_->batch_size->with({model.name});
+    impl_->queue_wait->with({model.name});
     for (const char* type : {kErrInvalidShape, kErrShapeMismatch, kErrSizeMismatch, kErrUnsupportedDtype,
                              kErrMalformedJson, kErrBodyTooLarge, kErrUnsupportedMediaType, kErrIncompleteRequest,
                              kErrNotReady, kErrQueueFull, kErrShuttingDown, kErrModelError}) {
@@ -517,6 +624,7 @@ void ModelServer::stop() {
     impl.listener.join();  // httplib joins its handler threads: in-flight requests finish
   }
   impl.pool.shutdown();
+  if (impl.batcher) impl.batcher->shutdown();
 }
 
 bool ModelServer::stopping() const {

@@ -49,7 +49,7 @@ struct RequestRecord {
   int status = 0;
   std::string error_type;            // "" on success
   std::vector<int64_t> input_shape;  // empty when the body was not parsed
-  double queue_ms = 0;               // waiting for a worker
+  double queue_ms = 0;               // waiting for a worker (and, batching, for the batch)
   double inference_ms = 0;           // forward pass; 0 when it did not run
   bool inference_ran = false;
   std::string arm;  // "A" or "B" when an A/B experiment routed it (serve/ab.hpp); "" otherwise
@@ -63,6 +63,8 @@ struct ServerConfig {
   int read_timeout_s = 5;
   int workers = 1;
   int queue = 16;
+  int max_batch = 1;  // dynamic batching off at 1 (batcher.hpp)
+  double batch_timeout_ms = 5;
   std::vector<double> buckets = metrics::default_latency_buckets();
   FaultPlan fault;
 };
