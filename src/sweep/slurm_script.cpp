@@ -20,7 +20,9 @@ std::string slurm_script(const Experiment& experiment, const ScaleOutPlan& plan)
       "#   bash THIS_SCRIPT [SBATCH_OPTIONS]    submit the shards and, after them, the merge job\n"
       "#   bash THIS_SCRIPT --wait              the same, returning when the merge has finished\n"
       "#   sbatch --array=I THIS_SCRIPT         re-run shard I (it resumes: finished runs are "
-      "kept)\n"
+      "kept;\n"
+      "#                                        the results folder must exist; bash THIS_SCRIPT "
+      "makes it)\n"
       "#   COLDBENCH_STEP=merge bash THIS_SCRIPT   merge what the shards wrote (again: it adds "
       "only what is new)\n"
       "# $COLDBENCH names the coldbench binary on the nodes (default: coldbench on PATH).\n";
