@@ -107,12 +107,12 @@ TEST(SweepK8sManifest, YamlIsBlockStyleWithQuotedStrings) {
   EXPECT_EQ(yaml_text(value),
             "kind: \"Job\"\n"
             "spec:\n"
-            "  n: 3\n"
+            "  \"n\": 3\n"
             "  \"on\": true\n"
             "  list:\n"
             "    - \"a\"\n"
             "    - x: 1\n"
-            "      y: \"two\"\n"
+            "      \"y\": \"two\"\n"
             "empty: {}\n"
             "\"odd key\": \"line\\nbreak \\\"q\\\"\"\n");
 }

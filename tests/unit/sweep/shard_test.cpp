@@ -34,12 +34,13 @@ TEST(SweepShard, ParsesIndexOverCount) {
 }
 
 TEST(SweepShard, RefusesIndexOutOfRangeAndMalformedText) {
-  for (const char* text : {"", "3", "a/4", "1/", "/4", "1/4x", "-1/4", "1 /4"}) {
+  for (const char* text : {"", "3", "a/4", "1/", "/4", "1/4x", "1 /4", "+1/4"}) {
     auto shard = parse_shard(text);
     ASSERT_FALSE(shard.ok()) << text;
     EXPECT_THAT(shard.error().message, HasSubstr("expected I/N")) << text;
   }
   EXPECT_THAT(parse_shard("4/4").error().message, HasSubstr("the index must be 0 to 3"));
+  EXPECT_THAT(parse_shard("-1/4").error().message, HasSubstr("the index must be 0 to 3"));
   EXPECT_THAT(parse_shard("0/0").error().message, HasSubstr("must be 1 to 10000"));
   EXPECT_THAT(parse_shard("0/10001").error().message, HasSubstr("must be 1 to 10000"));
 }
