@@ -16,6 +16,9 @@
 #include "report/reporter.hpp"
 #include "report/table.hpp"
 #include "store/history.hpp"
+#include "sweep/k8s_manifest.hpp"
+#include "sweep/shard.hpp"
+#include "sweep/slurm_script.hpp"
 #include "sweep/sweep_runner.hpp"
 
 namespace coldbench::cli {
@@ -29,7 +32,40 @@ struct SweepArguments {
   std::string json;
   bool show_output = false;
   bool no_progress = false;
+  // Beyond one machine (docs/scale-out.md).
+  std::string shard;  // I/N
+  bool fleet = false;
+  std::string host_label;
+  std::string emit;  // slurm | k8s
+  int shards = 0;
+  std::string results_dir;
+  std::string image = "coldbench:latest";
 };
+
+Expected<int> emit_scale_out(const sweep::Experiment& experiment, const SweepArguments& args) {
+  if (args.shards < 1) {
+    return make_error("--emit {} needs --shards N: how many shards (Slurm array tasks, Kubernetes pods) to split "
+                      "the study into",
+                      args.emit);
+  }
+  sweep::ScaleOutPlan plan;
+  plan.experiment_file = args.file;
+  plan.shards = args.shards;
+  plan.mode = args.fleet ? sweep::ShardMode::Fleet : sweep::ShardMode::Configs;
+  plan.results_dir = args.results_dir.empty() ? "results/" + sweep::cluster_name(experiment.name) : args.results_dir;
+  if (auto checked = sweep::check_plan(experiment, plan); !checked) return checked.error();
+  if (args.emit == "slurm") {
+    fmt::print("{}", sweep::slurm_script(experiment, plan));
+    return kExitOk;
+  }
+  sweep::K8sOptions options;
+  options.image = args.image;
+  auto text = sweep::read_experiment_file(args.file);
+  if (!text) return text.error();
+  options.experiment_text = std::move(text).value();
+  fmt::print("{}", sweep::k8s_manifest(experiment, plan, options));
+  return kExitOk;
+}
 
 int print_dry_run(const sweep::Experiment& experiment) {
   if (const auto& adaptive = experiment.adaptive) {
@@ -77,8 +113,22 @@ std::string resume_command(const SweepArguments& args, const std::string& db_pat
 }
 
 Expected<int> run_sweep_command(const SweepArguments& args) {
-  auto experiment = sweep::load_experiment(args.file);
-  if (!experiment) return experiment.error();
+  auto whole = sweep::load_experiment(args.file);
+  if (!whole) return whole.error();
+  if (!args.emit.empty()) return emit_scale_out(*whole, args);
+  if (args.shards != 0 || !args.results_dir.empty()) return make_error("--shards and --results-dir go with --emit");
+  if (args.fleet && args.shard.empty()) return make_error("--fleet goes with --shard I/N (or --emit)");
+  if (!args.host_label.empty() && args.shard.empty()) return make_error("--host-label goes with --shard I/N");
+  sweep::SweepOptions options;
+  Expected<sweep::Experiment> experiment = *whole;
+  if (!args.shard.empty()) {
+    auto shard = sweep::parse_shard(args.shard);
+    if (!shard) return shard.error();
+    shard->mode = args.fleet ? sweep::ShardMode::Fleet : sweep::ShardMode::Configs;
+    experiment = sweep::shard_experiment(*whole, *shard);
+    if (!experiment) return experiment.error();
+    options.shard = sweep::shard_record(*shard, *whole, args.host_label);
+  }
   if (args.dry_run) {
     // The rules are checked as a real sweep would (RE2 refuses some patterns), so a dry run catches them.
     auto checked = sweep::experiment_session_options(*experiment);
@@ -88,7 +138,6 @@ Expected<int> run_sweep_command(const SweepArguments& args) {
 
   report::SummaryCache summaries;
   std::unique_ptr<report::FileExport> json_export;
-  sweep::SweepOptions options;
   options.db_path = args.db.empty() ? store::default_database_path() : args.db;
   options.resume = args.resume;
   options.show_output = args.show_output;
@@ -144,6 +193,21 @@ Subcommand add_sweep_command(CLI::App& app) {
   sub->add_option("--json", args->json, "Also write the session as a coldbench/1 JSON file, updated after each run");
   sub->add_flag("--show-output", args->show_output, "Show the workloads' output");
   sub->add_flag("--no-progress", args->no_progress, "No progress bar or lines on stderr");
+  sub->add_option("--shard", args->shard,
+                  "Run shard I of N (from 0): a contiguous block of whole configs, one history per shard; merge "
+                  "them with `coldbench merge` (docs/scale-out.md)");
+  sub->add_flag("--fleet", args->fleet,
+                "With --shard or --emit: every shard runs every config (compare hosts) instead of a part of them");
+  sub->add_option("--host-label", args->host_label,
+                  "With --shard: the host's name in merged reports (default the hostname; in a pod, the node's name)");
+  sub->add_option("--emit", args->emit,
+                  "Write the study as a Slurm array script (slurm) or Kubernetes Indexed Job manifest (k8s) to "
+                  "stdout, run nothing")
+      ->check(CLI::IsMember({"slurm", "k8s"}));
+  sub->add_option("--shards", args->shards, "With --emit: the number of shards (array tasks, pods)");
+  sub->add_option("--results-dir", args->results_dir,
+                  "With --emit: where shards write shard-I.sqlite and the merge study.sqlite (default results/NAME)");
+  sub->add_option("--image", args->image, "With --emit k8s: the container image with coldbench and the workload");
   sub->footer("A session is run by one process at a time: a second --resume of a session that is running exits 2\n"
               "naming the process that runs it (the lock is DB.lock, next to the database).\n"
               "Exit status: 0 all runs succeeded (or --resume found nothing to resume), 1 some run failed,\n"

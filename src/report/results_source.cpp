@@ -11,6 +11,7 @@
 #include "core/json_text.hpp"
 #include "core/record_json.hpp"
 #include "store/history.hpp"
+#include "store/study.hpp"
 
 namespace coldbench::report {
 namespace {
@@ -61,7 +62,10 @@ Expected<ResultsDocument> load_results(const std::string& ref, const std::string
   if (ref.empty())
     return make_error("empty results reference: give a results file or a history session id");
   struct stat st {};
-  if (::stat(ref.c_str(), &st) == 0 || looks_like_path(ref)) return load_results_file(ref);
+  const bool exists = ::stat(ref.c_str(), &st) == 0;
+  // Before the path test: a host name may have dots.
+  if (!exists && store::is_study_ref(ref)) return store::load_study(history_db, ref);
+  if (exists || looks_like_path(ref)) return load_results_file(ref);
   auto document = store::load_session(history_db, ref);
   if (!document) {
     // A session id ("3", "latest") is not a file name: the history's own

@@ -14,7 +14,8 @@ namespace coldbench::report {
 // `ref` is a path to a coldbench/1 JSON file (an existing file, or anything
 // with a '/' or '.'), else a history session id or "latest" in the database
 // at `history_db` (empty: the store's default, $COLDBENCH_DB or
-// results/history.sqlite). Errors (exit code 2) name what is wrong.
+// results/history.sqlite), or "study" / "host:NAME": a merged study across
+// hosts (store/study.hpp). Errors (exit code 2) name what is wrong.
 Expected<ResultsDocument> load_results(const std::string& ref, const std::string& history_db = "");
 
 // Reads and checks one results file.

@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.hpp"
 #include "core/record_json.hpp"
+#include "store/sqlite_statement.hpp"
 
 namespace coldbench::store {
 namespace {
@@ -39,34 +41,13 @@ CREATE TABLE IF NOT EXISTS runs (
   record TEXT NOT NULL,
   PRIMARY KEY (session_id, sequence)
 );
+-- A session's identity across files: a shard's session keeps its uid when it
+-- is merged into another history, so merging it again adds nothing.
+CREATE TABLE IF NOT EXISTS session_uids (
+  session_id INTEGER PRIMARY KEY REFERENCES sessions(id),
+  uid TEXT NOT NULL UNIQUE
+);
 )sql";
-
-// RAII for a prepared statement.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  bool ok() const { return rc_ == SQLITE_OK; }
-  int prepare_rc() const { return rc_; }
-  void bind(int index, const std::string& text) {
-    sqlite3_bind_text(stmt_, index, text.c_str(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-  void bind(int index, double value) { sqlite3_bind_double(stmt_, index, value); }
-  int step() { return sqlite3_step(stmt_); }
-  std::string text(int column) const {
-    const unsigned char* value = sqlite3_column_text(stmt_, column);
-    return value ? reinterpret_cast<const char*>(value) : "";
-  }
-  int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-  int rc_ = SQLITE_ERROR;
-};
 
 constexpr const char* kSessionColumns =
     "s.id, s.experiment, s.experiment_file, s.experiment_hash, s.started_at, s.finished_at, s.host, "
@@ -231,7 +212,32 @@ Expected<void> History::exec(const char* sql) {
   return {};
 }
 
+namespace {
+
+std::string new_session_uid() {
+  // 128 random bits: sessions started in the same millisecond on one host (a
+  // fleet's shards) still differ.
+  std::random_device device;
+  std::string uid;
+  for (int i = 0; i < 4; ++i) uid += fmt::format("{:08x}", static_cast<uint32_t>(device()));
+  return uid;
+}
+
+}  // namespace
+
 Expected<int64_t> History::begin_session(const SessionInfo& info, const ResultsDocument& header) {
+  if (auto begun = exec("SAVEPOINT coldbench_begin"); !begun) return begun.error();
+  auto inserted = insert_session(info, header);
+  if (!inserted) {
+    (void)exec("ROLLBACK TO coldbench_begin");
+    (void)exec("RELEASE coldbench_begin");
+    return inserted.error();
+  }
+  if (auto released = exec("RELEASE coldbench_begin"); !released) return released.error();
+  return inserted;
+}
+
+Expected<int64_t> History::insert_session(const SessionInfo& info, const ResultsDocument& header) {
   Statement insert(db_,
                    "INSERT INTO sessions (experiment, experiment_file, experiment_hash, started_at, host, git_commit, "
                    "status, planned_runs, header) VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)");
@@ -245,7 +251,13 @@ Expected<int64_t> History::begin_session(const SessionInfo& info, const ResultsD
   insert.bind(7, static_cast<int64_t>(info.planned_runs));
   insert.bind(8, json_text(header_json(header)));
   if (int rc = insert.step(); rc != SQLITE_DONE) return sqlite_error("insert session", rc);
-  return sqlite3_last_insert_rowid(db_);
+  const int64_t id = sqlite3_last_insert_rowid(db_);
+  Statement uid(db_, "INSERT INTO session_uids (session_id, uid) VALUES (?, ?)");
+  if (!uid.ok()) return sqlite_error("prepare session uid insert");
+  uid.bind(1, id);
+  uid.bind(2, info.uid.empty() ? new_session_uid() : info.uid);
+  if (int rc = uid.step(); rc != SQLITE_DONE) return sqlite_error("insert session uid", rc);
+  return id;
 }
 
 Expected<void> History::check_ready_for_runs() {
@@ -364,19 +376,8 @@ Expected<std::optional<SessionInfo>> History::latest_session(const std::string& 
 }
 
 Expected<ResultsDocument> History::load_document(int64_t session_id) {
-  Statement header(db_, "SELECT header FROM sessions WHERE id = ?");
-  if (!header.ok()) return sqlite_error("load session", header.prepare_rc());
-  header.bind(1, session_id);
-  if (int rc = header.step(); rc == SQLITE_DONE) {
-    return make_error("no session {} in '{}'", session_id, path_);
-  } else if (rc != SQLITE_ROW) {
-    return sqlite_error(fmt::format("load session {}", session_id), rc);
-  }
-  auto j = parse_json_bounded(header.text(0), kMaxStoredJsonDepth);
-  if (!j) return j.error().with_context(fmt::format("session {} in '{}' has a corrupt header", session_id, path_));
-  auto document = document_from_json(*j);
+  auto document = load_header(session_id);
   if (!document) return document.error();
-
   Statement runs(db_, "SELECT record FROM runs WHERE session_id = ? ORDER BY sequence");
   if (!runs.ok()) return sqlite_error("load runs", runs.prepare_rc());
   runs.bind(1, session_id);
@@ -390,6 +391,20 @@ Expected<ResultsDocument> History::load_document(int64_t session_id) {
   }
   if (rc != SQLITE_DONE) return sqlite_error(fmt::format("load the runs of session {}", session_id), rc);
   return document;
+}
+
+Expected<ResultsDocument> History::load_header(int64_t session_id) {
+  Statement header(db_, "SELECT header FROM sessions WHERE id = ?");
+  if (!header.ok()) return sqlite_error("load session", header.prepare_rc());
+  header.bind(1, session_id);
+  if (int rc = header.step(); rc == SQLITE_DONE) {
+    return make_error("no session {} in '{}'", session_id, path_);
+  } else if (rc != SQLITE_ROW) {
+    return sqlite_error(fmt::format("load session {}", session_id), rc);
+  }
+  auto j = parse_json_bounded(header.text(0), kMaxStoredJsonDepth);
+  if (!j) return j.error().with_context(fmt::format("session {} in '{}' has a corrupt header", session_id, path_));
+  return document_from_json(*j);
 }
 
 Expected<ResultsDocument> load_session(const std::string& db_path, const std::string& session_ref) {

@@ -30,6 +30,8 @@ struct SessionInfo {
   std::string host;
   std::string git_commit;       // of the cwd's repository, if any
   std::string status;           // running | finished | interrupted
+  // Unique across files (store/merge.hpp); empty in begin_session: a new random one.
+  std::string uid;
   int planned_runs = 0;
   int done_runs = 0;            // filled by list_sessions/find_session
 };
@@ -64,6 +66,19 @@ class History {
   Expected<std::optional<SessionInfo>> latest_session(const std::string& experiment);
   // The whole session as a results document (runs in sequence order).
   Expected<ResultsDocument> load_document(int64_t session_id);
+  // The session's header only (options, commands, host; no runs).
+  Expected<ResultsDocument> load_header(int64_t session_id);
+
+  // Adds the sessions and runs of the history at `source` that this one does
+  // not have (store/merge.cpp): a session is known by its uid, a run by its
+  // session and sequence, so merging a file twice adds nothing.
+  struct MergeCounts {
+    int sessions_added = 0;
+    int sessions_updated = 0;  // known, but the source had more runs or had finished
+    int64_t runs_added = 0;
+    int64_t runs_known = 0;  // already present
+  };
+  Expected<MergeCounts> merge_from(const std::string& source);
 
   const std::string& path() const { return path_; }
 
@@ -71,6 +86,7 @@ class History {
   History(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   static Expected<std::unique_ptr<History>> open_reader(const std::string& path, bool immutable);
   Expected<void> probe_sessions();
+  Expected<int64_t> insert_session(const SessionInfo& info, const ResultsDocument& header);
   Expected<void> exec(const char* sql);
   // The error SQLite reports, with the file; a damaged file says so and what to do.
   Error sqlite_error(const std::string& what) const;

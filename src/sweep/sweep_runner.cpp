@@ -115,6 +115,7 @@ Expected<SweepOutcome> run_sweep(const Experiment& experiment, const SweepOption
                                               {"seed", experiment.seed},
                                               {"phase_rules", experiment.phase_rules},
                                               {"metric_rules", experiment.metric_rules}};
+    if (!options.shard.is_null()) result.document.options["shard"] = options.shard;
     if (!experiment.contrasts.empty()) {
       auto& contrasts = result.document.options["contrasts"] = nlohmann::json::array();
       for (const auto& c : experiment.contrasts) {

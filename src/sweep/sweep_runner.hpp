@@ -27,6 +27,9 @@ struct SweepOptions {
   bool resume = false;
   bool show_output = false;
   std::vector<bench::ResultSink*> extra_sinks;  // e.g. a --json export
+  // A shard of a larger study: sweep/shard.hpp's shard_record, kept in the
+  // session's options as "shard"; null for a whole study.
+  nlohmann::json shard;
   bench::ProgressListener* progress = nullptr;
   // What the configs' hooks report before and during the runs (notes on
   // cgroups, discovery started, a global cache drop); the CLI shows it.
