@@ -24,6 +24,8 @@ struct CacheSetup {
   std::vector<std::string> track;  // PATH|GLOB, relative ones from RunSetup::cwd
   bool discover = true;            // trace each command once to find its files
   bool rediscover = false;         // ignore the discovery cache
+  cache::PrefetchSettings prefetch;  // cold+prefetch's list, --record-prefetch
+  bool attribute = false;            // --attribute (cold only)
 };
 
 struct RunSetup {
