@@ -15,7 +15,8 @@
 #
 # Usage: bench/prefetch.sh [RUNS]    (default 10 measured runs per config)
 # Environment: COLDBENCH, COLDBENCH_TORCH (default build/...), PYTHON (default
-# scripts/find-torch-python), KEEP=1 keeps the output folder.
+# scripts/find-torch-python), KEEP=1 keeps the output folder, REPORT_ONLY=DIR
+# prints the report of a kept folder again without running anything.
 # Root: residency of /usr/lib files is visible only to root (docs/cache.md).
 set -euo pipefail
 
@@ -32,8 +33,12 @@ die() { echo "prefetch: $*" >&2; exit 2; }
 [[ "$runs" =~ ^[0-9]+$ && "$runs" -ge 3 ]] || die "RUNS must be a number >= 3"
 [[ "$(id -u)" == 0 ]] || die "run as root: the residency of /usr/lib files is visible only to root"
 
-out="$(mktemp -d /var/tmp/prefetch-bench.XXXXXX)"
-trap '[[ -n "${KEEP:-}" ]] && echo "kept $out" >&2 || rm -rf "$out"' EXIT
+if [[ -n "${REPORT_ONLY:-}" ]]; then
+  out="$REPORT_ONLY"
+else
+  out="$(mktemp -d /var/tmp/prefetch-bench.XXXXXX)"
+  trap '[[ -n "${KEEP:-}" ]] && echo "kept $out" >&2 || rm -rf "$out"' EXIT
+fi
 export XDG_CACHE_HOME="$out/cache"
 
 native="$torch infer --model mobilenet_v2 --mode optimized --iters 5 --warmup 1"
@@ -76,10 +81,12 @@ vmtouch_check() {  # NAME COMMAND...: one cold run between two vmtouch readings 
 
 read -r -a native_argv <<< "$native"
 read -r -a python_argv <<< "$pyexample"
-sweep native "$native"
-sweep python "$pyexample"
-vmtouch_check native "${native_argv[@]}"
-vmtouch_check python "${python_argv[@]}"
+if [[ -z "${REPORT_ONLY:-}" ]]; then
+  sweep native "$native"
+  sweep python "$pyexample"
+  vmtouch_check native "${native_argv[@]}"
+  vmtouch_check python "${python_argv[@]}"
+fi
 
 python3 - "$out" <<'PY'
 import json
@@ -102,6 +109,10 @@ def interval(ci):
 
 
 for name in ("native", "python"):
+    if not os.path.exists(os.path.join(out, f"{name}.json")):
+        print(f"{name}: no results")
+        failed = True
+        continue
     doc = json.load(open(os.path.join(out, f"{name}.json")))
     summary = doc["summary"]
     by_mode = {}
@@ -126,12 +137,14 @@ for name in ("native", "python"):
             print(f"  sequential floor: {floor['bytes'] / 2**20:.1f} MiB in {ms(floor['ms'])} ({floor['method']})")
     recovery = [f for f in summary["findings"] if f["id"] == "prefetch_recovery"]
     for f in recovery:
-        ci = f.get("effect_ci") or {}
+        effect = f["effect"]["value"]
+        ci = f["effect"].get("interval") or {}
         low, high = ci.get("low"), ci.get("high")
-        bounds = f"[{100 * low:.0f}%, {100 * high:.0f}%]" if low is not None else "(no interval)"
-        met = f["effect"] >= 0.5
+        bounds = (f"[{100 * low:.0f}%, {100 * high:.0f}%] ({100 * ci['level']:.0f}%+ coverage)"
+                  if low is not None else "(no interval)")
+        met = effect >= 0.5
         failed = failed or not met
-        print(f"  prefetch recovers {100 * f['effect']:.0f}% {bounds} of the cold penalty in {f['subject'].split('/')[-1]}"
+        print(f"  prefetch recovers {100 * effect:.0f}% {bounds} of the cold penalty in {f['subject'].split('/')[-1]}"
               f" (target >= 50%: {'met' if met else 'NOT met'})")
     if not recovery:
         failed = True
@@ -142,6 +155,9 @@ for name in ("native", "python"):
 
     # vmtouch against the record, per file: before and after, in bytes (vmtouch counts pages).
     check = os.path.join(out, f"{name}.vmtouch")
+    if not os.path.exists(check):
+        print("  vmtouch check not run")
+        continue
     lines = open(check).read().split("\n")
     if lines and lines[0].startswith("vmtouch is not installed"):
         print(f"  {lines[0]}")

@@ -46,8 +46,8 @@ Expected<int64_t> read_prefix(int fd, int64_t bytes, char* buffer, const std::st
 
 }  // namespace
 
-CacheReads attribute_reads(const std::vector<FileResidency>& before, const std::vector<FileResidency>& after,
-                           std::size_t top) {
+CacheReads attribute_reads(const std::vector<FileResidency>& before,
+                           const std::vector<FileResidency>& after, std::size_t top) {
   std::map<std::string, const FileResidency*> earlier;
   for (const auto& f : before) earlier[f.path] = &f;
   CacheReads reads;
@@ -73,7 +73,8 @@ CacheReads attribute_reads(const std::vector<FileResidency>& before, const std::
 Expected<SequentialFloor> measure_sequential_floor(const std::vector<FloorFile>& files) {
   std::unique_ptr<void, FreeDeleter> memory;
   void* raw = nullptr;
-  if (posix_memalign(&raw, kAlignment, kChunk) != 0) return make_error("cannot allocate a read buffer");
+  if (posix_memalign(&raw, kAlignment, kChunk) != 0)
+    return make_error("cannot allocate a read buffer");
   memory.reset(raw);
   char* buffer = static_cast<char*>(raw);
 
@@ -117,8 +118,8 @@ Expected<SequentialFloor> measure_sequential_floor(const std::vector<FloorFile>&
   }
   floor.ms = seconds * 1000.0;
   floor.method = all_direct && any_direct ? "O_DIRECT pread"
-                 : any_direct            ? "O_DIRECT pread, pread after eviction where O_DIRECT failed"
-                                         : "pread after eviction";
+                 : any_direct ? "O_DIRECT pread, pread after eviction where O_DIRECT failed"
+                              : "pread after eviction";
   return floor;
 }
 

@@ -20,7 +20,8 @@ inline constexpr std::size_t kTopReadFiles = 10;
 // only on one side is left out) and keeps the `top` files that gained most,
 // most first, larger files first among equals. Files whose residency fell are
 // counted as no read.
-CacheReads attribute_reads(const std::vector<FileResidency>& before, const std::vector<FileResidency>& after,
+CacheReads attribute_reads(const std::vector<FileResidency>& before,
+                           const std::vector<FileResidency>& after,
                            std::size_t top = kTopReadFiles);
 
 // Reads `bytes` of these files sequentially, file after file from offset 0

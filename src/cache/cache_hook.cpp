@@ -212,11 +212,11 @@ Expected<void> CacheStateHook::before_spawn(const CommandSpec& command, proc::Sp
   }
   // cold+prefetch without a list: the first warmup runs cold and its first touches become the list.
   recording_for_replay_ = record.warmup && settings_.mode == CacheMode::ColdPrefetch && !prefetch_ranges_;
-  const bool record_to_file = !record.warmup && !settings_.record_prefetch.empty() && !recorded_ &&
+  const bool record_to_file = !record.warmup && !cold_start_.record_prefetch.empty() && !recorded_ &&
                               (settings_.mode == CacheMode::Cold || settings_.mode == CacheMode::Drop);
   current_files_ = *files;
   bool all_cold_attribution = false;
-  if (!record.warmup && settings_.attribute) {
+  if (!record.warmup && cold_start_.attribute) {
     all_cold_attribution = apply_attribution_condition(**files, record);
   } else if (!record.warmup) {
     auto applied = apply_mode(**files);
@@ -239,7 +239,7 @@ Expected<void> CacheStateHook::before_spawn(const CommandSpec& command, proc::Sp
   }
   record.residency = summarize_residency(measured, std::string(to_string(settings_.mode)));
   // Under --attribute only the all-cold runs are cold starts; the others are what each group costs.
-  const bool cold_run = !record.warmup && evicts(settings_.mode) && (!settings_.attribute || all_cold_attribution);
+  const bool cold_run = !record.warmup && evicts(settings_.mode) && (!cold_start_.attribute || all_cold_attribution);
   attribute_run_ = cold_run || recording_for_replay_;
   left_resident_.clear();
   if (cold_run) note_left_resident(measured, record);
@@ -247,10 +247,10 @@ Expected<void> CacheStateHook::before_spawn(const CommandSpec& command, proc::Sp
 
   // Last, so that nothing but the spawn comes between them and the workload.
   if (recording_for_replay_ || record_to_file) {
-    recorder_ = std::make_unique<FirstTouchRecorder>(**files, settings_.record_interval_ms);
+    recorder_ = std::make_unique<FirstTouchRecorder>(**files, cold_start_.record_interval_ms);
     recorder_->start();
   }
-  if (replaying) prefetch_ = std::make_unique<ConcurrentPrefetch>(prefetch_ranges_, settings_.prefetch_method);
+  if (replaying) prefetch_ = std::make_unique<ConcurrentPrefetch>(prefetch_ranges_, cold_start_.prefetch_method);
   return {};
 }
 
@@ -276,7 +276,7 @@ void CacheStateHook::plan_attribution(const std::vector<std::string>& files, con
   plan.conditions = {kAttributeAllCold, kAttributeWarm};
   std::set<std::string> top;
   for (const auto& f : all_reads.top) {
-    if (int(top.size()) >= settings_.attribute_top) break;
+    if (int(top.size()) >= cold_start_.attribute_top) break;
     top.insert(f.path);
     const std::string condition = "cold: " + f.path.substr(f.path.rfind('/') + 1);
     plan.conditions.push_back(condition);
@@ -319,13 +319,13 @@ Expected<void> CacheStateHook::after_run(const bench::RunEnd&, RunRecord& record
       if (notice_) notice_(fmt::format("prefetch list recorded in warmup run {} (run cold): {}", record.index + 1, how));
       prefetch_ranges_ = std::make_shared<const std::vector<PrefetchRange>>(ranges);
     }
-    if (!settings_.record_prefetch.empty() && !recorded_) {
+    if (!cold_start_.record_prefetch.empty() && !recorded_) {
       auto written = write_prefetch_list(
-          settings_.record_prefetch, ranges,
+          cold_start_.record_prefetch, ranges,
           fmt::format("recorded by coldbench {} from '{}', {}", COLDBENCH_VERSION, record.command, how));
       if (!written) return written.error().with_context("--record-prefetch");
       recorded_ = true;
-      if (notice_) notice_(fmt::format("prefetch list written to {}: {}", settings_.record_prefetch, how));
+      if (notice_) notice_(fmt::format("prefetch list written to {}: {}", cold_start_.record_prefetch, how));
     }
   }
   if (!attribute_run_) return {};
@@ -335,7 +335,7 @@ Expected<void> CacheStateHook::after_run(const bench::RunEnd&, RunRecord& record
   for (const auto& f : before_) paths.push_back(f.path);
   const std::vector<FileResidency> after = measure_visible(paths, nullptr);
   CacheReads reads = attribute_reads(before_, after, before_.size());
-  if (settings_.attribute && !record.warmup && current_files_ && attribution_plans_[current_files_].conditions.empty())
+  if (cold_start_.attribute && !record.warmup && current_files_ && attribution_plans_[current_files_].conditions.empty())
     plan_attribution(*current_files_, reads);
   if (!floor_measured_ && reads.read_bytes > 0 && !record.warmup) {
     floor_measured_ = true;
@@ -374,6 +374,7 @@ Expected<std::unique_ptr<CacheStateHook>> make_cache_hook(CacheMode mode, const 
         "other program on it slows down while it reads its files again");
   }
   CacheSettings settings;
+  ColdStartSettings cold_start;
   settings.mode = mode;
   settings.discover = discover;
   settings.tracking.rediscover = rediscover;
@@ -383,17 +384,17 @@ Expected<std::unique_ptr<CacheStateHook>> make_cache_hook(CacheMode mode, const 
     return make_error(
         "--record-prefetch records the first-touch order of a cold start: it needs --cache cold (or drop)");
   if (prefetch.method == "willneed") {
-    settings.prefetch_method = PrefetchMethod::WillNeed;
+    cold_start.prefetch_method = PrefetchMethod::WillNeed;
   } else if (prefetch.method != "read") {
     return make_error("--prefetch-method '{}': expected read or willneed", prefetch.method);
   }
-  settings.record_prefetch = prefetch.record;
+  cold_start.record_prefetch = prefetch.record;
   if (attribute && mode != CacheMode::Cold) {
     return make_error("--attribute evicts one group of files at a time and compares with warm runs: it needs --cache cold");
   }
-  settings.attribute = attribute;
+  cold_start.attribute = attribute;
   if (!prefetch.list.empty()) {
-    settings.prefetch_list = prefetch.list;
+    cold_start.prefetch_list = prefetch.list;
   }
   if (!track.empty()) {
     auto expanded = expand_file_patterns(track, base_dir);
@@ -412,12 +413,13 @@ Expected<std::unique_ptr<CacheStateHook>> make_cache_hook(CacheMode mode, const 
     }
   }
   std::shared_ptr<const std::vector<PrefetchRange>> ranges;
-  if (!settings.prefetch_list.empty()) {
-    auto list = read_prefetch_list(settings.prefetch_list);
+  if (!cold_start.prefetch_list.empty()) {
+    auto list = read_prefetch_list(cold_start.prefetch_list);
     if (!list) return list.error();
     ranges = std::make_shared<const std::vector<PrefetchRange>>(std::move(list).value());
   }
   auto hook = std::make_unique<CacheStateHook>(std::move(settings), std::move(notice));
+  hook->set_cold_start(std::move(cold_start));
   if (ranges) hook->set_prefetch_ranges(std::move(ranges));
   return hook;
 }

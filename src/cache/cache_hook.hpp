@@ -37,6 +37,16 @@ struct CacheSettings {
   std::vector<std::string> track;  // --track files, expanded and absolute
   bool discover = true;            // trace each command once to find its files
   TrackingOptions tracking;
+};
+
+// The --attribute conditions' labels.
+inline constexpr const char* kAttributeLabel = "attribute";
+inline constexpr const char* kAttributeAllCold = "cold: all";
+inline constexpr const char* kAttributeWarm = "warm";
+
+// What a cold start is attributed to and how it is remedied (docs/cache.md):
+// kept apart from CacheSettings, which callers build as an aggregate.
+struct ColdStartSettings {
   // cold+prefetch: the list to replay (empty: recorded in the first warmup run).
   std::string prefetch_list;
   PrefetchMethod prefetch_method = PrefetchMethod::Read;
@@ -49,11 +59,6 @@ struct CacheSettings {
   bool attribute = false;
   int attribute_top = 3;
 };
-
-// The --attribute conditions' labels.
-inline constexpr const char* kAttributeLabel = "attribute";
-inline constexpr const char* kAttributeAllCold = "cold: all";
-inline constexpr const char* kAttributeWarm = "warm";
 
 // Whether the mode evicts the tracked files before each measured run.
 bool evicts(CacheMode mode);
@@ -71,6 +76,8 @@ class CacheStateHook : public bench::RunHook {
   Expected<void> after_run(const bench::RunEnd&, RunRecord& record) override;
 
   const CacheSettings& settings() const { return settings_; }
+  void set_cold_start(ColdStartSettings cold_start) { cold_start_ = std::move(cold_start); }
+  const ColdStartSettings& cold_start() const { return cold_start_; }
   void set_prefetch_ranges(std::shared_ptr<const std::vector<PrefetchRange>> ranges) {
     prefetch_ranges_ = std::move(ranges);
   }
@@ -94,6 +101,7 @@ class CacheStateHook : public bench::RunHook {
   const std::vector<std::string>* current_files_ = nullptr;
 
   CacheSettings settings_;
+  ColdStartSettings cold_start_;
   CacheNotice notice_;
   // The run in progress: residency before it, and what runs beside it.
   std::vector<FileResidency> before_;

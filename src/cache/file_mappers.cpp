@@ -23,7 +23,11 @@ std::string read_whole(const std::string& path) {
 std::string command_line(int pid, std::size_t chars) {
   std::string raw = read_whole(fmt::format("/proc/{}/cmdline", pid));
   while (!raw.empty() && raw.back() == '\0') raw.pop_back();
-  std::replace(raw.begin(), raw.end(), '\0', ' ');
+  // Arguments are NUL-separated; a newline or tab inside one (python3 -c '...') would break the
+  // line shown.
+  for (auto& c : raw) {
+    if (c == '\0' || c == '\n' || c == '\t' || c == '\r') c = ' ';
+  }
   if (raw.empty()) {
     raw = read_whole(fmt::format("/proc/{}/comm", pid));
     while (!raw.empty() && (raw.back() == '\n')) raw.pop_back();
@@ -65,13 +69,15 @@ std::set<std::string> parse_mapped_paths(std::string_view maps_text) {
     std::string_view path = line.substr(pos);
     if (path.empty() || path.front() != '/') continue;
     constexpr std::string_view kDeleted = " (deleted)";
-    if (path.size() >= kDeleted.size() && path.substr(path.size() - kDeleted.size()) == kDeleted) continue;
+    if (path.size() >= kDeleted.size() && path.substr(path.size() - kDeleted.size()) == kDeleted)
+      continue;
     paths.emplace(path);
   }
   return paths;
 }
 
-std::map<std::string, std::vector<FileMapper>> find_file_mappers(const std::set<std::string>& paths, int exclude,
+std::map<std::string, std::vector<FileMapper>> find_file_mappers(const std::set<std::string>& paths,
+                                                                 int exclude,
                                                                  std::size_t command_chars) {
   std::map<std::string, std::vector<FileMapper>> found;
   if (paths.empty()) return found;
@@ -80,7 +86,8 @@ std::map<std::string, std::vector<FileMapper>> find_file_mappers(const std::set<
   std::vector<int> pids;
   while (dirent* entry = readdir(proc)) {
     const std::string name = entry->d_name;
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); }))
+    if (name.empty() ||
+        !std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isdigit(c); }))
       continue;
     pids.push_back(std::stoi(name));
   }
@@ -101,9 +108,10 @@ std::map<std::string, std::vector<FileMapper>> find_file_mappers(const std::set<
   return found;
 }
 
-std::vector<LeftResident> left_resident_files(const std::vector<FileResidency>& after_eviction,
-                                              const std::map<std::string, std::vector<FileMapper>>& mappers,
-                                              double min_fraction, int64_t min_bytes) {
+std::vector<LeftResident> left_resident_files(
+    const std::vector<FileResidency>& after_eviction,
+    const std::map<std::string, std::vector<FileMapper>>& mappers, double min_fraction,
+    int64_t min_bytes) {
   std::vector<LeftResident> left;
   for (const auto& f : after_eviction) {
     if (f.size_bytes <= 0 || f.resident_bytes < min_bytes) continue;
@@ -112,22 +120,27 @@ std::vector<LeftResident> left_resident_files(const std::vector<FileResidency>& 
     if (auto it = mappers.find(f.path); it != mappers.end()) file.mappers = it->second;
     left.push_back(std::move(file));
   }
-  std::stable_sort(left.begin(), left.end(),
-                   [](const LeftResident& a, const LeftResident& b) { return a.resident_bytes > b.resident_bytes; });
+  std::stable_sort(left.begin(), left.end(), [](const LeftResident& a, const LeftResident& b) {
+    return a.resident_bytes > b.resident_bytes;
+  });
   return left;
 }
 
 std::string describe_left_resident(const LeftResident& file, std::size_t shown_mappers) {
-  const double percent = file.size_bytes > 0 ? 100.0 * double(file.resident_bytes) / double(file.size_bytes) : 0;
-  std::string text = fmt::format("{:.0f}% of {} ({}) stays resident after eviction", percent, base_name(file.path),
-                                 format_bytes(double(file.resident_bytes)));
-  if (file.mappers.empty()) return text + ": no process maps it (pages under writeback, or a filesystem that cannot drop them)";
+  const double percent =
+      file.size_bytes > 0 ? 100.0 * double(file.resident_bytes) / double(file.size_bytes) : 0;
+  std::string text = fmt::format("{:.0f}% of {} ({}) stays resident after eviction", percent,
+                                 base_name(file.path), format_bytes(double(file.resident_bytes)));
+  if (file.mappers.empty())
+    return text +
+           ": no process maps it (pages under writeback, or a filesystem that cannot drop them)";
   text += ": mapped by ";
   for (std::size_t i = 0; i < file.mappers.size() && i < shown_mappers; ++i) {
     if (i > 0) text += ", ";
     text += fmt::format("pid {} ({})", file.mappers[i].pid, file.mappers[i].command);
   }
-  if (file.mappers.size() > shown_mappers) text += fmt::format(" and {} more", file.mappers.size() - shown_mappers);
+  if (file.mappers.size() > shown_mappers)
+    text += fmt::format(" and {} more", file.mappers.size() - shown_mappers);
   return text;
 }
 

@@ -34,7 +34,8 @@ bool parse_int(std::string_view text, int64_t& value) {
 }
 
 PrefetchOutcome replay_with_buffer(const std::vector<PrefetchRange>& ranges, PrefetchMethod method,
-                                   const std::atomic<bool>* stop, char* buffer, std::size_t buffer_size) {
+                                   const std::atomic<bool>* stop, char* buffer,
+                                   std::size_t buffer_size) {
   PrefetchOutcome outcome;
   const auto start = std::chrono::steady_clock::now();
   const std::string* open_path = nullptr;
@@ -60,7 +61,8 @@ PrefetchOutcome replay_with_buffer(const std::vector<PrefetchRange>& ranges, Pre
     } else {
       int64_t done = 0;
       while (done < range.length) {
-        const std::size_t want = std::size_t(std::min<int64_t>(int64_t(buffer_size), range.length - done));
+        const std::size_t want =
+            std::size_t(std::min<int64_t>(int64_t(buffer_size), range.length - done));
         ssize_t got = ::pread(fd, buffer, want, range.offset + done);
         if (got < 0 && errno == EINTR) continue;
         if (got <= 0) {
@@ -78,13 +80,15 @@ PrefetchOutcome replay_with_buffer(const std::vector<PrefetchRange>& ranges, Pre
     }
   }
   if (fd >= 0) ::close(fd);
-  outcome.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  outcome.ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return outcome;
 }
 
 }  // namespace
 
-std::string format_prefetch_list(const std::vector<PrefetchRange>& ranges, const std::string& comment) {
+std::string format_prefetch_list(const std::vector<PrefetchRange>& ranges,
+                                 const std::string& comment) {
   std::string text(kPrefetchListHeader);
   text += "\n# OFFSET LENGTH PATH, in bytes, in the order the start-up first touched them\n";
   if (!comment.empty()) {
@@ -95,7 +99,8 @@ std::string format_prefetch_list(const std::vector<PrefetchRange>& ranges, const
   return text;
 }
 
-Expected<std::vector<PrefetchRange>> parse_prefetch_list(std::string_view text, const std::string& origin) {
+Expected<std::vector<PrefetchRange>> parse_prefetch_list(std::string_view text,
+                                                         const std::string& origin) {
   std::vector<PrefetchRange> ranges;
   std::size_t start = 0;
   int line_number = 0;
@@ -110,7 +115,8 @@ Expected<std::vector<PrefetchRange>> parse_prefetch_list(std::string_view text, 
     if (line_number == 1) {
       if (line != kPrefetchListHeader) {
         return make_error(
-            "{}:1: not a prefetch list: the first line must be '{}' (write one with coldbench run --cache cold "
+            "{}:1: not a prefetch list: the first line must be '{}' (write one with coldbench run "
+            "--cache cold "
             "--record-prefetch FILE)",
             origin, kPrefetchListHeader);
       }
@@ -122,14 +128,17 @@ Expected<std::vector<PrefetchRange>> parse_prefetch_list(std::string_view text, 
     const std::size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
     PrefetchRange range;
     if (second == std::string_view::npos || !parse_int(line.substr(0, first), range.offset) ||
-        !parse_int(line.substr(first + 1, second - first - 1), range.length) || second + 1 >= line.size()) {
-      return make_error("{}:{}: expected 'OFFSET LENGTH PATH' (bytes, then an absolute path), got '{}'", origin,
-                        line_number, line);
+        !parse_int(line.substr(first + 1, second - first - 1), range.length) ||
+        second + 1 >= line.size()) {
+      return make_error(
+          "{}:{}: expected 'OFFSET LENGTH PATH' (bytes, then an absolute path), got '{}'", origin,
+          line_number, line);
     }
     range.path = std::string(line.substr(second + 1));
     if (range.path.front() != '/') {
-      return make_error("{}:{}: the path '{}' is not absolute; a prefetch list names files by absolute path",
-                        origin, line_number, range.path);
+      return make_error(
+          "{}:{}: the path '{}' is not absolute; a prefetch list names files by absolute path",
+          origin, line_number, range.path);
     }
     if (range.length == 0) continue;
     ranges.push_back(std::move(range));
@@ -146,13 +155,15 @@ Expected<std::vector<PrefetchRange>> read_prefetch_list(const std::string& path)
   return parse_prefetch_list(text.str(), path);
 }
 
-Expected<void> write_prefetch_list(const std::string& path, const std::vector<PrefetchRange>& ranges,
+Expected<void> write_prefetch_list(const std::string& path,
+                                   const std::vector<PrefetchRange>& ranges,
                                    const std::string& comment) {
   return write_file_atomically(path, format_prefetch_list(ranges, comment));
 }
 
 std::vector<PrefetchRange> ranges_from_first_touches(std::vector<FirstTouch> touches,
-                                                     const std::vector<std::string>& files, int64_t page_bytes,
+                                                     const std::vector<std::string>& files,
+                                                     int64_t page_bytes,
                                                      const std::vector<int64_t>& file_sizes) {
   std::sort(touches.begin(), touches.end(), [](const FirstTouch& a, const FirstTouch& b) {
     if (a.sample != b.sample) return a.sample < b.sample;
@@ -167,7 +178,8 @@ std::vector<PrefetchRange> ranges_from_first_touches(std::vector<FirstTouch> tou
     const int64_t offset = t.page * page_bytes;
     if (offset >= size) continue;
     const int64_t length = std::min(page_bytes, size - offset);
-    if (!ranges.empty() && t.sample == last_sample && t.file == last_file && t.page == last_page + 1) {
+    if (!ranges.empty() && t.sample == last_sample && t.file == last_file &&
+        t.page == last_page + 1) {
       ranges.back().length += length;
     } else {
       ranges.push_back(PrefetchRange{files[std::size_t(t.file)], offset, length});
@@ -184,7 +196,8 @@ struct FirstTouchRecorder::Tracked {
   int64_t size = 0;
   void* address = MAP_FAILED;
   std::vector<unsigned char> pages;  // mincore's answer, reused every sample
-  std::vector<int32_t> first_seen;   // sample that first saw the page; -1 not yet; -2 resident at start
+  std::vector<int32_t>
+      first_seen;  // sample that first saw the page; -1 not yet; -2 resident at start
 };
 
 FirstTouchRecorder::FirstTouchRecorder(const std::vector<std::string>& files, double interval_ms)
@@ -258,7 +271,8 @@ std::vector<PrefetchRange> FirstTouchRecorder::stop() {
     paths.push_back(files_[f].path);
     sizes.push_back(files_[f].size);
     for (std::size_t i = 0; i < files_[f].first_seen.size(); ++i) {
-      if (files_[f].first_seen[i] >= 0) touches.push_back({files_[f].first_seen[i], int32_t(f), int64_t(i)});
+      if (files_[f].first_seen[i] >= 0)
+        touches.push_back({files_[f].first_seen[i], int32_t(f), int64_t(i)});
     }
   }
   return ranges_from_first_touches(std::move(touches), paths, system_page_size(), sizes);
@@ -273,11 +287,14 @@ PrefetchOutcome replay_prefetch(const std::vector<PrefetchRange>& ranges, Prefet
 ConcurrentPrefetch::ConcurrentPrefetch(std::shared_ptr<const std::vector<PrefetchRange>> ranges,
                                        PrefetchMethod method)
     : ranges_(std::move(ranges)), buffer_(kReadChunk) {
-  thread_ = std::thread(
-      [this, method] { outcome_ = replay_with_buffer(*ranges_, method, &stop_, buffer_.data(), buffer_.size()); });
+  thread_ = std::thread([this, method] {
+    outcome_ = replay_with_buffer(*ranges_, method, &stop_, buffer_.data(), buffer_.size());
+  });
 }
 
-ConcurrentPrefetch::~ConcurrentPrefetch() { (void)finish(); }
+ConcurrentPrefetch::~ConcurrentPrefetch() {
+  (void)finish();
+}
 
 PrefetchOutcome ConcurrentPrefetch::finish() {
   if (thread_.joinable()) {

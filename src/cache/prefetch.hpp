@@ -34,11 +34,14 @@ struct PrefetchRange {
 // "OFFSET LENGTH PATH" in bytes, in first-touch order; PATH is the rest of the
 // line (it may hold spaces). docs/cache.md, "Prefetch".
 inline constexpr std::string_view kPrefetchListHeader = "# coldbench prefetch list v1";
-std::string format_prefetch_list(const std::vector<PrefetchRange>& ranges, const std::string& comment = "");
+std::string format_prefetch_list(const std::vector<PrefetchRange>& ranges,
+                                 const std::string& comment = "");
 // `origin` names the text in errors ("list.txt:3: ...").
-Expected<std::vector<PrefetchRange>> parse_prefetch_list(std::string_view text, const std::string& origin);
+Expected<std::vector<PrefetchRange>> parse_prefetch_list(std::string_view text,
+                                                         const std::string& origin);
 Expected<std::vector<PrefetchRange>> read_prefetch_list(const std::string& path);
-Expected<void> write_prefetch_list(const std::string& path, const std::vector<PrefetchRange>& ranges,
+Expected<void> write_prefetch_list(const std::string& path,
+                                   const std::vector<PrefetchRange>& ranges,
                                    const std::string& comment = "");
 
 // Pages first seen in each sample, as (sample, file, page) triples, become
@@ -50,7 +53,8 @@ struct FirstTouch {
   int64_t page = 0;
 };
 std::vector<PrefetchRange> ranges_from_first_touches(std::vector<FirstTouch> touches,
-                                                     const std::vector<std::string>& files, int64_t page_bytes,
+                                                     const std::vector<std::string>& files,
+                                                     int64_t page_bytes,
                                                      const std::vector<int64_t>& file_sizes);
 
 // Samples the residency of a set of files on a thread of its own, from
@@ -84,9 +88,9 @@ class FirstTouchRecorder {
 enum class PrefetchMethod { Read, WillNeed };
 
 struct PrefetchOutcome {
-  int64_t bytes = 0;     // bytes asked for (WillNeed) or read (Read)
-  int64_t ranges = 0;    // ranges done
-  int64_t failed = 0;    // ranges whose file could not be opened or read
+  int64_t bytes = 0;   // bytes asked for (WillNeed) or read (Read)
+  int64_t ranges = 0;  // ranges done
+  int64_t failed = 0;  // ranges whose file could not be opened or read
   double ms = 0;
   bool stopped = false;  // stop was requested before the end of the list
 };
@@ -100,7 +104,8 @@ PrefetchOutcome replay_prefetch(const std::vector<PrefetchRange>& ranges, Prefet
 // replay_prefetch on a thread of its own, racing whatever starts next.
 class ConcurrentPrefetch {
  public:
-  ConcurrentPrefetch(std::shared_ptr<const std::vector<PrefetchRange>> ranges, PrefetchMethod method);
+  ConcurrentPrefetch(std::shared_ptr<const std::vector<PrefetchRange>> ranges,
+                     PrefetchMethod method);
   ~ConcurrentPrefetch();
   ConcurrentPrefetch(const ConcurrentPrefetch&) = delete;
   ConcurrentPrefetch& operator=(const ConcurrentPrefetch&) = delete;

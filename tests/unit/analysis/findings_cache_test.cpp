@@ -24,8 +24,9 @@ struct Config {
 };
 
 // `runs` runs per config, interleaved; runtime_ready at the config's level with 2% jitter.
-ResultsDocument session(const std::vector<Config>& configs, int runs,
-                        const std::function<void(RunRecord&, const Config&, int)>& shape = nullptr) {
+ResultsDocument session(
+    const std::vector<Config>& configs, int runs,
+    const std::function<void(RunRecord&, const Config&, int)>& shape = nullptr) {
   ResultsDocument doc;
   doc.host.online_cpus = 4;
   std::mt19937 rng(11);
@@ -69,17 +70,18 @@ std::vector<Finding> with_id(const std::vector<Finding>& findings, const std::st
 
 TEST(ColdReadsFinding, NamesTheBytesTheTopFilesAndTheGapToTheFloor) {
   // cold: 1000 ms more than warm, 120 MiB read; the floor reads 120 MiB in 250 ms (480 MiB/s).
-  auto doc = session({{"warm", "warm", 500}, {"cold", "cold", 1500}}, 8, [](RunRecord& run, const Config& c, int i) {
-    if (c.cache != "cold") return;
-    run.cache_reads = reads_of(100 * kMiB, 20 * kMiB);
-    if (i == 0) {
-      SequentialFloor floor;
-      floor.bytes = 120 * kMiB;
-      floor.ms = 250;
-      floor.method = "O_DIRECT pread";
-      run.cache_reads->floor = floor;
-    }
-  });
+  auto doc = session({{"warm", "warm", 500}, {"cold", "cold", 1500}}, 8,
+                     [](RunRecord& run, const Config& c, int i) {
+                       if (c.cache != "cold") return;
+                       run.cache_reads = reads_of(100 * kMiB, 20 * kMiB);
+                       if (i == 0) {
+                         SequentialFloor floor;
+                         floor.bytes = 120 * kMiB;
+                         floor.ms = 250;
+                         floor.method = "O_DIRECT pread";
+                         run.cache_reads->floor = floor;
+                       }
+                     });
   const auto summary = summarize_session(doc);
   ASSERT_TRUE(summary.commands[1].cold_reads);
   EXPECT_FALSE(summary.commands[0].cold_reads);
@@ -91,7 +93,8 @@ TEST(ColdReadsFinding, NamesTheBytesTheTopFilesAndTheGapToTheFloor) {
   ASSERT_EQ(reads.size(), 1u);
   const Finding& f = reads[0];
   EXPECT_EQ(f.subject, "cold");
-  EXPECT_NE(f.sentence.find("read 120 MiB per run (median of 8), 100 MiB of it from libtorch_cpu.so (83%)"),
+  EXPECT_NE(f.sentence.find(
+                "read 120 MiB per run (median of 8), 100 MiB of it from libtorch_cpu.so (83%)"),
             std::string::npos)
       << f.sentence;
   EXPECT_NE(f.sentence.find("in 250.0 ms"), std::string::npos) << f.sentence;
@@ -124,21 +127,24 @@ TEST(ColdReadsFinding, WarmSessionsHaveNone) {
 TEST(PagesLeftResidentFinding, NamesTheMappingProcesses) {
   auto doc = session({{"cold", "cold", 1500}}, 3, [](RunRecord& run, const Config&, int) {
     run.cache_reads = reads_of(10 * kMiB, 0);
-    run.cache_reads->left_resident = {
-        LeftResident{"/usr/lib/libtorch_cpu.so", 100 * kMiB, 32 * kMiB, {{20555, "python3 serve.py"}}}};
+    run.cache_reads->left_resident = {LeftResident{
+        "/usr/lib/libtorch_cpu.so", 100 * kMiB, 32 * kMiB, {{20555, "python3 serve.py"}}}};
   });
   const auto left = with_id(summarize_session(doc).findings, "pages_left_resident");
   ASSERT_EQ(left.size(), 1u);
-  EXPECT_EQ(left[0].sentence.rfind("32% of libtorch_cpu.so stays resident after eviction in 'cold' runs: mapped by pid "
-                                   "20555 (python3 serve.py)",
-                                   0),
-            0u)
+  EXPECT_EQ(
+      left[0].sentence.rfind(
+          "32% of libtorch_cpu.so stays resident after eviction in 'cold' runs: mapped by pid "
+          "20555 (python3 serve.py)",
+          0),
+      0u)
       << left[0].sentence;
 }
 
 TEST(PrefetchRecoveryFinding, IsTheShareOfTheColdPenaltyWithBounds) {
   // cold 1500, cold+prefetch 800, warm 500: (1500 - 800) / (1500 - 500) = 70%.
-  auto doc = session({{"cold", "cold", 1500}, {"prefetch", "cold+prefetch", 800}, {"warm", "warm", 500}}, 10);
+  auto doc = session(
+      {{"cold", "cold", 1500}, {"prefetch", "cold+prefetch", 800}, {"warm", "warm", 500}}, 10);
   const auto recovery = with_id(summarize_session(doc).findings, "prefetch_recovery");
   ASSERT_EQ(recovery.size(), 1u);
   const Finding& f = recovery[0];
@@ -148,7 +154,8 @@ TEST(PrefetchRecoveryFinding, IsTheShareOfTheColdPenaltyWithBounds) {
   EXPECT_LT(f.effect_ci.low, f.effect);
   EXPECT_GT(f.effect_ci.high, f.effect);
   EXPECT_GE(f.effect_ci.level, 0.89);
-  EXPECT_NE(f.sentence.find("Prefetch racing the start recovers 7"), std::string::npos) << f.sentence;
+  EXPECT_NE(f.sentence.find("Prefetch racing the start recovers 7"), std::string::npos)
+      << f.sentence;
   EXPECT_EQ(f.baseline, "cold");
   EXPECT_EQ(f.candidate, "prefetch");
 }
@@ -159,9 +166,13 @@ TEST(PrefetchRecoveryFinding, NeedsColdAndWarmPeers) {
 }
 
 TEST(AttributionFinding, EachGroupAgainstWarmWithItsShareOfTheAllColdCost) {
-  // One command whose runs rotate through the conditions: warm 500, libtorch cold 1300, rest cold 600, all cold 1500.
+  // One command whose runs rotate through the conditions: warm 500, libtorch cold 1300, rest cold
+  // 600, all cold 1500.
   const std::vector<std::pair<std::string, double>> conditions = {
-      {"cold: all", 1500}, {"warm", 500}, {"cold: libtorch_cpu.so", 1300}, {"cold: the other 40 files", 600}};
+      {"cold: all", 1500},
+      {"warm", 500},
+      {"cold: libtorch_cpu.so", 1300},
+      {"cold: the other 40 files", 600}};
   auto doc = session({{"mnv2", "cold", 1000}}, 24, [&](RunRecord& run, const Config&, int i) {
     const auto& [label, level] = conditions[std::size_t(i) % conditions.size()];
     run.labels["attribute"] = label;
@@ -178,10 +189,13 @@ TEST(AttributionFinding, EachGroupAgainstWarmWithItsShareOfTheAllColdCost) {
   ASSERT_TRUE(torch);
   EXPECT_EQ(torch->verdict, FindingVerdict::Shown);
   EXPECT_NEAR(torch->effect, 2.6, 0.15);
-  EXPECT_NE(torch->sentence.find("With only libtorch_cpu.so cold, 'mnv2' pays"), std::string::npos) << torch->sentence;
-  EXPECT_NE(torch->sentence.find("% of what all files cold cost"), std::string::npos) << torch->sentence;
-  auto share = std::find_if(torch->evidence.begin(), torch->evidence.end(),
-                            [](const FindingEvidence& e) { return e.name == "share of the all-cold cost"; });
+  EXPECT_NE(torch->sentence.find("With only libtorch_cpu.so cold, 'mnv2' pays"), std::string::npos)
+      << torch->sentence;
+  EXPECT_NE(torch->sentence.find("% of what all files cold cost"), std::string::npos)
+      << torch->sentence;
+  auto share =
+      std::find_if(torch->evidence.begin(), torch->evidence.end(),
+                   [](const FindingEvidence& e) { return e.name == "share of the all-cold cost"; });
   ASSERT_NE(share, torch->evidence.end());
   EXPECT_NEAR(share->value, 80.0, 6.0);
 }

@@ -12,9 +12,11 @@ namespace coldbench::cache {
 namespace {
 
 TEST(AttributeReads, GainedBytesPerFileAreAfterMinusBeforeMostFirst) {
-  std::vector<FileResidency> before = {{"/lib/a.so", 100, 10}, {"/lib/b.so", 50, 0}, {"/lib/c.so", 70, 70},
-                                       {"/lib/gone.so", 30, 0}};
-  std::vector<FileResidency> after = {{"/lib/a.so", 100, 40}, {"/lib/b.so", 50, 50}, {"/lib/c.so", 70, 60},
+  std::vector<FileResidency> before = {
+      {"/lib/a.so", 100, 10}, {"/lib/b.so", 50, 0}, {"/lib/c.so", 70, 70}, {"/lib/gone.so", 30, 0}};
+  std::vector<FileResidency> after = {{"/lib/a.so", 100, 40},
+                                      {"/lib/b.so", 50, 50},
+                                      {"/lib/c.so", 70, 60},
                                       {"/lib/new.so", 80, 80}};
   CacheReads reads = attribute_reads(before, after);
   // a gained 30, b 50; c lost pages (counted as no read); gone and new are on one side only.
@@ -43,7 +45,8 @@ TEST(AttributeReads, KeepsTheTopFilesButCountsEveryFile) {
 }
 
 TEST(AttributeReads, EqualGainsPutTheLargerFileFirst) {
-  CacheReads reads = attribute_reads({{"/small", 10, 0}, {"/big", 90, 0}}, {{"/small", 10, 10}, {"/big", 90, 10}});
+  CacheReads reads =
+      attribute_reads({{"/small", 10, 0}, {"/big", 90, 0}}, {{"/small", 10, 10}, {"/big", 90, 10}});
   ASSERT_EQ(reads.top.size(), 2u);
   EXPECT_EQ(reads.top[0].path, "/big");
 }

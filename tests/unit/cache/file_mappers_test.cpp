@@ -10,18 +10,25 @@ namespace {
 
 TEST(FileMappers, ParsesPathsIncludingSpacesAndSkipsPseudoAndDeletedMappings) {
   const std::string maps =
-      "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234                       /usr/bin/python3.11\n"
-      "7f1a00000000-7f1a00200000 r-xp 00010000 08:01 5678                       /usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0\n"
-      "7f1a00200000-7f1a00300000 r--p 00000000 08:01 5679                       /home/me/my models/model file.pt\n"
+      "55d0c0a00000-55d0c0a02000 r--p 00000000 08:01 1234                       "
+      "/usr/bin/python3.11\n"
+      "7f1a00000000-7f1a00200000 r-xp 00010000 08:01 5678                       "
+      "/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0\n"
+      "7f1a00200000-7f1a00300000 r--p 00000000 08:01 5679                       /home/me/my "
+      "models/model file.pt\n"
       "7f1a00300000-7f1a00400000 rw-p 00000000 00:00 0                          [heap]\n"
       "7f1a00400000-7f1a00500000 rw-p 00000000 00:00 0 \n"
-      "7f1a00500000-7f1a00600000 r--p 00000000 00:05 99                         /tmp/scratch (deleted)\n"
-      "7f1a00600000-7f1a00700000 rw-s 00000000 00:01 42                         /memfd:buffer (deleted)\n"
-      "7f1a00700000-7f1a00800000 r-xp 00020000 08:01 5678                       /usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0\n"
+      "7f1a00500000-7f1a00600000 r--p 00000000 00:05 99                         /tmp/scratch "
+      "(deleted)\n"
+      "7f1a00600000-7f1a00700000 rw-s 00000000 00:01 42                         /memfd:buffer "
+      "(deleted)\n"
+      "7f1a00700000-7f1a00800000 r-xp 00020000 08:01 5678                       "
+      "/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0\n"
       "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]\n"
       "truncated line\n";
   const auto paths = parse_mapped_paths(maps);
-  EXPECT_EQ(paths, (std::set<std::string>{"/usr/bin/python3.11", "/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0",
+  EXPECT_EQ(paths, (std::set<std::string>{"/usr/bin/python3.11",
+                                          "/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0",
                                           "/home/me/my models/model file.pt"}));
 }
 
@@ -55,8 +62,9 @@ TEST(FileMappers, LeftResidentKeepsFilesAboveBothThresholdsMostResidentFirst) {
   ASSERT_EQ(left[0].mappers.size(), 1u);
   EXPECT_EQ(left[1].path, "/d");
   EXPECT_TRUE(left[1].mappers.empty());
-  EXPECT_EQ(describe_left_resident(left[0]),
-            "32% of a (32.0 MiB) stays resident after eviction: mapped by pid 20555 (python3 serve.py)");
+  EXPECT_EQ(
+      describe_left_resident(left[0]),
+      "32% of a (32.0 MiB) stays resident after eviction: mapped by pid 20555 (python3 serve.py)");
   EXPECT_NE(describe_left_resident(left[1]).find("no process maps it"), std::string::npos);
 }
 

@@ -37,7 +37,8 @@ TEST(PrefetchList, RejectsBadInputWithTheLineAndTheFix) {
   const std::string head = std::string(kPrefetchListHeader) + "\n";
   auto bad_number = parse_prefetch_list(head + "# c\n0 4096 /a\nx 1 /b\n", "l.txt");
   ASSERT_FALSE(bad_number);
-  EXPECT_NE(bad_number.error().message.find("l.txt:4: expected 'OFFSET LENGTH PATH'"), std::string::npos);
+  EXPECT_NE(bad_number.error().message.find("l.txt:4: expected 'OFFSET LENGTH PATH'"),
+            std::string::npos);
   auto negative = parse_prefetch_list(head + "-1 4096 /a\n", "l.txt");
   EXPECT_FALSE(negative);
   auto relative = parse_prefetch_list(head + "0 4096 lib/a.so\n", "l.txt");
@@ -57,8 +58,9 @@ TEST(PrefetchList, FirstTouchesBecomeRangesInSampleThenFileThenPageOrder) {
   const std::vector<std::string> files = {"/lib/a", "/lib/b"};
   const std::vector<int64_t> sizes = {5 * 4096, 3 * 4096 + 10};
   std::vector<FirstTouch> touches = {
-      {1, 0, 3}, {0, 1, 0}, {0, 1, 1}, {0, 0, 0}, {0, 0, 1}, {1, 0, 4}, {2, 1, 3},  // b's last page is partial
-      {0, 0, 3},                                                                  // not next to page 1: own range
+      {1, 0, 3}, {0, 1, 0}, {0, 1, 1}, {0, 0, 0},
+      {0, 0, 1}, {1, 0, 4}, {2, 1, 3},  // b's last page is partial
+      {0, 0, 3},                        // not next to page 1: own range
   };
   auto ranges = ranges_from_first_touches(touches, files, 4096, sizes);
   ASSERT_EQ(ranges.size(), 5u);
@@ -80,9 +82,10 @@ TEST(PrefetchList, FirstTouchesBecomeRangesInSampleThenFileThenPageOrder) {
 TEST(PrefetchReplay, ReadsEveryRangeAndCountsTheOnesThatFail) {
   testing::TempDir dir;
   const std::string path = dir.write("data.bin", std::string(3 * 1024 * 1024, 'x'));
-  std::vector<PrefetchRange> ranges = {{path, 0, 2 * 1024 * 1024 + 7},
-                                       {"/nonexistent/coldbench-prefetch", 0, 4096},
-                                       {path, 3 * 1024 * 1024 - 100, 4096}};  // runs past the end: what is there
+  std::vector<PrefetchRange> ranges = {
+      {path, 0, 2 * 1024 * 1024 + 7},
+      {"/nonexistent/coldbench-prefetch", 0, 4096},
+      {path, 3 * 1024 * 1024 - 100, 4096}};  // runs past the end: what is there
   PrefetchOutcome outcome = replay_prefetch(ranges, PrefetchMethod::Read);
   EXPECT_EQ(outcome.ranges, 2);
   EXPECT_EQ(outcome.failed, 1);
@@ -105,7 +108,8 @@ TEST(FirstTouchRecorder, RecordsPagesReadWhileItRunsAndNotThoseResidentBefore) {
   ASSERT_TRUE(evicted);
   auto before = measure_residency(path);
   ASSERT_TRUE(before);
-  if (before->resident_bytes != 0) GTEST_SKIP() << "eviction does not work here (tmpfs?): " << before->resident_bytes;
+  if (before->resident_bytes != 0)
+    GTEST_SKIP() << "eviction does not work here (tmpfs?): " << before->resident_bytes;
   FirstTouchRecorder recorder({path}, 1.0);
   recorder.start();
   // Read the second MiB, then the first: the list must keep that order.
