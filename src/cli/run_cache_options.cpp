@@ -72,7 +72,9 @@ class CacheOptionGroup : public RunOptionGroup {
     if (no_discover_ && track_.empty()) {
       return make_error("--no-discover leaves nothing to track: name the files with --track PATH|GLOB");
     }
-    run_setup.cache = setup::CacheSetup{*mode, track_, !no_discover_, rediscover_, prefetch_, attribute_};
+    run_setup.cache = setup::CacheSetup{*mode, track_, !no_discover_, rediscover_};
+    run_setup.prefetch = prefetch_;
+    run_setup.attribute = attribute_;
     return {};
   }
 
