@@ -457,6 +457,8 @@ std::vector<Finding> find_findings(const ResultsDocument& document, const Sessio
   add_iteration_trends(out, document, summary, thresholds);
   add_run_patterns(out, summary, thresholds);
   add_machine_findings(out, summary, table, thresholds);
+  add_cache_findings(out, summary, table);
+  add_attribution_findings(out, document, summary);
 
   auto rank = [](FindingVerdict v) { return v == FindingVerdict::Shown ? 0 : v == FindingVerdict::Equivalent ? 1 : 2; };
   std::stable_sort(out.begin(), out.end(), [&](const Finding& a, const Finding& b) {

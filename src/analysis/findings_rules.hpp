@@ -27,4 +27,11 @@ void add_run_patterns(std::vector<Finding>& out, const SessionSummary& summary, 
 void add_machine_findings(std::vector<Finding>& out, const SessionSummary& summary, const StudyTable& table,
                           const FindingThresholds& thresholds);
 
+// Page cache: what cold starts read and from which files, against the disk's
+// sequential floor; prefetch recovery; files eviction left resident (findings_cache.cpp).
+void add_cache_findings(std::vector<Finding>& out, const SessionSummary& summary, const StudyTable& table);
+// --attribute: each group of files' coldness against the all-warm runs, in the first phase.
+void add_attribution_findings(std::vector<Finding>& out, const ResultsDocument& document,
+                              const SessionSummary& summary);
+
 }  // namespace coldbench::analysis::findings_detail

@@ -9,6 +9,12 @@
 #include "stats/outliers.hpp"
 
 namespace coldbench::analysis {
+
+double fault_read_rate_fraction(double read_bytes, double read_ms, const std::optional<SequentialFloor>& floor) {
+  if (!floor || !(floor->bytes_per_s() > 0) || !(read_bytes > 0) || !(read_ms > 0)) return std::nan("");
+  return (read_bytes / (read_ms / 1000.0)) / floor->bytes_per_s();
+}
+
 namespace {
 
 constexpr double kOutlierMinRelativeDeviation = 0.01;
@@ -142,6 +148,47 @@ void summarize_cache(const std::vector<const RunRecord*>& ok, CommandSummary& su
   }
 }
 
+void summarize_cold_reads(const std::vector<const RunRecord*>& ok, CommandSummary& summary) {
+  std::vector<const RunRecord*> with_reads;
+  for (const auto* run : ok) {
+    if (run->cache_reads) with_reads.push_back(run);
+  }
+  if (with_reads.empty()) return;
+  ColdReadsSummary reads;
+  reads.read_bytes = sample_of(with_reads, "cache_read", "bytes", [](const RunRecord& r) -> std::optional<double> {
+    return double(r.cache_reads->read_bytes);
+  }, false);
+  std::map<std::string, std::pair<int64_t, std::vector<double>>> by_file;
+  for (const auto* run : with_reads) {
+    for (const auto& f : run->cache_reads->top) by_file[f.path].first = f.size_bytes;
+  }
+  for (const auto* run : with_reads) {
+    for (auto& [path, entry] : by_file) {
+      double bytes = 0;
+      for (const auto& f : run->cache_reads->top) {
+        if (f.path == path) bytes = double(f.read_bytes());
+      }
+      entry.second.push_back(bytes);
+    }
+    if (run->cache_reads->floor && !reads.floor) reads.floor = run->cache_reads->floor;
+    if (run->cache_reads->prefetch_completed.value_or(false)) ++reads.prefetch_completed_runs;
+    reads.left_resident = run->cache_reads->left_resident;
+  }
+  for (auto& [path, entry] : by_file) {
+    const double median = stats::summarize(entry.second).median;
+    if (median > 0) reads.files.push_back(FileReadShare{path, entry.first, median});
+  }
+  std::stable_sort(reads.files.begin(), reads.files.end(), [](const FileReadShare& a, const FileReadShare& b) {
+    return a.median_read_bytes > b.median_read_bytes;
+  });
+  auto prefetched = sample_of(with_reads, "prefetched", "bytes", [](const RunRecord& r) -> std::optional<double> {
+    if (r.cache_reads->prefetched_bytes) return double(*r.cache_reads->prefetched_bytes);
+    return std::nullopt;
+  }, false);
+  if (prefetched.summary.n > 0) reads.prefetched_bytes = std::move(prefetched);
+  summary.cold_reads = std::move(reads);
+}
+
 // The machine around the runs, and the wall times' trend in run order.
 void assess_noise(const std::vector<const RunRecord*>& ok, CommandSummary& summary) {
   summary.machine = noise::assess_machine(ok);
@@ -168,6 +215,7 @@ CommandSummary summarize_command(const ResultsDocument& document, int command_in
   summary.metrics = metric_samples(ok);
   summary.cgroup = cgroup_samples(ok);
   summarize_cache(ok, summary);
+  summarize_cold_reads(ok, summary);
 
   if (!ok.empty()) summary.info = ok.back()->info;
   if (!runs.measured.empty()) {

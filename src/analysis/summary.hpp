@@ -49,6 +49,30 @@ struct FailureNote {
   std::string output_tail;
 };
 
+// One tracked file's share of a cold start's reads: the median over the
+// measured runs of the bytes it gained (0 in a run where it was not among the
+// ten files that gained most).
+struct FileReadShare {
+  std::string path;
+  int64_t size_bytes = 0;
+  double median_read_bytes = 0;
+};
+
+// What cold runs read into the page cache (RunRecord::cache_reads), per command.
+struct ColdReadsSummary {
+  SampleSummary read_bytes;            // per measured run
+  std::vector<FileReadShare> files;    // most first
+  std::optional<SequentialFloor> floor;
+  std::optional<SampleSummary> prefetched_bytes;  // cold+prefetch
+  int prefetch_completed_runs = 0;
+  std::vector<LeftResident> left_resident;  // the latest measured run's
+};
+
+// "fault-driven reads ran at 45% of the disk's sequential rate": `read_bytes`
+// over the time they took (`read_ms`: a cold penalty, or a whole wall time for
+// a lower bound), against the floor's rate. NaN when anything is missing.
+double fault_read_rate_fraction(double read_bytes, double read_ms, const std::optional<SequentialFloor>& floor);
+
 struct CommandSummary {
   std::string name;
   std::string command_text;
@@ -67,6 +91,7 @@ struct CommandSummary {
   int64_t tracked_files = 0;               // and that run's tracked files, bytes, least-resident big files
   int64_t tracked_bytes = 0;
   std::vector<FileResidency> least_resident;
+  std::optional<ColdReadsSummary> cold_reads;  // cold modes
   std::map<std::string, nlohmann::json> info;  // from the latest successful run
   std::vector<FailureNote> failures;
   std::optional<Oversubscription> oversubscription;

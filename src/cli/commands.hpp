@@ -36,6 +36,7 @@ Subcommand add_compare_command(CLI::App& app);
 Subcommand add_env_command(CLI::App& app);
 Subcommand add_load_command(CLI::App& app);
 Subcommand add_merge_command(CLI::App& app);
+Subcommand add_prefetch_command(CLI::App& app);
 
 // --threshold, --alpha, --correction: the comparison policy's options, shared
 // by run, compare, sweep and report so their defaults cannot drift apart.

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   subcommands.push_back(cli::add_env_command(app));
   subcommands.push_back(cli::add_load_command(app));
   subcommands.push_back(cli::add_merge_command(app));
+  subcommands.push_back(cli::add_prefetch_command(app));
 
   if (argc > 1 && argv[1][0] != '-') {
     std::string known;

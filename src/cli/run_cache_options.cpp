@@ -17,9 +17,26 @@ class CacheOptionGroup : public RunOptionGroup {
            "--cache", mode_,
            "Page-cache state of the command's files before each measured run: none (only record "
            "residency), warm (read them all), cold (evict them with posix_fadvise; no root "
-           "needed), drop (sync and drop_caches for the whole machine; root). Files come from a "
-           "traced discovery run plus --track; every run records their residency (docs/cache.md)")
-        ->check(CLI::IsMember({"none", "warm", "cold", "drop"}));
+           "needed), cold+prefetch (cold, then a prefetch list replayed racing the start), drop (sync and "
+           "drop_caches for the whole machine; root). Files come from a traced discovery run plus --track; every "
+           "run records their residency, cold runs the bytes each file gained (docs/cache.md)")
+        ->check(CLI::IsMember({"none", "warm", "cold", "cold+prefetch", "drop"}));
+    sub.add_option("--prefetch-list", prefetch_.list,
+                   "FILE: the prefetch list --cache cold+prefetch replays (default: recorded in the first warmup "
+                   "run)");
+    sub.add_option("--prefetch-method", prefetch_.method,
+                   "How cold+prefetch replays the list: read (pread each range in order; default) or willneed "
+                   "(posix_fadvise WILLNEED: asks the kernel to read ahead and returns)")
+        ->check(CLI::IsMember({"read", "willneed"}));
+    sub.add_option("--record-prefetch", prefetch_.record,
+                   "FILE: with --cache cold, write the order in which the first measured run first touched the "
+                   "tracked files' pages as a prefetch list (mincore sampled every 5 ms); replay it with "
+                   "coldbench prefetch FILE or --cache cold+prefetch --prefetch-list FILE");
+    sub.add_flag("--attribute", attribute_,
+                 "With --cache cold: what each group of files' coldness costs. The first measured run is all cold "
+                 "and finds the 3 files it read most; the runs then rotate through all cold, warm, each of those "
+                 "files cold alone, the other files cold; findings give each group's cost in the first phase "
+                 "against warm, with intervals. Use -n as a multiple of 6 (at least 12)");
     sub.add_option("--track", track_,
                    "PATH|GLOB: also track these files (repeatable; directories are recursed, "
                    "globs allow {a,b}; relative to the current directory)");
@@ -30,12 +47,21 @@ class CacheOptionGroup : public RunOptionGroup {
         "Do not trace the command: track only the --track files (e.g. with --isolate docker)");
   }
 
-  Expected<void> apply(const bench::SessionOptions&, setup::RunSetup& run_setup) override {
+  Expected<void> apply(const bench::SessionOptions& options, setup::RunSetup& run_setup) override {
+    if (attribute_ && mode_ != "cold") {
+      return make_error("--attribute evicts one group of files at a time: it needs --cache cold");
+    }
+    if (attribute_ && !options.adaptive && options.runs < 12) {
+      return make_error(
+          "--attribute rotates the runs through up to 6 conditions (all cold, warm, 3 files, the rest): -n {} leaves "
+          "fewer than 2 runs per condition; use -n 12 or more (a multiple of 6)",
+          options.runs);
+    }
     if (mode_.empty()) {
-      if (!track_.empty() || rediscover_ || no_discover_) {
+      if (!track_.empty() || rediscover_ || no_discover_ || !prefetch_.list.empty() || !prefetch_.record.empty()) {
         return make_error(
-            "--track, --rediscover and --no-discover need --cache MODE (none only records "
-            "residency)");
+            "--track, --rediscover, --no-discover, --prefetch-list and --record-prefetch need --cache MODE (none "
+            "only records residency)");
       }
       return {};
     }
@@ -47,6 +73,8 @@ class CacheOptionGroup : public RunOptionGroup {
       return make_error("--no-discover leaves nothing to track: name the files with --track PATH|GLOB");
     }
     run_setup.cache = setup::CacheSetup{*mode, track_, !no_discover_, rediscover_};
+    run_setup.prefetch = prefetch_;
+    run_setup.attribute = attribute_;
     return {};
   }
 
@@ -59,7 +87,11 @@ class CacheOptionGroup : public RunOptionGroup {
                              {"track_files", settings.track.size()},
                              {"discover", settings.discover},
                              {"rediscover", rediscover_},
-                             {"discovery_cache", settings.tracking.cache_dir}};
+                             {"discovery_cache", settings.tracking.cache_dir},
+                             {"prefetch_list", prefetch_.list},
+                             {"prefetch_method", prefetch_.method},
+                             {"record_prefetch", prefetch_.record},
+                             {"attribute", attribute_}};
   }
 
  private:
@@ -67,6 +99,8 @@ class CacheOptionGroup : public RunOptionGroup {
   std::vector<std::string> track_;
   bool rediscover_ = false;
   bool no_discover_ = false;
+  cache::PrefetchSettings prefetch_;
+  bool attribute_ = false;
 };
 
 }  // namespace

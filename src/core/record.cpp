@@ -46,6 +46,13 @@ void make_text_valid(RunRecord& run) {
   if (run.residency) {
     for (auto& file : run.residency->least_resident) make_valid(file.path);
   }
+  if (run.cache_reads) {
+    for (auto& file : run.cache_reads->top) make_valid(file.path);
+    for (auto& file : run.cache_reads->left_resident) {
+      make_valid(file.path);
+      for (auto& mapper : file.mappers) make_valid(mapper.command);
+    }
+  }
   if (run.limits) {
     make_valid(run.limits->cpuset);
     make_valid(run.limits->affinity);

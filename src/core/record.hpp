@@ -68,6 +68,53 @@ struct FileResidency {
   int64_t resident_bytes = 0;
 };
 
+// A process that has a file mapped (/proc/PID/maps), which keeps the mapped pages resident.
+struct FileMapper {
+  int pid = 0;
+  std::string command;  // its command line, shortened
+};
+
+// A file that eviction left partly resident, and who maps it.
+struct LeftResident {
+  std::string path;
+  int64_t size_bytes = 0;
+  int64_t resident_bytes = 0;
+  std::vector<FileMapper> mappers;  // empty: nobody maps it (pages under writeback, a tmpfs)
+};
+
+// One tracked file's pages before and after a run (cache/attribution.hpp).
+struct FileRead {
+  std::string path;
+  int64_t size_bytes = 0;
+  int64_t resident_before = 0;
+  int64_t resident_after = 0;
+  int64_t read_bytes() const { return resident_after > resident_before ? resident_after - resident_before : 0; }
+};
+
+// How fast the disk reads the same bytes sequentially, measured once per
+// session (cache/attribution.hpp): the floor for a cold start's reads.
+struct SequentialFloor {
+  int64_t bytes = 0;
+  double ms = 0;
+  std::string method;  // "O_DIRECT pread" or "pread after eviction"
+  double bytes_per_s() const { return ms > 0 ? double(bytes) / (ms / 1000.0) : 0.0; }
+};
+
+// What the tracked files gained in the page cache during a run: the bytes a
+// cold start read from disk (or that a concurrent prefetch read for it).
+struct CacheReads {
+  int64_t read_bytes = 0;         // over all measured files
+  int64_t files_read = 0;         // files that gained pages
+  std::vector<FileRead> top;      // the files that gained most, most first (up to ten)
+  std::optional<SequentialFloor> floor;  // on the run where it was measured
+  // cold+prefetch: what the prefetch racing the run read before the run ended.
+  std::optional<int64_t> prefetched_bytes;
+  std::optional<double> prefetch_ms;
+  std::optional<bool> prefetch_completed;  // the whole list was replayed before the run ended
+  // Files eviction left partly resident before the run, and the processes that map them.
+  std::vector<LeftResident> left_resident;
+};
+
 // Page-cache residency of the tracked files just before a run started.
 struct ResidencySnapshot {
   std::string cache_mode;  // none|warm|cold|drop
@@ -128,6 +175,7 @@ struct RunRecord {
   std::optional<CgroupStats> cgroup;
   std::optional<AppliedLimits> limits;
   std::optional<ResidencySnapshot> residency;
+  std::optional<CacheReads> cache_reads;  // cold modes, measured runs: pages the run brought in
   std::optional<MachineNoise> machine;  // absent when nothing could be sampled (no /proc)
   std::string isolation;  // host (empty) | sandbox | docker | podman
   std::map<std::string, std::string> labels;  // free-form, e.g. config parameters of a sweep

@@ -92,6 +92,73 @@ json residency_json(const ResidencySnapshot& r) {
               {"resident_fraction", r.fraction()},    {"least_resident", least}};
 }
 
+json cache_reads_json(const CacheReads& r) {
+  json top = json::array();
+  for (const auto& f : r.top) {
+    top.push_back({{"path", f.path},
+                   {"size_bytes", f.size_bytes},
+                   {"resident_before", f.resident_before},
+                   {"resident_after", f.resident_after},
+                   {"read_bytes", f.read_bytes()}});
+  }
+  json floor = nullptr;
+  if (r.floor) {
+    floor = {{"bytes", r.floor->bytes},
+             {"ms", r.floor->ms},
+             {"method", r.floor->method},
+             {"bytes_per_s", r.floor->bytes_per_s()}};
+  }
+  json left = json::array();
+  for (const auto& f : r.left_resident) {
+    json mappers = json::array();
+    for (const auto& m : f.mappers) mappers.push_back({{"pid", m.pid}, {"command", m.command}});
+    left.push_back({{"path", f.path},
+                    {"size_bytes", f.size_bytes},
+                    {"resident_bytes", f.resident_bytes},
+                    {"mapped_by", mappers}});
+  }
+  return json{{"read_bytes", r.read_bytes},
+              {"files_read", r.files_read},
+              {"left_resident", left},
+              {"top", top},
+              {"sequential_floor", floor},
+              {"prefetched_bytes", optional_json(r.prefetched_bytes)},
+              {"prefetch_ms", optional_json(r.prefetch_ms)},
+              {"prefetch_completed", optional_json(r.prefetch_completed)}};
+}
+
+CacheReads cache_reads_from_json(const json& j) {
+  CacheReads r;
+  r.read_bytes = integer_field(j, "read_bytes", int64_t{0});
+  r.files_read = integer_field(j, "files_read", int64_t{0});
+  for (const auto& f : j.value("top", json::array())) {
+    if (!f.is_object()) continue;
+    r.top.push_back(FileRead{f.value("path", ""), integer_field(f, "size_bytes", int64_t{0}),
+                             integer_field(f, "resident_before", int64_t{0}),
+                             integer_field(f, "resident_after", int64_t{0})});
+  }
+  if (auto it = j.find("sequential_floor"); it != j.end() && it->is_object()) {
+    SequentialFloor floor;
+    floor.bytes = integer_field(*it, "bytes", int64_t{0});
+    floor.ms = it->value("ms", 0.0);
+    floor.method = it->value("method", "");
+    r.floor = floor;
+  }
+  read_optional(j, "prefetched_bytes", r.prefetched_bytes);
+  read_optional(j, "prefetch_ms", r.prefetch_ms);
+  for (const auto& f : j.value("left_resident", json::array())) {
+    if (!f.is_object()) continue;
+    LeftResident left{f.value("path", ""), integer_field(f, "size_bytes", int64_t{0}),
+                      integer_field(f, "resident_bytes", int64_t{0}), {}};
+    for (const auto& m : f.value("mapped_by", json::array())) {
+      if (m.is_object()) left.mappers.push_back(FileMapper{int(integer_field(m, "pid", int64_t{0})), m.value("command", "")});
+    }
+    r.left_resident.push_back(std::move(left));
+  }
+  if (auto it = j.find("prefetch_completed"); it != j.end() && it->is_boolean()) r.prefetch_completed = it->get<bool>();
+  return r;
+}
+
 json machine_json(const MachineNoise& m) {
   return json{{"load_1m_start", optional_json(m.load_1m_start)},
               {"load_1m_end", optional_json(m.load_1m_end)},
@@ -171,6 +238,7 @@ json to_json(const RunRecord& run) {
          {"cgroup", run.cgroup ? cgroup_json(*run.cgroup) : json(nullptr)},
          {"limits", run.limits ? limits_json(*run.limits) : json(nullptr)},
          {"residency", run.residency ? residency_json(*run.residency) : json(nullptr)},
+         {"cache_reads", run.cache_reads ? cache_reads_json(*run.cache_reads) : json(nullptr)},
          {"machine", run.machine ? machine_json(*run.machine) : json(nullptr)},
          {"isolation", run.isolation.empty() ? "host" : run.isolation},
          {"labels", labels}};
@@ -297,6 +365,7 @@ Expected<RunRecord> run_from_json(const json& j) {
       }
       run.residency = r;
     }
+    if (auto it = j.find("cache_reads"); it != j.end() && it->is_object()) run.cache_reads = cache_reads_from_json(*it);
     if (auto it = j.find("machine"); it != j.end() && it->is_object()) run.machine = machine_from_json(*it);
     return run;
   } catch (const json::exception& e) {

@@ -44,7 +44,7 @@ std::string residency_lines(const analysis::CommandSummary& c) {
       c.cache_mode.empty() ? "" : " (--cache " + c.cache_mode + ")", c.tracked_files, c.tracked_files == 1 ? "" : "s",
       format_bytes(double(c.tracked_bytes)), format_value(r.median, "%"), format_value(r.min, "%"),
       format_value(r.max, "%"));
-  if (c.cache_mode == "cold" && r.max > 1.0) {
+  if ((c.cache_mode == "cold" || c.cache_mode == "cold+prefetch") && r.max > 1.0) {
     out += "    (pages that running programs have mapped, such as shared libraries, cannot be evicted; docs/cache.md)\n";
   }
   if (c.cache_mode == "warm" && r.min < 99.0 && !c.least_resident.empty()) {
@@ -54,6 +54,40 @@ std::string residency_lines(const analysis::CommandSummary& c) {
       out += fmt::format(" {} {:.1f} %,", f.path.substr(f.path.rfind('/') + 1), percent);
     }
     out.back() = '\n';
+  }
+  return out;
+}
+
+std::string short_name(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+
+// "cold start read 180 MiB, 120 MiB of it from libtorch_cpu.so", the disk's
+// sequential floor for those bytes, and who kept pages resident.
+std::string cold_read_lines(const analysis::CommandSummary& c) {
+  const analysis::ColdReadsSummary& reads = *c.cold_reads;
+  const double median = reads.read_bytes.summary.median;
+  std::string out = fmt::format("  cold start read (pages the tracked files gained per run): median {} (min {}, max {})",
+                                format_bytes(median), format_bytes(reads.read_bytes.summary.min),
+                                format_bytes(reads.read_bytes.summary.max));
+  std::string shares;
+  for (std::size_t i = 0; i < reads.files.size() && i < 3; ++i) {
+    shares += fmt::format("{}{} from {}", i == 0 ? "" : ", ", format_bytes(reads.files[i].median_read_bytes),
+                          short_name(reads.files[i].path));
+  }
+  out += shares.empty() ? "\n" : "; " + shares + "\n";
+  if (reads.floor && reads.floor->bytes > 0) {
+    const SequentialFloor& f = *reads.floor;
+    out += fmt::format("    disk's sequential floor: {} in {} ({}/s, {}, measured once)", format_bytes(double(f.bytes)),
+                       format_ms(f.ms), format_bytes(f.bytes_per_s()), f.method);
+    const double fraction = analysis::fault_read_rate_fraction(median, c.wall.summary.median, reads.floor);
+    if (std::isfinite(fraction)) {
+      out += fmt::format("; over the whole run the fault-driven reads ran at {:.0f}% or more of that rate", 100 * fraction);
+    }
+    out += "\n";
+  }
+  if (reads.prefetched_bytes) {
+    out += fmt::format("    prefetch racing the start: median {} read before the run ended; the whole list in {} of {} runs\n",
+                       format_bytes(reads.prefetched_bytes->summary.median), reads.prefetch_completed_runs,
+                       reads.read_bytes.summary.n);
   }
   return out;
 }
@@ -109,6 +143,7 @@ void render_timings(std::string& out, const analysis::CommandSummary& c) {
   }
   out += "\n" + phases.to_text();
   if (c.residency) out += residency_lines(c);
+  if (c.cold_reads) out += cold_read_lines(c);
 
   out += fmt::format(
       "\n  process (medians): user {}, system {}, max RSS {}, page faults {} minor / {} major, "

@@ -85,6 +85,35 @@ nlohmann::json trend_json(const noise::RunOrderTrend& t) {
           {"drifted", t.drifted}};
 }
 
+nlohmann::json cold_reads_json(const analysis::ColdReadsSummary& r) {
+  nlohmann::json files = nlohmann::json::array();
+  for (const auto& f : r.files) {
+    files.push_back({{"path", f.path}, {"size_bytes", f.size_bytes}, {"median_read_bytes", f.median_read_bytes}});
+  }
+  nlohmann::json floor = nullptr;
+  if (r.floor) {
+    floor = {{"bytes", r.floor->bytes},
+             {"ms", r.floor->ms},
+             {"method", r.floor->method},
+             {"bytes_per_s", r.floor->bytes_per_s()}};
+  }
+  nlohmann::json left = nlohmann::json::array();
+  for (const auto& f : r.left_resident) {
+    nlohmann::json mappers = nlohmann::json::array();
+    for (const auto& m : f.mappers) mappers.push_back({{"pid", m.pid}, {"command", m.command}});
+    left.push_back({{"path", f.path},
+                    {"size_bytes", f.size_bytes},
+                    {"resident_bytes", f.resident_bytes},
+                    {"mapped_by", mappers}});
+  }
+  return {{"read_bytes", sample_json(r.read_bytes)},
+          {"files", files},
+          {"sequential_floor", floor},
+          {"prefetched_bytes", r.prefetched_bytes ? sample_json(*r.prefetched_bytes) : nlohmann::json(nullptr)},
+          {"prefetch_completed_runs", r.prefetch_completed_runs},
+          {"left_resident", left}};
+}
+
 }  // namespace
 
 nlohmann::json to_json(const analysis::SessionSummary& summary) {
@@ -108,6 +137,7 @@ nlohmann::json to_json(const analysis::SessionSummary& summary) {
                                                                {"tracked_files", c.tracked_files},
                                                                {"tracked_bytes", c.tracked_bytes}}
                                               : nlohmann::json(nullptr)},
+                        {"cold_reads", c.cold_reads ? cold_reads_json(*c.cold_reads) : nlohmann::json(nullptr)},
                         {"oversubscription", c.oversubscription ? oversubscription_json(*c.oversubscription)
                                                                 : nlohmann::json(nullptr)},
                         {"machine", c.machine ? machine_json(*c.machine) : nlohmann::json(nullptr)},

@@ -48,7 +48,7 @@ Expected<RunHooks> make_run_hooks(const RunSetup& setup, cache::CacheNotice noti
   if (setup.cache) {
     const CacheSetup& cache = *setup.cache;
     auto cache_hook = cache::make_cache_hook(cache.mode, cache.track, setup.cwd, cache.discover, cache.rediscover,
-                                             std::move(notice));
+                                             std::move(notice), setup.prefetch, setup.attribute);
     if (!cache_hook) return cache_hook.error();
     hooks.cache = std::move(cache_hook).value();
   }

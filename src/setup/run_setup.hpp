@@ -30,6 +30,9 @@ struct RunSetup {
   limits::LimitSpec limits;
   isolate::IsolationSpec isolation;
   std::optional<CacheSetup> cache;  // none: no cache hook, no residency recorded
+  // With a cache setup (kept out of CacheSetup, which callers brace-initialise):
+  cache::PrefetchSettings prefetch;  // cold+prefetch's list, --record-prefetch
+  bool attribute = false;            // --attribute (cold only)
   // The user's environment settings, in order: a sandbox or a container
   // passes them on, and they must not fight the limits' thread variables.
   std::vector<std::pair<std::string, std::string>> env;

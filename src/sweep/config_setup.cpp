@@ -21,7 +21,10 @@ Expected<setup::RunSetup> config_setup(const ConfigSpec& config) {
     if (!mode) return mode.error();
     // A container run is traced on the host where its image sees the host's
     // files (the cache hook decides); otherwise its --track files are all there is.
-    run_setup.cache = setup::CacheSetup{*mode, config.track, /*discover=*/true, /*rediscover=*/false};
+    setup::CacheSetup cache;
+    cache.mode = *mode;
+    cache.track = config.track;
+    run_setup.cache = std::move(cache);  // discovers, uses the discovery cache; cold+prefetch records in a warmup
   }
   return run_setup;
 }

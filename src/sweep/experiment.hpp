@@ -30,7 +30,7 @@ struct ConfigSpec {
   bool shell = false;
   std::vector<std::pair<std::string, std::string>> env;
   limits::LimitSpec limits;
-  std::string cache = "none";  // none | warm | cold | drop
+  std::string cache = "none";  // none | warm | cold | cold+prefetch (list recorded in a warmup run) | drop
   std::vector<std::string> track;
   std::string isolation = "host";  // host | sandbox | docker | podman
   std::string image;

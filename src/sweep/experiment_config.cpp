@@ -140,8 +140,9 @@ Expected<void> apply_key(const Reader& reader, ConfigSpec& config, const std::st
     config.limits.threads = setting;
   } else if (key == "cache") {
     auto mode = node.value<std::string>();
-    if (!mode || (*mode != "none" && *mode != "warm" && *mode != "cold" && *mode != "drop")) {
-      return reader.at(where, "'cache' must be one of none, warm, cold, drop");
+    if (!mode || (*mode != "none" && *mode != "warm" && *mode != "cold" && *mode != "drop" &&
+                  *mode != "cold+prefetch")) {
+      return reader.at(where, "'cache' must be one of none, warm, cold, cold+prefetch, drop");
     }
     config.cache = *mode;
   } else if (key == "track" || key == "mounts") {
