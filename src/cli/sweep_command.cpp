@@ -106,6 +106,9 @@ int print_dry_run(const sweep::Experiment& experiment) {
 std::string resume_command(const SweepArguments& args, const std::string& db_path) {
   std::string command = "coldbench sweep " + quote_shell_word(args.file) + " --resume --db " +
                         quote_shell_word(db_path);
+  if (!args.shard.empty()) command += " --shard " + quote_shell_word(args.shard);
+  if (args.fleet) command += " --fleet";
+  if (!args.host_label.empty()) command += " --host-label " + quote_shell_word(args.host_label);
   if (!args.json.empty()) command += " --json " + quote_shell_word(args.json);
   if (args.show_output) command += " --show-output";
   if (args.no_progress) command += " --no-progress";
