@@ -18,13 +18,20 @@ from e2e_support import COLDBENCH, describe, main, run_coldbench
 from test_cache import DATA_BYTES, evict, make_workdir, read_whole, resident_bytes, skip_unless_evictable, write_data
 
 # Reads the file given, second half first, in 64 KiB reads (each read faults its pages in).
+# Reads the second half of the file, then the first. With a pause (argv[2], seconds) between the
+# halves, the first-touch recorder (mincore every 5 ms) sees the second half in an earlier sample
+# even on a fast idle machine, where the whole 8 MiB otherwise lands in one sample and is ordered
+# by offset.
 READER = textwrap.dedent("""
-    import sys
+    import sys, time
     path = sys.argv[1]
+    pause = float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
     size = __import__("os").path.getsize(path)
     half = size // 2
     with open(path, "rb", buffering=0) as f:
         for start, end in ((half, size), (0, half)):
+            if start == 0 and pause:
+                time.sleep(pause)
             f.seek(start)
             left = end - start
             while left > 0:
@@ -136,6 +143,8 @@ class PrefetchTest(unittest.TestCase):
             f.write(READER)
         self.base = ["--no-discover", "--track", self.data, "--", sys.executable, self.reader, self.data]
         self.list = os.path.join(self.workdir, "start.prefetch")
+        # For recording: a second between the halves, 200 recorder samples, so the order is the reads'.
+        self.record_base = self.base + ["1.0"]
 
     def read_list(self):
         with open(self.list) as f:
@@ -150,7 +159,8 @@ class PrefetchTest(unittest.TestCase):
         return ranges
 
     def test_record_replay_and_race(self):
-        recorded = run_coldbench(["run", "-n", "1", "--cache", "cold", "--record-prefetch", self.list] + self.base)
+        recorded = run_coldbench(["run", "-n", "1", "--cache", "cold", "--record-prefetch", self.list] +
+                                 self.record_base)
         self.assertEqual(recorded.returncode, 0, describe(recorded))
         self.assertIn(f"prefetch list written to {self.list}", recorded.stderr)
         ranges = self.read_list()
