@@ -59,19 +59,23 @@ class SweepSessionsTest(unittest.TestCase):
         with sqlite3.connect(self.db, timeout=10) as conn:
             return conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
 
+    def wait_for_runs(self, count, process=None, timeout_s=60):
+        """Until the history holds COUNT runs (or PROCESS has exited, or the time is up)."""
+        deadline = time.time() + timeout_s
+        while time.time() < deadline and (process is None or process.poll() is None):
+            try:
+                if os.path.exists(self.db) and self.run_count() >= count:
+                    return
+            except sqlite3.OperationalError:  # locked by the writer: ask again
+                pass
+            time.sleep(0.05)
+
     def test_second_resume_of_a_running_session_is_refused_naming_its_process(self):
         path = self.study(runs=200)
         first = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    if os.path.exists(self.db) and self.run_count() >= 2:
-                        break
-                except sqlite3.OperationalError:
-                    pass
-                time.sleep(0.05)
+            self.wait_for_runs(2)
             second = self.sweep(path, "--resume")
             self.assertEqual(second.returncode, 2, describe(second))
             self.assertIn(f"session 1 is being run by process {first.pid}", second.stderr)
@@ -83,14 +87,7 @@ class SweepSessionsTest(unittest.TestCase):
         path = self.study(runs=100)
         first = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if os.path.exists(self.db) and self.run_count() >= 2:
-                    break
-            except sqlite3.OperationalError:
-                pass
-            time.sleep(0.05)
+        self.wait_for_runs(2)
         first.send_signal(signal.SIGKILL)
         first.wait()
         # A smaller study would be a changed experiment; interrupt the resume instead of finishing 200 runs.
@@ -108,14 +105,7 @@ class SweepSessionsTest(unittest.TestCase):
         path = self.study(runs=100)
         first = subprocess.Popen([COLDBENCH, "sweep", path, "--db", self.db, "--no-progress"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if os.path.exists(self.db) and self.run_count() >= 2:
-                    break
-            except sqlite3.OperationalError:
-                pass
-            time.sleep(0.05)
+        self.wait_for_runs(2)
         first.send_signal(signal.SIGINT)
         _, stderr = first.communicate(timeout=60)
         self.assertEqual(first.returncode, 130, stderr)
@@ -129,15 +119,7 @@ class SweepSessionsTest(unittest.TestCase):
         env.pop("COLDBENCH_DB", None)
         resumed = subprocess.Popen(["/bin/sh", "-c", "exec " + COLDBENCH + hint[len("coldbench"):]], cwd=elsewhere,
                                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        done = self.run_count()
-        deadline = time.time() + 60
-        while time.time() < deadline and resumed.poll() is None:
-            try:
-                if self.run_count() > done:
-                    break  # the resumed session has added a run to this database
-            except sqlite3.OperationalError:
-                pass
-            time.sleep(0.05)
+        self.wait_for_runs(self.run_count() + 1, resumed)  # the resumed session has added a run here
         resumed.send_signal(signal.SIGINT)
         _, stderr = resumed.communicate(timeout=60)
         self.assertEqual(resumed.returncode, 130, stderr)
