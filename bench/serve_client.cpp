@@ -2,9 +2,11 @@
 // on one keep-alive connection (low rate, so the server is never queued), an
 // optional concurrent /metrics scraper, or back-to-back scrapes to price one.
 // Prints one JSON object. C++ on a plain socket, sending each request with
-// one write, so the client's own cost stays far below the 0.3 ms the server
+// one sendmsg, so the client's own cost stays far below the 0.3 ms the server
 // may add (httplib's client took ~6 ms more than Python's http.client to
-// send a 600 KB body).
+// send a 600 KB body). After the predict requests it sends the same ones to
+// a trivial in-process peer (floor_ms): what moving those bytes over
+// loopback TCP costs any server.
 //
 //   serve-bench-client --port P --model NAME --shape 1,3,224,224 --requests 300
 //                      [--warmup 20] [--scrape-hz 10] [--min-seconds 5] [--scrapes 200]
@@ -12,6 +14,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,10 +90,23 @@ class Connection {
   std::optional<Response> exchange(const std::string& method, const std::string& path,
                                    const std::string& headers, const std::string& body) {
     if (fd_ < 0) return std::nullopt;
-    std::string message = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
-                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    for (size_t sent = 0; sent < message.size();) {
-      ssize_t n = send(fd_, message.data() + sent, message.size() - sent, MSG_NOSIGNAL);
+    const std::string request_head = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers +
+                             "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+    // Head and body in one sendmsg: the body is not copied into a message.
+    size_t sent = 0;
+    const size_t total = request_head.size() + body.size();
+    while (sent < total) {
+      iovec parts[2];
+      int count = 0;
+      if (sent < request_head.size())
+        parts[count++] = {const_cast<char*>(request_head.data()) + sent, request_head.size() - sent};
+      const size_t body_at = sent > request_head.size() ? sent - request_head.size() : 0;
+      if (body_at < body.size())
+        parts[count++] = {const_cast<char*>(body.data()) + body_at, body.size() - body_at};
+      msghdr message{};
+      message.msg_iov = parts;
+      message.msg_iovlen = static_cast<size_t>(count);
+      ssize_t n = sendmsg(fd_, &message, MSG_NOSIGNAL);
       if (n <= 0) return std::nullopt;
       sent += static_cast<size_t>(n);
     }
@@ -125,6 +141,70 @@ class Connection {
   int port_;
   int fd_ = -1;
   std::string buffer_;
+};
+
+// A trivial HTTP peer on 127.0.0.1 for the floor: it reads each request's
+// head and Content-Length bytes and answers with a fixed response. Round trips
+// to it are what moving the same bytes over loopback TCP costs any server.
+class FloorPeer {
+ public:
+  explicit FloorPeer(std::string answer) : answer_(std::move(answer)) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
+        listen(listener_, 1) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+      return;
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FloorPeer() {
+    shutdown(listener_, SHUT_RDWR);
+    if (thread_.joinable()) thread_.join();
+    close(listener_);
+  }
+  FloorPeer(const FloorPeer&) = delete;
+  FloorPeer& operator=(const FloorPeer&) = delete;
+  int port() const { return port_; }
+
+ private:
+  // One connection (the client's), until it closes.
+  void serve() {
+    int fd = accept(listener_, nullptr, nullptr);
+    if (fd < 0) return;
+    int on = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+    std::string buffer;
+    std::vector<char> chunk(65536);
+    size_t wanted = 0;  // bytes of the current request, head and body; 0: head not seen yet
+    for (;;) {
+      if (wanted == 0) {
+        size_t head_end = buffer.find("\r\n\r\n");
+        if (head_end != std::string::npos) {
+          size_t at = buffer.find("Content-Length: ");
+          size_t length = at < head_end ? std::strtoull(buffer.c_str() + at + 16, nullptr, 10) : 0;
+          wanted = head_end + 4 + length;
+        }
+      }
+      if (wanted != 0 && buffer.size() >= wanted) {
+        buffer.erase(0, wanted);
+        wanted = 0;
+        if (send(fd, answer_.data(), answer_.size(), MSG_NOSIGNAL) <= 0) break;
+        continue;
+      }
+      ssize_t n = recv(fd, chunk.data(), chunk.size(), 0);
+      if (n <= 0) break;
+      buffer.append(chunk.data(), static_cast<size_t>(n));
+    }
+    close(fd);
+  }
+  std::string answer_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::thread thread_;
 };
 
 int usage(const char* problem) {
@@ -209,6 +289,7 @@ int main(int argc, char** argv) {
     if (res && res->status == 200 && i >= warmup) healthz_ms.push_back(ms_since(start));
   }
   std::vector<double> rtt_ms, server_ms, queue_ms, path_ms;
+  std::string last_answer;
   int errors = 0;
   const auto began = Clock::now();
   for (int i = 0; i < warmup + requests || ms_since(began) < min_seconds * 1000; ++i) {
@@ -221,6 +302,7 @@ int main(int argc, char** argv) {
     }
     if (i < warmup) continue;
     rtt_ms.push_back(elapsed);
+    last_answer = res->body;
     auto answer = nlohmann::json::parse(res->body);
     server_ms.push_back(answer.value("latency_ms", 0.0));
     queue_ms.push_back(answer.value("queue_ms", 0.0));
@@ -229,12 +311,27 @@ int main(int argc, char** argv) {
   }
   running = false;
   if (scraper.joinable()) scraper.join();
+  // The floor: the same requests, and an answer of the same size, exchanged
+  // with a peer that does nothing else.
+  std::vector<double> floor_ms;
+  if (requests > 0 && !last_answer.empty()) {
+    FloorPeer peer("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                   std::to_string(last_answer.size()) + "\r\n\r\n" + last_answer);
+    Connection floor_client(peer.port());
+    for (int i = 0; i < warmup + requests; ++i) {
+      auto start = Clock::now();
+      auto res = floor_client.request("POST", path, headers, body);
+      if (!res) return usage("the floor peer did not answer");
+      if (i >= warmup) floor_ms.push_back(ms_since(start));
+    }
+  }
   if (requests > 0) {
     out["rtt_ms"] = stats(rtt_ms);
     out["healthz_ms"] = stats(healthz_ms);
     out["server_ms"] = stats(server_ms);
     out["queue_ms"] = stats(queue_ms);
     out["path_ms"] = stats(path_ms);
+    out["floor_ms"] = stats(floor_ms);
     out["errors"] = errors;
     out["concurrent_scrapes"] = scraped.load();
   }

@@ -6,7 +6,9 @@
 #      keep-alive connection, raw float32; build/serve-bench-client);
 #      added ms = (2) - (1), target under 0.3 ms; and the serving path
 #      alone, round trip minus the server's forward time of the same request
-#      (immune to the model's own run-to-run variation);
+#      (immune to the model's own run-to-run variation), beside its floor:
+#      the same request and answer bytes exchanged over loopback TCP with a
+#      trivial in-process peer (what any server pays to move a 600 KB image);
 #   3. /metrics: ms per scrape (back to back), and (2) again with a 10 Hz
 #      scraper running beside it;
 #   4. structured logs: (2) against a second server that logs every request
@@ -16,13 +18,14 @@
 # Each round runs infer, then serve without and with the scraper; medians
 # over ROUNDS interleaved rounds are printed.
 #
-#   bench/serve_overhead.sh                       # mobilenet_v2, 1 thread, 3 rounds of 100
-#   MODEL=tiny_cnn THREADS=2 REQUESTS=500 ROUNDS=5 bench/serve_overhead.sh
+#   bench/serve_overhead.sh                       # mobilenet_v2 optimized, 1 thread, 3 rounds of 100
+#   MODEL=tiny_cnn MODE=script THREADS=2 REQUESTS=500 ROUNDS=5 bench/serve_overhead.sh
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${BUILD:-$root/build}"
 [[ "$build" = /* ]] || build="$root/$build"
 model="${MODEL:-mobilenet_v2}"
+mode="${MODE:-optimized}"
 threads="${THREADS:-1}"
 requests="${REQUESTS:-100}"
 rounds="${ROUNDS:-3}"
@@ -47,7 +50,7 @@ trap cleanup EXIT
 start_server() {
   local name="$1" pid
   shift
-  "$torch_bin" serve --model "$model" --threads "$threads" --port 0 --warmup 20 "$@" \
+  "$torch_bin" serve --model "$model" --mode "$mode" --threads "$threads" --port 0 --warmup 20 "$@" \
     >"$tmp/$name.out" 2>"$tmp/$name.err" &
   pid=$!
   server_pids+=("$pid")
@@ -60,7 +63,7 @@ start_server() {
   [[ -n "$port" ]] || { echo "serve_overhead: the $name server did not become ready in 60 s" >&2; exit 1; }
 }
 
-echo "serve_overhead: model $model, $threads thread(s), $rounds rounds of $requests requests per measurement"
+echo "serve_overhead: model $model ($mode), $threads thread(s), $rounds rounds of $requests requests per measurement"
 start_server logged --log "$tmp/serve.log" --log-sample 1
 logged_port="$port"
 start_server serve --log off
@@ -73,7 +76,7 @@ logged_args=(--port "$logged_port" --model "$model" --shape "$shape")
 # Interleaved rounds, so a neighbour's load hits both sides alike; the idle
 # server costs infer nothing.
 for round in $(seq 1 "$rounds"); do
-  "$torch_bin" infer --model "$model" --threads "$threads" --warmup 10 --iters "$requests" \
+  "$torch_bin" infer --model "$model" --mode "$mode" --threads "$threads" --warmup 10 --iters "$requests" \
     --json "$tmp/infer.$round.json" --quiet
   "$client" "${client_args[@]}" --requests "$requests" >"$tmp/plain.$round.json"
   "$client" "${client_args[@]}" --requests "$requests" --scrape-hz 10 --min-seconds 5 >"$tmp/scraped.$round.json"
@@ -94,7 +97,7 @@ for r in range(1, rounds + 1):
         "infer": load(f"infer.{r}.json")["results"][0]["latency_ms"]["p50"],
         "rtt": plain["rtt_ms"]["p50"], "forward": plain["server_ms"]["p50"],
         "handoff": plain["queue_ms"]["p50"], "healthz": plain["healthz_ms"]["p50"],
-        "path": plain["path_ms"]["p50"],
+        "path": plain["path_ms"]["p50"], "floor": plain["floor_ms"]["p50"],
         "scraped": scraped["rtt_ms"]["p50"], "scrapes": scraped["concurrent_scrapes"],
         "logged": load(f"logged.{r}.json")["rtt_ms"]["p50"],
         "logged_path": load(f"logged.{r}.json")["path_ms"]["p50"]})
@@ -111,6 +114,9 @@ print(f"  serve round trip p50          {med('rtt'):9.3f} ms   ratio {med('rtt')
       f"added {added:+.3f} ms (target < 0.3 ms: {'met' if added < 0.3 else 'NOT met'})")
 print(f"  serving path p50              {med('path'):9.3f} ms   (round trip - forward, paired per request: "
       f"target < 0.3 ms: {'met' if med('path') < 0.3 else 'NOT met'})")
+above = statistics.median(r["path"] - r["floor"] for r in per_round)
+print(f"  loopback floor p50            {med('floor'):9.3f} ms   (the same request and answer bytes, "
+      f"trivial peer); serving path above it {above:+.3f} ms")
 print(f"  /metrics scrape p50           {scrape['p50']:9.3f} ms per scrape ({scrape['n']} back to back)")
 print(f"  round trip p50, 10 Hz scraper {med('scraped'):9.3f} ms   ratio {scraped_ratio:.3f}x without "
       f"(~{int(med('scrapes'))} scrapes per run)")

@@ -68,7 +68,8 @@ std::optional<ApiError> check_dtype(std::string_view dtype) {
                   dtype));
 }
 
-ApiResult<TensorInput> parse_raw(std::string_view shape_header, std::string_view body) {
+// The shape in X-Shape, checked against a raw body of `bytes` bytes.
+ApiResult<std::vector<int64_t>> raw_shape(std::string_view shape_header, size_t bytes) {
   if (trim(shape_header).empty()) {
     return bad_request(
         kErrInvalidShape,
@@ -77,25 +78,41 @@ ApiResult<TensorInput> parse_raw(std::string_view shape_header, std::string_view
   }
   auto shape = parse_shape_header(shape_header);
   if (auto* error = std::get_if<ApiError>(&shape)) return *error;
-  TensorInput input;
-  input.shape = std::get<std::vector<int64_t>>(std::move(shape));
-  const int64_t count = *element_count(input.shape);
+  const auto& dims = std::get<std::vector<int64_t>>(shape);
+  const int64_t count = *element_count(dims);
   const size_t expected = static_cast<size_t>(count) * sizeof(float);
-  if (body.size() != expected) {
+  if (bytes != expected) {
     return bad_request(
         kErrSizeMismatch,
         fmt::format("the body has {} bytes but shape {} needs {} float32 values ({} bytes); send "
                     "raw little-endian float32 matching X-Shape",
-                    body.size(), format_shape(input.shape), count, expected));
+                    bytes, format_shape(dims), count, expected));
   }
-  input.values.resize(static_cast<size_t>(count));
-  std::memcpy(input.values.data(), body.data(), expected);
+  return shape;
+}
+
+// Raw bodies are little-endian.
+void to_native(std::vector<float>& values) {
   if constexpr (std::endian::native == std::endian::big) {
-    for (float& value : input.values) {
+    for (float& value : values) {
       uint32_t bits = std::bit_cast<uint32_t>(value);
       value = std::bit_cast<float>(__builtin_bswap32(bits));
     }
   }
+}
+
+bool is_raw(std::string_view content_type) {
+  return equals_ignore_case(media_type(content_type), "application/octet-stream");
+}
+
+ApiResult<TensorInput> parse_raw(std::string_view shape_header, std::string_view body) {
+  auto shape = raw_shape(shape_header, body.size());
+  if (auto* error = std::get_if<ApiError>(&shape)) return *error;
+  TensorInput input;
+  input.shape = std::get<std::vector<int64_t>>(std::move(shape));
+  input.values.resize(body.size() / sizeof(float));
+  std::memcpy(input.values.data(), body.data(), body.size());
+  to_native(input.values);
   return input;
 }
 
@@ -196,6 +213,42 @@ ApiResult<TensorInput> parse_predict_body(std::string_view content_type,
       fmt::format("Content-Type '{}' is not supported; send application/octet-stream (raw float32 "
                   "with X-Shape) or application/json",
                   content_type)};
+}
+
+PredictBody::PredictBody(std::string_view content_type, size_t content_length)
+    : raw_(is_raw(content_type)) {
+  if (raw_) {
+    values_.resize((content_length + sizeof(float) - 1) / sizeof(float));
+  } else {
+    text_.reserve(content_length);
+  }
+}
+
+void PredictBody::append(const char* data, size_t size) {
+  if (!raw_) {
+    text_.append(data, size);
+    bytes_ += size;
+    return;
+  }
+  const size_t needed = (bytes_ + size + sizeof(float) - 1) / sizeof(float);
+  if (needed > values_.size()) values_.resize(std::max(needed, values_.size() * 2));
+  std::memcpy(reinterpret_cast<char*>(values_.data()) + bytes_, data, size);
+  bytes_ += size;
+}
+
+ApiResult<TensorInput> PredictBody::parse(std::string_view content_type,
+                                          std::string_view shape_header,
+                                          std::string_view dtype_header) && {
+  if (!raw_) return parse_predict_body(content_type, shape_header, dtype_header, text_);
+  if (auto error = check_dtype(trim(dtype_header))) return *error;
+  auto shape = raw_shape(shape_header, bytes_);
+  if (auto* error = std::get_if<ApiError>(&shape)) return *error;
+  TensorInput input;
+  input.shape = std::get<std::vector<int64_t>>(std::move(shape));
+  values_.resize(bytes_ / sizeof(float));
+  input.values = std::move(values_);
+  to_native(input.values);
+  return input;
 }
 
 std::optional<ApiError> check_input_shape(const std::vector<int64_t>& shape,

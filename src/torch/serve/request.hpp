@@ -63,6 +63,27 @@ ApiResult<TensorInput> parse_predict_body(std::string_view content_type,
                                           std::string_view shape_header,
                                           std::string_view dtype_header, std::string_view body);
 
+// A predict body read in pieces as it arrives (serve reads bodies through a
+// content receiver). A raw float32 body is written straight into the values
+// it becomes: no intermediate string and no second copy of a 600 KB image.
+// Any other body is kept as text for parse_predict_body. `content_length` is
+// a size hint; bytes beyond it are kept too and reported by parse().
+class PredictBody {
+ public:
+  PredictBody(std::string_view content_type, size_t content_length);
+  void append(const char* data, size_t size);
+  size_t bytes() const { return bytes_; }
+  // As parse_predict_body on the same headers and bytes.
+  ApiResult<TensorInput> parse(std::string_view content_type, std::string_view shape_header,
+                               std::string_view dtype_header) &&;
+
+ private:
+  bool raw_ = false;
+  std::vector<float> values_;  // raw: the bytes so far, from the front
+  size_t bytes_ = 0;
+  std::string text_;           // any other media type
+};
+
 // The request's shape must be [N, sample...] for the model's one-sample shape
 // (any N >= 1). An empty `sample_shape` (no sidecar) accepts any shape.
 std::optional<ApiError> check_input_shape(const std::vector<int64_t>& shape,

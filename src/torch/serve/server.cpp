@@ -4,7 +4,9 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 #include <functional>
@@ -200,7 +202,25 @@ struct ModelServer::Impl {
     notify(record);
   }
 
-  void predict(const httplib::Request& req, httplib::Response& res) {
+  // The body is read here, through httplib's content reader, before any
+  // answer (a request refused early must still leave its body off the
+  // keep-alive connection): a raw float32 body lands in the tensor's values
+  // directly (PredictBody), not in a string that is then copied.
+  void predict(const httplib::Request& req, httplib::Response& res,
+               const httplib::ContentReader& read_body) {
+    const std::string content_type = req.get_header_value("Content-Type");
+    // Content-Length only sizes the buffer (httplib enforces it and --max-body).
+    size_t announced = 0;
+    const std::string length = req.get_header_value("Content-Length");
+    std::from_chars(length.data(), length.data() + length.size(), announced);
+    PredictBody body(content_type, std::min<size_t>(announced, config.max_body));
+    // On failure httplib has set 413 (over --max-body) or 400 (cut short);
+    // on_error writes the answer and counts it.
+    if (!read_body([&body](const char* data, size_t size) {
+          body.append(data, size);
+          return true;
+        }))
+      return;
     RequestRecord record;
     record.request_id = request_id(req);
     const std::string name = req.matches[1];
@@ -235,9 +255,8 @@ struct ModelServer::Impl {
     record.model = model->name;
     record.version = model->version;
     record.mode = model->mode;
-    auto parsed =
-        parse_predict_body(req.get_header_value("Content-Type"), req.get_header_value("X-Shape"),
-                           req.get_header_value("X-Dtype"), req.body);
+    auto parsed = std::move(body).parse(content_type, req.get_header_value("X-Shape"),
+                                        req.get_header_value("X-Dtype"));
     if (auto* error = std::get_if<ApiError>(&parsed)) return fail(res, record, *error);
     auto input = std::make_shared<TensorInput>(std::get<TensorInput>(std::move(parsed)));
     record.input_shape = input->shape;
@@ -456,25 +475,34 @@ struct ModelServer::Impl {
     requests->with({route_label(req.path), std::to_string(status)}).add();
   }
 
+  // Every handler runs under this: http_requests_in_flight while it runs,
+  // then the count of a success (errors are counted in on_error; a handler
+  // that throws reaches on_error as the exception handler's 500).
+  void tracked(const httplib::Request& req, httplib::Response& res,
+               const std::function<void()>& handler) {
+    in_flight->add(1);
+    struct Leave {
+      metrics::Gauge* gauge;
+      ~Leave() { gauge->add(-1); }
+    } leave{in_flight};
+    handler();
+    // httplib turns an unset status into 200 (206 for a range request) when it writes.
+    const int status = res.status == -1 ? (req.ranges.empty() ? 200 : 206) : res.status;
+    if (status < 400) count_response(req, status);
+  }
+
   void routes() {
-    // Every handler runs under this: http_requests_in_flight while it runs,
-    // then the count of a success (errors are counted in on_error; a handler
-    // that throws reaches on_error as the exception handler's 500).
     auto handled = [this](std::function<void(const httplib::Request&, httplib::Response&)> handler) {
       return [this, handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-        in_flight->add(1);
-        struct Leave {
-          metrics::Gauge* gauge;
-          ~Leave() { gauge->add(-1); }
-        } leave{in_flight};
-        handler(req, res);
-        // httplib turns an unset status into 200 (206 for a range request) when it writes.
-        const int status = res.status == -1 ? (req.ranges.empty() ? 200 : 206) : res.status;
-        if (status < 400) count_response(req, status);
+        tracked(req, res, [&] { handler(req, res); });
       };
     };
     http.Post(R"(/v1/models/([^/]+):predict)",
-              handled([this](const httplib::Request& req, httplib::Response& res) { predict(req, res); }));
+              httplib::Server::HandlerWithContentReader(
+                  [this](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& read_body) {
+                    tracked(req, res, [&] { predict(req, res, read_body); });
+                  }));
     http.Get("/v1/models", handled([this](const httplib::Request&, httplib::Response& res) { models_listing(res); }));
     http.Get("/v1/ab", handled([this](const httplib::Request&, httplib::Response& res) {
                if (!ab) {

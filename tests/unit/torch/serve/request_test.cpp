@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -125,6 +126,69 @@ TEST(PredictBody, UnsupportedContentTypeIs415) {
     EXPECT_EQ(error_of(result).status, 415) << type;
     EXPECT_EQ(error_of(result).error_type, kErrUnsupportedMediaType) << type;
   }
+}
+
+// PredictBody (read in pieces, as serve's content reader hands them over)
+// must answer exactly as parse_predict_body on the whole body.
+ApiResult<TensorInput> in_pieces(const std::string& type, const std::string& shape,
+                                 const std::string& dtype, const std::string& body, size_t hint,
+                                 size_t piece) {
+  PredictBody reader(type, hint);
+  for (size_t at = 0; at < body.size(); at += piece)
+    reader.append(body.data() + at, std::min(piece, body.size() - at));
+  EXPECT_EQ(reader.bytes(), body.size());
+  return std::move(reader).parse(type, shape, dtype);
+}
+
+TEST(PiecewiseBody, RawPiecesOfAnySizeGiveTheSameValues) {
+  std::vector<float> values(3 * 5 * 7);
+  for (size_t i = 0; i < values.size(); ++i) values[i] = 0.5f * static_cast<float>(i) - 3.0f;
+  const std::string body = raw_floats(values);
+  for (size_t piece : {size_t{1}, size_t{3}, size_t{4}, size_t{7}, size_t{64}, body.size()}) {
+    for (size_t hint : {body.size(), size_t{0}, size_t{5}, body.size() * 3}) {
+      auto parsed = in_pieces("application/octet-stream", "1,3,5,7", "", body, hint, piece);
+      ASSERT_TRUE(std::holds_alternative<TensorInput>(parsed))
+          << "piece " << piece << " hint " << hint << ": " << error_of(parsed).message;
+      const TensorInput& input = std::get<TensorInput>(parsed);
+      EXPECT_EQ(input.shape, (std::vector<int64_t>{1, 3, 5, 7}));
+      EXPECT_EQ(input.values, values) << "piece " << piece << " hint " << hint;
+    }
+  }
+}
+
+TEST(PiecewiseBody, ErrorsMatchTheWholeBodyParser) {
+  const std::string four = raw_floats({1, 2, 3, 4});
+  struct Case {
+    std::string type, shape, dtype, body;
+  };
+  const std::vector<Case> cases = {
+      {"application/octet-stream", "1,5", "", four},           // too few bytes
+      {"application/octet-stream", "1,3", "", four},           // too many
+      {"application/octet-stream", "1,4", "", four + "xy"},    // not whole floats
+      {"application/octet-stream", "", "", four},              // no X-Shape
+      {"application/octet-stream", "1,4", "float16", four},    // dtype
+      {"application/octet-stream", "1,0", "", four},           // bad shape
+      {"text/plain", "1,4", "", four},                         // media type
+      {"application/json; charset=utf-8", "", "", R"({"shape":[1,2],"data":[1,2,3]})"},
+      {"application/json", "", "", R"({"shape":[1,2],"data":)"},
+  };
+  for (const Case& c : cases) {
+    const ApiError whole = error_of(parse_predict_body(c.type, c.shape, c.dtype, c.body));
+    ASSERT_NE(whole.error_type, "none") << c.type << " " << c.shape;
+    for (size_t piece : {size_t{1}, size_t{5}, c.body.size()}) {
+      const ApiError pieces = error_of(in_pieces(c.type, c.shape, c.dtype, c.body, 16, piece));
+      EXPECT_EQ(pieces.status, whole.status) << c.type << " " << c.shape << " piece " << piece;
+      EXPECT_EQ(pieces.error_type, whole.error_type) << c.type << " " << c.shape;
+      EXPECT_EQ(pieces.message, whole.message) << c.type << " " << c.shape;
+    }
+  }
+}
+
+TEST(PiecewiseBody, JsonInPiecesParsesAsAWhole) {
+  const std::string body = R"({"shape":[1,2],"data":[1.5,-2]})";
+  auto parsed = in_pieces("application/json", "", "", body, body.size(), 3);
+  ASSERT_TRUE(std::holds_alternative<TensorInput>(parsed)) << error_of(parsed).message;
+  EXPECT_EQ(std::get<TensorInput>(parsed).values, (std::vector<float>{1.5f, -2.0f}));
 }
 
 TEST(InputShape, AnyBatchOfTheModelsSampleShapeFits) {
