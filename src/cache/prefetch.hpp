@@ -13,6 +13,7 @@
 // they are what the start-up made the disk read.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -95,29 +96,36 @@ struct PrefetchOutcome {
   bool stopped = false;  // stop was requested before the end of the list
 };
 
-// Reads (or asks the kernel to read ahead) the ranges in list order. Between
-// ranges it checks `stop` (may be null). Allocates nothing: safe on a thread
+// Reads (or asks the kernel to read ahead) the ranges in list order, with a
+// few concurrent readers that take the next piece of the list (at most 1 MiB)
+// in turn, so the disk has several requests in flight. Between pieces each
+// reader checks `stop` (may be null). The readers allocate nothing: safe
 // beside a harness that forks.
 PrefetchOutcome replay_prefetch(const std::vector<PrefetchRange>& ranges, PrefetchMethod method,
                                 const std::atomic<bool>* stop = nullptr);
 
-// replay_prefetch on a thread of its own, racing whatever starts next.
+class Replay;
+
+// replay_prefetch on threads of their own, racing whatever starts next.
 class ConcurrentPrefetch {
  public:
   ConcurrentPrefetch(std::shared_ptr<const std::vector<PrefetchRange>> ranges,
-                     PrefetchMethod method);
+                     PrefetchMethod method, const std::atomic<bool>* stop = nullptr);
   ~ConcurrentPrefetch();
   ConcurrentPrefetch(const ConcurrentPrefetch&) = delete;
   ConcurrentPrefetch& operator=(const ConcurrentPrefetch&) = delete;
-  // Stops the replay where it is (at the next range) and returns what it did.
-  PrefetchOutcome finish();
+  // Stops the replay where it is (at the next piece) unless `stop` is false,
+  // waits for the readers and returns what they did.
+  PrefetchOutcome finish(bool stop = true);
 
  private:
   std::shared_ptr<const std::vector<PrefetchRange>> ranges_;
-  std::vector<char> buffer_;
+  std::vector<std::vector<char>> buffers_;  // one per reader
   std::atomic<bool> stop_{false};
+  std::chrono::steady_clock::time_point start_;
+  std::unique_ptr<Replay> replay_;
   PrefetchOutcome outcome_;
-  std::thread thread_;
+  std::vector<std::thread> readers_;
 };
 
 }  // namespace coldbench::cache

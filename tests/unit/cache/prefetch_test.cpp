@@ -98,6 +98,30 @@ TEST(PrefetchReplay, ReadsEveryRangeAndCountsTheOnesThatFail) {
   EXPECT_EQ(stopped.ranges, 0);
 }
 
+TEST(PrefetchReplay, ConcurrentReadersReadEveryByteOfEveryRangeOnce) {
+  testing::TempDir dir;
+  const std::string a = dir.write("a.bin", std::string(5 * 1024 * 1024 + 3, 'a'));
+  const std::string b = dir.write("b.bin", std::string(700 * 1024, 'b'));
+  std::vector<PrefetchRange> ranges;
+  int64_t expected = 0;
+  for (int i = 0; i < 12; ++i) {
+    // Ranges of 0 to ~2.3 MiB, alternating files, so pieces of one range
+    // and ranges of two files are spread over the readers.
+    const bool big = i % 2 == 0;
+    const int64_t length = big ? int64_t(i) * 200 * 1024 + 11 : int64_t(i) * 1000;
+    const int64_t offset = big ? int64_t(i) * 1024 : 4096;
+    ranges.push_back({big ? a : b, offset, length});
+    expected += length;
+  }
+  for (PrefetchMethod method : {PrefetchMethod::Read, PrefetchMethod::WillNeed}) {
+    PrefetchOutcome outcome = replay_prefetch(ranges, method);
+    EXPECT_EQ(outcome.ranges, 12);
+    EXPECT_EQ(outcome.failed, 0);
+    EXPECT_EQ(outcome.bytes, expected);
+    EXPECT_FALSE(outcome.stopped);
+  }
+}
+
 TEST(FirstTouchRecorder, RecordsPagesReadWhileItRunsAndNotThoseResidentBefore) {
   testing::TempDir dir;
   std::string data(4 * 1024 * 1024, '\0');
