@@ -461,7 +461,11 @@ std::vector<Finding> find_findings(const ResultsDocument& document, const Sessio
   add_attribution_findings(out, document, summary);
 
   auto rank = [](FindingVerdict v) { return v == FindingVerdict::Shown ? 0 : v == FindingVerdict::Equivalent ? 1 : 2; };
+  // A busy machine qualifies every other number, so when it is shown it
+  // comes first, whatever the strength of the rest.
+  auto context = [](const Finding& f) { return f.id == "busy_machine" && f.verdict == FindingVerdict::Shown; };
   std::stable_sort(out.begin(), out.end(), [&](const Finding& a, const Finding& b) {
+    if (context(a) != context(b)) return context(a);
     if (rank(a.verdict) != rank(b.verdict)) return rank(a.verdict) < rank(b.verdict);
     return a.strength > b.strength;
   });

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <functional>
 #include <optional>
@@ -307,6 +309,29 @@ TEST(FindingBusyMachine, OneFindingForEveryBusyConfig) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].subject, "'a', 'b', 'c'");
   EXPECT_NE(found[0].sentence.find("3 configs"), std::string::npos) << found[0].sentence;
+}
+
+TEST(FindingBusyMachine, ComesFirstWhenShownWhateverTheOthersStrength) {
+  // Bimodal wall times (shown, strong) on a machine that was
+  // only just busy: the busy machine still leads, since it qualifies them.
+  auto doc = session({{"cfg", [](RunRecord& r, int i) {
+                         r.wall_ms += i % 2 == 0 ? 0 : 60;
+                         MachineNoise m;
+                         m.cpus = 2;
+                         m.interval_ms = 1000;
+                         m.other_cpu_ms = 0.3 * 2000;
+                         r.machine = m;
+                       }}},
+                     12);
+  auto found = findings_of(doc);
+  std::string ids;
+  for (const Finding& f : found) ids += f.id + " ";
+  ASSERT_GE(found.size(), 2u) << ids;
+  EXPECT_EQ(found[0].id, "busy_machine") << ids;
+  EXPECT_EQ(found[0].verdict, FindingVerdict::Shown);
+  EXPECT_TRUE(std::any_of(found.begin() + 1, found.end(), [](const Finding& f) {
+    return f.verdict == FindingVerdict::Shown && f.id != "busy_machine";
+  }));
 }
 
 TEST(FindingMemory, PeakNearTheLimit) {
