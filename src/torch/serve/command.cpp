@@ -88,6 +88,9 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   if (!resolved) return resolved.error();
   if (auto configured = configure_threads(options.threads, 0); !configured)
     return configured.error();
+  const RuntimeInfo runtime = take_runtime_snapshot().runtime;
+  const auto spin_notice = serve::spin_wait_notice(
+      runtime.openmp, runtime.num_threads, std::getenv("OMP_WAIT_POLICY"), std::getenv("GOMP_SPINCOUNT"));
   serve::ModelServer server(serve::server_config(options));
   // Registered before the server serves, like every family.
   std::optional<serve::BucketMetrics> bucket_metrics;
@@ -97,6 +100,12 @@ Expected<int> run_serve(const serve::ServeOptions& options) {
   auto created = serve::ServeWatch::create(options.watch, server.registry());
   if (!created) return created.error();
   std::shared_ptr<serve::ServeWatch> watch = *created;
+  // In the structured log, so a log on stderr stays JSON lines.
+  if (spin_notice) {
+    serve::LogEvent notice = serve::log_event("notice", std::chrono::system_clock::now());
+    notice["message"] = *spin_notice;
+    watch->write(notice);
+  }
   server.add_observer([watch](const serve::RequestRecord& record) { watch->observe(record); });
   watch->set_in_flight([&server] { return server.in_flight(); });
   std::shared_ptr<serve::AbExperiment> ab;

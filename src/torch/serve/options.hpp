@@ -161,4 +161,12 @@ struct RawServeArgs {
 
 Expected<ServeOptions> validate(const RawServeArgs& raw);
 
+// The start-up notice about libgomp's wait policy: with OpenMP and more than
+// one intra-op thread, and neither OMP_WAIT_POLICY nor GOMP_SPINCOUNT set
+// (null: unset), spinning between parallel regions makes forward passes many
+// times slower once other work shares the CPUs (docs/serve.md, "Threads and
+// CPUs"). nullopt when there is nothing to say.
+std::optional<std::string> spin_wait_notice(bool openmp, int threads, const char* wait_policy,
+                                            const char* spin_count);
+
 }  // namespace coldbench::workload::serve

@@ -205,4 +205,16 @@ TEST(ServeOptions, BadAbValuesNameTheirOption) {
 }
 
 }  // namespace
+TEST(SpinWaitNotice, OnlyForSeveralOpenMpThreadsWithTheDefaultPolicy) {
+  auto notice = spin_wait_notice(true, 2, nullptr, nullptr);
+  ASSERT_TRUE(notice.has_value());
+  EXPECT_NE(notice->find("2 OpenMP threads"), std::string::npos) << *notice;
+  EXPECT_NE(notice->find("OMP_WAIT_POLICY=PASSIVE"), std::string::npos) << *notice;
+  EXPECT_FALSE(spin_wait_notice(true, 1, nullptr, nullptr));           // no team, no spinning
+  EXPECT_FALSE(spin_wait_notice(false, 4, nullptr, nullptr));          // not OpenMP
+  EXPECT_FALSE(spin_wait_notice(true, 2, "PASSIVE", nullptr));         // the user chose
+  EXPECT_FALSE(spin_wait_notice(true, 2, "ACTIVE", nullptr));
+  EXPECT_FALSE(spin_wait_notice(true, 2, nullptr, "100"));
+}
+
 }  // namespace coldbench::workload::serve
