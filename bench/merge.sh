@@ -23,7 +23,7 @@ done
 command -v sqlite3 >/dev/null || { echo "merge.sh: needs the sqlite3 shell for the floor (apt-get install sqlite3)" >&2; exit 2; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cb-merge-bench-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+trap '[[ -n "${KEEP:-}" ]] && echo "kept $tmp" >&2 || rm -rf "$tmp"' EXIT
 
 values=$(python3 -c 'print(",".join(f"{5 + i * 0.01:.2f}" for i in range(50)))')
 cat >"$tmp/study.toml" <<TOML

@@ -154,10 +154,8 @@ double equivalence_power(std::size_t n, double log_ratio, double sigma, double a
   if (sigma == 0.0) return 1.0;
   const double se = sigma * std::sqrt(std::numbers::pi / 3.0) * std::sqrt(2.0 / double(n));
   const double z = z_quantile(1.0 - alpha);
-  auto phi = [](double x) {
-    return boost::math::cdf(boost::math::normal_distribution<double>(), x);
-  };
-  return std::max(0.0, phi((margin - d) / se - z) + phi((margin + d) / se - z) - 1.0);
+  return std::max(0.0, standard_normal_cdf((margin - d) / se - z) +
+                           standard_normal_cdf((margin + d) / se - z) - 1.0);
 }
 
 std::size_t runs_needed(double ratio, double sigma, double alpha, double threshold, double power) {

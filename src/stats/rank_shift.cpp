@@ -1,10 +1,10 @@
 #include "stats/rank_shift.hpp"
 
 #include <algorithm>
-#include <boost/math/distributions/normal.hpp>
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <numbers>
 #include <utility>
 
 namespace coldbench::stats {
@@ -62,11 +62,11 @@ std::shared_ptr<const Tails> cached_u_tails(std::size_t m, std::size_t n) {
 // cheaper than bisection; beyond, memory grows as m * n and bisection wins.
 constexpr std::size_t kMaterializeMaxPairs = 4096;
 
-double normal_cdf(double z) {
-  return boost::math::cdf(boost::math::normal_distribution<double>(), z);
-}
-
 }  // namespace
+
+double standard_normal_cdf(double z) {
+  return 0.5 * std::erfc(-z / std::numbers::sqrt2);
+}
 
 RankNull::RankNull(std::size_t m, std::size_t n, double tie_term)
     : m_(static_cast<double>(m)), n_(static_cast<double>(n)) {
@@ -86,7 +86,7 @@ double RankNull::cdf(double u) const {
     return k < tails_->at_most.size() ? tails_->at_most[k] : 1.0;
   }
   if (!(sd_ > 0.0)) return 1.0;  // all values tied: no evidence either way
-  return std::clamp(normal_cdf((u + 0.5 - mean_) / sd_), 0.0, 1.0);
+  return std::clamp(standard_normal_cdf((u + 0.5 - mean_) / sd_), 0.0, 1.0);
 }
 
 double RankNull::sf(double u) const {
@@ -97,7 +97,7 @@ double RankNull::sf(double u) const {
     return k < tails_->at_least.size() ? tails_->at_least[k] : 0.0;
   }
   if (!(sd_ > 0.0)) return 1.0;
-  return std::clamp(1.0 - normal_cdf((u - 0.5 - mean_) / sd_), 0.0, 1.0);
+  return std::clamp(1.0 - standard_normal_cdf((u - 0.5 - mean_) / sd_), 0.0, 1.0);
 }
 
 PairCount count_pairs_above(std::span<const double> a, std::span<const double> b, double shift) {

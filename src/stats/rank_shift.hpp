@@ -17,6 +17,12 @@ namespace coldbench::stats {
 // Mann-Whitney sizes up to which the null distribution is exact (no ties).
 inline constexpr std::size_t kExactRankMaxSize = 50;
 
+// The standard normal distribution function, from std::erfc in double
+// precision. boost::math's normal cdf promotes to long double by default,
+// and its long double erf was ~70% of `coldbench report` on a 10^4-run
+// history (rank tests' normal approximations are evaluated many times).
+double standard_normal_cdf(double z);
+
 // The null distribution of U (pairs counted for one sample) for sizes m, n:
 // exact when both are <= kExactRankMaxSize and there are no ties, otherwise
 // the normal approximation with tie and continuity correction.
