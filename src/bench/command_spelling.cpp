@@ -40,7 +40,7 @@ Expected<void> check_replaced_run_flags(const std::vector<std::string>& words) {
     }
     if (count) {
       return make_error("-n {0}: -n names a command now, as hyperfine's --command-name does; give the number of runs "
-                        "as -r {0} or --runs {0}",
+                        "as -r {0} or --runs {0} (a command named {0}: --command-name {0})",
                         *count);
     }
     if (word == "-c" && has_next && split_named_command(next)) {

@@ -1,5 +1,6 @@
 #include "bench/parameter_scan.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <limits>

@@ -34,7 +34,7 @@ void print_notice(const std::string& text) {
 
 std::vector<std::string> option_spellings(CLI::App& app, const std::string& subcommand) {
   CLI::App* owner = &app;
-  for (CLI::App* sub : app.get_subcommands({})) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     if (sub->get_name() == subcommand) owner = sub;
   }
   std::vector<std::string> spellings;

@@ -101,7 +101,7 @@ struct BuiltCommands {
   std::vector<std::vector<bench::ParameterSetting>> settings;  // per plan: its scan values (for the hooks)
 };
 
-Expected<std::vector<bench::ParameterValues>> parameters(const RunArguments& args) {
+Expected<std::vector<bench::ParameterValues>> scan_parameters(const RunArguments& args) {
   std::vector<bench::ParameterValues> parameters;
   for (std::size_t i = 0; i + 1 < args.parameter_lists.size(); i += 2) {
     auto list = bench::parameter_list(args.parameter_lists[i], args.parameter_lists[i + 1]);
@@ -147,7 +147,7 @@ Expected<BuiltCommands> build_commands(const RunArguments& args, const ShellChoi
       return added.error().with_context("--reference");
     }
   }
-  auto scan = parameters(args);
+  auto scan = scan_parameters(args);
   if (!scan) return scan.error();
   if (args.positional.empty()) {
     if (!args.command_names.empty()) {
@@ -544,7 +544,7 @@ Subcommand add_run_command(CLI::App& app) {
       "or a command that cannot start, 3 with --gate: a comparison undecided,\n"
       "130 interrupted (the results measured so far are written).");
 
-  sub->add_option("command", args->positional,
+  sub->add_option("commands", args->positional,
                   "Commands to measure, each through the shell (-S; none with -N), as hyperfine takes them");
   sub->add_option("-r,--runs", args->runs,
                   "Measured runs per command, 1 to 1000000 (default 10), or auto: run until the answer is known "
@@ -589,10 +589,12 @@ Subcommand add_run_command(CLI::App& app) {
   sub->add_option("-L,--parameter-list", args->parameter_lists,
                   "NAME V1,V2,...: run each command once per value, {NAME} replaced (repeatable: every combination)")
       ->expected(2)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
   sub->add_option("-P,--parameter-scan", args->parameter_scan,
                   "NAME MIN MAX: run each command for MIN, MIN+STEP, ... MAX, {NAME} replaced")
       ->expected(3)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->allow_extra_args(false);
   sub->add_option("-D,--parameter-step-size", args->parameter_step, "The step of -P (default 1; needed for decimals)");
   sub->add_option("--order", args->order, "interleaved (A B A B, default), sequential or random");
