@@ -23,7 +23,7 @@ struct Subcommand {
   bool takes_command = false;  // accepts "-- CMD ARGS..." (see trailing_command)
   // Before parsing, the subcommand's words (up to "--") as given: refuses
   // spellings whose meaning changed with a message that names the new one.
-  std::function<Expected<void>(const std::vector<std::string>& words)> check_words;
+  std::function<Expected<void>(const std::vector<std::string>& words)> check_words = nullptr;
 };
 
 // The words after the first "--" on the command line (the workload's argv).

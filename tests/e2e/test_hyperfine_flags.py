@@ -72,7 +72,8 @@ class HyperfineTableTest(unittest.TestCase):
             hf_export = json.load(f)
         self.assertEqual(names_counts(cb_export), names_counts(hf_export), label)
         for ours, theirs in zip(cb_export["results"], hf_export["results"]):
-            self.assertEqual(set(ours), set(theirs), label)
+            # hyperfine 1.15 may write an empty "parameters"; its values are compared above.
+            self.assertEqual(set(ours) - {"parameters"}, set(theirs) - {"parameters"}, label)
             self.assertEqual(ours["exit_codes"], theirs["exit_codes"], label)
         with open(md["cb"]) as f, open(md["hf"]) as g:
             ours, theirs = f.read().splitlines(), g.read().splitlines()

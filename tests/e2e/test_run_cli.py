@@ -44,7 +44,9 @@ class CliTest(unittest.TestCase):
             self.assertIn("Usage", completed.stdout)
         completed = subprocess.run([COLDBENCH, "run", "--help"], capture_output=True, text=True)
         for flag in ("--runs", "--warmup", "--order", "--timeout", "--json", "--csv", "--markdown",
-                     "--export-hyperfine", "--phase", "--metric", "--shell", "--env-clear"):
+                     "--export-hyperfine", "--phase", "--metric", "--shell", "--env-clear", "--command-name",
+                     "--prepare", "--setup", "--conclude", "--cleanup", "--parameter-list", "--parameter-scan",
+                     "--time-unit", "--style", "--reference", "--sort", "does not subtract"):
             self.assertIn(flag, completed.stdout)
 
 

@@ -24,7 +24,9 @@ class LoggingRunner : public proc::ChildRunner {
   Expected<proc::SpawnResult> run(const proc::SpawnRequest& request, proc::OutputObserver&) override {
     const bool hook = request.argv.size() == 3 && request.argv[1] == "-c";
     log.push_back(hook ? request.argv[2] : "run " + request.argv[0]);
-    if (hook) EXPECT_FALSE(request.marker_pipe);
+    if (hook) {
+      EXPECT_FALSE(request.marker_pipe);
+    }
     proc::SpawnResult result;
     result.clone_ns = 1'000'000'000LL * static_cast<int64_t>(log.size());
     result.spawn_ns = result.clone_ns + 1000;
