@@ -1,12 +1,12 @@
 #include "bench/parameter_scan.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
 #include <limits>
 #include <optional>
-
-#include <fmt/format.h>
 
 namespace coldbench::bench {
 namespace {
@@ -54,17 +54,20 @@ std::string decimal_text(int64_t value, int scale, int decimals) {
   const bool negative = value < 0;
   const uint64_t magnitude = negative ? uint64_t(0) - uint64_t(value) : uint64_t(value);
   const uint64_t unit = uint64_t(power_of_ten(decimals));
-  return fmt::format("{}{}.{:0{}}", negative ? "-" : "", magnitude / unit, magnitude % unit, decimals);
+  return fmt::format("{}{}.{:0{}}", negative ? "-" : "", magnitude / unit, magnitude % unit,
+                     decimals);
 }
 
 }  // namespace
 
 Expected<ParameterValues> parameter_list(const std::string& name, const std::string& values) {
-  if (name.empty()) return make_error("-L: give a parameter name and its values, e.g. -L threads 1,2,4");
+  if (name.empty())
+    return make_error("-L: give a parameter name and its values, e.g. -L threads 1,2,4");
   ParameterValues list{name, {}};
   std::string current;
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (values[i] == '\\' && i + 1 < values.size() && (values[i + 1] == ',' || values[i + 1] == '\\')) {
+    if (values[i] == '\\' && i + 1 < values.size() &&
+        (values[i + 1] == ',' || values[i + 1] == '\\')) {
       current += values[++i];
     } else if (values[i] == ',') {
       list.values.push_back(std::move(current));
@@ -75,18 +78,21 @@ Expected<ParameterValues> parameter_list(const std::string& name, const std::str
   }
   list.values.push_back(std::move(current));
   if (list.values.size() > kMaxParameterValues) {
-    return make_error("-L {}: {} values; give at most {}", name, list.values.size(), kMaxParameterValues);
+    return make_error("-L {}: {} values; give at most {}", name, list.values.size(),
+                      kMaxParameterValues);
   }
   return list;
 }
 
-Expected<ParameterValues> parameter_range(const std::string& name, const std::string& min, const std::string& max,
-                                          const std::string& step) {
-  const std::string what = fmt::format("-P {} {} {}{}", name, min, max, step.empty() ? "" : " -D " + step);
+Expected<ParameterValues> parameter_range(const std::string& name, const std::string& min,
+                                          const std::string& max, const std::string& step) {
+  const std::string what =
+      fmt::format("-P {} {} {}{}", name, min, max, step.empty() ? "" : " -D " + step);
   if (name.empty()) return make_error("-P: give a parameter name, e.g. -P threads 1 8");
   auto low = parse_decimal(min), high = parse_decimal(max);
   auto delta = parse_decimal(step.empty() ? "1" : step);
-  if (!low || !high) return make_error("{}: MIN and MAX must be numbers, e.g. -P threads 1 8", what);
+  if (!low || !high)
+    return make_error("{}: MIN and MAX must be numbers, e.g. -P threads 1 8", what);
   if (!delta) return make_error("{}: the step (-D) must be a number, e.g. -D 2", what);
   if ((low->scale > 0 || high->scale > 0) && step.empty()) {
     return make_error("{}: a range of decimals needs a step: add -D STEP, e.g. -D 0.1", what);
@@ -99,19 +105,21 @@ Expected<ParameterValues> parameter_range(const std::string& name, const std::st
   if (b < a) return make_error("{}: the range is empty (MAX is below MIN)", what);
   const uint64_t count = uint64_t(b - a) / uint64_t(d) + 1;
   if (count > kMaxParameterValues) {
-    return make_error("{}: {} values; give at most {} (a larger step or a smaller range)", what, count,
-                      kMaxParameterValues);
+    return make_error("{}: {} values; give at most {} (a larger step or a smaller range)", what,
+                      count, kMaxParameterValues);
   }
   // As hyperfine's decimals: the first value keeps MIN's decimals, the sums have the step's too.
   const int sum_decimals = std::max(low->scale, delta->scale);
   ParameterValues range{name, {}};
   for (uint64_t i = 0; i < count; ++i) {
-    range.values.push_back(decimal_text(a + int64_t(i) * d, scale, i == 0 ? low->scale : sum_decimals));
+    range.values.push_back(
+        decimal_text(a + int64_t(i) * d, scale, i == 0 ? low->scale : sum_decimals));
   }
   return range;
 }
 
-std::string substitute_parameters(std::string_view text, const std::vector<ParameterSetting>& settings) {
+std::string substitute_parameters(std::string_view text,
+                                  const std::vector<ParameterSetting>& settings) {
   std::string out;
   std::size_t i = 0;
   while (i < text.size()) {
@@ -132,20 +140,22 @@ std::string substitute_parameters(std::string_view text, const std::vector<Param
   return out;
 }
 
-Expected<std::vector<ScannedCommand>> expand_parameters(const std::vector<std::string>& commands,
-                                                        const std::vector<std::string>& names,
-                                                        const std::vector<ParameterValues>& parameters) {
+Expected<std::vector<ScannedCommand>> expand_parameters(
+    const std::vector<std::string>& commands, const std::vector<std::string>& names,
+    const std::vector<ParameterValues>& parameters) {
   for (std::size_t p = 0; p < parameters.size(); ++p) {
     for (std::size_t q = 0; q < p; ++q) {
       if (parameters[q].name == parameters[p].name) {
-        return make_error("the parameter '{}' is given twice; give each -L/-P parameter once", parameters[p].name);
+        return make_error("the parameter '{}' is given twice; give each -L/-P parameter once",
+                          parameters[p].name);
       }
     }
     for (const auto& command : commands) {
       if (command.find("{" + parameters[p].name + "}") == std::string::npos) {
-        return make_error("the command '{}' does not use the parameter {{{}}}: put {{{}}} where its values go, "
-                          "e.g. 'sleep {{{}}}'",
-                          command, parameters[p].name, parameters[p].name, parameters[p].name);
+        return make_error(
+            "the command '{}' does not use the parameter {{{}}}: put {{{}}} where its values go, "
+            "e.g. 'sleep {{{}}}'",
+            command, parameters[p].name, parameters[p].name, parameters[p].name);
       }
     }
   }
@@ -153,14 +163,16 @@ Expected<std::vector<ScannedCommand>> expand_parameters(const std::vector<std::s
   for (const auto& p : parameters) {
     if (p.values.empty()) return make_error("the parameter '{}' has no values", p.name);
     if (total > kMaxParameterValues / p.values.size()) {
-      return make_error("the parameter scan expands to more than {} commands; scan fewer values", kMaxParameterValues);
+      return make_error("the parameter scan expands to more than {} commands; scan fewer values",
+                        kMaxParameterValues);
     }
     total *= p.values.size();
   }
   if (names.size() > 1 && names.size() != total) {
-    return make_error("{} command names (-n) for {} commands: give one name (it may use the {{PARAMETER}} "
-                      "placeholders) or one per command",
-                      names.size(), total);
+    return make_error(
+        "{} command names (-n) for {} commands: give one name (it may use the {{PARAMETER}} "
+        "placeholders) or one per command",
+        names.size(), total);
   }
   std::vector<ScannedCommand> scanned;
   if (commands.empty()) return scanned;
@@ -173,7 +185,9 @@ Expected<std::vector<ScannedCommand>> expand_parameters(const std::vector<std::s
       c.settings.emplace_back(parameters[p].name, parameters[p].values[index[p + 1]]);
     }
     c.text = substitute_parameters(commands[index[0]], c.settings);
-    c.name = names.empty() ? c.text : substitute_parameters(names.size() == 1 ? names[0] : names[n], c.settings);
+    c.name = names.empty()
+                 ? c.text
+                 : substitute_parameters(names.size() == 1 ? names[0] : names[n], c.settings);
     scanned.push_back(std::move(c));
     for (std::size_t k = 0; k < index.size(); ++k) {
       const std::size_t size = k == 0 ? commands.size() : parameters[k - 1].values.size();

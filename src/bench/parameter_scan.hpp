@@ -27,19 +27,20 @@ inline constexpr std::size_t kMaxParameterValues = 100'000;
 Expected<ParameterValues> parameter_list(const std::string& name, const std::string& values);
 // -P NAME MIN MAX with -D STEP (empty: 1, integers only). Integers give integers;
 // decimals need a step and are written as hyperfine writes them ("0.3", "0.5").
-Expected<ParameterValues> parameter_range(const std::string& name, const std::string& min, const std::string& max,
-                                          const std::string& step);
+Expected<ParameterValues> parameter_range(const std::string& name, const std::string& min,
+                                          const std::string& max, const std::string& step);
 
 using ParameterSetting = std::pair<std::string, std::string>;  // name, value
 
 // `text` with every {NAME} of `settings` replaced, left to right, so a value
 // that holds another placeholder is not replaced again.
-std::string substitute_parameters(std::string_view text, const std::vector<ParameterSetting>& settings);
+std::string substitute_parameters(std::string_view text,
+                                  const std::vector<ParameterSetting>& settings);
 
 struct ScannedCommand {
-  std::string name;  // the name template substituted, or the command line
-  std::string text;  // the command substituted
-  std::size_t template_index = 0;  // which of the commands given
+  std::string name;                        // the name template substituted, or the command line
+  std::string text;                        // the command substituted
+  std::size_t template_index = 0;          // which of the commands given
   std::vector<ParameterSetting> settings;  // in the order the parameters were given
 };
 
@@ -47,8 +48,8 @@ struct ScannedCommand {
 // `names`: none (each is named by its command line), one template for all, or
 // one per expanded command, as hyperfine takes -n with a scan. Errors: a
 // command that does not use a parameter, a parameter given twice, too many.
-Expected<std::vector<ScannedCommand>> expand_parameters(const std::vector<std::string>& commands,
-                                                        const std::vector<std::string>& names,
-                                                        const std::vector<ParameterValues>& parameters);
+Expected<std::vector<ScannedCommand>> expand_parameters(
+    const std::vector<std::string>& commands, const std::vector<std::string>& names,
+    const std::vector<ParameterValues>& parameters);
 
 }  // namespace coldbench::bench

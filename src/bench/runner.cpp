@@ -73,11 +73,13 @@ Error with_cleanup_error(Error error, const std::optional<Error>& cleanup) {
 }  // namespace
 
 Expected<CommandSpec> make_command(std::string name, std::string text, bool shell) {
-  return make_shell_command(std::move(name), std::move(text),
-                            shell ? std::vector<std::string>{"/bin/sh"} : std::vector<std::string>{});
+  return make_shell_command(
+      std::move(name), std::move(text),
+      shell ? std::vector<std::string>{"/bin/sh"} : std::vector<std::string>{});
 }
 
-Expected<CommandSpec> make_shell_command(std::string name, std::string text, const std::vector<std::string>& shell) {
+Expected<CommandSpec> make_shell_command(std::string name, std::string text,
+                                         const std::vector<std::string>& shell) {
   CommandSpec command;
   command.name = std::move(name);
   command.text = text;
@@ -221,22 +223,26 @@ Expected<bool> Session::step(const ScheduledRun& scheduled, int total, ResultsDo
   }
   const int command = scheduled.command_index;
   if (auto began = begin_command(command, outcome); !began) return began.error();
-  const std::string run_name = fmt::format("{} {} of '{}'", scheduled.warmup ? "warmup" : "run", scheduled.index + 1,
-                                           plans_[command].command.name);
+  const std::string run_name = fmt::format("{} {} of '{}'", scheduled.warmup ? "warmup" : "run",
+                                           scheduled.index + 1, plans_[command].command.name);
   // Before the run hooks: the cache state they set is the one the run starts from.
   if (!outcome.interrupted) {
-    if (auto prepared = run_command_hook(command, HookStage::Prepare, "before " + run_name, outcome); !prepared) {
+    if (auto prepared =
+            run_command_hook(command, HookStage::Prepare, "before " + run_name, outcome);
+        !prepared) {
       return prepared.error();
     }
   }
   if (outcome.interrupted) return false;
   const int position = static_cast<int>(document.runs.size());
-  if (progress_) progress_->on_run_start(position, total, plans_[command].command, scheduled.warmup);
+  if (progress_)
+    progress_->on_run_start(position, total, plans_[command].command, scheduled.warmup);
   auto done = run_one(scheduled, position, document, outcome);
   if (!done) return done.error();
   if (outcome.interrupted) return false;
   if (progress_) progress_->on_run_end(position, total, document.runs.back());
-  if (auto concluded = run_command_hook(command, HookStage::Conclude, "after " + run_name, outcome); !concluded) {
+  if (auto concluded = run_command_hook(command, HookStage::Conclude, "after " + run_name, outcome);
+      !concluded) {
     return concluded.error();
   }
   return !outcome.interrupted;
@@ -251,12 +257,15 @@ Expected<void> Session::resolve_hook_programs() {
   }
   const std::string cwd = options_.resolve_programs ? options_.cwd : "";
   for (std::size_t c = 0; c < plans_.size() && c < options_.command_hooks.size(); ++c) {
-    for (HookStage stage : {HookStage::Setup, HookStage::Prepare, HookStage::Conclude, HookStage::Cleanup}) {
+    for (HookStage stage :
+         {HookStage::Setup, HookStage::Prepare, HookStage::Conclude, HookStage::Cleanup}) {
       const auto& hook = options_.command_hooks[c].at(stage);
       if (!hook) continue;
-      if (hook->argv.empty()) return make_error("{} '{}': the command is empty", hook_flag(stage), hook->text);
+      if (hook->argv.empty())
+        return make_error("{} '{}': the command is empty", hook_flag(stage), hook->text);
       auto program = proc::resolve_program(hook->argv[0], path_value, cwd);
-      if (!program) return program.error().with_context(fmt::format("{} '{}'", hook_flag(stage), hook->text));
+      if (!program)
+        return program.error().with_context(fmt::format("{} '{}'", hook_flag(stage), hook->text));
       hook_programs_[c][static_cast<int>(stage)] = std::move(program).value();
     }
   }
@@ -285,7 +294,9 @@ Expected<void> Session::run_command_hook(int command, HookStage stage, const std
   request.tail_lines = 5;
   HookObserver observer;
   auto result = runner_->run(request, observer);
-  if (!result) return result.error().with_context(fmt::format("{} '{}' ({})", hook_flag(stage), hook->text, when));
+  if (!result)
+    return result.error().with_context(
+        fmt::format("{} '{}' ({})", hook_flag(stage), hook->text, when));
   if (result->interrupted) {
     outcome.interrupted = true;
     return {};
@@ -299,8 +310,8 @@ Expected<void> Session::run_command_hook(int command, HookStage stage, const std
   }
   if (failure.empty()) return {};
   std::string message = fmt::format(
-      "{} '{}' {} ({}); the session stops here, with the runs before it recorded. Append ' || true' to "
-      "the command if its failure does not matter",
+      "{} '{}' {} ({}); the session stops here, with the runs before it recorded. "
+      "Append ' || true' to the command if its failure does not matter",
       hook_flag(stage), hook->text, failure, when);
   for (const auto& line : result->tail) message += "\n    | " + line;
   return Error{message, kExitFailedRuns};
@@ -310,14 +321,16 @@ Expected<void> Session::begin_command(int command, SessionOutcome& outcome) {
   if (command_state_[command] != CommandState::NotStarted) return {};
   command_state_[command] = CommandState::SetUp;
   return run_command_hook(command, HookStage::Setup,
-                          fmt::format("before the first run of '{}'", plans_[command].command.name), outcome);
+                          fmt::format("before the first run of '{}'", plans_[command].command.name),
+                          outcome);
 }
 
 Expected<void> Session::end_command(int command, SessionOutcome& outcome) {
   if (command_state_[command] != CommandState::SetUp) return {};
   command_state_[command] = CommandState::CleanedUp;
   return run_command_hook(command, HookStage::Cleanup,
-                          fmt::format("after the last run of '{}'", plans_[command].command.name), outcome);
+                          fmt::format("after the last run of '{}'", plans_[command].command.name),
+                          outcome);
 }
 
 Expected<void> Session::end_commands(SessionOutcome& outcome) {
@@ -407,7 +420,8 @@ Expected<void> Session::run_adaptive(ResultsDocument& document, SessionOutcome& 
         stopper.evaluate(elapsed_s());
         publish();
       }
-      if (auto ended = end_command(command, outcome); !ended || outcome.interrupted) return finish(ended_step(ended));
+      if (auto ended = end_command(command, outcome); !ended || outcome.interrupted)
+        return finish(ended_step(ended));
     }
   } else {
     for (int command = 0; command < commands; ++command) {

@@ -70,7 +70,8 @@ struct SessionOutcome {
 Expected<CommandSpec> make_command(std::string name, std::string text, bool shell);
 // The same through `shell`'s words (e.g. {"bash", "--norc"}): SHELL... -c TEXT;
 // an empty `shell` splits TEXT into words and runs them without one.
-Expected<CommandSpec> make_shell_command(std::string name, std::string text, const std::vector<std::string>& shell);
+Expected<CommandSpec> make_shell_command(std::string name, std::string text,
+                                         const std::vector<std::string>& shell);
 
 class Session {
  public:
@@ -105,10 +106,12 @@ class Session {
                          SessionOutcome& outcome);
   std::vector<std::string> child_environment(const CommandPlan& plan, int sequence) const;
   // The command hooks (command_hooks.hpp): `when` says where in the session, for an error.
-  Expected<void> run_command_hook(int command, HookStage stage, const std::string& when, SessionOutcome& outcome);
-  Expected<void> begin_command(int command, SessionOutcome& outcome);  // --setup before its first run
-  Expected<void> end_command(int command, SessionOutcome& outcome);    // --cleanup after its last run
-  Expected<void> end_commands(SessionOutcome& outcome);  // every cleanup still owed
+  Expected<void> run_command_hook(int command, HookStage stage, const std::string& when,
+                                  SessionOutcome& outcome);
+  Expected<void> begin_command(int command,
+                               SessionOutcome& outcome);             // --setup before its first run
+  Expected<void> end_command(int command, SessionOutcome& outcome);  // --cleanup after its last run
+  Expected<void> end_commands(SessionOutcome& outcome);              // every cleanup still owed
   Expected<void> resolve_hook_programs();
 
   std::vector<CommandPlan> plans_;

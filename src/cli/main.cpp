@@ -1,14 +1,13 @@
 // coldbench: the harness. Never links LibTorch (a process that maps
 // libtorch_cpu.so would keep its pages resident and no run could be cold).
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "cli/commands.hpp"
 #include "core/expected.hpp"
@@ -105,7 +104,8 @@ int main(int argc, char** argv) {
     // CLI11 lists them reversed and without suggestions: name each in the order given, with the
     // closest known spelling.
     auto known = cli::option_spellings(app, given.empty() ? "" : given.front());
-    auto unknown = unknown_options(std::vector<std::string>(given.begin() + (given.empty() ? 0 : 1), given.end()), known);
+    auto unknown = unknown_options(
+        std::vector<std::string>(given.begin() + (given.empty() ? 0 : 1), given.end()), known);
     if (unknown.empty()) {
       app.exit(e);
       return kExitUsage;

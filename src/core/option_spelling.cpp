@@ -1,9 +1,9 @@
 #include "core/option_spelling.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
-
-#include <fmt/format.h>
 
 namespace coldbench {
 
@@ -25,16 +25,19 @@ std::size_t spelling_distance(std::string_view a, std::string_view b) {
   return d[n][m];
 }
 
-std::optional<std::string> closest_option(std::string_view given, const std::vector<std::string>& known) {
+std::optional<std::string> closest_option(std::string_view given,
+                                          const std::vector<std::string>& known) {
   const std::string_view name = given.substr(0, given.find('='));
   const bool is_long = name.substr(0, 2) == "--";
-  if (!is_long && name.size() <= 2) return std::nullopt;  // one letter: every short option is one edit away
+  if (!is_long && name.size() <= 2)
+    return std::nullopt;  // one letter: every short option is one edit away
   std::optional<std::string> best;
   std::size_t best_distance = 0;
   for (const auto& candidate : known) {
     std::size_t distance = spelling_distance(name, candidate);
     // A long prefix of a long option ("--warm") is one edit away in spirit.
-    if (is_long && name.size() >= 5 && candidate.size() > name.size() && candidate.compare(0, name.size(), name) == 0) {
+    if (is_long && name.size() >= 5 && candidate.size() > name.size() &&
+        candidate.compare(0, name.size(), name) == 0) {
       distance = std::min<std::size_t>(distance, 1);
     }
     const std::size_t bare = name.size() - (is_long ? 2 : 1);
@@ -48,28 +51,34 @@ std::optional<std::string> closest_option(std::string_view given, const std::vec
   return best;
 }
 
-std::vector<std::string> unknown_options(const std::vector<std::string>& words, const std::vector<std::string>& known) {
+std::vector<std::string> unknown_options(const std::vector<std::string>& words,
+                                         const std::vector<std::string>& known) {
   std::vector<std::string> unknown;
   for (const auto& word : words) {
     if (word.size() < 2 || word[0] != '-' || word == "--") continue;
-    if (std::isdigit(static_cast<unsigned char>(word[1])) || word[1] == '.') continue;  // -5, -.5: values
+    if (std::isdigit(static_cast<unsigned char>(word[1])) || word[1] == '.')
+      continue;  // -5, -.5: values
     std::string name = word.substr(0, word.find('='));
-    if (name.substr(0, 2) != "--") name = name.substr(0, 2);  // -r5, -iw: the first letter names the option
+    if (name.substr(0, 2) != "--")
+      name = name.substr(0, 2);  // -r5, -iw: the first letter names the option
     if (std::find(known.begin(), known.end(), name) != known.end()) continue;
     unknown.push_back(word);
   }
   return unknown;
 }
 
-std::string unknown_options_message(const std::vector<std::string>& unknown, const std::vector<std::string>& known) {
+std::string unknown_options_message(const std::vector<std::string>& unknown,
+                                    const std::vector<std::string>& known) {
   if (unknown.size() == 1) {
     auto close = closest_option(unknown[0], known);
-    return fmt::format("unknown option {}{}", unknown[0], close ? fmt::format("; did you mean {}?", *close) : "");
+    return fmt::format("unknown option {}{}", unknown[0],
+                       close ? fmt::format("; did you mean {}?", *close) : "");
   }
   std::string list;
   for (const auto& word : unknown) {
     auto close = closest_option(word, known);
-    list += (list.empty() ? "" : ", ") + word + (close ? fmt::format(" (did you mean {}?)", *close) : "");
+    list += (list.empty() ? "" : ", ") + word +
+            (close ? fmt::format(" (did you mean {}?)", *close) : "");
   }
   return "unknown options " + list;
 }

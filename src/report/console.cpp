@@ -160,20 +160,21 @@ void render_timings(std::string& out, const analysis::CommandSummary& c, const s
 }
 
 // Each metric's unit once, after its name; its cells are bare numbers (times in one unit per row).
-void render_metrics(std::string& out, const analysis::CommandSummary& c, const std::string& time_unit) {
+void render_metrics(std::string& out, const analysis::CommandSummary& c,
+                    const std::string& time_unit) {
   Table metrics({"metric", "values", "median", "p5", "p95", "p99", "mean"});
   for (const auto& m : c.metrics) {
     const auto& s = m.summary;
     std::string unit = m.unit;
     NumberFormat number = [](double v) { return format_value(v, ""); };
     if (m.unit == "ms") {
-      const TimeColumn column =
-          time_column({s.median, s.p5, s.p95, s.p99, s.mean, s.max, s.p95_ci.high, s.p99_ci.high}, time_unit);
+      const TimeColumn column = time_column(
+          {s.median, s.p5, s.p95, s.p99, s.mean, s.max, s.p95_ci.high, s.p99_ci.high}, time_unit);
       unit = column.unit;
       number = [column](double v) { return in_column(v, column); };
     } else if (m.unit == "s") {
-      const TimeColumn column =
-          time_column({s.median * 1e3, s.p95 * 1e3, s.p99 * 1e3, s.mean * 1e3, s.max * 1e3}, time_unit);
+      const TimeColumn column = time_column(
+          {s.median * 1e3, s.p95 * 1e3, s.p99 * 1e3, s.mean * 1e3, s.max * 1e3}, time_unit);
       unit = column.unit;
       number = [column](double v) { return in_column(v * 1e3, column); };
     }
@@ -241,7 +242,8 @@ void render_failures(std::string& out, const analysis::CommandSummary& c) {
   }
 }
 
-void render_command(std::string& out, const analysis::CommandSummary& c, const std::string& time_unit) {
+void render_command(std::string& out, const analysis::CommandSummary& c,
+                    const std::string& time_unit) {
   out += fmt::format("Command '{}'", c.name);
   if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
   out += fmt::format("\n  {} measured run{}, {} succeeded", c.measured_runs, c.measured_runs == 1 ? "" : "s",

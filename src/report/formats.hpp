@@ -63,8 +63,10 @@ class HyperfineCsvReporter : public Reporter {
 // hyperfine's --export-markdown table: mean ± sd, min, max, relative to the fastest.
 class HyperfineMarkdownReporter : public Reporter {
  public:
-  // `time_unit`: "s", "ms" or "µs" (hyperfine's -u); empty: from the first command's mean, as hyperfine.
-  explicit HyperfineMarkdownReporter(std::string time_unit = "") : time_unit_(std::move(time_unit)) {}
+  // `time_unit`: "s", "ms" or "µs" (hyperfine's -u); empty: from the first command's mean, as
+  // hyperfine.
+  explicit HyperfineMarkdownReporter(std::string time_unit = "")
+      : time_unit_(std::move(time_unit)) {}
   std::string_view format() const override { return "hyperfine-markdown"; }
   std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
 

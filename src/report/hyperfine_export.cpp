@@ -72,15 +72,15 @@ std::optional<std::string> HyperfineReporter::render(const ResultsDocument& docu
   nlohmann::json results = nlohmann::json::array();
   for (const HyperfineResult& r : hyperfine_results(document)) {
     nlohmann::json entry = {{"command", r.command},
-                       {"mean", finite_or_null(r.mean())},
-                       {"stddev", finite_or_null(r.stddev())},
-                       {"median", finite_or_null(r.median())},
-                       {"user", finite_or_null(r.user_mean())},
-                       {"system", finite_or_null(r.system_mean())},
-                       {"min", finite_or_null(r.min())},
-                       {"max", finite_or_null(r.max())},
-                       {"times", r.times},
-                       {"exit_codes", r.exit_codes}};
+                            {"mean", finite_or_null(r.mean())},
+                            {"stddev", finite_or_null(r.stddev())},
+                            {"median", finite_or_null(r.median())},
+                            {"user", finite_or_null(r.user_mean())},
+                            {"system", finite_or_null(r.system_mean())},
+                            {"min", finite_or_null(r.min())},
+                            {"max", finite_or_null(r.max())},
+                            {"times", r.times},
+                            {"exit_codes", r.exit_codes}};
     // As hyperfine: present only for a parameter scan's commands.
     if (!r.parameters.empty()) entry["parameters"] = r.parameters;
     results.push_back(std::move(entry));
@@ -114,7 +114,8 @@ std::optional<std::string> HyperfineMarkdownReporter::render(const ResultsDocume
   }
   // hyperfine takes the unit from the first command's mean, unless -u fixed it.
   const bool seconds = time_unit_.empty()
-                           ? !results.empty() && std::isfinite(results.front().mean()) && results.front().mean() >= 1.0
+                           ? !results.empty() && std::isfinite(results.front().mean()) &&
+                                 results.front().mean() >= 1.0
                            : time_unit_ == "s";
   const std::string unit = time_unit_.empty() ? (seconds ? "s" : "ms") : time_unit_;
   const double scale = unit == "s" ? 1.0 : unit == "µs" ? 1e6 : 1e3;

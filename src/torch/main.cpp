@@ -13,8 +13,8 @@
 
 #include "coldbench/marker.hpp"
 #include "core/expected.hpp"
-#include "torch/subcommands.hpp"
 #include "torch/common/errors.hpp"
+#include "torch/subcommands.hpp"
 
 int main(int argc, char** argv) {
   // First statement: the dynamic loader has mapped LibTorch by now, so this
@@ -56,10 +56,14 @@ int main(int argc, char** argv) {
   for (int i = 2; argc > 2 && std::string(argv[1]) == "infer" && i < argc; ++i) {
     const std::string word = argv[i];
     if (word == "--") break;
-    if (word == "-n" || (word.size() > 2 && word.compare(0, 2, "-n") == 0 && std::isdigit(static_cast<unsigned char>(word[2])))) {
-      const std::string count = word.size() > 2 ? word.substr(2) : (i + 1 < argc ? argv[i + 1] : "N");
-      fmt::print(stderr, "coldbench-torch infer: error: -n is gone: give the measured iterations as --iters {}\n",
-                 count);
+    if (word == "-n" || (word.size() > 2 && word.compare(0, 2, "-n") == 0 &&
+                         std::isdigit(static_cast<unsigned char>(word[2])))) {
+      const std::string count =
+          word.size() > 2 ? word.substr(2) : (i + 1 < argc ? argv[i + 1] : "N");
+      fmt::print(
+          stderr,
+          "coldbench-torch infer: error: -n is gone: give the measured iterations as --iters {}\n",
+          count);
       return coldbench::kExitUsage;
     }
   }

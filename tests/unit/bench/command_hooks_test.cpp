@@ -18,10 +18,12 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Logs what it is asked to run: a hook by its text ("sh -c TEXT"), a run by its command's first word.
+// Logs what it is asked to run: a hook by its text ("sh -c TEXT"), a run by its command's first
+// word.
 class LoggingRunner : public proc::ChildRunner {
  public:
-  Expected<proc::SpawnResult> run(const proc::SpawnRequest& request, proc::OutputObserver&) override {
+  Expected<proc::SpawnResult> run(const proc::SpawnRequest& request,
+                                  proc::OutputObserver&) override {
     const bool hook = request.argv.size() == 3 && request.argv[1] == "-c";
     log.push_back(hook ? request.argv[2] : "run " + request.argv[0]);
     if (hook) {
@@ -59,7 +61,9 @@ CommandSpec command(const std::string& name) {
   return c;
 }
 
-HookCommand hook(const std::string& text) { return HookCommand{text, {"/bin/sh", "-c", text}}; }
+HookCommand hook(const std::string& text) {
+  return HookCommand{text, {"/bin/sh", "-c", text}};
+}
 
 CommandHooks hooks_for(const std::string& name) {
   CommandHooks h;
@@ -83,27 +87,30 @@ SessionOptions options(int runs, int warmup, Order order) {
 // The order hyperfine gives them: setup, (prepare, run, conclude) per run, cleanup.
 TEST(CommandHooksOrder, SequentialIsHyperfinesOrderWithWarmupsPrepared) {
   LoggingRunner runner;
-  Session session(std::vector<CommandSpec>{command("a"), command("b")}, options(2, 1, Order::Sequential));
+  Session session(std::vector<CommandSpec>{command("a"), command("b")},
+                  options(2, 1, Order::Sequential));
   session.set_child_runner(&runner);
   ResultsDocument document;
   auto outcome = session.run(document);
   ASSERT_TRUE(outcome) << outcome.error().message;
   EXPECT_THAT(runner.log,
-              ElementsAre("setup a", "prepare a", "run a", "conclude a", "prepare a", "run a", "conclude a",
-                          "prepare a", "run a", "conclude a", "cleanup a", "setup b", "prepare b", "run b",
-                          "conclude b", "prepare b", "run b", "conclude b", "prepare b", "run b", "conclude b",
-                          "cleanup b"));
+              ElementsAre("setup a", "prepare a", "run a", "conclude a", "prepare a", "run a",
+                          "conclude a", "prepare a", "run a", "conclude a", "cleanup a", "setup b",
+                          "prepare b", "run b", "conclude b", "prepare b", "run b", "conclude b",
+                          "prepare b", "run b", "conclude b", "cleanup b"));
 }
 
 TEST(CommandHooksOrder, InterleavedSetsUpBeforeEachCommandsFirstRunAndCleansUpAfterItsLast) {
   LoggingRunner runner;
-  Session session(std::vector<CommandSpec>{command("a"), command("b")}, options(2, 0, Order::Interleaved));
+  Session session(std::vector<CommandSpec>{command("a"), command("b")},
+                  options(2, 0, Order::Interleaved));
   session.set_child_runner(&runner);
   ResultsDocument document;
   ASSERT_TRUE(session.run(document));
-  EXPECT_THAT(runner.log, ElementsAre("setup a", "prepare a", "run a", "conclude a", "setup b", "prepare b", "run b",
-                                      "conclude b", "prepare a", "run a", "conclude a", "cleanup a", "prepare b",
-                                      "run b", "conclude b", "cleanup b"));
+  EXPECT_THAT(runner.log,
+              ElementsAre("setup a", "prepare a", "run a", "conclude a", "setup b", "prepare b",
+                          "run b", "conclude b", "prepare a", "run a", "conclude a", "cleanup a",
+                          "prepare b", "run b", "conclude b", "cleanup b"));
 }
 
 TEST(CommandHooksOrder, FailingConcludeStopsAfterTheRecordedRunsAndStillCleansUp) {
@@ -119,7 +126,8 @@ TEST(CommandHooksOrder, FailingConcludeStopsAfterTheRecordedRunsAndStillCleansUp
   auto outcome = session.run(document);
   ASSERT_FALSE(outcome);
   EXPECT_EQ(outcome.error().exit_code, kExitFailedRuns);
-  EXPECT_THAT(outcome.error().message, HasSubstr("--conclude 'conclude a' exited with code 3 (after run 1 of 'a')"));
+  EXPECT_THAT(outcome.error().message,
+              HasSubstr("--conclude 'conclude a' exited with code 3 (after run 1 of 'a')"));
   EXPECT_THAT(outcome.error().message, HasSubstr("| hook said no"));
   EXPECT_EQ(sink.runs, 1);  // the run before the hook was written
   EXPECT_EQ(document.runs.size(), 1u);

@@ -23,7 +23,8 @@ TEST(ReplacedRunFlags, RunsGivenWithDashNPointToDashR) {
   EXPECT_THAT(refusal({"-n", "auto"}), HasSubstr("-r auto"));
   EXPECT_THAT(refusal({"-n3"}), HasSubstr("--runs 3"));
   EXPECT_EQ(refusal({"-n", "fast", "sleep 0.1"}), "");  // a name
-  EXPECT_EQ(refusal({"-r", "5", "--command-name", "7", "sleep 0.1"}), "");  // the long spelling names anything
+  EXPECT_EQ(refusal({"-r", "5", "--command-name", "7", "sleep 0.1"}),
+            "");  // the long spelling names anything
 }
 
 TEST(ReplacedRunFlags, NamedCommandWithDashCPointsToCommandAndSaysHowToCleanUp) {

@@ -76,11 +76,12 @@ TEST(ParameterScan, CrossProductInHyperfinesOrder) {
   auto b = parameter_list("par2", "z,y");
   auto expanded = expand_parameters({"echo {par1} {par2}", "printf {par1} {par2}"}, {}, {*a, *b});
   ASSERT_TRUE(expanded);
-  EXPECT_THAT(texts(*expanded), ElementsAre("echo a z", "printf a z", "echo b z", "printf b z", "echo a y",
-                                            "printf a y", "echo b y", "printf b y"));
+  EXPECT_THAT(texts(*expanded), ElementsAre("echo a z", "printf a z", "echo b z", "printf b z",
+                                            "echo a y", "printf a y", "echo b y", "printf b y"));
   EXPECT_EQ(names(*expanded), texts(*expanded));  // unnamed: the command line is the name
   EXPECT_EQ((*expanded)[3].template_index, 1u);
-  EXPECT_THAT((*expanded)[3].settings, ElementsAre(ParameterSetting{"par1", "b"}, ParameterSetting{"par2", "z"}));
+  EXPECT_THAT((*expanded)[3].settings,
+              ElementsAre(ParameterSetting{"par1", "b"}, ParameterSetting{"par2", "z"}));
 }
 
 TEST(ParameterScan, NamesAreOneTemplateOrOnePerCommand) {
@@ -97,7 +98,8 @@ TEST(ParameterScan, NamesAreOneTemplateOrOnePerCommand) {
 }
 
 TEST(ParameterScan, SubstitutionDoesNotReplaceInsideAValue) {
-  EXPECT_EQ(substitute_parameters("echo {foo} {bar}", {{"foo", "{bar} baz"}, {"bar", "quux"}}), "echo {bar} baz quux");
+  EXPECT_EQ(substitute_parameters("echo {foo} {bar}", {{"foo", "{bar} baz"}, {"bar", "quux"}}),
+            "echo {bar} baz quux");
 }
 
 TEST(ParameterScan, CommandWithoutThePlaceholderOrATwiceGivenNameIsAnError) {

@@ -242,7 +242,8 @@ TEST_F(ReportFormats, HyperfineMarkdownIsHyperfinesTable) {
 TEST_F(ReportFormats, HyperfineMarkdownTakesTheTimeUnit) {
   const std::vector<std::string> lines = lines_of(render(HyperfineMarkdownReporter("s")));
   EXPECT_EQ(lines[0], "| Command | Mean [s] | Min [s] | Max [s] | Relative |");
-  EXPECT_EQ(lines[4].rfind("| `fast` | 0.05", 0), 0u) << lines[4];  // 52.5 ms in seconds, three decimals
+  EXPECT_EQ(lines[4].rfind("| `fast` | 0.05", 0), 0u)
+      << lines[4];  // 52.5 ms in seconds, three decimals
   EXPECT_THAT(lines[4], HasSubstr("| 0.050 | 0.055 | 1.00 |"));
   EXPECT_EQ(lines_of(render(HyperfineMarkdownReporter("µs")))[0],
             "| Command | Mean [µs] | Min [µs] | Max [µs] | Relative |");
