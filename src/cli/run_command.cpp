@@ -256,7 +256,17 @@ Expected<void> set_runs(const RunArguments& args, std::size_t commands, const st
   const std::string runs_text =
       !args.runs.empty() ? args.runs : (args.adaptive.min_runs || args.adaptive.max_runs) ? "auto" : "10";
   if (runs_text == "auto") {
-    auto adaptive = bench::make_adaptive_options(args.adaptive, true);
+    // hyperfine's bounds: one of -m/-M alone moves the other's default out of its way (-M 3: at most 3, not
+    // "at least 5"; -m 200: at least 200). coldbench's own floor of 2 runs stays.
+    bench::AdaptiveSettings settings = args.adaptive;
+    const bench::AdaptiveOptions defaults;
+    if (settings.max_runs && !settings.min_runs && *settings.max_runs < defaults.min_runs) {
+      settings.min_runs = std::max<int64_t>(2, *settings.max_runs);
+    }
+    if (settings.min_runs && !settings.max_runs && *settings.min_runs > defaults.max_runs) {
+      settings.max_runs = settings.min_runs;
+    }
+    auto adaptive = bench::make_adaptive_options(settings, true);
     if (!adaptive) return adaptive.error();
     adaptive->policy = policy;
     options.adaptive = std::move(adaptive).value();
@@ -522,7 +532,7 @@ Subcommand add_run_command(CLI::App& app) {
       "hyperfine's flags mean the same here (docs/hyperfine.md): -r runs, -w warmup, -n names, -p/-s/--conclude/-c\n"
       "hooks, -S/-N shell, -L/-P/-D parameter scans, -m/-M, -u, --style, --reference, --sort, -i, --export-*.\n"
       "Unlike hyperfine, coldbench does not subtract the shell's start-up from the times: a command given as an\n"
-      "argument includes sh's spawn (about a millisecond); -N (or -- CMD) measures the program alone.\n"
+      "argument includes sh's own start-up; -N (or -- CMD) measures the program alone (docs/hyperfine.md).\n"
       "Hooks run on the host (outside --isolate, --cpus/--memory and the cache preparation: --prepare runs before\n"
       "--cache sets the page cache, so --cache decides the state a run starts from); they are never measured, and\n"
       "one that fails stops the session with exit 1 after the runs so far were written.\n"

@@ -38,6 +38,7 @@ TABLE = [
     ("-P range", ["-r", "2", "-P", "n", "1", "3", "sleep 0.0{n}"]),
     ("-P with -D decimals", ["-r", "2", "-P", "d", "0.01", "0.03", "-D", "0.01", "sleep {d}"]),
     ("-m and -M", ["-m", "2", "-M", "3", "sleep 0.01"]),
+    ("-M alone below the default minimum", ["-M", "2", "sleep 0.01"]),
     ("-u second", ["-r", "2", "-u", "second", "sleep 0.01"]),
     ("--style basic", ["-r", "2", "--style", "basic", "sleep 0.01"]),
     ("-i ignores failures", ["-r", "2", "-i", "sleep 0.01; false", "sleep 0.01"]),
