@@ -46,7 +46,7 @@ env XDG_CACHE_HOME="$out/cache" "${as_user[@]}" "$coldbench" cache discover \
 printf -v command_line '%q ' "$python" "$example" "${example_args[@]}"
 for ((i = 1; i <= runs; i++)); do
   echo "== round $i/$runs: coldbench run --cache cold${BENCH_USER:+ (as $BENCH_USER)}, then hyperfine with drop_caches" >&2
-  env XDG_CACHE_HOME="$out/cache" "${as_user[@]}" "$coldbench" run --cache cold -n 1 --name mobilenet_v2 \
+  env XDG_CACHE_HOME="$out/cache" "${as_user[@]}" "$coldbench" run --cache cold -r 1 --name mobilenet_v2 \
     --no-progress --json "$out/coldbench-$i.json" -- "$python" "$example" "${example_args[@]}" > /dev/null
   hyperfine --runs 1 --prepare 'sync; echo 3 > /proc/sys/vm/drop_caches' --style none \
     --export-json "$out/hyperfine-$i.json" "$command_line" > /dev/null

@@ -56,7 +56,7 @@ while read -r path; do track+=(--track "$path"); done <"$tmp/files"
 session() {  # side cache label runs
   local side=$1 cache=$2 label=$3 n=$4 where=()
   [[ $side == container ]] && where=(--isolate "$engine" --image "$image" --mount "$build_abs:$build_abs:ro")
-  "$coldbench" run -n "$n" --no-progress --threads 1 --cache "$cache" --no-discover "${track[@]}" \
+  "$coldbench" run -r "$n" --no-progress --threads 1 --cache "$cache" --no-discover "${track[@]}" \
     --name mobilenet_v2 "${where[@]}" --json "$tmp/$side-$cache-$label.json" -- "${workload[@]}" \
     >"$tmp/$side-$cache-$label.txt" 2>&1 || { cat "$tmp/$side-$cache-$label.txt" >&2; exit 2; }
 }

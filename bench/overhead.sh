@@ -27,7 +27,7 @@ measure() {  # label, then the command words
   local label=$1; shift
   local cb_all=() hf_all=()
   for round in 1 2 3; do
-    "$coldbench" run -n "$runs" -w 10 --no-progress --json "$tmp/cb.json" -- "$@" >/dev/null 2>"$tmp/cb.err" ||
+    "$coldbench" run -r "$runs" -w 10 --no-progress --json "$tmp/cb.json" -- "$@" >/dev/null 2>"$tmp/cb.err" ||
       { cat "$tmp/cb.err" >&2; exit 1; }
     hyperfine -N --runs "$runs" --warmup 10 --style none --export-json "$tmp/hf.json" -- "$(printf '%q ' "$@")" >/dev/null 2>&1
     cb_all+=("$(median_coldbench "$tmp/cb.json")")

@@ -71,11 +71,11 @@ vmtouch_check() {  # NAME COMMAND...: one cold run between two vmtouch readings 
   local name=$1
   shift
   command -v vmtouch > /dev/null || { echo "vmtouch is not installed (Debian: apt-get install vmtouch): check skipped" > "$out/$name.vmtouch"; return; }
-  "$coldbench" run --cache cold -n 1 --no-progress --json "$out/$name-probe.json" -- "$@" > /dev/null
+  "$coldbench" run --cache cold -r 1 --no-progress --json "$out/$name-probe.json" -- "$@" > /dev/null
   mapfile -t files < <(python3 -c 'import json,sys; print("\n".join(f["path"] for f in json.load(open(sys.argv[1]))["runs"][-1]["cache_reads"]["top"][:5]))' "$out/$name-probe.json")
   vmtouch -q -e "${files[@]}"
   for f in "${files[@]}"; do echo "before $(vmtouch "$f" | awk '/Resident Pages/ {print $3}') $f"; done > "$out/$name.vmtouch"
-  "$coldbench" run --cache cold -n 1 --no-progress --json "$out/$name-check.json" -- "$@" > /dev/null
+  "$coldbench" run --cache cold -r 1 --no-progress --json "$out/$name-check.json" -- "$@" > /dev/null
   for f in "${files[@]}"; do echo "after $(vmtouch "$f" | awk '/Resident Pages/ {print $3}') $f"; done >> "$out/$name.vmtouch"
 }
 

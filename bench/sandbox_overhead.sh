@@ -26,11 +26,11 @@ tmp=$(mktemp -d /var/tmp/cb-sandbox-overhead-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # Fails early, with coldbench's own explanation, where namespaces are refused.
-"$coldbench" run -n 1 --no-progress --isolate sandbox -- /bin/true >/dev/null
+"$coldbench" run -r 1 --no-progress --isolate sandbox -- /bin/true >/dev/null
 
 session() {  # mode label round, then the command words
   local mode=$1 label=$2 round=$3; shift 3
-  "$coldbench" run -n "$runs" -w 2 --no-progress --isolate "$mode" --json "$tmp/$label-$mode-$round.json" \
+  "$coldbench" run -r "$runs" -w 2 --no-progress --isolate "$mode" --json "$tmp/$label-$mode-$round.json" \
     -- "$@" >/dev/null 2>"$tmp/stderr" || { cat "$tmp/stderr" >&2; exit 2; }
 }
 

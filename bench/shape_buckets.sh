@@ -37,9 +37,9 @@ trap 'rm -rf "$tmp"' EXIT
 
 echo "shape_buckets: $model ($mode), sizes $range, ${width}-pixel buckets ($cache, all precompiled), $threads thread(s), $rounds rounds of $requests requests"
 for round in $(seq "$rounds"); do
-  "$torch_bin" infer --model "$model" --mode "$mode" --threads "$threads" --size-range "$range" -n "$requests" \
+  "$torch_bin" infer --model "$model" --mode "$mode" --threads "$threads" --size-range "$range" --iters "$requests" \
     --seed "$round" --quiet --json "$tmp/plain.$round.json"
-  "$torch_bin" infer --model "$model" --mode "$mode" --threads "$threads" --size-range "$range" -n "$requests" \
+  "$torch_bin" infer --model "$model" --mode "$mode" --threads "$threads" --size-range "$range" --iters "$requests" \
     --seed "$round" --bucket-width "$width" --bucket-cache "$cache" --precompile --quiet --json "$tmp/bucket.$round.json"
 done
 

@@ -4,7 +4,7 @@
 # LibTorch and the model, optimize, first inference) to a given precision,
 # three ways:
 #   coldbench run --runs auto --target-ci PCT   stops when the median's 95% interval is within +-PCT
-#   a fixed 30-run protocol                     coldbench run -n 30
+#   a fixed 30-run protocol                     coldbench run -r 30
 #   hyperfine's default of 10 runs              the first 10 runs of the 30 (hyperfine runs at
 #                                               least 10 and at least 3 s; these runs take longer)
 # For each it prints the runs, the wall time the session took, the median and
@@ -47,9 +47,9 @@ session() {  # NAME ARGS...: one coldbench session; its wall time goes to NAME.s
 echo "time_to_answer: $model cold start (--cache $cache), target +-$target" >&2
 # One unmeasured session first: the discovery of the files to warm or evict
 # (one traced run) is cached, so neither protocol below pays for it.
-"$coldbench" run --cache "$cache" --no-progress -n 1 -- "${workload[@]}" > /dev/null
+"$coldbench" run --cache "$cache" --no-progress -r 1 -- "${workload[@]}" > /dev/null
 session auto --runs auto --target-ci "$target"
-session fixed -n 30
+session fixed -r 30
 
 python3 - "$out" "$target" "$cache" <<'PY'
 import json

@@ -2,7 +2,7 @@
 // a file-sized buffer), then runs a matrix-vector "inference" loop and reports
 // each iteration's latency. Run it alone or under `coldbench run`:
 //
-//   coldbench run -n 10 -- build/examples/cpp/coldbench-example-workload --iters 200
+//   coldbench run -r 10 -- build/examples/cpp/coldbench-example-workload --iters 200
 //
 // The phases follow coldbench's standard names for inference workloads.
 

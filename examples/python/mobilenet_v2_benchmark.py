@@ -6,7 +6,7 @@ standard phases (runtime_ready, model_loaded, [model_optimized], warmup_done,
 inference_done) and every iteration's latency through the marker protocol, and
 prints a human log whose lines the harness can also parse with regexes:
 
-    coldbench run -n 5 -- /usr/bin/python3 examples/python/mobilenet_v2_benchmark.py
+    coldbench run -r 5 -- /usr/bin/python3 examples/python/mobilenet_v2_benchmark.py
 
 Without coldbench the markers are no-ops and the log and summary still print.
 If the interpreter running this script cannot import torch, the script looks

@@ -50,6 +50,19 @@ std::optional<Error> end_run_for_hooks(const std::vector<RunHook*>& hooks, std::
   return failed;
 }
 
+// A hook command's output is not the workload's: no markers, no phase rules.
+class HookObserver : public proc::OutputObserver {
+ public:
+  void on_marker_line(std::string_view, int64_t) override {}
+  bool on_output_line(proc::Stream, std::string_view, int64_t) override { return true; }
+};
+
+// An error that stopped the session, with the cleanups' own errors after it.
+Error with_cleanup_errors(Error error, const Expected<void>& cleanups) {
+  if (!cleanups) error.message += fmt::format(" (and after it: {})", cleanups.error().message);
+  return error;
+}
+
 // A run that could not start is reported by its own error; a hook's cleanup
 // error on that path is added to it.
 Error with_cleanup_error(Error error, const std::optional<Error>& cleanup) {
@@ -60,12 +73,20 @@ Error with_cleanup_error(Error error, const std::optional<Error>& cleanup) {
 }  // namespace
 
 Expected<CommandSpec> make_command(std::string name, std::string text, bool shell) {
+  return make_shell_command(
+      std::move(name), std::move(text),
+      shell ? std::vector<std::string>{"/bin/sh"} : std::vector<std::string>{});
+}
+
+Expected<CommandSpec> make_shell_command(std::string name, std::string text,
+                                         const std::vector<std::string>& shell) {
   CommandSpec command;
   command.name = std::move(name);
   command.text = text;
-  command.shell = shell;
-  if (shell) {
-    command.argv = {"/bin/sh", "-c", text};
+  command.shell = !shell.empty();
+  if (command.shell) {
+    command.argv = shell;
+    command.argv.insert(command.argv.end(), {"-c", text});
     return command;
   }
   auto words = split_shell_words(text);
@@ -150,6 +171,8 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
   if (any_on_host && !options_.cwd.empty() && access(options_.cwd.c_str(), X_OK) != 0) {
     return make_error("--cwd '{}': not an accessible directory", options_.cwd);
   }
+  if (auto resolved = resolve_hook_programs(); !resolved) return resolved.error();
+  command_state_.assign(plans_.size(), CommandState::NotStarted);
 
   if (!resume_ || document.started_at.empty()) {
     document.tool_version = COLDBENCH_VERSION;
@@ -168,8 +191,12 @@ Expected<SessionOutcome> Session::run(ResultsDocument& document) {
   }
   if (progress_) progress_->on_session_start(options_.adaptive.has_value());
   auto looped = options_.adaptive ? run_adaptive(document, outcome) : run_fixed(document, outcome);
+  // Cleanups still owed: a command whose last run a resumed session found done, or a session that
+  // stopped early on an error (what a setup did is undone). Ctrl-C stops at once, without them.
+  Expected<void> cleaned = outcome.interrupted ? Expected<void>() : end_commands(outcome);
   if (progress_) progress_->on_finish();
-  if (!looped) return looped.error();
+  if (!looped) return with_cleanup_errors(looped.error(), cleaned);
+  if (!cleaned) return cleaned.error();
   document.finished_at = utc_timestamp();
   document.interrupted = outcome.interrupted;
   for (auto* sink : sinks_) {
@@ -194,26 +221,150 @@ Expected<bool> Session::step(const ScheduledRun& scheduled, int total, ResultsDo
     outcome.interrupted = true;
     return false;
   }
-  const int position = static_cast<int>(document.runs.size());
-  if (progress_) {
-    progress_->on_run_start(position, total, plans_[scheduled.command_index].command, scheduled.warmup);
+  const int command = scheduled.command_index;
+  if (auto began = begin_command(command, outcome); !began) return began.error();
+  const std::string run_name = fmt::format("{} {} of '{}'", scheduled.warmup ? "warmup" : "run",
+                                           scheduled.index + 1, plans_[command].command.name);
+  // Before the run hooks: the cache state they set is the one the run starts from.
+  if (!outcome.interrupted) {
+    if (auto prepared =
+            run_command_hook(command, HookStage::Prepare, "before " + run_name, outcome);
+        !prepared) {
+      return prepared.error();
+    }
   }
+  if (outcome.interrupted) return false;
+  const int position = static_cast<int>(document.runs.size());
+  if (progress_)
+    progress_->on_run_start(position, total, plans_[command].command, scheduled.warmup);
   auto done = run_one(scheduled, position, document, outcome);
   if (!done) return done.error();
   if (outcome.interrupted) return false;
   if (progress_) progress_->on_run_end(position, total, document.runs.back());
-  return true;
+  if (auto concluded = run_command_hook(command, HookStage::Conclude, "after " + run_name, outcome);
+      !concluded) {
+    return concluded.error();
+  }
+  return !outcome.interrupted;
+}
+
+Expected<void> Session::resolve_hook_programs() {
+  hook_programs_.assign(plans_.size(), std::vector<std::string>(4));
+  const char* ours = std::getenv("PATH");
+  std::string path_value = ours ? ours : "/usr/local/bin:/usr/bin:/bin";
+  for (const auto& [key, value] : options_.env) {
+    if (key == "PATH") path_value = value;
+  }
+  const std::string cwd = options_.resolve_programs ? options_.cwd : "";
+  for (std::size_t c = 0; c < plans_.size() && c < options_.command_hooks.size(); ++c) {
+    for (HookStage stage :
+         {HookStage::Setup, HookStage::Prepare, HookStage::Conclude, HookStage::Cleanup}) {
+      const auto& hook = options_.command_hooks[c].at(stage);
+      if (!hook) continue;
+      if (hook->argv.empty())
+        return make_error("{} '{}': the command is empty", hook_flag(stage), hook->text);
+      auto program = proc::resolve_program(hook->argv[0], path_value, cwd);
+      if (!program)
+        return program.error().with_context(fmt::format("{} '{}'", hook_flag(stage), hook->text));
+      hook_programs_[c][static_cast<int>(stage)] = std::move(program).value();
+    }
+  }
+  return {};
+}
+
+Expected<void> Session::run_command_hook(int command, HookStage stage, const std::string& when,
+                                         SessionOutcome& outcome) {
+  if (static_cast<std::size_t>(command) >= options_.command_hooks.size()) return {};
+  const auto& hook = options_.command_hooks[command].at(stage);
+  if (!hook) return {};
+  const CommandPlan& plan = plans_[command];
+  proc::SpawnRequest request;
+  request.program = hook_programs_[command][static_cast<int>(stage)];
+  request.argv = hook->argv;
+  // The harness's environment with --env: a hook is the user's own command on this host, never the
+  // workload (no marker fd, no run id; --env-clear is the workload's).
+  request.env = current_environment();
+  unset_env_entry(request.env, "COLDBENCH_FD");
+  unset_env_entry(request.env, "COLDBENCH_RUN_ID");
+  for (const auto& [key, value] : options_.env) set_env_entry(request.env, key, value);
+  for (const auto& [key, value] : plan.env) set_env_entry(request.env, key, value);
+  request.cwd = options_.resolve_programs ? options_.cwd : "";
+  request.marker_pipe = false;
+  request.show_output = options_.show_output;
+  request.tail_lines = 5;
+  HookObserver observer;
+  auto result = runner_->run(request, observer);
+  if (!result)
+    return result.error().with_context(
+        fmt::format("{} '{}' ({})", hook_flag(stage), hook->text, when));
+  if (result->interrupted) {
+    outcome.interrupted = true;
+    return {};
+  }
+  std::string failure;
+  if (WIFSIGNALED(result->wait_status)) {
+    const int signal = WTERMSIG(result->wait_status);
+    failure = fmt::format("was killed by signal {} ({})", signal, strsignal(signal));
+  } else if (WIFEXITED(result->wait_status) && WEXITSTATUS(result->wait_status) != 0) {
+    failure = fmt::format("exited with code {}", WEXITSTATUS(result->wait_status));
+  }
+  if (failure.empty()) return {};
+  std::string message = fmt::format(
+      "{} '{}' {} ({}); the session stops here, with the runs before it recorded. "
+      "Append ' || true' to the command if its failure does not matter",
+      hook_flag(stage), hook->text, failure, when);
+  for (const auto& line : result->tail) message += "\n    | " + line;
+  return Error{message, kExitFailedRuns};
+}
+
+Expected<void> Session::begin_command(int command, SessionOutcome& outcome) {
+  if (command_state_[command] != CommandState::NotStarted) return {};
+  command_state_[command] = CommandState::SetUp;
+  return run_command_hook(command, HookStage::Setup,
+                          fmt::format("before the first run of '{}'", plans_[command].command.name),
+                          outcome);
+}
+
+Expected<void> Session::end_command(int command, SessionOutcome& outcome) {
+  if (command_state_[command] != CommandState::SetUp) return {};
+  command_state_[command] = CommandState::CleanedUp;
+  return run_command_hook(command, HookStage::Cleanup,
+                          fmt::format("after the last run of '{}'", plans_[command].command.name),
+                          outcome);
+}
+
+Expected<void> Session::end_commands(SessionOutcome& outcome) {
+  std::optional<Error> failed;
+  for (int command = 0; command < static_cast<int>(plans_.size()); ++command) {
+    if (outcome.interrupted) break;
+    auto ended = end_command(command, outcome);
+    if (ended) continue;
+    if (!failed) {
+      failed = ended.error();
+    } else {
+      failed->message += "; " + ended.error().message;
+    }
+  }
+  if (failed) return *failed;
+  return {};
 }
 
 Expected<void> Session::run_fixed(ResultsDocument& document, SessionOutcome& outcome) {
   auto schedule = build_schedule(static_cast<int>(plans_.size()), options_.runs, options_.warmup, options_.order,
                                  options_.seed);
   const int total = static_cast<int>(schedule.size());
-  for (const auto& scheduled : schedule) {
+  std::vector<std::size_t> last(plans_.size(), 0);  // each command's last place in the schedule
+  for (std::size_t i = 0; i < schedule.size(); ++i) last[schedule[i].command_index] = i;
+  for (std::size_t i = 0; i < schedule.size(); ++i) {
+    const ScheduledRun& scheduled = schedule[i];
     if (done_already(scheduled, document)) continue;
     auto stepped = step(scheduled, total, document, outcome);
     if (!stepped) return stepped.error();
     if (!*stepped) break;
+    if (i == last[scheduled.command_index]) {
+      if (auto ended = end_command(scheduled.command_index, outcome); !ended) return ended.error();
+      if (outcome.interrupted) break;
+    }
   }
   return {};
 }
@@ -246,6 +397,11 @@ Expected<void> Session::run_adaptive(ResultsDocument& document, SessionOutcome& 
     if (stepped && *stepped) stopper.record(document.runs.back());
     return stepped;
   };
+  // A cleanup's outcome as a step's: an error, or the session goes on unless interrupted.
+  auto ended_step = [&](const Expected<void>& ended) -> Expected<bool> {
+    if (!ended) return ended.error();
+    return !outcome.interrupted;
+  };
   auto finish = [&](Expected<bool> stepped) -> Expected<void> {
     if (!stepped) return stepped.error();
     stopper.interrupt();  // only commands still running are marked
@@ -264,6 +420,8 @@ Expected<void> Session::run_adaptive(ResultsDocument& document, SessionOutcome& 
         stopper.evaluate(elapsed_s());
         publish();
       }
+      if (auto ended = end_command(command, outcome); !ended || outcome.interrupted)
+        return finish(ended_step(ended));
     }
   } else {
     for (int command = 0; command < commands; ++command) {
@@ -286,6 +444,12 @@ Expected<void> Session::run_adaptive(ResultsDocument& document, SessionOutcome& 
       }
       stopper.evaluate(elapsed_s());
       publish();
+      for (int command = 0; command < commands; ++command) {
+        if (stopper.running(command)) continue;
+        if (auto ended = end_command(command, outcome); !ended || outcome.interrupted) {
+          return finish(ended_step(ended));
+        }
+      }
     }
   }
   publish();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "bench/adaptive.hpp"
+#include "bench/command_hooks.hpp"
 #include "bench/hooks.hpp"
 #include "bench/schedule.hpp"
 #include "core/expected.hpp"
@@ -43,6 +44,9 @@ struct SessionOptions {
   // The comparison rule's question (bench/adaptive.hpp) about the session's
   // runs so far: are its comparisons conclusive when decided at alpha?
   std::function<bool(const ResultsDocument& document, double alpha)> conclusive;
+  // hyperfine's --setup/--prepare/--conclude/--cleanup, per command index
+  // (bench/command_hooks.hpp); shorter than the commands: none for the rest.
+  std::vector<CommandHooks> command_hooks;
 };
 
 // One command with what is particular to it in a sweep: extra environment,
@@ -64,6 +68,10 @@ struct SessionOutcome {
 // Builds the argv a command runs with: its words, or /bin/sh -c TEXT. Its
 // program is looked up by Session::run, so a typo is reported before any run.
 Expected<CommandSpec> make_command(std::string name, std::string text, bool shell);
+// The same through `shell`'s words (e.g. {"bash", "--norc"}): SHELL... -c TEXT;
+// an empty `shell` splits TEXT into words and runs them without one.
+Expected<CommandSpec> make_shell_command(std::string name, std::string text,
+                                         const std::vector<std::string>& shell);
 
 class Session {
  public:
@@ -97,9 +105,20 @@ class Session {
   Expected<void> run_one(const ScheduledRun& scheduled, int sequence, ResultsDocument& document,
                          SessionOutcome& outcome);
   std::vector<std::string> child_environment(const CommandPlan& plan, int sequence) const;
+  // The command hooks (command_hooks.hpp): `when` says where in the session, for an error.
+  Expected<void> run_command_hook(int command, HookStage stage, const std::string& when,
+                                  SessionOutcome& outcome);
+  Expected<void> begin_command(int command,
+                               SessionOutcome& outcome);             // --setup before its first run
+  Expected<void> end_command(int command, SessionOutcome& outcome);  // --cleanup after its last run
+  Expected<void> end_commands(SessionOutcome& outcome);              // every cleanup still owed
+  Expected<void> resolve_hook_programs();
 
   std::vector<CommandPlan> plans_;
   std::vector<std::string> programs_;  // resolved argv[0] per command
+  std::vector<std::vector<std::string>> hook_programs_;  // [command][HookStage]: resolved argv[0]
+  enum class CommandState { NotStarted, SetUp, CleanedUp };
+  std::vector<CommandState> command_state_;
   SessionOptions options_;
   std::vector<RunHook*> hooks_;
   std::vector<ResultSink*> sinks_;

@@ -21,6 +21,9 @@ struct Subcommand {
   // The exit code, or an error that main() prints (the one place that does).
   std::function<Expected<int>()> action;
   bool takes_command = false;  // accepts "-- CMD ARGS..." (see trailing_command)
+  // Before parsing, the subcommand's words (up to "--") as given: refuses
+  // spellings whose meaning changed with a message that names the new one.
+  std::function<Expected<void>(const std::vector<std::string>& words)> check_words = nullptr;
 };
 
 // The words after the first "--" on the command line (the workload's argv).
@@ -46,6 +49,10 @@ void add_policy_options(CLI::App& app, std::string& threshold, std::optional<dou
 Expected<stats::ComparisonPolicy> comparison_policy(const std::string& threshold,
                                                     const std::optional<double>& alpha,
                                                     const std::string& correction);
+
+// Every option spelling ("--runs", "-r") of `subcommand` (and the app's own),
+// for "did you mean".
+std::vector<std::string> option_spellings(CLI::App& app, const std::string& subcommand);
 
 // Prints "coldbench: error: MESSAGE" on stderr and returns its exit code:
 // main()'s one printing site for errors.

@@ -1,6 +1,7 @@
 // coldbench: the harness. Never links LibTorch (a process that maps
 // libtorch_cpu.so would keep its pages resident and no run could be cold).
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,10 +9,9 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "cli/commands.hpp"
 #include "core/expected.hpp"
+#include "core/option_spelling.hpp"
 #include "core/terminal_text.hpp"
 
 namespace coldbench::cli {
@@ -29,6 +29,22 @@ int report_error(const Error& error) {
 void print_notice(const std::string& text) {
   fmt::print(stderr, "{}coldbench: {}\n", isatty(STDERR_FILENO) ? "\r\033[K" : "", terminal_safe(text));
   std::fflush(stderr);
+}
+
+std::vector<std::string> option_spellings(CLI::App& app, const std::string& subcommand) {
+  CLI::App* owner = &app;
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == subcommand) owner = sub;
+  }
+  std::vector<std::string> spellings;
+  for (const CLI::App* level : {&app, owner}) {
+    for (const CLI::Option* option : level->get_options()) {
+      for (const auto& name : option->get_lnames()) spellings.push_back("--" + name);
+      for (const auto& name : option->get_snames()) spellings.push_back("-" + name);
+    }
+    if (owner == &app) break;
+  }
+  return spellings;
 }
 
 }  // namespace coldbench::cli
@@ -75,9 +91,28 @@ int main(int argc, char** argv) {
     cli::trailing_command().assign(separator + 1, words.end());
     words.erase(separator, words.end());
   }
+  const std::vector<std::string> given = words;  // in order, for the messages below
+  for (const auto& sub : subcommands) {
+    if (!sub.check_words || words.empty() || words.front() != sub.app->get_name()) continue;
+    auto checked = sub.check_words(std::vector<std::string>(words.begin() + 1, words.end()));
+    if (!checked) return cli::report_error(checked.error());
+  }
   std::reverse(words.begin(), words.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(words);
+  } catch (const CLI::ExtrasError& e) {
+    // CLI11 lists them reversed and without suggestions: name each in the order given, with the
+    // closest known spelling.
+    auto known = cli::option_spellings(app, given.empty() ? "" : given.front());
+    auto unknown = unknown_options(
+        std::vector<std::string>(given.begin() + (given.empty() ? 0 : 1), given.end()), known);
+    if (unknown.empty()) {
+      app.exit(e);
+      return kExitUsage;
+    }
+    return cli::report_error(
+        make_error("{} (see coldbench {}--help)", unknown_options_message(unknown, known),
+                   given.empty() || given.front()[0] == '-' ? "" : given.front() + " "));
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -54,7 +54,7 @@ Subcommand add_prefetch_command(CLI::App& app) {
                                      "Read a prefetch list's file ranges into the page cache, in "
                                      "the order a start-up first touched them");
   sub->footer(
-      "Write a list with: coldbench run --cache cold --record-prefetch LIST -n 1 -- CMD\n"
+      "Write a list with: coldbench run --cache cold --record-prefetch LIST -r 1 -- CMD\n"
       "Run it before the workload (a boot-time unit: deploy/systemd/) or measure it racing the "
       "start with\n"
       "coldbench run --cache cold+prefetch --prefetch-list LIST. See docs/cache.md, \"Prefetch\".");

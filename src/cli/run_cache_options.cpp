@@ -36,7 +36,7 @@ class CacheOptionGroup : public RunOptionGroup {
                  "With --cache cold: what each group of files' coldness costs. The first measured run is all cold "
                  "and finds the 3 files it read most; the runs then rotate through all cold, warm, each of those "
                  "files cold alone, the other files cold; findings give each group's cost in the first phase "
-                 "against warm, with intervals. Use -n as a multiple of 6 (at least 12)");
+                 "against warm, with intervals. Use -r (--runs) as a multiple of 6 (at least 12)");
     sub.add_option("--track", track_,
                    "PATH|GLOB: also track these files (repeatable; directories are recursed, "
                    "globs allow {a,b}; relative to the current directory)");
@@ -53,8 +53,8 @@ class CacheOptionGroup : public RunOptionGroup {
     }
     if (attribute_ && !options.adaptive && options.runs < 12) {
       return make_error(
-          "--attribute rotates the runs through up to 6 conditions (all cold, warm, 3 files, the rest): -n {} leaves "
-          "fewer than 2 runs per condition; use -n 12 or more (a multiple of 6)",
+          "--attribute rotates the runs through up to 6 conditions (all cold, warm, 3 files, the rest): -r {} leaves "
+          "fewer than 2 runs per condition; use -r 12 or more (a multiple of 6)",
           options.runs);
     }
     if (mode_.empty()) {

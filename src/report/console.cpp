@@ -127,14 +127,14 @@ std::vector<const analysis::SampleSummary*> all_times(const analysis::CommandSum
 }
 
 // Phases and wall, the page cache before the runs, process and cgroup medians.
-void render_timings(std::string& out, const analysis::CommandSummary& c) {
+void render_timings(std::string& out, const analysis::CommandSummary& c, const std::string& unit) {
   // One unit for the whole table, from its largest number, in the headers.
   std::vector<double> values;
   for (const analysis::SampleSummary* s : all_times(c)) {
     values.insert(values.end(), {s->summary.median, s->summary.median_ci.low, s->summary.median_ci.high,
                                  s->summary.min, s->summary.max});
   }
-  const TimeColumn column = time_column(values);
+  const TimeColumn column = time_column(values, unit);
   const auto number = [&](double ms) { return in_column(ms, column); };
   Table phases({"phase", fmt::format("median ({}) [CI] (coverage)", column.unit), fmt::format("min .. max ({})", column.unit)});
   for (const analysis::SampleSummary* s : all_times(c)) {
@@ -160,18 +160,21 @@ void render_timings(std::string& out, const analysis::CommandSummary& c) {
 }
 
 // Each metric's unit once, after its name; its cells are bare numbers (times in one unit per row).
-void render_metrics(std::string& out, const analysis::CommandSummary& c) {
+void render_metrics(std::string& out, const analysis::CommandSummary& c,
+                    const std::string& time_unit) {
   Table metrics({"metric", "values", "median", "p5", "p95", "p99", "mean"});
   for (const auto& m : c.metrics) {
     const auto& s = m.summary;
     std::string unit = m.unit;
     NumberFormat number = [](double v) { return format_value(v, ""); };
     if (m.unit == "ms") {
-      const TimeColumn column = time_column({s.median, s.p5, s.p95, s.p99, s.mean, s.max, s.p95_ci.high, s.p99_ci.high});
+      const TimeColumn column = time_column(
+          {s.median, s.p5, s.p95, s.p99, s.mean, s.max, s.p95_ci.high, s.p99_ci.high}, time_unit);
       unit = column.unit;
       number = [column](double v) { return in_column(v, column); };
     } else if (m.unit == "s") {
-      const TimeColumn column = time_column({s.median * 1e3, s.p95 * 1e3, s.p99 * 1e3, s.mean * 1e3, s.max * 1e3});
+      const TimeColumn column = time_column(
+          {s.median * 1e3, s.p95 * 1e3, s.p99 * 1e3, s.mean * 1e3, s.max * 1e3}, time_unit);
       unit = column.unit;
       number = [column](double v) { return in_column(v * 1e3, column); };
     }
@@ -239,7 +242,8 @@ void render_failures(std::string& out, const analysis::CommandSummary& c) {
   }
 }
 
-void render_command(std::string& out, const analysis::CommandSummary& c) {
+void render_command(std::string& out, const analysis::CommandSummary& c,
+                    const std::string& time_unit) {
   out += fmt::format("Command '{}'", c.name);
   if (c.command_text != c.name) out += fmt::format(": {}", c.command_text);
   out += fmt::format("\n  {} measured run{}, {} succeeded", c.measured_runs, c.measured_runs == 1 ? "" : "s",
@@ -247,8 +251,8 @@ void render_command(std::string& out, const analysis::CommandSummary& c) {
   if (c.failed_runs > 0) out += fmt::format(", {} FAILED", c.failed_runs);
   out += "\n";
   render_settings(out, c);
-  if (c.succeeded_runs > 0) render_timings(out, c);
-  if (!c.metrics.empty()) render_metrics(out, c);
+  if (c.succeeded_runs > 0) render_timings(out, c, time_unit);
+  if (!c.metrics.empty()) render_metrics(out, c, time_unit);
   render_outliers(out, c);
   render_warnings(out, c);
   render_failures(out, c);
@@ -286,7 +290,7 @@ std::optional<std::string> ConsoleReporter::render(const ResultsDocument& docume
   std::string out = findings_text(summary->findings);
   for (const auto& c : summary->commands) {
     if (!out.empty()) out += "\n";
-    render_command(out, c);
+    render_command(out, c, time_unit_);
   }
   if (auto lines = adaptive_lines(document); !lines.empty()) {
     out += "\n";

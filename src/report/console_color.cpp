@@ -94,8 +94,12 @@ std::string colorize_summary(std::string_view safe_text) {
 }
 
 void print_summary_text(std::FILE* stream, std::string_view text) {
+  print_summary_text(stream, text, color_wanted(stream));
+}
+
+void print_summary_text(std::FILE* stream, std::string_view text, bool color) {
   std::string safe = terminal_safe(text);
-  if (color_wanted(stream)) safe = colorize_summary(safe);
+  if (color) safe = colorize_summary(safe);
   std::fwrite(safe.data(), 1, safe.size(), stream);
 }
 

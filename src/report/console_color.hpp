@@ -19,5 +19,7 @@ std::string colorize_summary(std::string_view safe_text);
 
 // Prints `text` to `stream` through terminal_safe, colored when color_wanted.
 void print_summary_text(std::FILE* stream, std::string_view text);
+// The same, colored when `color` says (run's --style color/full/nocolor/basic).
+void print_summary_text(std::FILE* stream, std::string_view text, bool color);
 
 }  // namespace coldbench::report

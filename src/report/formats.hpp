@@ -1,6 +1,8 @@
 #pragma once
 // The export formats; each lives in its own file.
 
+#include <utility>
+
 #include "report/reporter.hpp"
 
 namespace coldbench::report {
@@ -10,8 +12,13 @@ namespace coldbench::report {
 // color is added where it is printed (report/console_color.hpp).
 class ConsoleReporter : public Reporter {
  public:
+  // `time_unit`: "s", "ms" or "µs" for every time table (run's -u); empty: chosen per table.
+  explicit ConsoleReporter(std::string time_unit = "") : time_unit_(std::move(time_unit)) {}
   std::string_view format() const override { return "console"; }
   std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
+
+ private:
+  std::string time_unit_;
 };
 
 // The results document (schema coldbench/1) plus, at the end, "summary".
@@ -56,8 +63,15 @@ class HyperfineCsvReporter : public Reporter {
 // hyperfine's --export-markdown table: mean ± sd, min, max, relative to the fastest.
 class HyperfineMarkdownReporter : public Reporter {
  public:
+  // `time_unit`: "s", "ms" or "µs" (hyperfine's -u); empty: from the first command's mean, as
+  // hyperfine.
+  explicit HyperfineMarkdownReporter(std::string time_unit = "")
+      : time_unit_(std::move(time_unit)) {}
   std::string_view format() const override { return "hyperfine-markdown"; }
   std::optional<std::string> render(const ResultsDocument& document, const analysis::SessionSummary* summary) const override;
+
+ private:
+  std::string time_unit_;
 };
 
 }  // namespace coldbench::report

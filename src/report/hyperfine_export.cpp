@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "core/json_text.hpp"
@@ -24,6 +25,7 @@ struct HyperfineResult {
   std::string command;
   std::vector<double> times, user, system;  // seconds
   nlohmann::json exit_codes = nlohmann::json::array();
+  std::map<std::string, std::string> parameters;  // a parameter scan's values (the runs' labels)
 
   double mean() const { return times.empty() ? stats::kNaN : stats::mean(times); }
   double stddev() const { return times.size() >= 2 ? stats::stddev(times) : stats::kNaN; }
@@ -42,6 +44,7 @@ std::vector<HyperfineResult> hyperfine_results(const ResultsDocument& document) 
     for (const auto& run : document.runs) {
       if (run.command_index != c || run.warmup) continue;
       if (!run.exit_code && !run.signal) continue;
+      if (result.parameters.empty()) result.parameters = run.labels;
       result.exit_codes.push_back(run.exit_code ? nlohmann::json(*run.exit_code) : nlohmann::json(nullptr));
       result.times.push_back(run.wall_ms / 1e3);
       result.user.push_back(run.usage.user_ms / 1e3);
@@ -68,16 +71,19 @@ std::optional<std::string> HyperfineReporter::render(const ResultsDocument& docu
                                                      const analysis::SessionSummary*) const {
   nlohmann::json results = nlohmann::json::array();
   for (const HyperfineResult& r : hyperfine_results(document)) {
-    results.push_back({{"command", r.command},
-                       {"mean", finite_or_null(r.mean())},
-                       {"stddev", finite_or_null(r.stddev())},
-                       {"median", finite_or_null(r.median())},
-                       {"user", finite_or_null(r.user_mean())},
-                       {"system", finite_or_null(r.system_mean())},
-                       {"min", finite_or_null(r.min())},
-                       {"max", finite_or_null(r.max())},
-                       {"times", r.times},
-                       {"exit_codes", r.exit_codes}});
+    nlohmann::json entry = {{"command", r.command},
+                            {"mean", finite_or_null(r.mean())},
+                            {"stddev", finite_or_null(r.stddev())},
+                            {"median", finite_or_null(r.median())},
+                            {"user", finite_or_null(r.user_mean())},
+                            {"system", finite_or_null(r.system_mean())},
+                            {"min", finite_or_null(r.min())},
+                            {"max", finite_or_null(r.max())},
+                            {"times", r.times},
+                            {"exit_codes", r.exit_codes}};
+    // As hyperfine: present only for a parameter scan's commands.
+    if (!r.parameters.empty()) entry["parameters"] = r.parameters;
+    results.push_back(std::move(entry));
   }
   return json_text(nlohmann::json{{"results", results}}, 2) + "\n";
 }
@@ -106,11 +112,14 @@ std::optional<std::string> HyperfineMarkdownReporter::render(const ResultsDocume
       fastest_sd = r.stddev();
     }
   }
-  // hyperfine takes the unit from the first command's mean.
-  const bool seconds = !results.empty() && std::isfinite(results.front().mean()) && results.front().mean() >= 1.0;
-  const double scale = seconds ? 1.0 : 1e3;
-  const int decimals = seconds ? 3 : 1;
-  const char* unit = seconds ? "s" : "ms";
+  // hyperfine takes the unit from the first command's mean, unless -u fixed it.
+  const bool seconds = time_unit_.empty()
+                           ? !results.empty() && std::isfinite(results.front().mean()) &&
+                                 results.front().mean() >= 1.0
+                           : time_unit_ == "s";
+  const std::string unit = time_unit_.empty() ? (seconds ? "s" : "ms") : time_unit_;
+  const double scale = unit == "s" ? 1.0 : unit == "µs" ? 1e6 : 1e3;
+  const int decimals = unit == "s" ? 3 : 1;
   auto number = [&](double seconds_value) {
     return std::isfinite(seconds_value) ? fmt::format("{:.{}f}", seconds_value * scale, decimals) : std::string("n/a");
   };

@@ -81,6 +81,21 @@ TimeColumn time_column(const std::vector<double>& ms_values) {
   return column;
 }
 
+TimeColumn time_column(const std::vector<double>& ms_values, const std::string& unit) {
+  if (unit.empty()) return time_column(ms_values);
+  double largest = 0;
+  for (double v : ms_values) {
+    if (std::isfinite(v)) largest = std::max(largest, std::fabs(v));
+  }
+  TimeColumn column;
+  column.unit = unit;
+  column.per_ms = unit == "s" ? 1e-3 : unit == "µs" ? 1e3 : 1.0;
+  const double shown = largest * column.per_ms;
+  column.decimals = shown >= 99.995 ? 1 : shown >= 9.9995 ? 2 : 3;
+  if (unit == "µs") column.decimals = std::min(column.decimals, 1);
+  return column;
+}
+
 std::string in_column(double ms, const TimeColumn& column) {
   if (!std::isfinite(ms)) return "n/a";
   return fmt::format("{:.{}f}", ms * column.per_ms, column.decimals);

@@ -27,6 +27,8 @@ struct TimeColumn {
   int decimals = 2;
 };
 TimeColumn time_column(const std::vector<double>& ms_values);
+// The same in a unit fixed by the user (-u): "s", "ms" or "µs"; empty chooses as above.
+TimeColumn time_column(const std::vector<double>& ms_values, const std::string& unit);
 std::string in_column(double ms, const TimeColumn& column);  // "22.03"; "n/a" when not finite
 // The same as format_median_ci / format_tail, with every number drawn by `number`.
 using NumberFormat = std::function<std::string(double)>;

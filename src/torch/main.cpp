@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -12,8 +13,8 @@
 
 #include "coldbench/marker.hpp"
 #include "core/expected.hpp"
-#include "torch/subcommands.hpp"
 #include "torch/common/errors.hpp"
+#include "torch/subcommands.hpp"
 
 int main(int argc, char** argv) {
   // First statement: the dynamic loader has mapped LibTorch by now, so this
@@ -47,6 +48,22 @@ int main(int argc, char** argv) {
     if (!found) {
       fmt::print(stderr, "coldbench-torch: error: unknown subcommand '{}' (available: {}; try --help)\n", argv[1],
                  known);
+      return coldbench::kExitUsage;
+    }
+  }
+  // -n counted iterations here once; in coldbench run it names a command (hyperfine's -n), so no
+  // binary of the project takes -n as a count: say what to write instead of "unknown option".
+  for (int i = 2; argc > 2 && std::string(argv[1]) == "infer" && i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") break;
+    if (word == "-n" || (word.size() > 2 && word.compare(0, 2, "-n") == 0 &&
+                         std::isdigit(static_cast<unsigned char>(word[2])))) {
+      const std::string count =
+          word.size() > 2 ? word.substr(2) : (i + 1 < argc ? argv[i + 1] : "N");
+      fmt::print(
+          stderr,
+          "coldbench-torch infer: error: -n is gone: give the measured iterations as --iters {}\n",
+          count);
       return coldbench::kExitUsage;
     }
   }

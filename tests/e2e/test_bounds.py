@@ -55,7 +55,7 @@ class BoundsTest(unittest.TestCase):
         return path
 
     def test_runs_above_the_cap_are_refused_naming_the_experiment_cap(self):
-        result = coldbench("run", "--no-progress", "-n", "2147483647", "--", CB_FIXTURE)
+        result = coldbench("run", "--no-progress", "-r", "2147483647", "--", CB_FIXTURE)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("--runs 2147483647: give 1 to 1000000 runs per command", result.stderr)
         self.assertIn("the same cap as 'runs' in an experiment file", result.stderr)
@@ -64,7 +64,7 @@ class BoundsTest(unittest.TestCase):
         self.assertIn("--warmup 2000000", warmup.stderr)
 
     def test_session_total_above_the_cap_is_refused_with_the_product(self):
-        result = coldbench("run", "--no-progress", "-n", "600000", "-c", f"a={CB_FIXTURE}", "-c", f"b={CB_FIXTURE}")
+        result = coldbench("run", "--no-progress", "-r", "600000", "--command", f"a={CB_FIXTURE}", "--command", f"b={CB_FIXTURE}")
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("2 commands x (600000 runs + 0 warmup) = 1200000 runs", result.stderr)
 

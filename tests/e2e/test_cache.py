@@ -302,7 +302,7 @@ class RunWithCacheState(unittest.TestCase):
         read_whole(self.data)
         # The fixture does not read the file; the check is what the hook did just before the spawn.
         base = ["--no-discover", "--track", self.data, "--", CB_FIXTURE, "phase:start"]
-        cold = runner.run(["run", "-n", "3", "-w", "1", "--cache", "cold"] + base)
+        cold = runner.run(["run", "-r", "3", "-w", "1", "--cache", "cold"] + base)
         self.assertEqual(cold.returncode, 0, describe(cold))
         # Warmups get no cache action: right after the file was read, it is still warm.
         self.assertGreaterEqual(residencies(cold, warmup=True)[0]["resident_fraction"], 0.99)
@@ -317,7 +317,7 @@ class RunWithCacheState(unittest.TestCase):
         self.assertIn("page cache (--cache cold): 1 tracked file, 8.00 MiB", cold.stdout)
         self.assertEqual(cold.json["options"]["cache"]["mode"], "cold")
 
-        warm = runner.run(["run", "-n", "2", "--cache", "warm"] + base)
+        warm = runner.run(["run", "-r", "2", "--cache", "warm"] + base)
         self.assertEqual(warm.returncode, 0, describe(warm))
         for r in residencies(warm):
             self.assertEqual(r["cache_mode"], "warm")
@@ -325,7 +325,7 @@ class RunWithCacheState(unittest.TestCase):
         self.assertGreaterEqual(resident_bytes(self.data)[1], DATA_BYTES * 99 // 100)
 
         evict(self.data)
-        none = runner.run(["run", "-n", "1", "--cache", "none"] + base)
+        none = runner.run(["run", "-r", "1", "--cache", "none"] + base)
         self.assertEqual(none.returncode, 0, describe(none))
         self.assertLessEqual(residencies(none)[0]["resident_fraction"], 0.01, "none must not load anything")
 
@@ -345,7 +345,7 @@ class RunWithCacheState(unittest.TestCase):
         os.chmod(self.data, 0o644)  # root's, readable by all: the case of /usr/lib/... for a user
         base = ["--no-discover", "--track", self.data, "--", CB_FIXTURE, "phase:start"]
         read_whole(self.data)
-        cold = runner.run(["run", "-n", "1", "--cache", "cold"] + base)
+        cold = runner.run(["run", "-r", "1", "--cache", "cold"] + base)
         self.assertEqual(cold.returncode, 0, describe(cold))
         self.assertIn("1 of 1 tracked files (8.00 MiB) are evicted/loaded but their residency cannot be measured "
                       "without root", cold.stderr)
@@ -355,7 +355,7 @@ class RunWithCacheState(unittest.TestCase):
         # The fixture does not read the file: what root sees now is what the run started with.
         self.assertLessEqual(resident_bytes(self.data)[1], DATA_BYTES // 100)
 
-        warm = runner.run(["run", "-n", "1", "--cache", "warm"] + base)
+        warm = runner.run(["run", "-r", "1", "--cache", "warm"] + base)
         self.assertEqual(warm.returncode, 0, describe(warm))
         self.assertGreaterEqual(resident_bytes(self.data)[1], DATA_BYTES * 99 // 100)
 
@@ -369,7 +369,7 @@ class RunWithCacheState(unittest.TestCase):
         extra = write_data(self.workdir, "extra.bin", 64 * 1024)
         runner.own(extra)
         runner.own(self.data)
-        result = runner.run(["run", "-n", "2", "--cache", "cold", "--cwd", self.workdir, "--track", extra,
+        result = runner.run(["run", "-r", "2", "--cache", "cold", "--cwd", self.workdir, "--track", extra,
                              "--", "md5sum", "model.bin"])
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertIn("finding the files it uses (one traced run)", result.stderr)
@@ -381,7 +381,7 @@ class RunWithCacheState(unittest.TestCase):
             self.assertGreaterEqual(r["tracked_files"], 2 if runner.user or os.geteuid() else 5)
             self.assertGreaterEqual(r["total_bytes"], DATA_BYTES + 64 * 1024)
         # A second session reuses the discovery.
-        again = runner.run(["run", "-n", "1", "--cache", "cold", "--cwd", self.workdir, "--track", extra,
+        again = runner.run(["run", "-r", "1", "--cache", "cold", "--cwd", self.workdir, "--track", extra,
                             "--", "md5sum", "model.bin"])
         self.assertEqual(again.returncode, 0, describe(again))
         self.assertNotIn("finding the files", again.stderr)
@@ -389,7 +389,7 @@ class RunWithCacheState(unittest.TestCase):
 
     def test_drop_needs_root_and_warns(self):
         unprivileged = Runner(self, unprivileged=True)
-        refused = unprivileged.run(["run", "-n", "1", "--cache", "drop", "--", CB_FIXTURE, "phase:x"])
+        refused = unprivileged.run(["run", "-r", "1", "--cache", "drop", "--", CB_FIXTURE, "phase:x"])
         self.assertEqual(refused.returncode, 2, describe(refused))
         self.assertIn("--cache drop needs root", refused.stderr)
         self.assertIn("--cache cold", refused.stderr)
@@ -400,7 +400,7 @@ class RunWithCacheState(unittest.TestCase):
             self.skipTest("/proc/sys/vm/drop_caches is not writable here")
         read_whole(self.data)
         dropped = Runner(self, unprivileged=False).run(
-            ["run", "-n", "1", "--cache", "drop", "--no-discover", "--track", self.data, "--", CB_FIXTURE, "phase:x"])
+            ["run", "-r", "1", "--cache", "drop", "--no-discover", "--track", self.data, "--", CB_FIXTURE, "phase:x"])
         self.assertEqual(dropped.returncode, 0, describe(dropped))
         self.assertIn("warning: --cache drop empties the page cache of the whole machine", dropped.stderr)
         self.assertLessEqual(residencies(dropped)[0]["resident_fraction"], 0.01)
@@ -414,7 +414,7 @@ class RunWithCacheState(unittest.TestCase):
             (["--cache", "lukewarm"], "--cache"),
         ]
         for extra, message in cases:
-            result = run_coldbench(["run", "-n", "1"] + extra + ["--", CB_FIXTURE, "phase:x"])
+            result = run_coldbench(["run", "-r", "1"] + extra + ["--", CB_FIXTURE, "phase:x"])
             self.assertEqual(result.returncode, 2, f"{extra}: {describe(result)}")
             self.assertIn(message, result.stderr, extra)
 

@@ -65,7 +65,7 @@ class AttributionTest(unittest.TestCase):
         self.base = ["--no-discover", "--track", self.data, "--", sys.executable, self.reader, self.data]
 
     def test_cold_runs_attribute_the_bytes_read_to_the_file(self):
-        result = run_coldbench(["run", "-n", "3", "--cache", "cold"] + self.base)
+        result = run_coldbench(["run", "-r", "3", "--cache", "cold"] + self.base)
         self.assertEqual(result.returncode, 0, describe(result))
         runs = result.measured_runs()
         self.assertEqual(len(runs), 3)
@@ -97,7 +97,7 @@ class AttributionTest(unittest.TestCase):
 
     def test_warm_runs_read_nothing_and_record_no_reads(self):
         read_whole(self.data)
-        result = run_coldbench(["run", "-n", "2", "--cache", "warm"] + self.base)
+        result = run_coldbench(["run", "-r", "2", "--cache", "warm"] + self.base)
         self.assertEqual(result.returncode, 0, describe(result))
         for run in result.measured_runs():
             self.assertIsNone(run["cache_reads"])
@@ -110,7 +110,7 @@ class AttributionTest(unittest.TestCase):
         self.addCleanup(holder.stdin.close)
         self.addCleanup(holder.stdout.close)
         self.assertTrue(holder.stdout.readline().startswith("ready"))
-        result = run_coldbench(["run", "-n", "1", "--cache", "cold"] + self.base)
+        result = run_coldbench(["run", "-r", "1", "--cache", "cold"] + self.base)
         self.assertEqual(result.returncode, 0, describe(result))
         left = result.measured_runs()[0]["cache_reads"]["left_resident"]
         self.assertEqual(len(left), 1, left)
@@ -125,7 +125,7 @@ class AttributionTest(unittest.TestCase):
         # Without the holder, nothing stays and nothing is named.
         holder.stdin.close()
         holder.wait(30)
-        again = run_coldbench(["run", "-n", "1", "--cache", "cold"] + self.base)
+        again = run_coldbench(["run", "-r", "1", "--cache", "cold"] + self.base)
         self.assertEqual(again.returncode, 0, describe(again))
         self.assertEqual(again.measured_runs()[0]["cache_reads"]["left_resident"], [])
         self.assertNotIn("stays resident", again.stdout)
@@ -159,7 +159,7 @@ class PrefetchTest(unittest.TestCase):
         return ranges
 
     def test_record_replay_and_race(self):
-        recorded = run_coldbench(["run", "-n", "1", "--cache", "cold", "--record-prefetch", self.list] +
+        recorded = run_coldbench(["run", "-r", "1", "--cache", "cold", "--record-prefetch", self.list] +
                                  self.record_base)
         self.assertEqual(recorded.returncode, 0, describe(recorded))
         self.assertIn(f"prefetch list written to {self.list}", recorded.stderr)
@@ -179,7 +179,7 @@ class PrefetchTest(unittest.TestCase):
         self.assertGreaterEqual(resident_bytes(self.data)[1], DATA_BYTES * 95 // 100)
 
         # Racing the start: evicted before each run (cold), then the replay runs beside the workload.
-        raced = run_coldbench(["run", "-n", "2", "--cache", "cold+prefetch", "--prefetch-list", self.list] + self.base)
+        raced = run_coldbench(["run", "-r", "2", "--cache", "cold+prefetch", "--prefetch-list", self.list] + self.base)
         self.assertEqual(raced.returncode, 0, describe(raced))
         for run in raced.measured_runs():
             self.assertLessEqual(run["residency"]["resident_fraction"], 0.01, run["residency"])
@@ -190,11 +190,11 @@ class PrefetchTest(unittest.TestCase):
         self.assertIn("prefetch racing the start:", raced.stdout)
 
     def test_cold_prefetch_records_its_list_in_a_warmup_or_says_how_to_get_one(self):
-        none = run_coldbench(["run", "-n", "1", "--cache", "cold+prefetch"] + self.base)
+        none = run_coldbench(["run", "-r", "1", "--cache", "cold+prefetch"] + self.base)
         self.assertEqual(none.returncode, 2, describe(none))
         self.assertIn("--prefetch-list FILE", none.stderr)
         self.assertIn("-w 1", none.stderr)
-        auto = run_coldbench(["run", "-n", "1", "-w", "1", "--cache", "cold+prefetch"] + self.base)
+        auto = run_coldbench(["run", "-r", "1", "-w", "1", "--cache", "cold+prefetch"] + self.base)
         self.assertEqual(auto.returncode, 0, describe(auto))
         self.assertIn("prefetch list recorded in warmup run 1 (run cold)", auto.stderr)
         self.assertGreater(auto.measured_runs()[0]["cache_reads"]["prefetched_bytes"], 0)
@@ -207,10 +207,10 @@ class PrefetchTest(unittest.TestCase):
         self.assertIn(f"{self.list}:1: not a prefetch list", bad.stderr)
         missing = run_coldbench(["prefetch", os.path.join(self.workdir, "nope")])
         self.assertEqual(missing.returncode, 2, describe(missing))
-        wrong_mode = run_coldbench(["run", "-n", "1", "--cache", "warm", "--record-prefetch", self.list] + self.base)
+        wrong_mode = run_coldbench(["run", "-r", "1", "--cache", "warm", "--record-prefetch", self.list] + self.base)
         self.assertEqual(wrong_mode.returncode, 2, describe(wrong_mode))
         self.assertIn("--record-prefetch records the first-touch order of a cold start", wrong_mode.stderr)
-        stray = run_coldbench(["run", "-n", "1", "--cache", "cold", "--prefetch-list", self.list] + self.base)
+        stray = run_coldbench(["run", "-r", "1", "--cache", "cold", "--prefetch-list", self.list] + self.base)
         self.assertEqual(stray.returncode, 2, describe(stray))
         self.assertIn("--prefetch-list is replayed by --cache cold+prefetch only", stray.stderr)
 

@@ -185,7 +185,7 @@ class PythonExampleColdVsWarm(unittest.TestCase):
         if watcher:
             watcher.start()
         try:
-            result = runner.run(["run", "-n", str(RUNS), "--cache", mode, "--name", "mobilenet_v2", "--timeout",
+            result = runner.run(["run", "-r", str(RUNS), "--cache", mode, "--name", "mobilenet_v2", "--timeout",
                                  "300", "--", self.python, script] + EXAMPLE_ARGS, timeout=1800)
         finally:
             if watcher:

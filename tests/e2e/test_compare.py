@@ -110,9 +110,9 @@ class CompareTest(unittest.TestCase):
         def fixture(infer_ms):
             return f"{CB_FIXTURE} sleep:50 phase:load sleep:{infer_ms} phase:infer"
         session = self.path("session.json")
-        result = run_coldbench(["run", "-n", "20", "--no-progress", "--json", session,
-                                "-c", f"base={fixture(200)}", "-c", f"same={fixture(200)}",
-                                "-c", f"slower={fixture(220)}"], json_output=False)
+        result = run_coldbench(["run", "-r", "20", "--no-progress", "--json", session,
+                                "--command", f"base={fixture(200)}", "--command", f"same={fixture(200)}",
+                                "--command", f"slower={fixture(220)}"], json_output=False)
         self.assertEqual(result.returncode, 0, describe(result))
         base, same, slower = self.split_session(session, ["base", "same", "slower"])
 

@@ -46,7 +46,7 @@ if PODMAN_REASON:
 
 
 def container_run(engine, limit_args, command, env=None):
-    return run_coldbench(["run", "-n", "1", "--threads", "1", "--isolate", engine,
+    return run_coldbench(["run", "-r", "1", "--threads", "1", "--isolate", engine,
                           "--image", HOST_IMAGE] + BUILD_MOUNT + list(limit_args) + ["--"] + command, env=env)
 
 
@@ -111,7 +111,7 @@ class ContainerChecks:
 
     def start_hanging_run(self, client, options, env, runs=1):
         json_path = os.path.join(temp_dir(self), "results.json")
-        argv = [COLDBENCH, "run", "-n", str(runs), "--no-progress", "--json", json_path] + options + [
+        argv = [COLDBENCH, "run", "-r", str(runs), "--no-progress", "--json", json_path] + options + [
                 "--isolate", client, "--image", HOST_IMAGE] + BUILD_MOUNT + [
                 "--", CB_FIXTURE, "stdout-phase:started", "hang"]
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -161,7 +161,7 @@ class PodmanTest(unittest.TestCase, ContainerChecks):
             with self.subTest(limit=label, where="host"):
                 if limit_args and host_limits_reason:
                     self.skipTest(host_limits_reason)
-                host = run_coldbench(["run", "-n", "1", "--threads", "1"] + limit_args
+                host = run_coldbench(["run", "-r", "1", "--threads", "1"] + limit_args
                                      + ["--"] + INFER)
                 self.assertEqual(host.returncode, 0, describe(host))
                 [run] = host.measured_runs()
@@ -179,7 +179,7 @@ class PodmanTest(unittest.TestCase, ContainerChecks):
         self.assert_sigint_leaves_nothing("podman")
 
     def test_missing_image_is_one_line_exit_2(self):
-        result = run_coldbench(["run", "-n", "1", "--isolate", "podman", "--image", "localhost/coldbench-absent:0",
+        result = run_coldbench(["run", "-r", "1", "--isolate", "podman", "--image", "localhost/coldbench-absent:0",
                                 "--", "/bin/true"])
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIsNone(result.json, "no run may start")
@@ -240,7 +240,7 @@ class DeadDockerEngineTest(unittest.TestCase):
         self.env = {"DOCKER_HOST": "unix://" + os.path.join(temp_dir(self), "gone.sock")}
 
     def test_run_against_dead_engine_is_one_line_exit_2(self):
-        result = run_coldbench(["run", "-n", "2", "--isolate", "docker", "--image", HOST_IMAGE, "--", "/bin/true"],
+        result = run_coldbench(["run", "-r", "2", "--isolate", "docker", "--image", HOST_IMAGE, "--", "/bin/true"],
                                env=self.env)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIsNone(result.json, "no run may start")

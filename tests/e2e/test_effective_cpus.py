@@ -94,7 +94,7 @@ class BothBinariesAgreeOnEffectiveCpus(unittest.TestCase):
         env_json = os.path.join(self.tmp, "env-cg.json")
         torch_json = os.path.join(self.tmp, "torch-cg.json")
         for argv in (env_argv(env_json), torch_argv(torch_json)):
-            result = run_coldbench(["run", "-n", "1", "-w", "0", "--no-markers"] + limits + ["--"] + argv,
+            result = run_coldbench(["run", "-r", "1", "-w", "0", "--no-markers"] + limits + ["--"] + argv,
                                    timeout=TIMEOUT_S, env={"OMP_NUM_THREADS": "1"})
             self.assertEqual(result.returncode, 0, describe(result))
             recorded = result.measured_runs()[0]["limits"]["effective_cpus"]

@@ -116,7 +116,7 @@ class FindingsTest(unittest.TestCase):
 
     def test_wall_time_drifting_with_run_order(self):
         counter = self.path("ramp")
-        result = run_coldbench(["run", "-n", "9", "-w", "0", "-c", f"ramp={CB_FIXTURE} ramp:20:{counter}"])
+        result = run_coldbench(["run", "-r", "9", "-w", "0", "--command", f"ramp={CB_FIXTURE} ramp:20:{counter}"])
         self.assertEqual(result.returncode, 0, describe(result))
         drift = find(result.json, "drift", "ramp/wall")
         self.assertIsNotNone(drift, findings(result.json))
@@ -132,7 +132,7 @@ class FindingsTest(unittest.TestCase):
         # timed A/A on a shared machine comes out "shown" is chance (about alpha per session, more when
         # the load beside it changes), so the verdicts are asserted on identical data below.
         same = f"{CB_FIXTURE} sleep:20 phase:runtime_ready sleep:5 phase:first_inference"
-        result = run_coldbench(["run", "-n", "5", "--order", "random", "-c", f"a={same}", "-c", f"b={same}"])
+        result = run_coldbench(["run", "-r", "5", "--order", "random", "--command", f"a={same}", "--command", f"b={same}"])
         self.assertEqual(result.returncode, 0, describe(result))
         contrasts = [f for f in findings(result.json) if f["id"] in DIFFERENCE_RULES]
         self.assertTrue(contrasts, findings(result.json))  # the wall contrast is always stated

@@ -79,7 +79,7 @@ class NoEngineTest(unittest.TestCase):
         state = engine_state()
         if state == "running":
             self.skipTest("a Docker engine runs here; this test covers hosts without one")
-        result = run_coldbench(["run", "-n", "3", "--isolate", "docker", "--image", "debian", "--", "true"])
+        result = run_coldbench(["run", "-r", "3", "--isolate", "docker", "--image", "debian", "--", "true"])
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIsNone(result.json, "no run may start")
         if state == "missing":
@@ -116,7 +116,7 @@ class FakeEngineTest(unittest.TestCase):
     def test_run_becomes_the_engine_command_with_limits_env_mounts_and_stdout_markers(self):
         models = os.path.join(self.dir, "models")
         os.makedirs(models)
-        result = run_coldbench(["run", "-n", "2", "--isolate", "docker", "--image", "present:1",
+        result = run_coldbench(["run", "-r", "2", "--isolate", "docker", "--image", "present:1",
                                 "--cpus", "0.5", "--cpuset", "0", "--memory", "64M",
                                 "--env", "MODEL=resnet18", "--threads", "1",
                                 "--mount", f"{models}:/models:ro", "--cwd", "/",
@@ -168,7 +168,7 @@ class FakeEngineTest(unittest.TestCase):
                          [{"source": models, "target": "/models", "read_only": True}])
 
     def test_timeout_also_kills_the_container_by_name(self):
-        result = run_coldbench(["run", "-n", "1", "--timeout", "0.5", "--isolate", "podman", "--image", "present:1",
+        result = run_coldbench(["run", "-r", "1", "--timeout", "0.5", "--isolate", "podman", "--image", "present:1",
                                 "--", CB_FIXTURE, "hang"], env=self.env)
         self.assertEqual(result.returncode, 1, describe(result))
         self.assertTrue(result.json["runs"][0]["timed_out"])
@@ -186,7 +186,7 @@ class FakeEngineTest(unittest.TestCase):
 
     def test_interrupt_also_kills_the_container_and_exits_130(self):
         env = dict(os.environ, **self.env)
-        harness = subprocess.Popen([COLDBENCH, "run", "-n", "3", "--no-progress", "--isolate", "docker", "--image",
+        harness = subprocess.Popen([COLDBENCH, "run", "-r", "3", "--no-progress", "--isolate", "docker", "--image",
                                     "present:1", "--", CB_FIXTURE, "hang"], env=env, stdout=subprocess.PIPE,
                                    stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 120  # a safety net: the loop ends once the engine runs
@@ -208,17 +208,17 @@ class FakeEngineTest(unittest.TestCase):
             f.write(os.urandom(1 << 20))
         command = ["--", CB_FIXTURE, "phase:done"]
         # An image that does not see the host's files: nothing to trace, so --track is needed.
-        refused = run_coldbench(["run", "-n", "1", "--cache", "cold", "--isolate", "docker", "--image", "present:1"]
+        refused = run_coldbench(["run", "-r", "1", "--cache", "cold", "--isolate", "docker", "--image", "present:1"]
                                 + command, env=self.env)
         self.assertEqual(refused.returncode, 2, describe(refused))
         self.assertIn("scripts/host-image", refused.stderr)
         self.assertIn("--track", refused.stderr)
-        tracked = run_coldbench(["run", "-n", "1", "--cache", "cold", "--track", data, "--isolate", "docker",
+        tracked = run_coldbench(["run", "-r", "1", "--cache", "cold", "--track", data, "--isolate", "docker",
                                  "--image", "present:1"] + command, env=self.env)
         self.assertEqual(tracked.returncode, 0, describe(tracked))
         self.assertEqual(tracked.json["runs"][0]["residency"]["tracked_files"], 1)
         # The host-view image: the same workload traced on the host finds its files (binary, libraries).
-        host_view = run_coldbench(["run", "-n", "1", "--cache", "cold", "--isolate", "docker", "--image",
+        host_view = run_coldbench(["run", "-r", "1", "--cache", "cold", "--isolate", "docker", "--image",
                                    "hostview:1", "--mount", f"{self.dir}:{self.dir}"] + command, env=self.env)
         self.assertEqual(host_view.returncode, 0, describe(host_view))
         self.assertIn("traced run", host_view.stderr)
@@ -231,25 +231,25 @@ class FakeEngineTest(unittest.TestCase):
 
     def test_missing_entry_point_is_refused_before_any_run(self):
         env = dict(self.env, COLDBENCH_ENTRY=os.path.join(self.dir, "no-entry"))
-        result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "present:1", "--", "true"], env=env)
+        result = run_coldbench(["run", "-r", "1", "--isolate", "docker", "--image", "present:1", "--", "true"], env=env)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("entry point", result.stderr)
         self.assertIn("no-entry", result.stderr)
         self.assertEqual(self.run_calls(), [])
 
     def test_missing_image_is_refused_before_any_run(self):
-        result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "absent:2", "--", "true"],
+        result = run_coldbench(["run", "-r", "1", "--isolate", "docker", "--image", "absent:2", "--", "true"],
                                env=self.env)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("docker pull absent:2", result.stderr)
         self.assertEqual(self.run_calls(), [])
 
     def test_affinity_and_missing_mount_sources_are_refused(self):
-        result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "present:1", "--affinity", "0",
+        result = run_coldbench(["run", "-r", "1", "--isolate", "docker", "--image", "present:1", "--affinity", "0",
                                 "--", "true"], env=self.env)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("--cpuset", result.stderr)
-        result = run_coldbench(["run", "-n", "1", "--isolate", "docker", "--image", "present:1", "--mount",
+        result = run_coldbench(["run", "-r", "1", "--isolate", "docker", "--image", "present:1", "--mount",
                                 os.path.join(self.dir, "nowhere") + ":/x", "--", "true"], env=self.env)
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("does not exist on this host", result.stderr)

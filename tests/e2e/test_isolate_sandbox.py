@@ -142,13 +142,13 @@ class SandboxAsRootTest(SandboxTestBase):
     def test_home_cache_is_absent_on_every_run_and_real_home_untouched(self):
         real_home = make_real_home(self.tmp)
         before = tree(real_home)
-        result = run_coldbench(["run", "-n", "4", "-w", "1", "--isolate", "sandbox"] + HOME_RULES +
+        result = run_coldbench(["run", "-r", "4", "-w", "1", "--isolate", "sandbox"] + HOME_RULES +
                                ["--", CB_FIXTURE, "home-file:.cache/x"], env={"HOME": real_home})
         self.assert_home_absent_every_run(result, 5, real_home, before)
         self.assertFalse(result.json["options"]["isolation"]["user_namespace"])
 
     def test_pid_namespace_fresh_tmp_and_hostname(self):
-        result = run_coldbench(["run", "-n", "3", "--isolate", "sandbox", "--cwd", "/"] + PROBE_RULES +
+        result = run_coldbench(["run", "-r", "3", "--isolate", "sandbox", "--cwd", "/"] + PROBE_RULES +
                                ["--", "/bin/sh", "-c", PROBE_SCRIPT])
         self.assert_probe(result, 3)
         self.assertFalse(os.path.exists("/tmp/left-by-previous-run"))
@@ -156,7 +156,7 @@ class SandboxAsRootTest(SandboxTestBase):
     def test_root_workload_has_no_capabilities_and_cannot_undo_the_sandbox(self):
         # Audit item 13: as root it kept every capability; `umount -l /tmp`
         # showed the host's /tmp, and it could write sysctls and cgroups.
-        result = run_coldbench(["run", "-n", "1", "--isolate", "sandbox", "--cwd", "/", "--show-output",
+        result = run_coldbench(["run", "-r", "1", "--isolate", "sandbox", "--cwd", "/", "--show-output",
                                 "--", "/bin/sh", "-c", LOCKDOWN_SCRIPT])
         self.assert_locked_down(result)
 
@@ -176,7 +176,7 @@ class SandboxUnprivilegedTest(SandboxTestBase):
         real_home = make_real_home(self.user.dir)
         self.user.own(real_home)
         before = tree(real_home)
-        result = self.user.run(["-n", "4", "-w", "1", "--isolate", "sandbox"] + HOME_RULES +
+        result = self.user.run(["-r", "4", "-w", "1", "--isolate", "sandbox"] + HOME_RULES +
                                ["--", CB_FIXTURE, "home-file:.cache/x"], home=real_home)
         self.skip_if_refused(result)
         self.assert_home_absent_every_run(result, 5, real_home, before)
@@ -185,7 +185,7 @@ class SandboxUnprivilegedTest(SandboxTestBase):
     def test_pid_namespace_fresh_tmp_and_hostname(self):
         home = os.path.join(self.user.dir, "home")
         os.makedirs(home)
-        result = self.user.run(["-n", "3", "--isolate", "sandbox", "--metric", "uid=^uid=([0-9]+)$"] + PROBE_RULES +
+        result = self.user.run(["-r", "3", "--isolate", "sandbox", "--metric", "uid=^uid=([0-9]+)$"] + PROBE_RULES +
                                ["--", "/bin/sh", "-c", PROBE_SCRIPT + "; echo uid=$(id -u)"], home=home)
         self.skip_if_refused(result)
         self.assert_probe(result, 3)
@@ -197,7 +197,7 @@ class SandboxUnprivilegedTest(SandboxTestBase):
     def test_workload_has_no_capabilities_and_cannot_undo_the_sandbox(self):
         home = os.path.join(self.user.dir, "home")
         os.makedirs(home)
-        result = self.user.run(["-n", "1", "--isolate", "sandbox", "--show-output",
+        result = self.user.run(["-r", "1", "--isolate", "sandbox", "--show-output",
                                 "--", "/bin/sh", "-c", LOCKDOWN_SCRIPT], home=home)
         self.skip_if_refused(result)
         self.assert_locked_down(result)
@@ -233,7 +233,7 @@ class SandboxRefusalTest(unittest.TestCase):
             self.skipTest(f"cannot build a nested user namespace here: {e}")
         inner = (f"echo 0 > /proc/sys/user/max_user_namespaces && "
                  f"exec setpriv --reuid={user.pw_uid} --regid={user.pw_gid} --clear-groups "
-                 f"{COLDBENCH} run -n 1 --no-progress --isolate sandbox -- /bin/true")
+                 f"{COLDBENCH} run -r 1 --no-progress --isolate sandbox -- /bin/true")
         completed = subprocess.run(["nsenter", "-t", str(holder.pid), "-U", "sh", "-c", inner],
                                    capture_output=True, text=True, timeout=120, cwd="/")
         self.assertEqual(completed.returncode, 2, completed.stderr)
@@ -245,7 +245,7 @@ class SandboxRefusalTest(unittest.TestCase):
 class HostControlTest(SandboxTestBase):
     def test_host_runs_share_home_so_the_sandbox_checks_can_fail(self):
         real_home = make_real_home(self.tmp)
-        result = run_coldbench(["run", "-n", "2"] + HOME_RULES + ["--", CB_FIXTURE, "home-file:.cache/x"],
+        result = run_coldbench(["run", "-r", "2"] + HOME_RULES + ["--", CB_FIXTURE, "home-file:.cache/x"],
                                env={"HOME": real_home})
         self.assertEqual(result.returncode, 0, describe(result))
         runs = result.json["runs"]
@@ -265,7 +265,7 @@ class SandboxUsageErrorTest(unittest.TestCase):
             (["--isolate", "vm"], "--isolate"),
         ]
         for flags, message in cases:
-            result = run_coldbench(["run", "-n", "1"] + flags + ["--", "true"])
+            result = run_coldbench(["run", "-r", "1"] + flags + ["--", "true"])
             self.assertEqual(result.returncode, 2, f"{flags}: {describe(result)}")
             self.assertIn(message, result.stderr, f"{flags}: {describe(result)}")
             self.assertIsNone(result.json, "no run may start")
@@ -285,9 +285,9 @@ class SandboxWorkloadUnderTmpTest(unittest.TestCase):
             f.write('echo "tmp=$(ls -A /tmp)"; touch /tmp/left-by-run\n')
         left = "/tmp/left-by-run"
         self.assertFalse(os.path.exists(left))
-        result = run_coldbench(["run", "-n", "2", "--isolate", "sandbox", "--cwd", "/",
+        result = run_coldbench(["run", "-r", "2", "--isolate", "sandbox", "--cwd", "/",
                                 "--phase", f"only_own_entry=^tmp={os.path.basename(tmp)}$",
-                                "-c", f"fixture={program} exit:0", "-c", f"script=/bin/sh {script}"])
+                                "--command", f"fixture={program} exit:0", "--command", f"script=/bin/sh {script}"])
         if result.returncode == 2 and "sysctl" in result.stderr:
             self.skipTest("namespaces not permitted here: " + result.stderr.strip())
         self.assertEqual(result.returncode, 0, describe(result))

@@ -92,12 +92,12 @@ class CgroupLimits(unittest.TestCase):
         # but without a quota shows how much CPU this machine gives a busy
         # thread right now: on a loaded machine no quota can make a run use more.
         def control_ratio():
-            control = run_coldbench(["run", "-n", "1", "--memory", "4G", "--", CB_FIXTURE, "burn:1000"])
+            control = run_coldbench(["run", "-r", "1", "--memory", "4G", "--", CB_FIXTURE, "burn:1000"])
             self.assertEqual(control.returncode, 0, describe(control))
             return ratio(control.measured_runs()[0])
 
         before = control_ratio()
-        result = run_coldbench(["run", "-n", "3", "--cpus", "0.5", "--", CB_FIXTURE, "burn:2000"])
+        result = run_coldbench(["run", "-r", "3", "--cpus", "0.5", "--", CB_FIXTURE, "burn:2000"])
         self.assertEqual(result.returncode, 0, describe(result))
         available = max(before, control_ratio())
         # On a busy machine (the control got < 0.9 CPU) the lower bound scales down.
@@ -136,7 +136,7 @@ class CgroupLimits(unittest.TestCase):
         # Two busy threads note every CPU they run on (sched_getcpu). Confined
         # to one CPU they can also never use more than one CPU-second per second.
         for cpu in sorted(online)[:2]:
-            result = run_coldbench(["run", "-n", "2", "--cpuset", str(cpu), "--", CB_FIXTURE, "cpus-used:2:1000"])
+            result = run_coldbench(["run", "-r", "2", "--cpuset", str(cpu), "--", CB_FIXTURE, "cpus-used:2:1000"])
             self.assertEqual(result.returncode, 0, describe(result))
             for run in result.measured_runs():
                 print(f"--cpuset {cpu}: CPUs seen by sched_getcpu: {run['info']['cpus_used']}, "
@@ -151,8 +151,8 @@ class CgroupLimits(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             json_path = os.path.join(tmp, "results.json")
             harness = subprocess.Popen(
-                [COLDBENCH, "run", "--json", json_path, "--no-progress", "-n", "2", "--memory", "64M",
-                 "-c", f"big={CB_FIXTURE} alloc:200 print:survived", "-c", f"small={CB_FIXTURE} alloc:16"],
+                [COLDBENCH, "run", "--json", json_path, "--no-progress", "-r", "2", "--memory", "64M",
+                 "--command", f"big={CB_FIXTURE} alloc:200 print:survived", "--command", f"small={CB_FIXTURE} alloc:16"],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             stdout, stderr = harness.communicate(timeout=300)
             import json
@@ -181,7 +181,7 @@ class CgroupLimits(unittest.TestCase):
             self.assertEqual(run_cgroups_of(harness.pid), [])
 
     def test_threads_auto_under_one_cpu(self):
-        result = run_coldbench(["run", "-n", "1", "--threads", "auto", "--cpus", "1", "--", CB_FIXTURE,
+        result = run_coldbench(["run", "-r", "1", "--threads", "auto", "--cpus", "1", "--", CB_FIXTURE,
                                 "print-env:OMP_NUM_THREADS", "print-env:MKL_NUM_THREADS",
                                 "print-env:OPENBLAS_NUM_THREADS"])
         self.assertEqual(result.returncode, 0, describe(result))
@@ -192,7 +192,7 @@ class CgroupLimits(unittest.TestCase):
         print(f"--threads auto --cpus 1: the workload saw OMP_NUM_THREADS={run['info']['env.OMP_NUM_THREADS']}")
 
     def test_oversubscribed_workload_is_flagged(self):
-        result = run_coldbench(["run", "-n", "2", "--cpus", "1", "--", CB_FIXTURE, "info:torch.num_threads=8",
+        result = run_coldbench(["run", "-r", "2", "--cpus", "1", "--", CB_FIXTURE, "info:torch.num_threads=8",
                                 "spin:8:500"])
         self.assertEqual(result.returncode, 0, describe(result))
         flag = result.command_summary(result.json["commands"][0]["name"])["oversubscription"]
@@ -209,14 +209,14 @@ class CgroupLimits(unittest.TestCase):
                       "1 effective CPU", result.stdout)
         print("flagged:", [l for l in result.stdout.splitlines() if "oversubscribed" in l][0].strip())
 
-        fitting = run_coldbench(["run", "-n", "1", "--cpus", "1", "--", CB_FIXTURE, "info:torch.num_threads=1"])
+        fitting = run_coldbench(["run", "-r", "1", "--cpus", "1", "--", CB_FIXTURE, "info:torch.num_threads=1"])
         self.assertEqual(fitting.returncode, 0, describe(fitting))
         self.assertIsNone(fitting.command_summary(fitting.json["commands"][0]["name"])["oversubscription"])
         self.assertNotIn("oversubscribed", fitting.stdout)
 
     def test_stale_cgroup_of_a_killed_harness_is_removed_at_the_next_start(self):
         with tempfile.TemporaryDirectory() as tmp:
-            harness = subprocess.Popen([COLDBENCH, "run", "--no-progress", "-n", "1", "--cpus", "0.5", "--",
+            harness = subprocess.Popen([COLDBENCH, "run", "--no-progress", "-r", "1", "--cpus", "0.5", "--",
                                         CB_FIXTURE, "hang"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.time() + 120  # a safety net; the loops end as soon as things happen
             while not run_cgroups_of(harness.pid) and time.time() < deadline:
@@ -246,7 +246,7 @@ class CgroupLimits(unittest.TestCase):
             # Any coldbench start that uses these hierarchies cleans up; a parallel
             # test's may come first, so the note is expected only if it is still there.
             still_there = any(os.path.exists(d) for d in left)
-            result = run_coldbench(["run", "-n", "1", "--cpus", "0.5", "--", CB_FIXTURE, "exit:0"])
+            result = run_coldbench(["run", "-r", "1", "--cpus", "0.5", "--", CB_FIXTURE, "exit:0"])
             self.assertEqual(result.returncode, 0, describe(result))
             if still_there:
                 self.assertIn("removed stale cgroup", result.stderr)
@@ -259,7 +259,7 @@ class CgroupLimits(unittest.TestCase):
 
 class LimitFlagErrors(unittest.TestCase):
     def check_usage_error(self, args, expected):
-        result = run_coldbench(["run", "-n", "1"] + args + ["--", CB_FIXTURE, "exit:0"])
+        result = run_coldbench(["run", "-r", "1"] + args + ["--", CB_FIXTURE, "exit:0"])
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn(expected, result.stderr)
         self.assertTrue(result.json is None or result.json["runs"] == [], "no run may start")
@@ -318,7 +318,7 @@ class Unprivileged(unittest.TestCase):
         created = not os.path.isdir(parent)
         os.makedirs(parent, exist_ok=True)
         try:
-            result = self.run_as_user(["run", "--no-progress", "-n", "1", "--cpus", "0.5", "--", CB_FIXTURE,
+            result = self.run_as_user(["run", "--no-progress", "-r", "1", "--cpus", "0.5", "--", CB_FIXTURE,
                                        "print:ran"])
         finally:
             if created:
@@ -334,7 +334,7 @@ class Unprivileged(unittest.TestCase):
     def test_cgroup_limits_without_rights_fail_before_any_run(self):
         env = run_coldbench(["env", "--json", "--no-engines"], json_output=False,
                             user_prefix=self.prefix) if self.prefix else None
-        result = self.run_as_user(["run", "--no-progress", "-n", "1", "--cpus", "0.5", "--", CB_FIXTURE,
+        result = self.run_as_user(["run", "--no-progress", "-r", "1", "--cpus", "0.5", "--", CB_FIXTURE,
                                    "print:ran"])
         if result.returncode == 0:
             self.skipTest("this user may create cgroups here (a delegated cgroup v2 subtree)")
@@ -354,7 +354,7 @@ class Unprivileged(unittest.TestCase):
         with tempfile.TemporaryDirectory(dir="/var/tmp") as tmp:
             os.chmod(tmp, 0o777)
             json_path = os.path.join(tmp, "results.json")
-            result = self.run_as_user(["run", "--no-progress", "--json", json_path, "-n", "1", "--affinity", str(cpu),
+            result = self.run_as_user(["run", "--no-progress", "--json", json_path, "-r", "1", "--affinity", str(cpu),
                                        "--threads", "3", "--", CB_FIXTURE, "cpus-used:2:300",
                                        "print-env:OMP_NUM_THREADS"])
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)

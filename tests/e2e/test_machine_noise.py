@@ -59,7 +59,7 @@ class MachineNoiseTest(unittest.TestCase):
         burners = start_burners(max(1, cpus // 4))
         try:
             time.sleep(0.3)  # let them start spinning
-            result = run_coldbench(["run", "-n", "5", "-c", "idle=sleep 0.3"], timeout=120)
+            result = run_coldbench(["run", "-r", "5", "--command", "idle=sleep 0.3"], timeout=120)
         finally:
             stop_burners(burners)
         self.assertEqual(result.returncode, 0, describe(result))
@@ -85,7 +85,7 @@ class MachineNoiseTest(unittest.TestCase):
             # Each run sleeps 50 ms longer than the one before.
             script = (f'n=$(cat {counter} 2>/dev/null || echo 0); echo $((n + 1)) > {counter}; '
                       f'sleep $(echo "$n" | awk \'{{print $1 * 0.05}}\')')
-            result = run_coldbench(["run", "-n", "10", "--shell", "-c", "drift=" + script], timeout=120)
+            result = run_coldbench(["run", "-r", "10", "-S", "/bin/sh", "--command", "drift=" + script], timeout=120)
         self.assertEqual(result.returncode, 0, describe(result))
         output = result.stdout + result.stderr
         self.assertIn("warning: wall time rises with run order (Mann-Kendall p = ", output, describe(result))

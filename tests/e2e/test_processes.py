@@ -84,7 +84,7 @@ class ProcessesTest(unittest.TestCase):
         self.fail(f"{pidfile} never appeared")
 
     def start(self, script, *options):
-        return subprocess.Popen([COLDBENCH, "run", "-n", "1", "--no-progress", *options, "--shell", "--", script],
+        return subprocess.Popen([COLDBENCH, "run", "-r", "1", "--no-progress", *options, "-S", "/bin/sh", "--", script],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
     def kill_9(self, proc):
@@ -103,7 +103,7 @@ class ProcessesTest(unittest.TestCase):
         pidfile = self.path("daemon.pid")
         script = (f"setsid sh -c '{writes_pid(pidfile)}; exec sleep 1000' & "
                   f"while [ ! -s {pidfile} ]; do sleep 0.01; done")
-        result = run_coldbench(["run", "-n", "1", "--shell", "--", script])
+        result = run_coldbench(["run", "-r", "1", "-S", "/bin/sh", "--", script])
         self.assertEqual(result.returncode, 0, describe(result))
         with open(pidfile) as f:
             daemon = int(f.read())

@@ -20,7 +20,7 @@ REGEX_RULES = [
 @unittest.skipUnless(find_torch_python(), "no Python interpreter here imports torch (scripts/find-torch-python)")
 class PythonExampleTest(unittest.TestCase):
     def test_markers_give_four_phases_and_latency(self):
-        result = run_coldbench(["run", "-n", "3", "--", find_torch_python(), EXAMPLE, "--iters", "8", "--warmup", "2"])
+        result = run_coldbench(["run", "-r", "3", "--", find_torch_python(), EXAMPLE, "--iters", "8", "--warmup", "2"])
         self.assertEqual(result.returncode, 0, describe(result))
         for run in result.measured_runs():
             self.assertEqual([p["name"] for p in run["phases"]], PHASES)
@@ -34,7 +34,7 @@ class PythonExampleTest(unittest.TestCase):
         self.assertIn("latency (ms)", result.stdout)
 
     def test_regex_rules_on_plain_output_give_the_same_structure(self):
-        result = run_coldbench(["run", "-n", "2", "--no-markers"] + REGEX_RULES +
+        result = run_coldbench(["run", "-r", "2", "--no-markers"] + REGEX_RULES +
                                ["--", find_torch_python(), EXAMPLE, "--iters", "5", "--warmup", "1"])
         self.assertEqual(result.returncode, 0, describe(result))
         for run in result.measured_runs():
@@ -53,7 +53,7 @@ class PythonExampleTest(unittest.TestCase):
             f.write("raise ImportError('planted: this interpreter has no torch')\n")
         env = {"PYTHONPATH": planted, "COLDBENCH_PYTHON": ""}
         for markers in ([], ["--no-markers"]):
-            result = run_coldbench(["run", "-n", "1", "-w", "0"] + markers +
+            result = run_coldbench(["run", "-r", "1", "-w", "0"] + markers +
                                    ["--", find_torch_python(), EXAMPLE, "--iters", "2", "--warmup", "0"], env=env)
             self.assertEqual(result.returncode, 1, describe(result))  # the run failed, and says why
             run = result.measured_runs()[0]

@@ -18,8 +18,8 @@ def fixture_session(path, runs=4):
         return (f"{name}={CB_FIXTURE} sleep:{ready_ms} phase:runtime_ready sleep:5 phase:model_loaded "
                 f"sleep:2 phase:first_inference metric:latency=1.5,1.7,1.6,2.5 "
                 f"info:torch.num_threads={threads} info:torch.num_interop_threads=1")
-    return run_coldbench(["run", "-n", str(runs), "-w", "1", "--no-progress", "--json", path,
-                          "-c", command("two-threads", 20, 1), "-c", command("many-threads", 30, 64)],
+    return run_coldbench(["run", "-r", str(runs), "-w", "1", "--no-progress", "--json", path,
+                          "--command", command("two-threads", 20, 1), "--command", command("many-threads", 30, 64)],
                          json_output=False)
 
 

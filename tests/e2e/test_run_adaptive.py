@@ -58,7 +58,7 @@ class RunAutoTest(unittest.TestCase):
     def test_several_commands_stop_together_on_a_conclusive_verdict_at_the_looks_alpha(self):
         # 10 ms against 80 ms: "slower" is certain after a few rounds, whatever the noise.
         result = run_coldbench(["run", "--runs", "auto", "--max-runs", "30",
-                                "-c", f"fast={CB_FIXTURE} sleep:10", "-c", f"slow={CB_FIXTURE} sleep:80"])
+                                "--command", f"fast={CB_FIXTURE} sleep:10", "--command", f"slow={CB_FIXTURE} sleep:80"])
         self.assertEqual(result.returncode, 0, describe(result))
         adaptive = result.json["adaptive"]
         self.assertEqual(adaptive["rule"], "comparison")
@@ -80,24 +80,24 @@ class RunAutoTest(unittest.TestCase):
 
     def test_gate_runs_until_it_can_decide_and_exits_like_compare(self):
         slower = run_coldbench(["run", "--runs", "auto", "--max-runs", "30", "--gate",
-                                "-c", f"base={CB_FIXTURE} sleep:10", "-c", f"new={CB_FIXTURE} sleep:80"])
+                                "--command", f"base={CB_FIXTURE} sleep:10", "--command", f"new={CB_FIXTURE} sleep:80"])
         self.assertEqual(slower.returncode, 1, describe(slower))
         self.assertIn("gate: REGRESSION", slower.stderr)
         self.assertEqual(slower.json["adaptive"]["commands"][1]["stopped"], "conclusive")
         # A/A: the same command twice is never a regression; with a 50% threshold
         # "equivalent" is reachable within the runs allowed.
         same = run_coldbench(["run", "--runs", "auto", "--max-runs", "20", "--gate", "--threshold", "50%",
-                              "-c", f"a={CB_FIXTURE} sleep:20", "-c", f"b={CB_FIXTURE} sleep:20"])
+                              "--command", f"a={CB_FIXTURE} sleep:20", "--command", f"b={CB_FIXTURE} sleep:20"])
         self.assertIn(same.returncode, (0, 3), describe(same))
         verdicts = [q["verdict"] for c in same.json["summary"]["comparisons"] for q in c["quantities"]]
         self.assertNotIn("slower", verdicts)
         self.assertIn("gate: OK" if same.returncode == 0 else "gate: INCONCLUSIVE", same.stderr)
         # Three fixed runs a side cannot decide: 3, and the way out.
-        few = run_coldbench(["run", "-n", "3", "--gate", "-c", f"a={CB_FIXTURE} sleep:10",
-                             "-c", f"b={CB_FIXTURE} sleep:80"])
+        few = run_coldbench(["run", "-r", "3", "--gate", "--command", f"a={CB_FIXTURE} sleep:10",
+                             "--command", f"b={CB_FIXTURE} sleep:80"])
         self.assertEqual(few.returncode, 3, describe(few))
         self.assertIn("--runs auto runs until it can decide", few.stderr)
-        alone = run_coldbench(["run", "-n", "3", "--gate", "--", CB_FIXTURE], json_output=False)
+        alone = run_coldbench(["run", "-r", "3", "--gate", "--", CB_FIXTURE], json_output=False)
         self.assertEqual(alone.returncode, 2, describe(alone))
         self.assertIn("--gate compares commands with the first", alone.stderr)
 
@@ -137,8 +137,8 @@ class RunAutoTest(unittest.TestCase):
             result = run_coldbench(["run"] + extra + ["--", CB_FIXTURE], json_output=False)
             self.assertEqual(result.returncode, 2, describe(result))
             self.assertIn(message, result.stderr)
-        sequential = run_coldbench(["run", "--runs", "auto", "--order", "sequential", "-c", f"a={CB_FIXTURE}",
-                                    "-c", f"b={CB_FIXTURE}"], json_output=False)
+        sequential = run_coldbench(["run", "--runs", "auto", "--order", "sequential", "--command", f"a={CB_FIXTURE}",
+                                    "--command", f"b={CB_FIXTURE}"], json_output=False)
         self.assertEqual(sequential.returncode, 2, describe(sequential))
         self.assertIn("--order sequential has no rounds", sequential.stderr)
 

@@ -13,16 +13,16 @@ class CliTest(unittest.TestCase):
         self.assertIn(expected, result.stderr)
 
     def test_bad_input(self):
-        self.assert_usage_error(["run", "-n", "0", "--", CB_FIXTURE], "--runs 0: give 1 to 1000000 runs")
+        self.assert_usage_error(["run", "-r", "0", "--", CB_FIXTURE], "--runs 0: give 1 to 1000000 runs")
         self.assert_usage_error(["run", "-w", "-1", "--", CB_FIXTURE], "--warmup -1: give 0 to 1000000 warmup runs")
         self.assert_usage_error(["run", "--order", "zigzag", "--", CB_FIXTURE], "unknown order 'zigzag'")
         self.assert_usage_error(["run", "--timeout", "soon", "--", CB_FIXTURE], "not a duration")
         self.assert_usage_error(["run", "--env", "NOVALUE", "--", CB_FIXTURE], "expected KEY=VALUE")
-        self.assert_usage_error(["run", "-c", "no name here", "--", CB_FIXTURE], "expected NAME=CMD")
+        self.assert_usage_error(["run", "--command", "no name here", "--", CB_FIXTURE], "expected NAME=CMD")
         self.assert_usage_error(["run", "--phase", "x=(", "--", CB_FIXTURE], "invalid regular expression")
         self.assert_usage_error(["run", "--metric", "x=no group", "--", CB_FIXTURE], "capture group")
         self.assert_usage_error(["run"], "no command to run")
-        self.assert_usage_error(["run", "-c", "a=\"unterminated", "--", CB_FIXTURE], "unterminated")
+        self.assert_usage_error(["run", "--command", "a=\"unterminated", "--", CB_FIXTURE], "unterminated")
         self.assert_usage_error(["run", "--cwd", "/nonexistent-dir", "--", CB_FIXTURE], "--cwd")
         self.assert_usage_error(["run", "--no-such-flag", "--", CB_FIXTURE], "no-such-flag")
         self.assert_usage_error(["frobnicate"], "frobnicate")
@@ -44,7 +44,9 @@ class CliTest(unittest.TestCase):
             self.assertIn("Usage", completed.stdout)
         completed = subprocess.run([COLDBENCH, "run", "--help"], capture_output=True, text=True)
         for flag in ("--runs", "--warmup", "--order", "--timeout", "--json", "--csv", "--markdown",
-                     "--export-hyperfine", "--phase", "--metric", "--shell", "--env-clear"):
+                     "--export-hyperfine", "--phase", "--metric", "--shell", "--env-clear", "--command-name",
+                     "--prepare", "--setup", "--conclude", "--cleanup", "--parameter-list", "--parameter-scan",
+                     "--time-unit", "--style", "--reference", "--sort", "does not subtract"):
             self.assertIn(flag, completed.stdout)
 
 

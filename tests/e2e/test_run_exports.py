@@ -18,12 +18,12 @@ class ExportTest(unittest.TestCase):
         return os.path.join(self.tmp, name)
 
     def test_all_exports_from_two_commands(self):
-        result = run_coldbench(["run", "-n", "6", "--order", "random", "--seed", "7",
+        result = run_coldbench(["run", "-r", "6", "--order", "random", "--seed", "7",
                                 "--csv", self.path("r.csv"), "--markdown", self.path("r.md"),
                                 "--export-hyperfine", self.path("h.json"),
-                                "-c", f"fast={CB_FIXTURE} sleep:10 phase:a sleep:5 phase:b",
+                                "--command", f"fast={CB_FIXTURE} sleep:10 phase:a sleep:5 phase:b",
                                 # 65 ms apart: far more than a loaded machine adds to either.
-                                "-c", f"slow={CB_FIXTURE} sleep:80 phase:a sleep:5 phase:b"])
+                                "--command", f"slow={CB_FIXTURE} sleep:80 phase:a sleep:5 phase:b"])
         self.assertEqual(result.returncode, 0, describe(result))
         doc = result.json
         self.assertEqual(doc["schema"], "coldbench/1")
@@ -75,11 +75,11 @@ class ExportTest(unittest.TestCase):
         # `hyperfine -i` writes them), and mean/median/min/max over those times.
         counter = self.path("mixed")
         mixed = f"c=$(cat {counter} 2>/dev/null || echo 0); echo $((c+1)) > {counter}; exit $((c % 2))"
-        result = run_coldbench(["run", "-n", "4", "-w", "0", "--export-hyperfine", self.path("h.json"),
-                                "-c", f"ok={CB_FIXTURE} sleep:5",
-                                "-c", f"bad={CB_FIXTURE} exit:3",
-                                "-c", f"crash={CB_FIXTURE} crash",
-                                "-c", f"mixed=sh -c '{mixed}'"])
+        result = run_coldbench(["run", "-r", "4", "-w", "0", "--export-hyperfine", self.path("h.json"),
+                                "--command", f"ok={CB_FIXTURE} sleep:5",
+                                "--command", f"bad={CB_FIXTURE} exit:3",
+                                "--command", f"crash={CB_FIXTURE} crash",
+                                "--command", f"mixed=sh -c '{mixed}'"])
         self.assertEqual(result.returncode, 1, describe(result))  # some runs failed
         with open(self.path("h.json")) as f:
             hyperfine = json.load(f)
@@ -113,8 +113,8 @@ class ExportTest(unittest.TestCase):
                               "--export-json", hf["json"], "--export-csv", hf["csv"], "--export-markdown", hf["md"]]
                              + commands, capture_output=True, text=True, timeout=300)
         self.assertEqual(ran.returncode, 0, ran.stderr)
-        result = run_coldbench(["run", "-n", "3", "-w", "0", "--export-json", cb["json"], "--export-csv", cb["csv"],
-                                "--export-markdown", cb["md"], "-c", f"a={commands[0]}", "-c", f"b={commands[1]}"])
+        result = run_coldbench(["run", "-r", "3", "-w", "0", "--export-json", cb["json"], "--export-csv", cb["csv"],
+                                "--export-markdown", cb["md"], "--command", f"a={commands[0]}", "--command", f"b={commands[1]}"])
         self.assertEqual(result.returncode, 0, describe(result))
         with open(hf["json"]) as f, open(cb["json"]) as g:
             theirs, ours = json.load(f)["results"], json.load(g)["results"]
@@ -144,7 +144,7 @@ class ExportTest(unittest.TestCase):
                    ("r.json", "r.csv", "r.md", "h.json", "study.md", "study.html", "gate.md", "gate.json")}
         for target in exports.values():
             os.symlink(victim, target + ".tmp")
-        runs = run_coldbench(["run", "-n", "2", "--no-progress", "--json", exports["r.json"],
+        runs = run_coldbench(["run", "-r", "2", "--no-progress", "--json", exports["r.json"],
                               "--csv", exports["r.csv"], "--markdown", exports["r.md"],
                               "--export-hyperfine", exports["h.json"], "--", CB_FIXTURE, "phase:a"],
                              json_output=False)
@@ -165,9 +165,9 @@ class ExportTest(unittest.TestCase):
 
     def test_markdown_exports_escape_script_and_svg_in_names_and_commands(self):
         # Audit item 12: names and commands went into every .md raw.
-        runs = run_coldbench(["run", "-n", "3", "--no-progress", "--json", self.path("r.json"),
+        runs = run_coldbench(["run", "-r", "3", "--no-progress", "--json", self.path("r.json"),
                               "--markdown", self.path("run.md"),
-                              "-c", "echo_x=/bin/echo <svg onload=alert(1)> [x](javascript:alert(1))",
+                              "--command", "echo_x=/bin/echo <svg onload=alert(1)> [x](javascript:alert(1))",
                               "--name", "<script>alert(1)</script>|`x`", "--", CB_FIXTURE, "phase:a"],
                              json_output=False)
         self.assertEqual(runs.returncode, 0, describe(runs))
@@ -189,13 +189,13 @@ class ExportTest(unittest.TestCase):
             self.assertIn("Command: /bin/echo &lt;svg onload=alert(1)&gt; \\[x\\](javascript:alert(1))", f.read())
 
     def test_env_cwd_and_env_clear(self):
-        result = run_coldbench(["run", "-n", "1", "--show-output", "--env", "CB_TEST_VALUE=hello world",
-                                "--cwd", "/tmp", "--shell", "--",
+        result = run_coldbench(["run", "-r", "1", "--show-output", "--env", "CB_TEST_VALUE=hello world",
+                                "--cwd", "/tmp", "-S", "/bin/sh", "--",
                                 'echo "value=$CB_TEST_VALUE pwd=$(pwd) fd=$COLDBENCH_FD"; read x || echo stdin-empty'])
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertIn("value=hello world pwd=/tmp fd=3", result.stdout)
         self.assertIn("stdin-empty", result.stdout)
-        result = run_coldbench(["run", "-n", "1", "--show-output", "--env-clear", "--env", "ONLY=1", "--",
+        result = run_coldbench(["run", "-r", "1", "--show-output", "--env-clear", "--env", "ONLY=1", "--",
                                 "/usr/bin/env"])
         self.assertEqual(result.returncode, 0, describe(result))
         lines = [l for l in result.stdout.splitlines() if "=" in l and not l.startswith(" ")]

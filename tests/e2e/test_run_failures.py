@@ -30,11 +30,11 @@ def tagged_processes(tag):
 
 class FailureTest(unittest.TestCase):
     def test_crash_hang_and_failure_are_recorded_while_others_run(self):
-        result = run_coldbench(["run", "-n", "3", "--timeout", "0.5",
-                                "-c", f"ok={CB_FIXTURE} sleep:10 phase:done",
-                                "-c", f"crash={CB_FIXTURE} crash",
-                                "-c", f"hang={CB_FIXTURE} print:started hang",
-                                "-c", f"fail={CB_FIXTURE} eprint:something-went-wrong exit:3"])
+        result = run_coldbench(["run", "-r", "3", "--timeout", "0.5",
+                                "--command", f"ok={CB_FIXTURE} sleep:10 phase:done",
+                                "--command", f"crash={CB_FIXTURE} crash",
+                                "--command", f"hang={CB_FIXTURE} print:started hang",
+                                "--command", f"fail={CB_FIXTURE} eprint:something-went-wrong exit:3"])
         self.assertEqual(result.returncode, 1, describe(result))  # some runs failed
         self.assertEqual(len(result.measured_runs()), 12)  # every scheduled run happened
         for run in result.measured_runs("ok"):
@@ -64,7 +64,7 @@ class FailureTest(unittest.TestCase):
         self.assertIn("timed out", result.stdout)
 
     def test_ignore_failure_counts_nonzero_exits(self):
-        result = run_coldbench(["run", "-n", "2", "-i", "--", CB_FIXTURE, "exit:4"])
+        result = run_coldbench(["run", "-r", "2", "-i", "--", CB_FIXTURE, "exit:4"])
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertTrue(all(r["succeeded"] and r["exit_code"] == 4 for r in result.measured_runs()))
 
@@ -73,8 +73,8 @@ class FailureTest(unittest.TestCase):
         # found in /proc afterwards; no waiting for something that should not happen.
         tag = f"cb-orphan-{os.getpid()}-{time.monotonic_ns()}"
         script = "sleep 30 & echo forked; sleep 30"
-        result = run_coldbench(["run", "-n", "1", "--timeout", "0.3", "--env", f"CB_ORPHAN_TAG={tag}",
-                                "--shell", "--", script])
+        result = run_coldbench(["run", "-r", "1", "--timeout", "0.3", "--env", f"CB_ORPHAN_TAG={tag}",
+                                "-S", "/bin/sh", "--", script])
         self.assertEqual(result.returncode, 1, describe(result))
         run = result.measured_runs()[0]
         self.assertTrue(run["timed_out"])
@@ -87,10 +87,10 @@ class FailureTest(unittest.TestCase):
         self.assertEqual(tagged_processes(tag), [], "a grandchild survived the timeout")
 
     def test_command_that_cannot_start_is_exit_2(self):
-        result = run_coldbench(["run", "-n", "2", "--", "/nonexistent/program"])
+        result = run_coldbench(["run", "-r", "2", "--", "/nonexistent/program"])
         self.assertEqual(result.returncode, 2)
         self.assertIn("/nonexistent/program", result.stderr)
-        result = run_coldbench(["run", "-n", "2", "--", "no-such-command-xyz"])
+        result = run_coldbench(["run", "-r", "2", "--", "no-such-command-xyz"])
         self.assertEqual(result.returncode, 2)
         self.assertIn("command not found", result.stderr)
 
@@ -98,7 +98,7 @@ class FailureTest(unittest.TestCase):
         tmp = temp_dir(self)
         json_path = os.path.join(tmp, "r.json")
         csv_path = os.path.join(tmp, "r.csv")
-        proc = subprocess.Popen([COLDBENCH, "run", "-n", "100", "--no-progress", "--json", json_path,
+        proc = subprocess.Popen([COLDBENCH, "run", "-r", "100", "--no-progress", "--json", json_path,
                                  "--csv", csv_path, "--", CB_FIXTURE, "sleep:100", "phase:p"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 300  # a safety net; the loop ends at the third run

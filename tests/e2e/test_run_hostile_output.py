@@ -30,7 +30,7 @@ HANG_LIMIT_S = 120
 class InvalidUtf8Test(unittest.TestCase):
     def test_invalid_utf8_argument_is_recorded_with_replacement(self):
         # The command line may hold any bytes; the workload gets them unchanged.
-        result = run_coldbench(["run", "-n", "1", "--", "/bin/echo", os.fsdecode(b"\xff")])
+        result = run_coldbench(["run", "-r", "1", "--", "/bin/echo", os.fsdecode(b"\xff")])
         self.assertEqual(result.returncode, 0, describe(result))
         command = result.json["commands"][0]
         self.assertEqual(command["argv"], ["/bin/echo", REPLACED])
@@ -39,7 +39,7 @@ class InvalidUtf8Test(unittest.TestCase):
     def test_invalid_utf8_from_failing_workload_is_kept_not_fatal(self):
         tmp = temp_dir(self)
         exports = {fmt: os.path.join(tmp, "r." + fmt) for fmt in ("csv", "md", "hf.json")}
-        result = run_coldbench(["run", "-n", "2", "--csv", exports["csv"], "--markdown", exports["md"],
+        result = run_coldbench(["run", "-r", "2", "--csv", exports["csv"], "--markdown", exports["md"],
                                 "--export-hyperfine", exports["hf.json"], "--",
                                 CB_FIXTURE, "ebytes:62696e61727920fffe0a", "eprint:caf\u00e9", "exit:1"])
         self.assertEqual(result.returncode, 1, describe(result))  # failed runs, recorded
@@ -60,7 +60,7 @@ class InvalidUtf8Test(unittest.TestCase):
                  (["--phase", bad + "=ready"], "--phase 'ph\\xFFse': the name is not valid UTF-8"),
                  (["--metric", bad + "=([0-9]+)"], "--metric 'ph\\xFFse': the name is not valid UTF-8")]
         for options, message in cases:
-            result = run_coldbench(["run", "-n", "1"] + options + ["--", CB_FIXTURE])
+            result = run_coldbench(["run", "-r", "1"] + options + ["--", CB_FIXTURE])
             self.assertEqual(result.returncode, 2, describe(result))
             self.assertIn(message, result.stderr)
             self.assertEqual(len(result.stderr.strip().splitlines()), 1, result.stderr)
@@ -70,7 +70,7 @@ class TerminalEscapeTest(unittest.TestCase):
     def test_escape_sequences_from_a_workload_are_shown_not_sent_to_the_terminal(self):
         # A failing workload's output tail and a command name are printed in the
         # console summary; raw, ESC ]0; retitles the window and ESC [2J clears it.
-        result = run_coldbench(["run", "-n", "1", "--name", "up\x1b[1A", "--", CB_FIXTURE,
+        result = run_coldbench(["run", "-r", "1", "--name", "up\x1b[1A", "--", CB_FIXTURE,
                                 "ebytes:1b5d303b6f776e6564071b5b324a0a", "exit:1"])
         self.assertEqual(result.returncode, 1, describe(result))
         self.assertEqual(result.measured_runs()[0]["output_tail"], "\x1b]0;owned\x07\x1b[2J\n")  # kept as data
@@ -81,10 +81,10 @@ class TerminalEscapeTest(unittest.TestCase):
         self.assertIn("up\\x1b[1A", result.stdout)
 
     def test_escape_in_a_bad_name_is_shown_in_the_error(self):
-        result = run_coldbench(["run", "-n", "1", "-c", "a\x1b[2J=", "--", CB_FIXTURE])
+        result = run_coldbench(["run", "-r", "1", "--command", "a\x1b[2J=", "--", CB_FIXTURE])
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertNotIn("\x1b", result.stderr)
-        self.assertIn("-c 'a\\x1b[2J='", result.stderr)
+        self.assertIn("--command 'a\\x1b[2J='", result.stderr)
 
 
 class CacheDiscoveryTest(unittest.TestCase):
@@ -95,7 +95,7 @@ class CacheDiscoveryTest(unittest.TestCase):
         data = os.path.join(os.fsencode(tmp), b"data-\xff.bin")
         with open(data, "wb") as f:
             f.write(b"x" * 4096)
-        result = run_coldbench(["run", "-n", "2", "--cache", "warm", "--", "/bin/cat", os.fsdecode(data)],
+        result = run_coldbench(["run", "-r", "2", "--cache", "warm", "--", "/bin/cat", os.fsdecode(data)],
                                env={"XDG_CACHE_HOME": os.path.join(tmp, "cache")}, timeout=HANG_LIMIT_S)
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertEqual(len(result.measured_runs()), 2)
@@ -108,19 +108,19 @@ class NamedCommandTest(unittest.TestCase):
         # per character: a 100 KB command (or name) was a SIGSEGV.
         long_word = "x" * 100000
         for spec in (f"a=/bin/true {long_word}", f"{'n' * 100000}=/bin/true"):
-            result = run_coldbench(["run", "-n", "1", "-c", spec], timeout=HANG_LIMIT_S)
+            result = run_coldbench(["run", "-r", "1", "--command", spec], timeout=HANG_LIMIT_S)
             self.assertEqual(result.returncode, 0, describe(result)[:2000])
             self.assertEqual(len(result.measured_runs()), 1)
 
     def test_bad_named_command_is_a_usage_error(self):
-        result = run_coldbench(["run", "-n", "1", "-c", "bad name=/bin/true"])
+        result = run_coldbench(["run", "-r", "1", "--command", "bad name=/bin/true"])
         self.assertEqual(result.returncode, 2, describe(result))
-        self.assertIn("-c 'bad name=/bin/true': expected NAME=CMD", result.stderr)
+        self.assertIn("--command 'bad name=/bin/true': expected NAME=CMD", result.stderr)
 
 
 class RegexRuleTest(unittest.TestCase):
     def test_pathological_regexes_on_a_long_line_neither_hang_nor_crash(self):
-        result = run_coldbench(["run", "-n", "2"] + PATHOLOGICAL_RULES +
+        result = run_coldbench(["run", "-r", "2"] + PATHOLOGICAL_RULES +
                                ["--", CB_FIXTURE, "print:" + SHORT_LINE, "print:" + LONG_LINE, "print:done"],
                                timeout=HANG_LIMIT_S)
         self.assertEqual(result.returncode, 0, describe(result))
@@ -131,13 +131,13 @@ class RegexRuleTest(unittest.TestCase):
             self.assertIn("--metric x: captured 'aaaa", run["warnings"][0])
 
     def test_ecmascript_only_syntax_is_a_usage_error_naming_re2(self):
-        result = run_coldbench(["run", "-n", "1", "--phase", "p=(a)\\1", "--", CB_FIXTURE])
+        result = run_coldbench(["run", "-r", "1", "--phase", "p=(a)\\1", "--", CB_FIXTURE])
         self.assertEqual(result.returncode, 2, describe(result))
         self.assertIn("--phase p: invalid regular expression", result.stderr)
         self.assertIn("RE2 syntax", result.stderr)
 
     def test_timeout_holds_while_rules_match_endless_long_lines(self):
-        result = run_coldbench(["run", "-n", "1", "--timeout", "1", "--shell"] + PATHOLOGICAL_RULES +
+        result = run_coldbench(["run", "-r", "1", "--timeout", "1", "-S", "/bin/sh"] + PATHOLOGICAL_RULES +
                                ["--", ENDLESS_LONG_LINES], timeout=HANG_LIMIT_S)
         self.assertEqual(result.returncode, 1, describe(result))
         run = result.measured_runs()[0]
@@ -146,7 +146,7 @@ class RegexRuleTest(unittest.TestCase):
     def test_sigint_during_a_run_with_rules_exits_130(self):
         tmp = temp_dir(self)
         json_path = os.path.join(tmp, "r.json")
-        proc = subprocess.Popen([COLDBENCH, "run", "-n", "3", "--no-progress", "--json", json_path, "--shell"] +
+        proc = subprocess.Popen([COLDBENCH, "run", "-r", "3", "--no-progress", "--json", json_path, "-S", "/bin/sh"] +
                                 PATHOLOGICAL_RULES + ["--", ENDLESS_LONG_LINES],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(1.5)  # the first run is under way, its output streaming through the rules
@@ -168,7 +168,7 @@ class MarkerLimitTest(unittest.TestCase):
     def test_marker_nested_100000_deep_is_malformed_not_a_crash(self):
         # 100,000 levels overflowed the stack; 30,000 levels (a 60 KB line)
         # made a 1.8 GB JSON export.
-        result = run_coldbench(["run", "-n", "2", "--", CB_FIXTURE, "info-nested:100000:1",
+        result = run_coldbench(["run", "-r", "2", "--", CB_FIXTURE, "info-nested:100000:1",
                                 "info-nested:30000:1", "phase:done"], timeout=HANG_LIMIT_S)
         self.assertEqual(result.returncode, 0, describe(result))
         for run in result.measured_runs():
@@ -182,7 +182,7 @@ class MarkerLimitTest(unittest.TestCase):
         tmp = temp_dir(self)
         json_path = os.path.join(tmp, "r.json")
         # 60 levels around 30,000 zeros: 60 KB, within both limits.
-        result = run_coldbench(["run", "-n", "3", "--no-progress", "--json", json_path, "--",
+        result = run_coldbench(["run", "-r", "3", "--no-progress", "--json", json_path, "--",
                                 CB_FIXTURE, "info-nested:60:30000", "info-nested:1:40000"],
                                json_output=False, timeout=HANG_LIMIT_S)
         self.assertEqual(result.returncode, 0, describe(result))
@@ -204,8 +204,8 @@ class MarkerLimitTest(unittest.TestCase):
         # The same workload writes the same lines to the marker fd, or as plain
         # output (the control); quadratic handling made the first wait on its
         # pipe, 10-24 s against 0.32 s.
-        result = run_coldbench(["run", "-n", "3", "-c", f"markers={CB_FIXTURE} marker-flood:100000",
-                                "-c", f"control={CB_FIXTURE} stdout-flood:100000"], timeout=HANG_LIMIT_S * 3)
+        result = run_coldbench(["run", "-r", "3", "--command", f"markers={CB_FIXTURE} marker-flood:100000",
+                                "--command", f"control={CB_FIXTURE} stdout-flood:100000"], timeout=HANG_LIMIT_S * 3)
         self.assertEqual(result.returncode, 0, describe(result))
         for run in result.measured_runs("markers"):
             self.assertEqual(len(run["phases"]), 1000)  # the cap on distinct names

@@ -19,7 +19,7 @@ STATIC_PROGRAM = os.path.join(BUILD_DIR, "coldbench-spawner")  # built static, l
 class LoaderStats(unittest.TestCase):
     def test_dynamic_workload_records_objects_and_loader_time(self):
         before = set(glob.glob(os.path.join(tempfile.gettempdir(), "coldbench-ld-*")))
-        result = run_coldbench(["run", "-n", "2", "--loader-stats", "--", CB_FIXTURE, "exit:0"])
+        result = run_coldbench(["run", "-r", "2", "--loader-stats", "--", CB_FIXTURE, "exit:0"])
         self.assertEqual(result.returncode, 0, result.stderr)
         for run in result.measured_runs():
             info = run["info"]
@@ -37,21 +37,21 @@ class LoaderStats(unittest.TestCase):
         self.assertEqual(after - before, set(), "the loader's report folder was left behind")
 
     def test_without_the_flag_no_loader_info(self):
-        result = run_coldbench(["run", "-n", "1", "--", CB_FIXTURE, "exit:0"])
+        result = run_coldbench(["run", "-r", "1", "--", CB_FIXTURE, "exit:0"])
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertFalse([k for k in result.measured_runs()[0]["info"] if k.startswith("loader.")])
 
     @unittest.skipUnless(os.path.exists(STATIC_PROGRAM), "coldbench-spawner not built")
     def test_static_workload_gets_a_warning_not_numbers(self):
         # The spawner reads requests from fd 3; without one it exits at once, which is all this needs.
-        result = run_coldbench(["run", "-n", "1", "-i", "--loader-stats", "--", STATIC_PROGRAM])
+        result = run_coldbench(["run", "-r", "1", "-i", "--loader-stats", "--", STATIC_PROGRAM])
         self.assertEqual(result.returncode, 0, result.stderr)
         run = result.measured_runs()[0]
         self.assertFalse([k for k in run["info"] if k.startswith("loader.")])
         self.assertTrue(any("no loader report" in w for w in run["warnings"]), run["warnings"])
 
     def test_sandbox_is_refused_with_the_fix(self):
-        result = run_coldbench(["run", "-n", "1", "--loader-stats", "--isolate", "sandbox", "--", CB_FIXTURE, "exit:0"])
+        result = run_coldbench(["run", "-r", "1", "--loader-stats", "--isolate", "sandbox", "--", CB_FIXTURE, "exit:0"])
         self.assertEqual(result.returncode, 2, result.stderr)
         self.assertIn("--loader-stats", result.stderr)
         self.assertIn("fix:", result.stderr)

@@ -13,7 +13,7 @@ class PhaseTimingTest(unittest.TestCase):
         steps = ["phase:load", "phase:infer", "metric:latency=1.5,2.5,3.5", "info:torch.num_threads=2"]
         sleepy = " ".join([CB_FIXTURE, "sleep:50", steps[0], "sleep:100"] + steps[1:])
         control = " ".join([CB_FIXTURE] + steps)
-        result = run_coldbench(["run", "-n", "5", "-w", "1", "-c", f"sleepy={sleepy}", "-c", f"control={control}"])
+        result = run_coldbench(["run", "-r", "5", "-w", "1", "--command", f"sleepy={sleepy}", "--command", f"control={control}"])
         self.assertEqual(result.returncode, 0, describe(result))
         load = result.phase_stats("sleepy", "load")
         infer = result.phase_stats("sleepy", "infer")
@@ -59,7 +59,7 @@ class PhaseTimingTest(unittest.TestCase):
         self.assertIn("total (wall)", result.stdout)
 
     def test_stdout_markers_and_regex_rules(self):
-        result = run_coldbench(["run", "-n", "3",
+        result = run_coldbench(["run", "-r", "3",
                                 "--phase", "ready=^Model ready",
                                 "--metric", "lat=latency ([0-9.]+) ms", "--",
                                 CB_FIXTURE, "sleep:30", "stdout-phase:boot", "sleep:20", "print:Model ready",
@@ -73,7 +73,7 @@ class PhaseTimingTest(unittest.TestCase):
         self.assertEqual(run["metrics"][0]["values"], [4.5, 5.5])
 
     def test_malformed_markers_are_counted_not_fatal(self):
-        result = run_coldbench(["run", "-n", "2", "--", CB_FIXTURE, "raw:not json", "raw:{\"v\":2}",
+        result = run_coldbench(["run", "-r", "2", "--", CB_FIXTURE, "raw:not json", "raw:{\"v\":2}",
                                 "phase:ok", "raw:{\"v\":1,\"t\":5,\"kind\":\"bogus\",\"name\":\"x\"}"])
         self.assertEqual(result.returncode, 0, describe(result))
         for run in result.measured_runs():
@@ -82,7 +82,7 @@ class PhaseTimingTest(unittest.TestCase):
         self.assertIn("malformed marker", result.stdout)
 
     def test_no_markers_flag_hides_the_fd(self):
-        result = run_coldbench(["run", "-n", "1", "--no-markers", "--", CB_FIXTURE, "phase:never"])
+        result = run_coldbench(["run", "-r", "1", "--no-markers", "--", CB_FIXTURE, "phase:never"])
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertEqual(result.measured_runs()[0]["phases"], [])
 

@@ -45,7 +45,7 @@ def run_on_terminal(argv, timeout_s=120):
 
 class TerminalTest(unittest.TestCase):
     def test_progress_line_moves_during_a_single_three_second_run(self):
-        code, text = run_on_terminal([COLDBENCH, "run", "-n", "1", "-w", "0", "-c",
+        code, text = run_on_terminal([COLDBENCH, "run", "-r", "1", "-w", "0", "--command",
                                       f"slow={CB_FIXTURE} sleep:3000"])
         self.assertEqual(code, 0, text)
         # Each redraw starts with "\r\x1b[K"; those during the run name it with its elapsed time.

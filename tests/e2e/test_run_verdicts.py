@@ -1,6 +1,6 @@
 """coldbench run with several commands: four-way verdicts with their power.
 
-`coldbench run -n 3 -c fast='sleep 0.01' -c slow='sleep 0.1'` printed "no detectable
+`coldbench run -r 3 --command fast='sleep 0.01' --command slow='sleep 0.1'` printed "no detectable
 difference" for a 6.5x difference: with 3 runs a side the smallest exact Mann-Whitney p
 is 0.1, so it could never say "slower". It must now say inconclusive with the runs it
 needs, and every interval must carry its real coverage.
@@ -13,8 +13,8 @@ from e2e_support import CB_FIXTURE, describe, main, run_coldbench
 
 class RunVerdictTest(unittest.TestCase):
     def test_three_runs_ten_times_apart_are_inconclusive_with_runs_needed(self):
-        result = run_coldbench(["run", "-n", "3", "-c", f"fast={CB_FIXTURE} sleep:10",
-                                "-c", f"slow={CB_FIXTURE} sleep:100"])
+        result = run_coldbench(["run", "-r", "3", "--command", f"fast={CB_FIXTURE} sleep:10",
+                                "--command", f"slow={CB_FIXTURE} sleep:100"])
         self.assertEqual(result.returncode, 0, describe(result))
         self.assertNotIn("no detectable difference", result.stdout)
         self.assertRegex(result.stdout, r"inconclusive: needs ~\d+ runs/side")
@@ -35,8 +35,8 @@ class RunVerdictTest(unittest.TestCase):
         self.assertEqual((policy["threshold"], policy["alpha"], policy["correction"]), (0.05, 0.05, "holm"))
 
     def test_six_runs_ten_times_apart_are_slower(self):
-        result = run_coldbench(["run", "-n", "6", "-c", f"fast={CB_FIXTURE} sleep:10",
-                                "-c", f"slow={CB_FIXTURE} sleep:100"])
+        result = run_coldbench(["run", "-r", "6", "--command", f"fast={CB_FIXTURE} sleep:10",
+                                "--command", f"slow={CB_FIXTURE} sleep:100"])
         self.assertEqual(result.returncode, 0, describe(result))
         wall = result.json["summary"]["comparisons"][0]["quantities"][0]
         self.assertEqual(wall["verdict"], "slower", wall)
@@ -46,7 +46,7 @@ class RunVerdictTest(unittest.TestCase):
     def test_bad_policy_options_exit_2(self):
         for args, message in ((["--threshold", "abc"], "--threshold"), (["--alpha", "1.5"], "--alpha"),
                               (["--correction", "bonferroni"], "--correction")):
-            result = run_coldbench(["run", "-n", "1"] + args + ["--", CB_FIXTURE], json_output=False)
+            result = run_coldbench(["run", "-r", "1"] + args + ["--", CB_FIXTURE], json_output=False)
             self.assertEqual(result.returncode, 2, describe(result))
             self.assertIn(message, result.stderr)
 

@@ -381,7 +381,7 @@ class ServeLifecycle(unittest.TestCase):
             self.assertNotIn("frame #", proc.stderr)
 
     def test_coldbench_run_records_server_start_phases(self):
-        result = run_coldbench(["run", "-n", "2", "--", BINARY, "serve", "--model", MODEL, "--port", "0",
+        result = run_coldbench(["run", "-r", "2", "--", BINARY, "serve", "--model", MODEL, "--port", "0",
                                 "--threads", "1", "--warmup", "1", "--exit-when-ready"], timeout=600)
         self.assertEqual(result.returncode, 0, result.stderr)
         runs = result.measured_runs()

@@ -43,7 +43,7 @@ class ShapeBuckets(unittest.TestCase):
             return json.load(handle), out, records
 
     def test_unbucketed_range_counts_first_seen_and_distinct_sizes(self):
-        doc, out, _ = self.run_json(["--size-range", "24-40", "-n", "30", "--seed", "3"])
+        doc, out, _ = self.run_json(["--size-range", "24-40", "--iters", "30", "--seed", "3"])
         self.assertEqual(len(doc["requests"]), 30)
         sizes = {(r["h"], r["w"]) for r in doc["requests"]}
         self.assertEqual(doc["distinct_sizes"], len(sizes))
@@ -57,13 +57,13 @@ class ShapeBuckets(unittest.TestCase):
         self.assertIn("distinct sizes", out)
 
     def test_same_seed_same_sizes(self):
-        a, _, _ = self.run_json(["--size-range", "20-60", "-n", "15", "--seed", "9"])
-        b, _, _ = self.run_json(["--size-range", "20-60", "-n", "15", "--seed", "9"])
+        a, _, _ = self.run_json(["--size-range", "20-60", "--iters", "15", "--seed", "9"])
+        b, _, _ = self.run_json(["--size-range", "20-60", "--iters", "15", "--seed", "9"])
         self.assertEqual([(r["h"], r["w"]) for r in a["requests"]], [(r["h"], r["w"]) for r in b["requests"]])
 
     def test_precompiled_buckets_are_all_hits_and_counters_add_up(self):
         doc, out, records = self.run_json(
-            ["--size-range", "17-48", "-n", "40", "--bucket-width", "16", "--precompile", "--bucket-cache", "4"],
+            ["--size-range", "17-48", "--iters", "40", "--bucket-width", "16", "--precompile", "--bucket-cache", "4"],
             markers=True)
         b = doc["buckets"]
         self.assertEqual(b["hits"] + b["misses"] + b["fallbacks"], 40)
@@ -85,13 +85,13 @@ class ShapeBuckets(unittest.TestCase):
                                   "inference_done"])
 
     def test_small_cache_evicts_and_misses(self):
-        doc, _, _ = self.run_json(["--shapes", "16,32,48", "-n", "9", "--bucket-width", "16", "--bucket-cache", "2"])
+        doc, _, _ = self.run_json(["--shapes", "16,32,48", "--iters", "9", "--bucket-width", "16", "--bucket-cache", "2"])
         b = doc["buckets"]
         # 16, 32, 48 in turn through a cache of 2: every request misses, and from the third on evicts.
         self.assertEqual((b["hits"], b["misses"], b["evictions"]), (0, 9, 7))
 
     def test_size_past_every_listed_bucket_takes_the_dynamic_path(self):
-        doc, out, _ = self.run_json(["--shapes", "24,40", "-n", "4", "--buckets", "32"])
+        doc, out, _ = self.run_json(["--shapes", "24,40", "--iters", "4", "--buckets", "32"])
         b = doc["buckets"]
         self.assertEqual((b["hits"] + b["misses"], b["fallbacks"]), (2, 2))
         fallbacks = [r for r in doc["requests"] if r.get("fallback")]
@@ -116,7 +116,7 @@ class ShapeBuckets(unittest.TestCase):
              "--bucket-cache"),
         ]
         for args, option in cases:
-            code, out, err, _ = run(args + ["-n", "2"])
+            code, out, err, _ = run(args + ["--iters", "2"])
             self.assertEqual(code, 2, f"{args}: {err}")
             self.assertIn(option, err, args)
             self.assertIn("fix:", err, args)

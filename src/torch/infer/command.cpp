@@ -58,7 +58,7 @@ Subcommand add_infer_command(CLI::App& parent, const ProcessContext& context) {
   app->add_option("--warmup", raw->warmup, "unmeasured iterations after the first inference")
       ->capture_default_str();
   CLI::Option* iters =
-      app->add_option("-n,--iters", raw->iters, "measured iterations")->capture_default_str();
+      app->add_option("--iters", raw->iters, "measured iterations")->capture_default_str();
   CLI::Option* duration = app->add_option("--duration", raw->duration_s,
                                           "measure for this many seconds instead of --iters");
   app->add_flag("--channels-last", raw->channels_last,

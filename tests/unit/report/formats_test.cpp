@@ -238,6 +238,21 @@ TEST_F(ReportFormats, HyperfineMarkdownIsHyperfinesTable) {
   EXPECT_EQ(lines[3].rfind("| `slow` | 202.5 ± 1.9 | 200.0 | 205.0 | 3.86 ± 0.", 0), 0u) << lines[3];  // 202.5 / 52.5
 }
 
+// hyperfine's -u: the unit fixed for every cell, the header saying it.
+TEST_F(ReportFormats, HyperfineMarkdownTakesTheTimeUnit) {
+  const std::vector<std::string> lines = lines_of(render(HyperfineMarkdownReporter("s")));
+  EXPECT_EQ(lines[0], "| Command | Mean [s] | Min [s] | Max [s] | Relative |");
+  EXPECT_EQ(lines[4].rfind("| `fast` | 0.05", 0), 0u)
+      << lines[4];  // 52.5 ms in seconds, three decimals
+  EXPECT_THAT(lines[4], HasSubstr("| 0.050 | 0.055 | 1.00 |"));
+  EXPECT_EQ(lines_of(render(HyperfineMarkdownReporter("µs")))[0],
+            "| Command | Mean [µs] | Min [µs] | Max [µs] | Relative |");
+}
+
+TEST_F(ReportFormats, ConsoleTakesTheTimeUnit) {
+  EXPECT_THAT(render(ConsoleReporter("µs")), HasSubstr("median (µs) [CI] (coverage)"));
+}
+
 TEST_F(ReportFormats, ConsoleShowsPhasesMetricsFailuresAndComparisons) {
   EXPECT_FALSE(ConsoleReporter().render(*document_, nullptr).has_value());
   std::string out = render(ConsoleReporter());

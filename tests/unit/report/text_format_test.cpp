@@ -181,5 +181,16 @@ TEST(ReportTimeColumn, OneUnitFromTheLargestValue) {
   EXPECT_EQ(in_column(std::numeric_limits<double>::quiet_NaN(), large), "n/a");
 }
 
+// run -u (hyperfine's --time-unit): the unit the user fixed, whatever the values.
+TEST(ReportTimeColumn, UnitFixedByTheUser) {
+  const TimeColumn s = time_column({0.812, 22.03}, "s");
+  EXPECT_EQ(s.unit, "s");
+  EXPECT_EQ(in_column(22.03, s), "0.022");
+  const TimeColumn us = time_column({0.812, 22.03}, "µs");
+  EXPECT_EQ(us.unit, "µs");
+  EXPECT_EQ(in_column(22.03, us), "22030.0");
+  EXPECT_EQ(time_column({0.812, 22.03}, "").unit, "ms");  // not fixed: chosen as above
+}
+
 }  // namespace
 }  // namespace coldbench::report
