@@ -62,7 +62,14 @@ void add_iteration_trends(std::vector<Finding>& out, const ResultsDocument& docu
     const bool falling = test.tau < 0 && ratio >= thresholds.trend_min_ratio;
     const bool rising = test.tau > 0 && ratio <= 1 / thresholds.trend_min_ratio;
     if (!falling && !rising) continue;
-    const bool significant = test.p_value < thresholds.trend_alpha;
+    // The profile's iterations are not independent (a slow stretch spans
+    // many of them), so Mann-Kendall alone can call a trend that the runs do
+    // not repeat: shown also needs the runs' own first/last-third ratios to
+    // agree, their median's interval off 1 on the trend's side. (Seen: "rises"
+    // with p 0.002 while five runs' ratios gave [0.74x, 1.21x].)
+    const stats::Interval across_runs = stats::summarize(per_run_ratio).median_ci;
+    const bool runs_agree = !across_runs.valid() || (falling ? across_runs.low > 1 : across_runs.high < 1);
+    const bool significant = test.p_value < thresholds.trend_alpha && runs_agree;
     if (rising && !significant) continue;  // only an unsettled warmup is worth a line
     const std::string& name = summary.commands[i].name;
     Finding f;
@@ -71,7 +78,7 @@ void add_iteration_trends(std::vector<Finding>& out, const ResultsDocument& docu
     f.verdict = significant ? FindingVerdict::Shown : FindingVerdict::Inconclusive;
     f.effect_name = "first third / last third of the iterations (median)";
     f.effect = ratio;
-    f.effect_ci = stats::summarize(per_run_ratio).median_ci;  // over runs: each run's own ratio
+    f.effect_ci = across_runs;  // over runs: each run's own ratio
     f.baseline = "last third of the iterations";
     f.candidate = "first third";
     f.n_baseline = f.n_candidate = runs.size();
@@ -94,6 +101,11 @@ void add_iteration_trends(std::vector<Finding>& out, const ResultsDocument& docu
                                numbers);
       f.recommendation = fmt::format("more warmup iterations: steady latency is nearer the last third's {}",
                                      format_ms(median_of(last_third_ms)));
+    } else if (!runs_agree) {
+      f.sentence = fmt::format(
+          "Latency of '{}' may still fall across iterations, but the runs do not repeat it (each run's first/last "
+          "third ratio: {}): {}; more runs would settle it.",
+          name, interval_text(across_runs), numbers);
     } else {
       f.sentence = fmt::format(
           "Latency of '{}' may still fall across iterations, but the trend is not resolved at p < {:g}: {}; more "

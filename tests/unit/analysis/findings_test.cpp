@@ -231,6 +231,35 @@ TEST(FindingWarmup, SilentOnFlatIterations) {
   EXPECT_TRUE(with_id(findings_of(doc), "latency_rises_in_run").empty());
 }
 
+// Runs 0-2 follow `most` (a relative change across their 30 iterations), runs
+// 3-4 the opposite and steeper `rest`: the per-iteration median profile
+// follows runs 0-2, the runs' own ratios disagree.
+RunShaper disagreeing_runs(double most, double rest) {
+  return [=](RunRecord& r, int i) {
+    const double change = i < 3 ? most : rest;
+    std::vector<double> values;
+    for (int k = 0; k < 30; ++k) values.push_back(10 * (1 + change * k / 29.0));
+    r.metrics.push_back({"latency", "ms", values});
+  };
+}
+
+TEST(FindingWarmup, ARiseThatTheRunsDoNotRepeatIsNotShown) {
+  auto doc = session({{"cfg", disagreeing_runs(0.3, -0.6)}}, 5);
+  EXPECT_TRUE(with_id(findings_of(doc), "latency_rises_in_run").empty());
+}
+
+TEST(FindingWarmup, AFallThatTheRunsDoNotRepeatIsInconclusiveAndAsksForRuns) {
+  auto doc = session({{"cfg", disagreeing_runs(-0.3, 0.9)}}, 5);
+  std::optional<Finding> f = subject(findings_of(doc), "warmup_not_converged", "cfg/latency");
+  ASSERT_TRUE(f.has_value());
+  EXPECT_LT(f->p_value, 0.01);  // the profile alone would have called it
+  EXPECT_EQ(f->verdict, FindingVerdict::Inconclusive);
+  ASSERT_TRUE(f->effect_ci.valid());
+  EXPECT_LT(f->effect_ci.low, 1.0);
+  EXPECT_GT(f->effect_ci.high, 1.0);
+  EXPECT_NE(f->sentence.find("more runs"), std::string::npos) << f->sentence;
+}
+
 TEST(FindingWarmup, AFallThatTheTestCannotSettleIsInconclusive) {
   // Mann-Kendall S = -22 over 9 iterations: p 0.025, above the rule's 0.01.
   auto doc = session({{"cfg", [](RunRecord& r, int) {
