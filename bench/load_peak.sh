@@ -19,9 +19,8 @@
 # defaults (20/s, 40 s steps: down to 9.4/s; at most 6 steps) take about 9 minutes;
 # with 25 s steps most p99 intervals were too wide to decide (inconclusive).
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${BUILD:-$root/build}"
-[[ "$build" = /* ]] || build="$root/$build"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_load_prologue load_peak
 slo="${SLO:-p99=50ms}"
 start_rate="${START_RATE:-20}"
 step_s="${STEP_S:-40}"
@@ -31,17 +30,6 @@ threads="${THREADS:-2}"
 rounds="${ROUNDS:-3}"
 seconds="${SECONDS_PER_ROUND:-3}"
 connections="${CONNECTIONS:-4}"
-for need in "$build/coldbench" "$build/coldbench-torch"; do
-  [[ -x "$need" ]] || { echo "load_peak: $need is missing. fix: build with -DCOLDBENCH_WITH_TORCH=ON (make)" >&2; exit 2; }
-done
-command -v wrk >/dev/null || { echo "load_peak: wrk is not installed. fix: scripts/bootstrap (apt-get install wrk)" >&2; exit 2; }
-tmp="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 /usr/bin/python3 - "$tmp/x.bin" <<'PY'
 import random, struct, sys

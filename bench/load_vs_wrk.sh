@@ -12,23 +12,11 @@
 #   bench/load_vs_wrk.sh                  # 5 rounds of 3 s, 4 connections
 #   ROUNDS=9 SECONDS_PER_ROUND=5 CONNECTIONS=8 bench/load_vs_wrk.sh
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-build="${BUILD:-$root/build}"
-[[ "$build" = /* ]] || build="$root/$build"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_load_prologue load_vs_wrk
 rounds="${ROUNDS:-5}"
 seconds="${SECONDS_PER_ROUND:-3}"
 connections="${CONNECTIONS:-4}"
-for need in "$build/coldbench" "$build/coldbench-torch"; do
-  [[ -x "$need" ]] || { echo "load_vs_wrk: $need is missing. fix: build with -DCOLDBENCH_WITH_TORCH=ON (make)" >&2; exit 2; }
-done
-command -v wrk >/dev/null || { echo "load_vs_wrk: wrk is not installed. fix: scripts/bootstrap (apt-get install wrk)" >&2; exit 2; }
-tmp="$(mktemp -d)"
-server_pid=""
-cleanup() {
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 head -c 12288 /dev/zero >"$tmp/x.bin"  # 1x3x32x32 float32 zeros
 cat >"$tmp/predict.lua" <<LUA
